@@ -1,0 +1,19 @@
+namespace CondaMirror.Core.Errors;
+
+public static partial class ErrorCodes
+{
+    /// <summary>A package has no subdir in its record or info/index.json, so it cannot be placed in the channel.</summary>
+    public const string IndexMissingSubdir = "CMIR301";
+
+    /// <summary>Two different packages would be published under the same file name in one subdir.</summary>
+    public const string IndexDuplicateFileName = "CMIR302";
+
+    /// <summary>The archive file name does not match name-version-build of its record.</summary>
+    public const string IndexFileNameMismatch = "CMIR303";
+
+    /// <summary>A package file to index does not exist (or is not a .conda/.tar.bz2 file).</summary>
+    public const string IndexPackageFileMissing = "CMIR304";
+
+    /// <summary>The channel folder could not be written (permissions, disk full, path too long).</summary>
+    public const string IndexWriteFailed = "CMIR305";
+}

@@ -1,0 +1,30 @@
+using System.Security.Cryptography;
+
+namespace CondaMirror.Core.IO;
+
+/// <summary>Size, MD5 and SHA-256 of a file, computed in one pass (what a repodata record needs).</summary>
+public readonly record struct FileHashes(long Size, string Md5, string Sha256)
+{
+    public static FileHashes Compute(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 17, FileOptions.SequentialScan);
+        return Compute(stream);
+    }
+
+    public static FileHashes Compute(Stream stream)
+    {
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 17];
+        long size = 0;
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            md5.AppendData(buffer, 0, read);
+            sha.AppendData(buffer, 0, read);
+            size += read;
+        }
+        return new FileHashes(size, Convert.ToHexString(md5.GetHashAndReset()).ToLowerInvariant(),
+            Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant());
+    }
+}

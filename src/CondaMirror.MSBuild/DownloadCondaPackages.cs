@@ -1,0 +1,71 @@
+using CondaMirror.Core.Downloads;
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.Locks;
+using Microsoft.Build.Framework;
+
+namespace CondaMirror.MSBuild;
+
+/// <summary>
+/// Downloads every package of the lock (selected environment and platforms) into the verified per-user cache,
+/// in parallel with retries, then hard-links (or copies) each one into <c>&lt;channel&gt;/&lt;subdir&gt;/</c>.
+/// Cache hits make no request; a failure leaves neither cache nor channel with a partial file.
+/// </summary>
+public sealed class DownloadCondaPackages : CondaTaskBase
+{
+    [Required]
+    public string LockFile { get; set; } = "";
+
+    public string LockEnvironment { get; set; } = "default";
+
+    public string? Platforms { get; set; }
+
+    [Required]
+    public string ChannelDirectory { get; set; } = "";
+
+    /// <summary>CondaChannel items; metadata BearerToken or BearerTokenEnvironmentVariable authenticates requests to that channel.</summary>
+    public ITaskItem[] Channels { get; set; } = Array.Empty<ITaskItem>();
+
+    public string? CachePath { get; set; }
+    public string? ChannelAlias { get; set; }
+    public int MaxParallelDownloads { get; set; } = 8;
+    public int RetryCount { get; set; } = 5;
+    public int HttpTimeoutSeconds { get; set; } = 100;
+
+    [Output]
+    public ITaskItem[] ChannelFiles { get; private set; } = Array.Empty<ITaskItem>();
+
+    protected override void Run()
+    {
+        if (MaxParallelDownloads < 1 || RetryCount < 0 || HttpTimeoutSeconds < 1)
+            throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
+                $"CondaMaxParallelDownloads must be ≥ 1, CondaRetryCount ≥ 0 and CondaHttpTimeoutSeconds ≥ 1 (got {MaxParallelDownloads}, {RetryCount}, {HttpTimeoutSeconds}).");
+
+        var lockFile = LockFileReader.Read(LockFile, LockEnvironment, MirrorLog);
+        var platforms = LockPlatforms.Select(lockFile, SplitList(Platforms));
+        var records = LockPlatforms.DistinctRecords(lockFile, platforms);
+
+        var options = new DownloadOptions
+        {
+            MaxParallel = MaxParallelDownloads,
+            RetryCount = RetryCount,
+            AttemptTimeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
+            CacheRoot = string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath),
+            Credentials = ChannelCredentials.FromItems(Channels, ChannelAlias),
+        };
+        var requests = records.Select(r => new DownloadRequest(r.Url, r.FileName, r.Subdir, r.Record.Sha256, r.Record.Md5, r.Record.Size)).ToList();
+        var downloader = new PackageDownloader(options, MirrorLog);
+        var summary = downloader.DownloadAsync(requests, CancellationToken).GetAwaiter().GetResult();
+
+        var placed = new List<ITaskItem>(requests.Count);
+        foreach (var request in requests)
+        {
+            CancellationToken.ThrowIfCancellationRequested();
+            var target = Path.Combine(ChannelDirectory, request.Subdir, request.FileName);
+            ChannelPlacement.LinkOrCopy(summary.CachePaths[request], target);
+            placed.Add(new Microsoft.Build.Utilities.TaskItem(target));
+        }
+        ChannelFiles = placed.ToArray();
+        Log.LogMessage(MessageImportance.High,
+            $"Conda packages: {requests.Count} in channel ({summary.Downloaded} downloaded, {summary.FromCache} from cache, {summary.BytesDownloaded / 1048576.0:F1} MB in {summary.Elapsed.TotalSeconds:F1} s).");
+    }
+}

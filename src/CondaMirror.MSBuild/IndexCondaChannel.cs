@@ -1,0 +1,59 @@
+using CondaMirror.Core.Indexing;
+using CondaMirror.Core.Locks;
+using Microsoft.Build.Framework;
+
+namespace CondaMirror.MSBuild;
+
+/// <summary>
+/// Writes repodata.json for every subdir of the channel (always noarch). Records come from the lock file when
+/// there is one (they carry upstream repodata patches) and from each archive's info/index.json for local
+/// <c>CondaPackageFile</c> items and for lock formats without full records (conda-lock v1, @EXPLICIT).
+/// </summary>
+public sealed class IndexCondaChannel : CondaTaskBase
+{
+    [Required]
+    public string ChannelDirectory { get; set; } = "";
+
+    /// <summary>The lock whose packages DownloadCondaPackages placed in the channel.</summary>
+    public string? LockFile { get; set; }
+
+    /// <summary>False when there is no lock (only local package files are indexed).</summary>
+    public bool UseLockFile { get; set; }
+
+    public string LockEnvironment { get; set; } = "default";
+
+    /// <summary>Subdirs to publish (';'-separated). Empty: the lock's platforms, or those of the local files.</summary>
+    public string? Platforms { get; set; }
+
+    /// <summary>Local .conda/.tar.bz2 files to add to the channel.</summary>
+    public ITaskItem[] PackageFiles { get; set; } = Array.Empty<ITaskItem>();
+
+    [Output]
+    public ITaskItem[] RepodataFiles { get; private set; } = Array.Empty<ITaskItem>();
+
+    protected override void Run()
+    {
+        var entries = new List<ChannelEntry>();
+        var subdirs = new SortedSet<string>(SplitList(Platforms), StringComparer.Ordinal);
+
+        if (UseLockFile && !string.IsNullOrEmpty(LockFile))
+        {
+            var lockFile = LockFileReader.Read(LockFile!, LockEnvironment, MirrorLog);
+            var platforms = LockPlatforms.Select(lockFile, subdirs);
+            foreach (var platform in platforms)
+                subdirs.Add(platform);
+            entries.AddRange(LockedEntries.FromLock(lockFile, platforms, ChannelDirectory, CancellationToken));
+        }
+
+        foreach (var item in PackageFiles)
+        {
+            CancellationToken.ThrowIfCancellationRequested();
+            entries.Add(ArchiveEntries.FromArchive(item.GetMetadata("FullPath")));
+        }
+
+        var result = ChannelIndexer.Write(ChannelDirectory, entries, new IndexOptions { Subdirs = subdirs }, MirrorLog, CancellationToken);
+        RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
+        var summary = string.Join(", ", result.PackagesPerSubdir.Select(kv => $"{kv.Key}: {kv.Value}"));
+        Log.LogMessage(MessageImportance.High, $"Conda channel {ChannelDirectory} indexed ({summary}).");
+    }
+}

@@ -1,0 +1,79 @@
+using CondaMirror.TestKit;
+using Xunit;
+
+namespace CondaMirror.Tests.EndToEnd;
+
+/// <summary>
+/// Packs CondaMirror.MSBuild once per test run into nuget/ with a unique version (a re-pack of the same version
+/// would be invisible to consumers with a warm package folder), and gives every consumer project an isolated
+/// NuGet package folder and a nuget.config that knows only that feed: restores need no network.
+/// </summary>
+public sealed class PackedPackage : IDisposable
+{
+    public PackedPackage()
+    {
+        Version = $"0.0.0-e2e.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+        FeedDirectory = Path.Combine(TestData.RepoRoot, "nuget");
+        PackagesDirectory = new TempDirectory("condamirror-nuget");
+        var project = Path.Combine(TestData.RepoRoot, "src", "CondaMirror.MSBuild", "CondaMirror.MSBuild.csproj");
+        var result = DotnetCli.Run(TestData.RepoRoot, null, "pack", project, "-c", "Release", "-o", FeedDirectory, $"-p:Version={Version}", "-nodeReuse:false");
+        if (!result.Succeeded) throw new InvalidOperationException("dotnet pack failed:\n" + result);
+        PackagePath = Path.Combine(FeedDirectory, $"CondaMirror.MSBuild.{Version}.nupkg");
+        if (!File.Exists(PackagePath)) throw new InvalidOperationException($"pack did not produce {PackagePath}:\n{result}");
+    }
+
+    public string Version { get; }
+    public string FeedDirectory { get; }
+    public string PackagePath { get; }
+    public TempDirectory PackagesDirectory { get; }
+
+    public IReadOnlyDictionary<string, string> BuildEnvironment => new Dictionary<string, string> { ["NUGET_PACKAGES"] = PackagesDirectory.Path };
+
+    /// <summary>Writes a consumer project (plain SDK class library) that references the packed package.</summary>
+    public string WriteProject(string directory, string body, string name = "Consumer")
+    {
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="local" value="{FeedDirectory}" />
+              </packageSources>
+            </configuration>
+            """);
+        var path = Path.Combine(directory, name + ".csproj");
+        File.WriteAllText(path, $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <EnableDefaultCompileItems>false</EnableDefaultCompileItems>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="CondaMirror.MSBuild" Version="{Version}" PrivateAssets="all" />
+              </ItemGroup>
+            {body}
+            </Project>
+            """);
+        return path;
+    }
+
+    public CommandResult Build(string projectPath, params string[] extraArgs) =>
+        DotnetCli.Run(Path.GetDirectoryName(projectPath)!, BuildEnvironment,
+            new[] { "build", projectPath, "-nodeReuse:false", "-v:n", "-tl:off" }.Concat(extraArgs).ToArray());
+
+    public CommandResult Clean(string projectPath) =>
+        DotnetCli.Run(Path.GetDirectoryName(projectPath)!, BuildEnvironment, "clean", projectPath, "-nodeReuse:false", "-v:n", "-tl:off");
+
+    public void Dispose()
+    {
+        try { File.Delete(PackagePath); } catch (IOException) { }
+        PackagesDirectory.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class EndToEndCollection : ICollectionFixture<PackedPackage>
+{
+    public const string Name = "end-to-end (packed package)";
+}
