@@ -1,0 +1,44 @@
+namespace CondaMirror.Core.Errors;
+
+// 6xx: channels and repodata.
+public static partial class ErrorCodes
+{
+    /// <summary>A channel item is empty or neither a name, an http(s)/file URL nor a local path.</summary>
+    public const string ChannelSpecInvalid = "CMIR601";
+
+    /// <summary>The channel alias (base for channel names) is not an absolute http(s) or file URL.</summary>
+    public const string ChannelAliasInvalid = "CMIR602";
+
+    /// <summary>A channel URL uses a scheme other than http, https or file.</summary>
+    public const string ChannelSchemeUnsupported = "CMIR603";
+
+    /// <summary>repodata.json is not valid JSON or not shaped like repodata.</summary>
+    public const string RepodataInvalid = "CMIR610";
+
+    /// <summary>One record in repodata.json is malformed (not an object, no name).</summary>
+    public const string RepodataRecordInvalid = "CMIR611";
+
+    /// <summary>repodata.json.zst could not be decompressed.</summary>
+    public const string RepodataDecompressFailed = "CMIR612";
+
+    /// <summary>The channel has no noarch/repodata.json: the URL is not a conda channel.</summary>
+    public const string NotACondaChannel = "CMIR620";
+
+    /// <summary>Offline mode and no cached repodata for that channel and subdir.</summary>
+    public const string RepodataOfflineCacheMissing = "CMIR621";
+
+    /// <summary>The server answered repodata with an unexpected HTTP status.</summary>
+    public const string RepodataHttpError = "CMIR622";
+
+    /// <summary>The server could not be reached (after retries).</summary>
+    public const string RepodataNetworkError = "CMIR623";
+
+    /// <summary>The server refused the credentials (401/403).</summary>
+    public const string RepodataAuthFailed = "CMIR624";
+
+    /// <summary>Warning: the server was unreachable, a stale cached copy was used instead.</summary>
+    public const string RepodataStaleCacheUsed = "CMIR630";
+
+    /// <summary>The repodata cache directory could not be written.</summary>
+    public const string RepodataCacheWriteFailed = "CMIR631";
+}

@@ -1,0 +1,51 @@
+namespace CondaMirror.Core.Repodata;
+
+/// <summary>How <see cref="RepodataFetcher"/> uses the network and its per-user cache.</summary>
+public sealed class RepodataFetchOptions
+{
+    /// <summary>Root of the repodata cache; each channel subdir gets a folder named after a hash of its URL.</summary>
+    public string CacheDirectory { get; init; } = DefaultCacheDirectory();
+
+    /// <summary>A cached copy younger than this is used without asking the server (conda's default is similar).</summary>
+    public TimeSpan CacheTtl { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Use only the cache; fail with CMIR621 when a channel subdir was never fetched.</summary>
+    public bool Offline { get; init; }
+
+    /// <summary>Retries after a transient failure (connection error, timeout, 408, 429, 5xx).</summary>
+    public int MaxRetries { get; init; } = 3;
+
+    /// <summary>First retry delay; later ones back off exponentially with jitter.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Time allowed for one request, including the body (repodata can be hundreds of MB).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Decoder for repodata.json.zst. When null, only repodata.json is requested (and a local channel that
+    /// only has the .zst cannot be read).
+    /// </summary>
+    public Func<byte[], byte[]>? ZstdDecompressor { get; init; }
+
+    /// <summary>Clock for TTL decisions (tests move it).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>The per-user cache: %LOCALAPPDATA%, ~/Library/Caches or $XDG_CACHE_HOME (~/.cache), then condamirror/repodata.</summary>
+    public static string DefaultCacheDirectory()
+    {
+        string root;
+        if (OperatingSystem.IsWindows())
+            root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+        else if (OperatingSystem.IsMacOS())
+            root = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "Library", "Caches");
+        else
+        {
+            var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+            root = !string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg)
+                ? xdg
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        }
+        if (string.IsNullOrEmpty(root)) root = Path.GetTempPath();
+        return Path.Combine(root, "condamirror", "repodata");
+    }
+}

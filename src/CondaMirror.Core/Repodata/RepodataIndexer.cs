@@ -1,0 +1,235 @@
+using System.Text;
+using System.Text.Json;
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.Records;
+
+namespace CondaMirror.Core.Repodata;
+
+/// <summary>
+/// The single pass behind <see cref="SparseRepodata"/>: walks the top-level object with Utf8JsonReader, and for
+/// every entry of "packages" and "packages.conda" notes the key and object byte ranges and the value of the
+/// record's "name" key; every other value is skipped without being decoded. The only allocations are the
+/// index arrays and one string per distinct package name.
+/// </summary>
+internal static class RepodataIndexer
+{
+    public static RepodataIndex Build(byte[] json, string? path)
+    {
+        var names = new NameTable();
+        var capacity = Math.Max(16, json.Length / 512);
+        var spans = new RecordSpan[capacity];
+        var nameOf = new int[capacity];
+        var count = 0;
+        string? subdir = null, baseUrl = null;
+        var version = 1;
+
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                throw Invalid(path, "the top level is not a JSON object");
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("packages"u8) || reader.ValueTextEquals("packages.conda"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Null) continue;
+                    if (reader.TokenType != JsonTokenType.StartObject)
+                        throw Invalid(path, "\"packages\" / \"packages.conda\" must be objects keyed by file name");
+                    IndexPackageMap(ref reader, json, path, names, ref spans, ref nameOf, ref count);
+                }
+                else if (reader.ValueTextEquals("info"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject) ReadInfo(ref reader, ref subdir, ref baseUrl);
+                    else reader.Skip();
+                }
+                else if (reader.ValueTextEquals("repodata_version"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var v)) version = v;
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip(); // "removed", "signatures", "metadata", ...: not needed to resolve
+                }
+            }
+            if (reader.TokenType != JsonTokenType.EndObject)
+                throw Invalid(path, "the top-level object is not terminated");
+        }
+        catch (JsonException e)
+        {
+            throw Invalid(path, $"{e.Message.TrimEnd('.')} (near byte {reader.BytesConsumed})", e);
+        }
+
+        return Group(spans, nameOf, count, names, subdir, baseUrl, version);
+    }
+
+    private static void IndexPackageMap(ref Utf8JsonReader reader, byte[] json, string? path, NameTable names,
+        ref RecordSpan[] spans, ref int[] nameOf, ref int count)
+    {
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.EndObject) return;
+            var keyStart = (int)reader.TokenStartIndex;
+            var keyLength = reader.ValueSpan.Length + 2; // raw (still escaped) bytes plus the quotes
+
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartObject)
+                throw new CondaMirrorException(ErrorCodes.RepodataRecordInvalid,
+                    $"The repodata entry {Encoding.UTF8.GetString(json, keyStart, keyLength)} is not a JSON object.", path);
+            var recordStart = (int)reader.TokenStartIndex;
+            var nameId = -1;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isName = reader.ValueIsEscaped ? reader.ValueTextEquals("name"u8) : reader.ValueSpan.SequenceEqual("name"u8);
+                reader.Read();
+                if (isName && nameId < 0 && reader.TokenType == JsonTokenType.String)
+                    nameId = InternValue(ref reader, names);
+                else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                    reader.Skip();
+            }
+            var recordLength = (int)reader.TokenStartIndex + 1 - recordStart;
+            if (nameId < 0) nameId = NameFromFileName(json, keyStart, keyLength, names, path);
+
+            if (count == spans.Length)
+            {
+                Array.Resize(ref spans, spans.Length * 2);
+                Array.Resize(ref nameOf, nameOf.Length * 2);
+            }
+            spans[count] = new RecordSpan(keyStart, keyLength, recordStart, recordLength);
+            nameOf[count] = nameId;
+            count++;
+        }
+    }
+
+    private static int InternValue(ref Utf8JsonReader reader, NameTable names)
+    {
+        if (!reader.ValueIsEscaped) return names.Intern(reader.ValueSpan);
+        Span<byte> buffer = stackalloc byte[256];
+        if (reader.ValueSpan.Length <= buffer.Length)
+        {
+            var written = reader.CopyString(buffer);
+            return names.Intern(buffer[..written]);
+        }
+        return names.Intern(Encoding.UTF8.GetBytes(reader.GetString()!));
+    }
+
+    // A record without "name" is broken, but its file name still says what it is (name-version-build.ext).
+    private static int NameFromFileName(byte[] json, int keyStart, int keyLength, NameTable names, string? path)
+    {
+        var keyReader = new Utf8JsonReader(json.AsSpan(keyStart, keyLength));
+        keyReader.Read();
+        var fileName = keyReader.GetString()!;
+        if (!ArchiveFileName.TryParse(fileName, out var parsed))
+            throw new CondaMirrorException(ErrorCodes.RepodataRecordInvalid,
+                $"The repodata record '{fileName}' has no \"name\" and its key is not a package file name.", path);
+        return names.Intern(Encoding.UTF8.GetBytes(parsed.Name));
+    }
+
+    private static void ReadInfo(ref Utf8JsonReader reader, ref string? subdir, ref string? baseUrl)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isSubdir = reader.ValueTextEquals("subdir"u8);
+            var isBaseUrl = reader.ValueTextEquals("base_url"u8);
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                if (isSubdir) subdir = reader.GetString();
+                else if (isBaseUrl) baseUrl = reader.GetString();
+            }
+            else reader.Skip();
+        }
+    }
+
+    // Counting sort by name id: records of one name become contiguous, in file order.
+    private static RepodataIndex Group(RecordSpan[] spans, int[] nameOf, int count, NameTable names,
+        string? subdir, string? baseUrl, int version)
+    {
+        var nameCount = names.Count;
+        var groupStart = new int[nameCount + 1];
+        for (var i = 0; i < count; i++) groupStart[nameOf[i] + 1]++;
+        for (var n = 0; n < nameCount; n++) groupStart[n + 1] += groupStart[n];
+        var cursor = groupStart[..nameCount];
+        var grouped = new RecordSpan[count];
+        for (var i = 0; i < count; i++) grouped[cursor[nameOf[i]]++] = spans[i];
+        return new RepodataIndex
+        {
+            Spans = grouped,
+            GroupStart = groupStart,
+            Names = names.ToArray(),
+            InfoSubdir = subdir,
+            BaseUrl = baseUrl,
+            RepodataVersion = version,
+        };
+    }
+
+    private static CondaMirrorException Invalid(string? path, string detail, Exception? inner = null) =>
+        new(ErrorCodes.RepodataInvalid,
+            $"repodata is not valid: {detail}. The file may be truncated or not a repodata.json; delete the cached copy and retry.",
+            path, inner);
+
+    /// <summary>Interns package names keyed by their UTF-8 bytes, so a name costs one string however often it repeats.</summary>
+    private sealed class NameTable
+    {
+        private int[] _slots = new int[4096]; // id + 1, 0 = empty; open addressing, linear probing
+        private uint[] _hashes = new uint[1024];
+        private byte[][] _bytes = new byte[1024][];
+        private string[] _strings = new string[1024];
+
+        public int Count { get; private set; }
+
+        public int Intern(ReadOnlySpan<byte> utf8)
+        {
+            var hash = Hash(utf8);
+            var mask = _slots.Length - 1;
+            var slot = (int)(hash & (uint)mask);
+            while (true)
+            {
+                var entry = _slots[slot];
+                if (entry == 0) break;
+                var id = entry - 1;
+                if (_hashes[id] == hash && utf8.SequenceEqual(_bytes[id])) return id;
+                slot = (slot + 1) & mask;
+            }
+            var newId = Count++;
+            if (newId == _strings.Length)
+            {
+                Array.Resize(ref _hashes, newId * 2);
+                Array.Resize(ref _bytes, newId * 2);
+                Array.Resize(ref _strings, newId * 2);
+            }
+            _hashes[newId] = hash;
+            _bytes[newId] = utf8.ToArray();
+            _strings[newId] = Encoding.UTF8.GetString(utf8);
+            _slots[slot] = newId + 1;
+            if (Count * 2 > _slots.Length) Rehash();
+            return newId;
+        }
+
+        public string[] ToArray() => _strings[..Count];
+
+        private void Rehash()
+        {
+            var slots = new int[_slots.Length * 2];
+            var mask = slots.Length - 1;
+            for (var id = 0; id < Count; id++)
+            {
+                var slot = (int)(_hashes[id] & (uint)mask);
+                while (slots[slot] != 0) slot = (slot + 1) & mask;
+                slots[slot] = id + 1;
+            }
+            _slots = slots;
+        }
+
+        // FNV-1a: names are short (5-30 bytes), so a simple byte loop beats anything vectorised here.
+        private static uint Hash(ReadOnlySpan<byte> bytes)
+        {
+            var h = 2166136261u;
+            foreach (var b in bytes) h = (h ^ b) * 16777619u;
+            return h;
+        }
+    }
+}
