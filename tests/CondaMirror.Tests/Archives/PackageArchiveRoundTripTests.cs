@@ -1,0 +1,199 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CondaMirror.Core.Archives;
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.Records;
+using CondaMirror.TestKit;
+using Xunit;
+
+namespace CondaMirror.Tests.Archives;
+
+public class PackageArchiveRoundTripTests
+{
+    [Theory]
+    [InlineData(".tar.bz2", ArchiveFormat.TarBz2)]
+    public void Written_package_reads_back_with_all_info_members(string extension, ArchiveFormat format)
+    {
+        using var dir = new TempDirectory();
+        var record = ArchiveFixtures.Record();
+        record.Noarch = "python";
+        record.TrackFeatures = "feat1";
+        record.Extra["purls"] = JsonDocument.Parse("""["pkg:pypi/demo"]""").RootElement.Clone();
+        var path = dir.Combine("demo-1.2.3-h1234_0" + extension);
+
+        PackageArchiveWriter.Write(path, record, ArchiveFixtures.Files());
+        var info = PackageArchive.ReadInfo(path, InfoMembers.All);
+
+        Assert.Equal(format, info.Format);
+        Assert.Equal("demo", info.Index.Name);
+        Assert.Equal("1.2.3", info.Index.Version);
+        Assert.Equal("h1234_0", info.Index.Build);
+        Assert.Equal("linux-64", info.Index.Subdir);
+        Assert.Equal("python", info.Index.Noarch);
+        Assert.Equal("feat1", info.Index.TrackFeatures);
+        Assert.Equal(1_700_000_000_000, info.Index.Timestamp);
+        Assert.Equal(record.Depends, info.Index.Depends);
+        Assert.Equal(record.Constrains, info.Index.Constrains);
+        Assert.Equal("pkg:pypi/demo", info.Index.Extra["purls"][0].GetString());
+        Assert.Equal(PackageRecordJson.ToJson(info.Index), PackageRecordJson.ToJson(PackageRecordJson.Parse(info.IndexJsonBytes)));
+
+        Assert.Equal("BSD-3-Clause", info.About!.Value.GetProperty("license").GetString());
+        Assert.Equal("demo >=1.2.3,<2.0a0", info.RunExports!.Value.GetProperty("weak")[0].GetString());
+
+        var paths = info.Paths!.Value;
+        Assert.Equal(1, paths.GetProperty("paths_version").GetInt32());
+        var entries = paths.GetProperty("paths").EnumerateArray().ToList();
+        Assert.Equal(new[] { "lib/libdemo.so", "share/demo/readme.txt" }, entries.Select(e => e.GetProperty("_path").GetString()));
+        var readme = entries[1];
+        Assert.Equal("hardlink", readme.GetProperty("path_type").GetString());
+        Assert.Equal(6, readme.GetProperty("size_in_bytes").GetInt64());
+        Assert.Equal(Convert.ToHexString(SHA256.HashData("hello\n"u8)).ToLowerInvariant(), readme.GetProperty("sha256").GetString());
+    }
+
+    [Theory]
+    [InlineData(".tar.bz2")]
+    public void Index_json_never_carries_archive_checksums(string extension)
+    {
+        using var dir = new TempDirectory();
+        var record = ArchiveFixtures.Record();
+        record.Md5 = "0123456789abcdef0123456789abcdef";
+        record.Size = 12345;
+        var path = dir.Combine("demo-1.2.3-h1234_0" + extension);
+
+        PackageArchiveWriter.Write(path, record, ArchiveFixtures.Files());
+        var info = PackageArchive.ReadInfo(path);
+
+        Assert.Null(info.Index.Md5);
+        Assert.Null(info.Index.Size);
+        Assert.Null(info.About); // not requested
+        Assert.Null(info.Paths);
+    }
+
+    [Theory]
+    [InlineData(".tar.bz2")]
+    public void Same_input_gives_identical_bytes(string extension)
+    {
+        using var dir = new TempDirectory();
+        var first = dir.Combine("a", "demo-1.2.3-h1234_0" + extension);
+        var second = dir.Combine("b", "demo-1.2.3-h1234_0" + extension);
+
+        PackageArchiveWriter.Write(first, ArchiveFixtures.Record(), ArchiveFixtures.Files());
+        // Same files in another order: output must not depend on enumeration order.
+        PackageArchiveWriter.Write(second, ArchiveFixtures.Record(), Enumerable.Reverse(ArchiveFixtures.Files()));
+
+        Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(second));
+    }
+
+    [Theory]
+    [InlineData(".tar.bz2")]
+    public void Mtime_option_changes_the_output(string extension)
+    {
+        using var dir = new TempDirectory();
+        var first = dir.Combine("a", "demo-1.2.3-h1234_0" + extension);
+        var second = dir.Combine("b", "demo-1.2.3-h1234_0" + extension);
+
+        PackageArchiveWriter.Write(first, ArchiveFixtures.Record(), ArchiveFixtures.Files());
+        PackageArchiveWriter.Write(second, ArchiveFixtures.Record(), ArchiveFixtures.Files(), new PackageWriteOptions { MtimeSeconds = 1_700_000_000 });
+
+        Assert.NotEqual(File.ReadAllBytes(first), File.ReadAllBytes(second));
+    }
+
+    [Theory]
+    [InlineData(".tar.bz2")]
+    public void Long_and_non_ascii_paths_round_trip_through_pax_headers(string extension)
+    {
+        using var dir = new TempDirectory();
+        var longPath = "lib/python3.12/site-packages/" + string.Join("/", Enumerable.Repeat("deeply_nested_directory", 6)) + "/module.py";
+        Assert.True(longPath.Length > 100);
+        var files = new List<PackageFileEntry>
+        {
+            new(longPath, "x = 1\n"u8.ToArray()),
+            new("share/dé mo/ü.txt", "u"u8.ToArray()),
+        };
+        var path = dir.Combine("demo-1.2.3-h1234_0" + extension);
+
+        PackageArchiveWriter.Write(path, ArchiveFixtures.Record(), files);
+        var info = PackageArchive.ReadInfo(path, InfoMembers.Paths);
+
+        var listed = info.Paths!.Value.GetProperty("paths").EnumerateArray().Select(e => e.GetProperty("_path").GetString()).ToList();
+        Assert.Equal(new[] { longPath, "share/dé mo/ü.txt" }, listed);
+    }
+
+    [Fact]
+    public void Tar_writer_output_is_read_back_member_by_member()
+    {
+        var ms = new MemoryStream();
+        var longName = new string('a', 120) + "/b.txt";
+        PackageArchiveWriter.WriteTar(ms, new[]
+        {
+            new PackageFileEntry("info/index.json", "{}"u8.ToArray()),
+            new PackageFileEntry(longName, new byte[513], 0b111_101_101),
+            new PackageFileEntry("empty", Array.Empty<byte>()),
+        }, new PackageWriteOptions());
+        Assert.Equal(0, ms.Length % 512);
+        ms.Position = 0;
+
+        var reader = new TarStreamReader(ms, "test.tar");
+        var names = new List<(string, long, int)>();
+        while (reader.Next() is { } entry) names.Add((entry.Name, entry.Size, entry.Mode));
+
+        Assert.Equal(new[] { ("info/index.json", 2L, 0b110_100_100), (longName, 513L, 0b111_101_101), ("empty", 0L, 0b110_100_100) }, names);
+    }
+
+    [Fact]
+    public void Stream_overload_reads_a_non_seekable_stream()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine("demo-1.2.3-h1234_0.tar.bz2");
+        PackageArchiveWriter.Write(path, ArchiveFixtures.Record(), ArchiveFixtures.Files());
+
+        using var stream = new ForwardOnlyStream(File.ReadAllBytes(path));
+        var info = PackageArchive.ReadInfo(stream, "demo-1.2.3-h1234_0.tar.bz2", ArchiveFormat.TarBz2, InfoMembers.RunExports);
+
+        Assert.Equal("demo", info.Index.Name);
+        Assert.NotNull(info.RunExports);
+    }
+
+    [Fact]
+    public void Writer_rejects_unsafe_or_duplicate_member_paths_and_unknown_extensions()
+    {
+        using var dir = new TempDirectory();
+        var target = dir.Combine("demo-1.2.3-h1234_0.tar.bz2");
+        foreach (var bad in new[] { "../evil", "/abs/path", "lib\\win.dll", "a//b", "info/index.json" })
+        {
+            var e = Assert.Throws<CondaMirrorException>(() =>
+                PackageArchiveWriter.Write(target, ArchiveFixtures.Record(), new[] { new PackageFileEntry(bad, Array.Empty<byte>()) }));
+            Assert.Equal(ErrorCodes.ArchiveWriteInvalid, e.Code);
+        }
+        var duplicate = Assert.Throws<CondaMirrorException>(() => PackageArchiveWriter.Write(target, ArchiveFixtures.Record(),
+            new[] { new PackageFileEntry("a", Array.Empty<byte>()), new PackageFileEntry("a", Array.Empty<byte>()) }));
+        Assert.Contains("twice", duplicate.Message);
+        var zip = Assert.Throws<CondaMirrorException>(() => PackageArchiveWriter.Write(dir.Combine("demo.zip"), ArchiveFixtures.Record(), ArchiveFixtures.Files()));
+        Assert.Equal(ErrorCodes.ArchiveWriteInvalid, zip.Code);
+        Assert.Empty(Directory.GetFiles(dir.Path));
+    }
+
+    /// <summary>Mimics a network stream: no seeking, short reads.</summary>
+    internal sealed class ForwardOnlyStream : Stream
+    {
+        private readonly MemoryStream _inner;
+        public ForwardOnlyStream(byte[] data) => _inner = new MemoryStream(data);
+        public long BytesRead { get; private set; }
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = _inner.Read(buffer, offset, Math.Min(count, 1000));
+            BytesRead += n;
+            return n;
+        }
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

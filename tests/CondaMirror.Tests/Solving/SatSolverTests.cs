@@ -1,0 +1,143 @@
+using CondaMirror.Core.Solving;
+using Xunit;
+
+namespace CondaMirror.Tests.Solving;
+
+public class SatSolverTests
+{
+    /// <summary>Plain CNF driver: decides variables in index order, negative phase first.</summary>
+    private sealed class CnfHooks : ISatHooks
+    {
+        private readonly SatSolver _solver;
+        private readonly bool _positiveFirst;
+        public CnfHooks(SatSolver solver, bool positiveFirst) { _solver = solver; _positiveFirst = positiveFirst; }
+        public void Expand(int variable) { }
+        public int Decide()
+        {
+            for (var v = 1; v <= _solver.VariableCount; v++)
+                if (_solver.IsUnassigned(v)) return _positiveFirst ? v : -v;
+            return 0;
+        }
+    }
+
+    private static (bool Sat, SatSolver Solver) Run(int variables, IEnumerable<int[]> clauses, bool positiveFirst = false)
+    {
+        var s = new SatSolver();
+        for (var i = 0; i < variables; i++) s.NewVariable();
+        var tag = 0;
+        foreach (var c in clauses) s.AddClause(c, tag++);
+        return (s.Solve(new CnfHooks(s, positiveFirst), CancellationToken.None), s);
+    }
+
+    private static bool BruteForce(int variables, List<int[]> clauses)
+    {
+        for (var mask = 0; mask < 1 << variables; mask++)
+            if (clauses.All(c => c.Any(l => ((mask >> (Math.Abs(l) - 1)) & 1) == (l > 0 ? 1 : 0)))) return true;
+        return false;
+    }
+
+    [Fact]
+    public void Random3SatAgreesWithBruteForceAndModelsSatisfyEveryClause()
+    {
+        var rng = new Random(1234);
+        int sat = 0, unsat = 0;
+        for (var round = 0; round < 400; round++)
+        {
+            var n = rng.Next(3, 11);
+            var m = rng.Next(1, n * 5);
+            var clauses = new List<int[]>();
+            for (var i = 0; i < m; i++)
+                clauses.Add(Enumerable.Range(0, rng.Next(1, 4)).Select(_ => rng.Next(1, n + 1) * (rng.Next(2) == 0 ? 1 : -1)).ToArray());
+            var (result, s) = Run(n, clauses, positiveFirst: round % 2 == 0);
+            Assert.Equal(BruteForce(n, clauses), result);
+            if (result)
+            {
+                sat++;
+                foreach (var c in clauses) Assert.Contains(c, l => l > 0 ? s.IsTrue(l) : s.IsFalse(-l));
+            }
+            else
+            {
+                unsat++;
+                var core = s.UnsatCore().Select(s.TagOf).Where(t => t >= 0).Distinct().Select(t => clauses[t]).ToList();
+                Assert.NotEmpty(core);
+                Assert.False(BruteForce(n, core)); // the core alone is already contradictory
+            }
+        }
+        Assert.True(sat > 50 && unsat > 50, $"sat={sat} unsat={unsat}");
+    }
+
+    [Fact]
+    public void PigeonholeSixIntoFiveIsUnsatisfiableWithAtMostOneGroups()
+    {
+        const int pigeons = 6, holes = 5;
+        var s = new SatSolver();
+        var x = new int[pigeons, holes];
+        for (var p = 0; p < pigeons; p++)
+            for (var h = 0; h < holes; h++) x[p, h] = s.NewVariable();
+        for (var p = 0; p < pigeons; p++) s.AddClause(Enumerable.Range(0, holes).Select(h => x[p, h]).ToArray(), p);
+        for (var h = 0; h < holes; h++) s.AddAtMostOne(Enumerable.Range(0, pigeons).Select(p => x[p, h]).ToArray(), 100 + h);
+        Assert.False(s.Solve(new CnfHooks(s, true), CancellationToken.None));
+        Assert.True(s.LearnedClauses > 0);
+        Assert.Contains(s.UnsatCore(), id => s.TagOf(id) >= 100); // the hole groups take part in the proof
+    }
+
+    [Fact]
+    public void PigeonholeFiveIntoFiveIsSatisfiable()
+    {
+        var s = new SatSolver();
+        var x = new int[5, 5];
+        for (var p = 0; p < 5; p++)
+            for (var h = 0; h < 5; h++) x[p, h] = s.NewVariable();
+        for (var p = 0; p < 5; p++) s.AddClause(Enumerable.Range(0, 5).Select(h => x[p, h]).ToArray(), p);
+        for (var h = 0; h < 5; h++) s.AddAtMostOne(Enumerable.Range(0, 5).Select(p => x[p, h]).ToArray(), 100 + h);
+        Assert.True(s.Solve(new CnfHooks(s, true), CancellationToken.None));
+        for (var h = 0; h < 5; h++) Assert.Equal(1, Enumerable.Range(0, 5).Count(p => s.IsTrue(x[p, h])));
+    }
+
+    /// <summary>Clauses added while the search runs (the lazy encoding) must be installed at the right level.</summary>
+    [Fact]
+    public void ClausesAddedDuringSearchAreRespected()
+    {
+        var rng = new Random(99);
+        for (var round = 0; round < 200; round++)
+        {
+            var n = rng.Next(4, 10);
+            var clauses = new List<int[]>();
+            for (var i = 0; i < n * 4; i++)
+                clauses.Add(Enumerable.Range(0, rng.Next(1, 4)).Select(_ => rng.Next(1, n + 1) * (rng.Next(2) == 0 ? 1 : -1)).ToArray());
+            var s = new SatSolver();
+            for (var i = 0; i < n; i++) s.NewVariable();
+            var hooks = new DripHooks(s, clauses);
+            var result = s.Solve(hooks, CancellationToken.None);
+            Assert.Equal(BruteForce(n, clauses), result);
+            if (result) foreach (var c in clauses) Assert.Contains(c, l => l > 0 ? s.IsTrue(l) : s.IsFalse(-l));
+        }
+    }
+
+    /// <summary>Feeds one clause per decision, so most clauses arrive when many variables are already assigned.</summary>
+    private sealed class DripHooks : ISatHooks
+    {
+        private readonly SatSolver _s;
+        private readonly List<int[]> _clauses;
+        private int _next;
+        public DripHooks(SatSolver s, List<int[]> clauses) { _s = s; _clauses = clauses; }
+        public void Expand(int variable) { }
+        public int Decide()
+        {
+            if (_next < _clauses.Count) { _s.AddClause(_clauses[_next], _next); _next++; }
+            for (var v = 1; v <= _s.VariableCount; v++)
+                if (_s.IsUnassigned(v)) return v;
+            return 0;
+        }
+    }
+
+    [Fact]
+    public void CancellationStopsTheSearch()
+    {
+        var s = new SatSolver();
+        for (var i = 0; i < 10; i++) s.NewVariable();
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.Throws<OperationCanceledException>(() => s.Solve(new CnfHooks(s, true), cts.Token));
+    }
+}
