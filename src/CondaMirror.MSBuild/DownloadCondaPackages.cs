@@ -41,6 +41,10 @@ public sealed class DownloadCondaPackages : CondaTaskBase
                 $"CondaMaxParallelDownloads must be ≥ 1, CondaRetryCount ≥ 0 and CondaHttpTimeoutSeconds ≥ 1 (got {MaxParallelDownloads}, {RetryCount}, {HttpTimeoutSeconds}).");
 
         var lockFile = LockFileReader.Read(LockFile, LockEnvironment, MirrorLog);
+        if (lockFile.SkippedPypi.Count > 0)
+            Log.LogWarning(subcategory: null, warningCode: ErrorCodes.LockPypiSkipped, helpKeyword: null, file: LockFile,
+                lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0,
+                message: $"{lockFile.SkippedPypi.Count} PyPI package(s) in the lock are not mirrored (a conda channel cannot serve them): {string.Join(", ", lockFile.SkippedPypi)}.");
         var platforms = LockPlatforms.Select(lockFile, SplitList(Platforms));
         var records = LockPlatforms.DistinctRecords(lockFile, platforms);
 

@@ -11,6 +11,9 @@ public static partial class ErrorCodes
     /// <summary>A property or item has a value the tasks cannot use (e.g. a negative retry count).</summary>
     public const string InvalidBuildSetting = "CMIR803";
 
+    /// <summary>Warning: the lock holds PyPI packages, which a conda channel cannot serve; they are listed and skipped.</summary>
+    public const string LockPypiSkipped = "CMIR804";
+
     /// <summary>An unexpected failure inside a task; a bug to report.</summary>
     public const string InternalError = "CMIR899";
 }

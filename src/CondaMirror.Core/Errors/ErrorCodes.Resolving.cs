@@ -1,0 +1,13 @@
+namespace CondaMirror.Core.Errors;
+
+public static partial class ErrorCodes
+{
+    /// <summary>CondaLockedMode is on and the CondaPackage items, channels or platforms no longer match the lock.</summary>
+    public const string LockOutOfDate = "CMIR780";
+
+    /// <summary>CondaLockedMode is on and there is no lock file to use.</summary>
+    public const string LockMissingInLockedMode = "CMIR781";
+
+    /// <summary>A CondaPackage, CondaVirtualPackage or CondaPlatforms value is not usable.</summary>
+    public const string InvalidRequest = "CMIR782";
+}

@@ -1,0 +1,50 @@
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.IO;
+using CondaMirror.Core.Locks;
+using CondaMirror.Core.Records;
+
+namespace CondaMirror.Core.Indexing;
+
+/// <summary>
+/// Channel entries for a lock's packages, which the download step already placed at
+/// <c>&lt;channel&gt;/&lt;subdir&gt;/&lt;file&gt;</c>. Full records (pixi.lock) are published as locked, keeping upstream
+/// repodata patches; partial ones (conda-lock v1, @EXPLICIT) are completed from the archive's info/index.json.
+/// </summary>
+public static class LockedEntries
+{
+    public static IReadOnlyList<ChannelEntry> FromLock(CondaLockFile lockFile, IReadOnlyList<string> platforms, string channelDirectory, CancellationToken ct = default)
+    {
+        var result = new List<ChannelEntry>();
+        foreach (var locked in LockPlatforms.DistinctRecords(lockFile, platforms))
+        {
+            ct.ThrowIfCancellationRequested();
+            var archive = Path.Combine(channelDirectory, locked.Subdir, locked.FileName);
+            if (!File.Exists(archive))
+                throw new CondaMirrorException(ErrorCodes.IndexPackageFileMissing,
+                    $"{locked.Subdir}/{locked.FileName} from the lock is not in the channel folder; the download step did not run or its output was deleted. Rebuild (or run with -t:Rebuild).",
+                    archive);
+            result.Add(new ChannelEntry(Complete(locked, archive), locked.FileName));
+        }
+        return result;
+    }
+
+    private static PackageRecord Complete(RepodataRecord locked, string archive)
+    {
+        if (!locked.HasFullRecord)
+        {
+            // The archive itself is the only full source; its hashes are the ones the download just verified.
+            return ArchiveEntries.RecordFromArchive(archive);
+        }
+        var record = locked.Record.Clone();
+        record.Subdir ??= locked.Subdir;
+        // Lock formats may omit size or md5; conda needs size, and md5 is what older clients verify.
+        if (record.Size is null || record.Md5 is null || record.Sha256 is null)
+        {
+            var hashes = FileHashes.Compute(archive);
+            record.Size ??= hashes.Size;
+            record.Md5 ??= hashes.Md5;
+            record.Sha256 ??= hashes.Sha256;
+        }
+        return record;
+    }
+}

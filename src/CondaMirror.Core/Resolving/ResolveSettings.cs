@@ -1,0 +1,33 @@
+using CondaMirror.Core.Channels;
+using CondaMirror.Core.Repodata;
+using CondaMirror.Core.Solving;
+
+namespace CondaMirror.Core.Resolving;
+
+/// <summary>One requested MatchSpec and where it came from (shown in errors: "CondaPackage 'pandas'").</summary>
+public sealed record RequestedPackage(string Spec, string Origin);
+
+/// <summary>Everything that decides a solve. Two equal settings give the same lock.</summary>
+public sealed class ResolveSettings
+{
+    public required IReadOnlyList<RequestedPackage> Packages { get; init; }
+
+    /// <summary>Channels in priority order (strict priority).</summary>
+    public required IReadOnlyList<ChannelSource> Channels { get; init; }
+
+    /// <summary>Target platforms (subdirs such as linux-64); noarch is always searched too.</summary>
+    public required IReadOnlyList<string> Platforms { get; init; }
+
+    /// <summary>Overrides of the default virtual packages; <see cref="VirtualPackageOverride.Platform"/> null = every platform.</summary>
+    public IReadOnlyList<VirtualPackageOverride> VirtualPackages { get; init; } = Array.Empty<VirtualPackageOverride>();
+
+    /// <summary>The lock file to write (pixi.lock v6 schema with a CondaMirror header comment).</summary>
+    public required string LockFile { get; init; }
+
+    /// <summary>Never write the lock: fail with a diff when the inputs no longer match it (CI mode).</summary>
+    public bool LockedMode { get; init; }
+
+    public RepodataFetchOptions Fetch { get; init; } = new();
+}
+
+public sealed record VirtualPackageOverride(string Name, string Version, string? Build, string? Platform);
