@@ -211,6 +211,10 @@ internal static partial class PixiLockReader
         foreach (var (key, value) in e.Entries)
             if (!TypedKeys.Contains(key) && value is not YScalar { IsNull: true })
                 r.Extra[key] = YamlTree.ToJson(value);
+        // rattler holds purls in a sorted set, so their order in the file carries no meaning.
+        if (r.Extra.TryGetValue("purls", out var purls) && purls.ValueKind == System.Text.Json.JsonValueKind.Array)
+            r.Extra["purls"] = System.Text.Json.JsonSerializer.SerializeToElement(
+                purls.EnumerateArray().Select(p => p.ToString()).Distinct().Order(StringComparer.Ordinal).ToArray());
 
         var channel = y.OptString(e, "channel") ?? derived.Channel;
         var fileName = y.OptString(e, "file_name") ?? derived.FileName ?? $"{r.Stem}.conda";
