@@ -1,0 +1,216 @@
+using System.Security.Cryptography;
+using System.Text;
+using CondaMirror.Core.Diagnostics;
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.IO;
+using CondaMirror.Core.Locks;
+using CondaMirror.Core.Records;
+using CondaMirror.Core.Repodata;
+using CondaMirror.Core.Solving;
+
+namespace CondaMirror.Core.Resolving;
+
+/// <summary>What a resolve did: nothing (inputs unchanged), or a new lock with per-platform changes.</summary>
+public sealed record ResolveOutcome(bool UpToDate, bool LockWritten, IReadOnlyList<PlatformChange> Changes);
+
+public sealed record PlatformChange(string Platform, int Total, int Added, int Upgraded, int Downgraded, int Removed, SolveStatistics? Stats)
+{
+    public override string ToString() =>
+        $"{Platform}: {Total} packages ({Added} added, {Upgraded} upgraded, {Downgraded} downgraded, {Removed} removed)";
+}
+
+/// <summary>
+/// From CondaPackage specs to a lock file: solves every platform against the channels' repodata and writes the
+/// lock (pixi.lock v6 schema, full records). The lock starts with comment lines recording the inputs and their
+/// hash: a build whose inputs hash matches does nothing (no repodata fetch, no solve); a re-solve prefers the
+/// versions already locked, so adding a package does not upgrade unrelated ones. Comments keep the file a
+/// plain pixi.lock for every other reader.
+/// </summary>
+public sealed class LockResolver
+{
+    public const string HashLinePrefix = "# condamirror-inputs-sha256: ";
+    public const string InputLinePrefix = "# condamirror-input: ";
+
+    private readonly IMirrorLog _log;
+    private readonly HttpMessageHandler? _handler;
+
+    public LockResolver(IMirrorLog? log = null, HttpMessageHandler? handler = null)
+    {
+        _log = log ?? NullMirrorLog.Instance;
+        _handler = handler;
+    }
+
+    public ResolveOutcome Resolve(ResolveSettings settings, CancellationToken ct = default)
+    {
+        var inputs = DescribeInputs(settings);
+        var hash = Hash(inputs);
+        var recorded = ReadRecordedInputs(settings.LockFile);
+
+        if (recorded is not null && recorded.Value.Hash == hash)
+        {
+            _log.Detail($"Lock {settings.LockFile} is up to date with the CondaPackage items; nothing to solve.");
+            return new ResolveOutcome(true, false, Array.Empty<PlatformChange>());
+        }
+        if (settings.LockedMode)
+        {
+            if (recorded is null)
+                throw new CondaMirrorException(ErrorCodes.LockMissingInLockedMode,
+                    $"CondaLockedMode is true but there is no lock at {settings.LockFile} written from CondaPackage items. Build once with CondaLockedMode=false and commit the lock.",
+                    settings.LockFile);
+            throw new CondaMirrorException(ErrorCodes.LockOutOfDate,
+                "CondaLockedMode is true but the inputs changed since the lock was written:\n" + Diff(recorded.Value.Lines, inputs) +
+                "\nBuild once with CondaLockedMode=false to update the lock, review and commit it.", settings.LockFile);
+        }
+
+        var previous = ReadPreviousLock(settings.LockFile);
+        var repodata = FetchAll(settings, ct);
+        var solved = new Dictionary<string, SolveResult>(StringComparer.Ordinal);
+        var failures = new List<CondaMirrorException>();
+        Parallel.ForEach(settings.Platforms, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) }, platform =>
+        {
+            var source = new ChannelPackageSource(settings.Channels
+                .SelectMany(c => new[] { repodata[(c.BaseUrl.AbsoluteUri, platform)], repodata[(c.BaseUrl.AbsoluteUri, "noarch")] })
+                .ToList());
+            var request = new SolveRequest
+            {
+                Specs = settings.Packages.Select(p => (p.Spec, (string?)p.Origin)).ToList(),
+                Platform = platform,
+                VirtualPackages = VirtualsFor(settings, platform),
+                Locked = previous.TryGetValue(platform, out var locked) ? locked : Array.Empty<RepodataRecord>(),
+                ChannelPriority = settings.Channels.Select(c => c.PublicBaseUrl.AbsoluteUri).ToList(),
+            };
+            try
+            {
+                var result = new CondaSolver().Solve(request, source, ct);
+                lock (solved) solved[platform] = result;
+            }
+            catch (CondaMirrorException e)
+            {
+                lock (failures) failures.Add(new CondaMirrorException(e.Code, $"Cannot resolve for {platform}: {e.Message}", e.File, e));
+            }
+        });
+        if (failures.Count > 0)
+            throw failures.OrderBy(f => f.Message, StringComparer.Ordinal).First();
+
+        var changes = settings.Platforms
+            .Select(p => Compare(p, previous.TryGetValue(p, out var old) ? old : Array.Empty<RepodataRecord>(), solved[p]))
+            .ToList();
+        WriteLock(settings, inputs, hash, solved);
+        foreach (var change in changes) _log.Info("Resolved " + change);
+        return new ResolveOutcome(false, true, changes);
+    }
+
+    /// <summary>The canonical, order-insensitive description of everything that decides the solve.</summary>
+    public static IReadOnlyList<string> DescribeInputs(ResolveSettings s)
+    {
+        var lines = new List<string>();
+        lines.AddRange(s.Packages.Select(p => "package " + p.Spec.Trim()).Distinct().OrderBy(x => x, StringComparer.Ordinal));
+        lines.AddRange(s.Channels.Select((c, i) => $"channel {i + 1} {c.PublicBaseUrl.AbsoluteUri}"));
+        lines.Add("platforms " + string.Join(";", s.Platforms.OrderBy(x => x, StringComparer.Ordinal)));
+        lines.AddRange(s.VirtualPackages.Select(v => $"virtual {v.Platform ?? "*"} {v.Name} {v.Version} {v.Build}".TrimEnd()).OrderBy(x => x, StringComparer.Ordinal));
+        return lines;
+    }
+
+    private static string Hash(IReadOnlyList<string> lines) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", lines)))).ToLowerInvariant();
+
+    private static (string Hash, IReadOnlyList<string> Lines)? ReadRecordedInputs(string lockFile)
+    {
+        if (!File.Exists(lockFile)) return null;
+        string? hash = null;
+        var lines = new List<string>();
+        foreach (var line in File.ReadLines(lockFile))
+        {
+            if (!line.StartsWith('#')) break;
+            if (line.StartsWith(HashLinePrefix, StringComparison.Ordinal)) hash = line[HashLinePrefix.Length..].Trim();
+            else if (line.StartsWith(InputLinePrefix, StringComparison.Ordinal)) lines.Add(line[InputLinePrefix.Length..]);
+        }
+        return hash is null ? null : (hash, lines);
+    }
+
+    private static string Diff(IReadOnlyList<string> recorded, IReadOnlyList<string> current)
+    {
+        var sb = new StringBuilder();
+        foreach (var line in recorded.Except(current)) sb.Append("  - ").AppendLine(line);
+        foreach (var line in current.Except(recorded)) sb.Append("  + ").AppendLine(line);
+        return sb.ToString().TrimEnd();
+    }
+
+    private Dictionary<string, IReadOnlyList<RepodataRecord>> ReadPreviousLock(string lockFile)
+    {
+        var result = new Dictionary<string, IReadOnlyList<RepodataRecord>>(StringComparer.Ordinal);
+        if (!File.Exists(lockFile)) return result;
+        try
+        {
+            var previous = LockFileReader.Read(lockFile, "default", _log);
+            foreach (var (platform, records) in previous.PackagesByPlatform) result[platform] = records;
+        }
+        catch (CondaMirrorException e)
+        {
+            // An unreadable old lock only costs the version preference; say so and solve from scratch.
+            _log.Warning(e.Code, $"Ignoring the previous lock ({e.Message}); solving from scratch.", lockFile);
+        }
+        return result;
+    }
+
+    private Dictionary<(string Channel, string Subdir), SparseRepodata> FetchAll(ResolveSettings settings, CancellationToken ct)
+    {
+        using var fetcher = new RepodataFetcher(settings.Fetch, _log, _handler);
+        var jobs = settings.Channels
+            .SelectMany(c => settings.Platforms.Append("noarch").Distinct().Select(subdir => (Channel: c, Subdir: subdir)))
+            .Select(j => (j.Channel.BaseUrl.AbsoluteUri, j.Subdir, Task: fetcher.FetchAsync(j.Channel, j.Subdir, ct)))
+            .ToList();
+        try
+        {
+            Task.WaitAll(jobs.Select(j => (Task)j.Task).ToArray(), ct);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is CondaMirrorException) is CondaMirrorException first)
+        {
+            throw first;
+        }
+        return jobs.ToDictionary(j => (j.AbsoluteUri, j.Subdir), j => j.Task.Result);
+    }
+
+    private static IReadOnlyList<VirtualPackage> VirtualsFor(ResolveSettings settings, string platform)
+    {
+        var overrides = settings.VirtualPackages
+            .Where(v => v.Platform is null || v.Platform == platform)
+            .Select(v => new VirtualPackage(v.Name, v.Version, string.IsNullOrEmpty(v.Build) ? "0" : v.Build!))
+            .ToList();
+        return VirtualPackages.Merge(VirtualPackages.DefaultsFor(platform), overrides);
+    }
+
+    private static PlatformChange Compare(string platform, IReadOnlyList<RepodataRecord> old, SolveResult now)
+    {
+        var before = old.GroupBy(r => r.Record.Name).ToDictionary(g => g.Key, g => g.First().Record, StringComparer.Ordinal);
+        int added = 0, upgraded = 0, downgraded = 0;
+        foreach (var r in now.Packages)
+        {
+            if (!before.Remove(r.Record.Name, out var prev)) { added++; continue; }
+            var order = Versions.CondaVersion.Parse(r.Record.Version).CompareTo(Versions.CondaVersion.Parse(prev.Version));
+            if (order == 0) order = r.Record.BuildNumber.CompareTo(prev.BuildNumber);
+            if (order > 0) upgraded++;
+            else if (order < 0) downgraded++;
+        }
+        return new PlatformChange(platform, now.Packages.Count, added, upgraded, downgraded, before.Count, now.Stats);
+    }
+
+    private static void WriteLock(ResolveSettings settings, IReadOnlyList<string> inputs, string hash, Dictionary<string, SolveResult> solved)
+    {
+        var header = new StringBuilder();
+        header.AppendLine("# Written by CondaMirror.MSBuild from the project's CondaPackage items. Commit it; edit the items, not this file.");
+        header.Append(HashLinePrefix).AppendLine(hash);
+        foreach (var line in inputs) header.Append(InputLinePrefix).AppendLine(line);
+        var document = LockDocumentFor(settings, solved);
+        AtomicFile.WriteAllText(settings.LockFile, header + PixiLockWriter.ToYaml(document));
+    }
+
+    private static LockDocument LockDocumentFor(ResolveSettings settings, Dictionary<string, SolveResult> solved)
+    {
+        var document = new LockDocument();
+        var environment = document.Environment("default", settings.Channels.Select(c => c.PublicBaseUrl.AbsoluteUri.TrimEnd('/')));
+        foreach (var (platform, result) in solved.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            environment.AddRange(platform, result.Packages);
+        return document;
+    }
+}

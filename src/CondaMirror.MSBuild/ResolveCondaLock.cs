@@ -1,0 +1,103 @@
+using CondaMirror.Core.Channels;
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.Repodata;
+using CondaMirror.Core.Resolving;
+using Microsoft.Build.Framework;
+
+namespace CondaMirror.MSBuild;
+
+/// <summary>
+/// Solves the CondaPackage items for every platform against the CondaChannel items and writes the lock file.
+/// Does nothing (no repodata fetch, no solve) when the lock already records the same inputs; in locked mode it
+/// never writes and fails with a diff when the inputs moved.
+/// </summary>
+public sealed class ResolveCondaLock : CondaTaskBase
+{
+    /// <summary>CondaPackage items: Include is a MatchSpec or a name; metadata Version, Build, Channel refine it.</summary>
+    [Required]
+    public ITaskItem[] Packages { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>CondaChannel items in priority order. None: conda-forge.</summary>
+    public ITaskItem[] Channels { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>CondaVirtualPackage items (Include = name such as __glibc; metadata Version, Build, Platform).</summary>
+    public ITaskItem[] VirtualPackages { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>';'-separated subdirs. Empty: the platform of the building machine.</summary>
+    public string? Platforms { get; set; }
+
+    public string? ChannelAlias { get; set; }
+
+    [Required]
+    public string LockFile { get; set; } = "";
+
+    public bool LockedMode { get; set; }
+    public bool Offline { get; set; }
+    public string? RepodataCachePath { get; set; }
+    public int RetryCount { get; set; } = 5;
+    public int HttpTimeoutSeconds { get; set; } = 100;
+    public string? ProjectDirectory { get; set; }
+
+    [Output]
+    public bool LockWritten { get; private set; }
+
+    protected override void Run()
+    {
+        var alias = string.IsNullOrWhiteSpace(ChannelAlias) ? ChannelResolver.DefaultChannelAlias : ChannelAlias!;
+        var channelItems = Channels.Length > 0 ? Channels.Select(c => c.ItemSpec).ToArray() : new[] { "conda-forge" };
+        var credentials = ChannelCredentials.FromItems(Channels, alias, ProjectDirectory);
+        var channels = channelItems
+            .Select(c => ChannelResolver.Resolve(c, alias, ProjectDirectory))
+            .Select(c => credentials.FirstOrDefault(x => x.UrlPrefix == c.PublicBaseUrl.AbsoluteUri) is { } cred
+                ? new ChannelSource(c.Name, c.BaseUrl, cred.BearerToken) : c)
+            .ToList();
+
+        var platforms = SplitList(Platforms);
+        if (platforms.Length == 0) platforms = new[] { Core.Platforms.Platforms.Current };
+        foreach (var p in platforms)
+            if (!Core.Platforms.Platforms.IsKnown(p) || p == "noarch")
+                throw new CondaMirrorException(ErrorCodes.InvalidRequest,
+                    $"CondaPlatforms contains '{p}', which is not a conda platform. Use subdir names such as {string.Join(", ", new[] { "linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64" })}.");
+
+        var settings = new ResolveSettings
+        {
+            Packages = Packages.Select(ToRequest).ToList(),
+            Channels = channels,
+            Platforms = platforms.Distinct(StringComparer.Ordinal).ToList(),
+            VirtualPackages = VirtualPackages.Select(v => new VirtualPackageOverride(v.ItemSpec, v.GetMetadata("Version"),
+                NullIfEmpty(v.GetMetadata("Build")), NullIfEmpty(v.GetMetadata("Platform")))).ToList(),
+            LockFile = LockFile,
+            LockedMode = LockedMode,
+            Fetch = new RepodataFetchOptions
+            {
+                CacheDirectory = string.IsNullOrWhiteSpace(RepodataCachePath) ? RepodataFetchOptions.DefaultCacheDirectory() : Path.GetFullPath(RepodataCachePath),
+                Offline = Offline,
+                MaxRetries = RetryCount,
+                RequestTimeout = TimeSpan.FromSeconds(Math.Max(1, HttpTimeoutSeconds)),
+            },
+        };
+
+        var outcome = new LockResolver(MirrorLog).Resolve(settings, CancellationToken);
+        LockWritten = outcome.LockWritten;
+        if (outcome.UpToDate)
+            Log.LogMessage(MessageImportance.Normal, $"Conda lock {LockFile} is up to date.");
+        else
+            foreach (var change in outcome.Changes)
+                Log.LogMessage(MessageImportance.High, $"Conda lock {change}" + (change.Stats is null ? "" : $" in {change.Stats.TotalTime.TotalSeconds:F2} s"));
+    }
+
+    /// <summary>Item → MatchSpec: Include may already be a full spec; Version/Build/Channel metadata add to it.</summary>
+    private static RequestedPackage ToRequest(ITaskItem item)
+    {
+        var spec = item.ItemSpec.Trim();
+        var version = item.GetMetadata("Version").Trim();
+        var build = item.GetMetadata("Build").Trim();
+        var channel = item.GetMetadata("Channel").Trim();
+        if (version.Length > 0 || build.Length > 0)
+            spec = $"{spec} {(version.Length > 0 ? version : "*")}{(build.Length > 0 ? " " + build : "")}";
+        if (channel.Length > 0) spec = $"{channel}::{spec}";
+        return new RequestedPackage(spec, $"CondaPackage '{item.ItemSpec}'");
+    }
+
+    private static string? NullIfEmpty(string s) => string.IsNullOrWhiteSpace(s) ? null : s;
+}
