@@ -115,3 +115,16 @@ public sealed class ChannelPlacementTests
         Assert.Contains("nope.conda", e.Message);
     }
 }
+
+public sealed class DownloadRequestTests
+{
+    [Fact]
+    public void From_repodata_record_carries_url_hashes_and_size_and_prints_without_secrets()
+    {
+        var record = new CondaMirror.Core.Records.PackageRecord { Name = "zlib", Version = "1.3", Build = "h0_0", Subdir = "linux-64", Sha256 = new string('a', 64), Md5 = new string('b', 32), Size = 42 };
+        var request = DownloadRequest.From(new CondaMirror.Core.Records.RepodataRecord(record, "https://u:pw@h/t/tok/ch/linux-64/zlib-1.3-h0_0.conda", "zlib-1.3-h0_0.conda"));
+
+        Assert.Equal(("linux-64", new string('a', 64), new string('b', 32), 42L), (request.Subdir, request.Sha256, request.Md5, request.Size!.Value));
+        Assert.Equal("linux-64/zlib-1.3-h0_0.conda from https://***@h/t/***/ch/linux-64/zlib-1.3-h0_0.conda", request.ToString());
+    }
+}
