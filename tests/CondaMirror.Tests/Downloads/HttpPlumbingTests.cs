@@ -13,6 +13,7 @@ public sealed class HttpPlumbingTests
     [InlineData("https://conda.anaconda.org/t/ab-123/private/noarch/a.conda", "https://conda.anaconda.org/t/***/private/noarch/a.conda")]
     [InlineData("https://cdn.example.com/a.conda?X-Amz-Signature=abc&v=1", "https://cdn.example.com/a.conda?X-Amz-Signature=***&v=1")]
     [InlineData("https://h/ch/t/tok", "https://h/ch/t/***")]
+    [InlineData("https://u:p@ss@h/ch/a.conda?x=1", "https://***@h/ch/a.conda?x=1")]
     [InlineData("/home/u/pkgs/a.conda", "/home/u/pkgs/a.conda")]
     [InlineData("failed to GET https://u:p@h/x: boom", "failed to GET https://***@h/x: boom")]
     public void Redact_removes_secrets(string input, string expected) => Assert.Equal(expected, UrlRedaction.Redact(input));
