@@ -1,4 +1,5 @@
 using CondaMirror.Core.Http;
+using CondaMirror.Core.Records;
 
 namespace CondaMirror.Core.Downloads;
 
@@ -11,6 +12,10 @@ namespace CondaMirror.Core.Downloads;
 /// <param name="Size">Expected size in bytes, when known.</param>
 public sealed record DownloadRequest(string Url, string FileName, string Subdir, string? Sha256, string? Md5, long? Size)
 {
+    /// <summary>The request for a locked/solved package: its URL, file name, subdir and recorded hashes and size.</summary>
+    public static DownloadRequest From(RepodataRecord record) => new(
+        record.Url, record.FileName, record.Subdir, record.Record.Sha256, record.Record.Md5, record.Record.Size);
+
     // The URL may hold secrets; records print themselves in test output and debugger views.
     public override string ToString() => $"{Subdir}/{FileName} from {UrlRedaction.Redact(Url)}";
 }

@@ -72,7 +72,7 @@ public sealed class PackageCache
         try { length = new FileInfo(candidate).Length; }
         catch (IOException) { return false; }
         catch (UnauthorizedAccessException) { return false; }
-        if (!File.Exists(candidate) || length != sidecar.Size) return false;
+        if (length != sidecar.Size) return false;
         if (request.Size is { } size && size != length) return false;
         if (!string.IsNullOrEmpty(request.Sha256) && !HashEquals(request.Sha256, sidecar.Sha256)) return false;
         if (!string.IsNullOrEmpty(request.Md5) && sidecar.Md5 is not null && !HashEquals(request.Md5, sidecar.Md5)) return false;

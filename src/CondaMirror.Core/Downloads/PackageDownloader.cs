@@ -98,6 +98,7 @@ public sealed class PackageDownloader : IDisposable
                         try
                         {
                             var path = await FetchAsync(group[0], progress, token).ConfigureAwait(false);
+                            _log.Detail($"Downloaded {group[0].Subdir}/{group[0].FileName} to {path}");
                             foreach (var r in group) paths[r] = path;
                             progress.PackageDone();
                         }

@@ -45,8 +45,9 @@ public static partial class UrlRedaction
         return string.Join('&', parts) + tail;
     }
 
-    // scheme://userinfo@ where userinfo stops before the first '/', '?', '#' (the authority ends there).
-    [GeneratedRegex(@"(?<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)[^/?#@\s]*@")]
+    // scheme://userinfo@ up to the LAST '@' of the authority (which ends at '/', '?' or '#'):
+    // an unescaped '@' inside a password must not leave its tail visible.
+    [GeneratedRegex(@"(?<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)[^/?#\s]*@")]
     private static partial Regex UserInfo();
 
     [GeneratedRegex(@"/t/[^/?#\s]+(/|$|\?|#)")]

@@ -13,6 +13,7 @@ public sealed class HttpPlumbingTests
     [InlineData("https://conda.anaconda.org/t/ab-123/private/noarch/a.conda", "https://conda.anaconda.org/t/***/private/noarch/a.conda")]
     [InlineData("https://cdn.example.com/a.conda?X-Amz-Signature=abc&v=1", "https://cdn.example.com/a.conda?X-Amz-Signature=***&v=1")]
     [InlineData("https://h/ch/t/tok", "https://h/ch/t/***")]
+    [InlineData("https://u:p@ss@h/ch/a.conda?x=1", "https://***@h/ch/a.conda?x=1")]
     [InlineData("/home/u/pkgs/a.conda", "/home/u/pkgs/a.conda")]
     [InlineData("failed to GET https://u:p@h/x: boom", "failed to GET https://***@h/x: boom")]
     public void Redact_removes_secrets(string input, string expected) => Assert.Equal(expected, UrlRedaction.Redact(input));
@@ -113,5 +114,18 @@ public sealed class ChannelPlacementTests
         var e = Assert.Throws<CondaMirrorException>(() => ChannelPlacement.LinkOrCopy(dir.Combine("nope.conda"), dir.Combine("out", "nope.conda")));
         Assert.Equal(ErrorCodes.ChannelPlacementFailed, e.Code);
         Assert.Contains("nope.conda", e.Message);
+    }
+}
+
+public sealed class DownloadRequestTests
+{
+    [Fact]
+    public void From_repodata_record_carries_url_hashes_and_size_and_prints_without_secrets()
+    {
+        var record = new CondaMirror.Core.Records.PackageRecord { Name = "zlib", Version = "1.3", Build = "h0_0", Subdir = "linux-64", Sha256 = new string('a', 64), Md5 = new string('b', 32), Size = 42 };
+        var request = DownloadRequest.From(new CondaMirror.Core.Records.RepodataRecord(record, "https://u:pw@h/t/tok/ch/linux-64/zlib-1.3-h0_0.conda", "zlib-1.3-h0_0.conda"));
+
+        Assert.Equal(("linux-64", new string('a', 64), new string('b', 32), 42L), (request.Subdir, request.Sha256, request.Md5, request.Size!.Value));
+        Assert.Equal("linux-64/zlib-1.3-h0_0.conda from https://***@h/t/***/ch/linux-64/zlib-1.3-h0_0.conda", request.ToString());
     }
 }
