@@ -30,6 +30,15 @@ public static partial class UrlRedaction
 
     public static string Redact(Uri? uri) => uri is null ? string.Empty : Redact(uri.OriginalString);
 
+    /// <summary>For lock files and channel lists: removes user info and <c>/t/&lt;token&gt;</c> segments entirely.</summary>
+    public static string StripCredentials(string url)
+    {
+        var result = UserInfo().Replace(url, m => m.Groups["scheme"].Value);
+        return PathToken().Replace(result, "$1");
+    }
+
+    public static bool HasCredentials(string url) => UserInfo().IsMatch(url) || PathToken().IsMatch(url);
+
     private static string RedactQuery(string query)
     {
         var fragment = query.IndexOf('#');

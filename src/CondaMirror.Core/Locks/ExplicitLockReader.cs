@@ -1,3 +1,4 @@
+using CondaMirror.Core.Http;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Records;
 

@@ -1,3 +1,4 @@
+using CondaMirror.Core.Http;
 using System.Text.RegularExpressions;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Records;

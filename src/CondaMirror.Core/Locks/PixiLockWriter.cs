@@ -1,3 +1,4 @@
+using CondaMirror.Core.Http;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
