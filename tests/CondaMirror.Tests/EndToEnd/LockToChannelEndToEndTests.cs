@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Text.Json;
+using CondaMirror.Core.IO;
+using CondaMirror.Core.Locks;
+using CondaMirror.Core.Records;
+using CondaMirror.TestKit;
+using CondaMirror.TestKit.Channels;
+using Xunit;
+
+namespace CondaMirror.Tests.EndToEnd;
+
+/// <summary>pixi.lock → verified channel through a real `dotnet build` against the loopback channel server.</summary>
+[Collection(EndToEndCollection.Name)]
+public class LockToChannelEndToEndTests
+{
+    private readonly PackedPackage _package;
+
+    public LockToChannelEndToEndTests(PackedPackage package) => _package = package;
+
+    private static ChannelBuilder Upstream() => new ChannelBuilder()
+        .Add(new PackageSpec("app", "2.0", "h1_0", "linux-64") { Depends = new[] { "lib >=1", "util" }, PayloadBytes = 200_000 })
+        .Add(new PackageSpec("app", "2.0", "h2_0", "win-64") { Depends = new[] { "lib >=1", "util" }, PayloadBytes = 200_000 })
+        .Add(new PackageSpec("lib", "1.5", "h3_0", "linux-64") { PayloadBytes = 300_000, Format = ArchiveFormat.TarBz2 })
+        .Add(new PackageSpec("lib", "1.5", "h4_0", "win-64") { PayloadBytes = 300_000 })
+        .Add(new PackageSpec("util", "0.3", "pyh_0", "noarch") { Noarch = "python", PayloadBytes = 50_000 });
+
+    /// <summary>Writes a v6 pixi.lock of the upstream channel, with app's depends changed to prove the lock's records win.</summary>
+    private static string WriteLock(string path, IReadOnlyList<RepodataRecord> records)
+    {
+        var document = new LockDocument();
+        var environment = document.Environment("default", new[] { records[0].Channel! });
+        foreach (var platform in new[] { "linux-64", "win-64" })
+            foreach (var r in records.Where(r => r.Subdir == platform || r.Subdir == "noarch"))
+            {
+                var record = r.Record.Clone();
+                if (record.Name == "app") record.Depends = new List<string> { "lib >=1.5", "util", "patched-by-lock" };
+                environment.Add(platform, r with { Record = record });
+            }
+        PixiLockWriter.Write(path, document);
+        return path;
+    }
+
+    [Fact]
+    public async Task Mirrors_every_locked_package_with_the_locks_records_and_skips_when_unchanged()
+    {
+        using var work = new TempDirectory("condamirror-e2e");
+        Upstream().WriteTo(work.Combine("upstream"));
+        await using var server = new LoopbackChannelServer(work.Combine("upstream"));
+        var lockPath = WriteLock(work.Combine("pixi.lock"), ChannelRecords.Read(work.Combine("upstream"), server.BaseUri));
+        var project = _package.WriteProject(work.Combine("app"), $"""
+              <PropertyGroup>
+                <CondaLockFile>{lockPath}</CondaLockFile>
+                <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
+              </PropertyGroup>
+            """);
+
+        var first = _package.Build(project);
+        Assert.True(first.Succeeded, first.ToString());
+        var channel = work.Combine("app", "bin", "Debug", "net10.0", "conda-channel");
+        var locked = LockFileReader.Read(lockPath);
+        foreach (var record in locked.DistinctPackages())
+        {
+            var file = Path.Combine(channel, record.Subdir, record.FileName);
+            Assert.True(File.Exists(file), $"{record} missing\n{first}");
+            Assert.Equal(record.Record.Sha256, FileHashes.Compute(file).Sha256);
+        }
+        foreach (var subdir in new[] { "linux-64", "win-64", "noarch" })
+        {
+            using var repodata = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(channel, subdir, "repodata.json")));
+            foreach (var record in locked.DistinctPackages().Where(r => r.Subdir == subdir))
+            {
+                var map = record.FileName.EndsWith(".conda") ? "packages.conda" : "packages";
+                var published = PackageRecordJson.FromElement(repodata.RootElement.GetProperty(map).GetProperty(record.FileName));
+                Assert.Equal(PackageRecordJson.ToJson(WithDefaults(record.Record, subdir)), PackageRecordJson.ToJson(published));
+            }
+        }
+        using (var linux = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(channel, "linux-64", "repodata.json"))))
+            Assert.Contains("patched-by-lock", linux.RootElement.GetProperty("packages.conda").GetProperty("app-2.0-h1_0.conda").GetProperty("depends").EnumerateArray().Select(d => d.GetString()));
+
+        var requests = server.Requests.Count;
+        var second = _package.Build(project);
+        Assert.True(second.Succeeded, second.ToString());
+        Assert.Contains("Skipping target \"CondaMirrorDownload\" because all output files are up-to-date", second.Output);
+        Assert.Contains("Skipping target \"CondaMirrorIndex\" because all output files are up-to-date", second.Output);
+        Assert.Equal(requests, server.Requests.Count);
+
+        var clean = _package.Clean(project);
+        Assert.True(clean.Succeeded, clean.ToString());
+        Assert.False(Directory.Exists(channel) && Directory.EnumerateFiles(channel, "*", SearchOption.AllDirectories).Any());
+    }
+
+    [Fact]
+    public async Task A_missing_package_is_one_error_naming_it_and_a_healthy_rerun_succeeds()
+    {
+        using var work = new TempDirectory("condamirror-e2e");
+        Upstream().WriteTo(work.Combine("upstream"));
+        await using var server = new LoopbackChannelServer(work.Combine("upstream"));
+        var lockPath = WriteLock(work.Combine("pixi.lock"), ChannelRecords.Read(work.Combine("upstream"), server.BaseUri));
+        var project = _package.WriteProject(work.Combine("app"), $"""
+              <PropertyGroup>
+                <CondaLockFile>{lockPath}</CondaLockFile>
+                <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
+                <CondaRetryCount>1</CondaRetryCount>
+              </PropertyGroup>
+            """);
+        server.Faults.Add("/noarch/util-0.3-pyh_0.conda", TestKit.FaultKind.Status(404), count: 100);
+
+        var failed = _package.Build(project);
+
+        Assert.False(failed.Succeeded);
+        var errorLines = failed.Output.Split('\n').Where(l => l.Contains(": error CMIR")).Select(l => l.Trim()).Distinct().ToList();
+        Assert.True(errorLines.Count >= 1, failed.ToString());
+        Assert.Contains(errorLines, l => l.Contains("util-0.3-pyh_0.conda") && l.Contains("/noarch/"));
+        Assert.DoesNotContain("   at ", failed.Output);
+        AssertNoPartialFiles(work.Combine("cache"));
+        var channel = work.Combine("app", "bin", "Debug", "net10.0", "conda-channel");
+        Assert.False(File.Exists(Path.Combine(channel, "noarch", "util-0.3-pyh_0.conda")));
+
+        server.Faults.Clear();
+        var healthy = _package.Build(project);
+        Assert.True(healthy.Succeeded, healthy.ToString());
+        Assert.True(File.Exists(Path.Combine(channel, "noarch", "util-0.3-pyh_0.conda")));
+    }
+
+    [Fact]
+    public async Task A_build_killed_mid_download_is_completed_by_the_next_build()
+    {
+        using var work = new TempDirectory("condamirror-e2e");
+        Upstream().WriteTo(work.Combine("upstream"));
+        await using var server = new LoopbackChannelServer(work.Combine("upstream"));
+        var lockPath = WriteLock(work.Combine("pixi.lock"), ChannelRecords.Read(work.Combine("upstream"), server.BaseUri));
+        var project = _package.WriteProject(work.Combine("app"), $"""
+              <PropertyGroup>
+                <CondaLockFile>{lockPath}</CondaLockFile>
+                <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
+                <CondaMaxParallelDownloads>2</CondaMaxParallelDownloads>
+              </PropertyGroup>
+            """);
+        // Every archive stalls mid-body for a long time, so the build is surely inside the download when killed.
+        server.Faults.Add("*.conda", TestKit.FaultKind.StallMidBody(1000, TimeSpan.FromSeconds(60)), count: 100);
+        server.Faults.Add("*.tar.bz2", TestKit.FaultKind.StallMidBody(1000, TimeSpan.FromSeconds(60)), count: 100);
+
+        var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(project)! };
+        foreach (var a in new[] { "build", project, "-nodeReuse:false", "-v:n", "-tl:off" }) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in _package.BuildEnvironment) psi.Environment[k] = v;
+        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        using (var build = Process.Start(psi)!)
+        {
+            build.OutputDataReceived += (_, _) => { };
+            build.ErrorDataReceived += (_, _) => { };
+            build.BeginOutputReadLine();
+            build.BeginErrorReadLine();
+            var deadline = DateTime.UtcNow.AddMinutes(3);
+            while (!server.Requests.Any(r => r.Path.EndsWith(".conda") || r.Path.EndsWith(".bz2")) && DateTime.UtcNow < deadline && !build.HasExited)
+                await Task.Delay(100);
+            Assert.False(build.HasExited, "the build ended before it started downloading");
+            await Task.Delay(500);
+            build.Kill(entireProcessTree: true); // SIGKILL on Unix
+            build.WaitForExit();
+        }
+
+        server.Faults.Clear();
+        var next = _package.Build(project);
+        Assert.True(next.Succeeded, next.ToString());
+        var channel = work.Combine("app", "bin", "Debug", "net10.0", "conda-channel");
+        foreach (var record in LockFileReader.Read(lockPath).DistinctPackages())
+            Assert.Equal(record.Record.Sha256, FileHashes.Compute(Path.Combine(channel, record.Subdir, record.FileName)).Sha256);
+    }
+
+    private static PackageRecord WithDefaults(PackageRecord record, string subdir)
+    {
+        var copy = record.Clone();
+        copy.Subdir ??= subdir;
+        return copy;
+    }
+
+    private static void AssertNoPartialFiles(string cacheRoot)
+    {
+        if (!Directory.Exists(cacheRoot)) return;
+        var leftovers = Directory.GetFiles(cacheRoot, "*", SearchOption.AllDirectories)
+            .Where(f => f.Contains(Path.DirectorySeparatorChar + ".partial" + Path.DirectorySeparatorChar) || f.EndsWith(".tmp")).ToList();
+        Assert.Empty(leftovers);
+    }
+}
