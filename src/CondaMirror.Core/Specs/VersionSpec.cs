@@ -95,14 +95,15 @@ public abstract class VersionSpec
     private static VersionSpec ParseExpression(string text)
     {
         // Only strings with grouping or regex characters go through the expression parser, as in conda.
-        return text.AsSpan().IndexOfAny("()|,^$") >= 0 ? FromTree(Treeify(text), text) : ParseLeaf(text);
+        return text.AsSpan().IndexOfAny("()|,^$") >= 0 ? FromTree(Treeify(text)) : ParseLeaf(text);
     }
 
-    private static VersionSpec FromTree(object node, string whole)
+    // Leaves of the tree are single tokens: re-tokenizing one (as conda does) gives the same token back.
+    private static VersionSpec FromTree(object node)
     {
-        if (node is string leaf) return leaf.AsSpan().IndexOfAny("()|,^$") >= 0 ? FromTree(Treeify(leaf), whole) : ParseLeaf(leaf);
+        if (node is string leaf) return ParseLeaf(leaf);
         var group = (Group)node;
-        var children = group.Items.Select(item => FromTree(item, whole)).ToArray();
+        var children = group.Items.Select(FromTree).ToArray();
         return group.Operator == '|' ? new OrVersionSpec(children) : new AndVersionSpec(children);
     }
 
