@@ -22,10 +22,15 @@ namespace CondaMirror.Core.Specs;
 /// parsed again; the structure and matching are the same as conda's.
 /// </para>
 /// </summary>
-public abstract class VersionSpec
+public abstract partial class VersionSpec
 {
-    private static readonly Regex Tokenizer = new(@"\s*\^[^$]*[$]|\s*[()|,]|[^()|,]+", RegexOptions.CultureInvariant);
-    private static readonly Regex Relation = new(@"^(=|==|!=|<=|>=|<|>|~=)(?![=<>!~])(\S+)$", RegexOptions.CultureInvariant);
+    // Tokens of a spec expression: a whole regex, an operator or parenthesis, or anything else.
+    [GeneratedRegex(@"\s*\^[^$]*[$]|\s*[()|,]|[^()|,]+", RegexOptions.CultureInvariant)]
+    private static partial Regex Tokenizer();
+
+    // An operator directly followed by a version; rejects "<= 1.2", "<>1.2" and "<=!1.2".
+    [GeneratedRegex(@"^(=|==|!=|<=|>=|<|>|~=)(?![=<>!~])(\S+)$", RegexOptions.CultureInvariant)]
+    internal static partial Regex Relation();
 
     private protected VersionSpec()
     {
@@ -131,7 +136,7 @@ public abstract class VersionSpec
             }
         }
 
-        foreach (Match token in Tokenizer.Matches("(" + text + ")"))
+        foreach (Match token in Tokenizer().Matches("(" + text + ")"))
         {
             var item = token.Value.Trim();
             switch (item)
@@ -182,7 +187,7 @@ public abstract class VersionSpec
 
         if (spec[0] is '=' or '<' or '>' or '!' or '~')
         {
-            var m = Relation.Match(spec);
+            var m = Relation().Match(spec);
             if (!m.Success) throw Invalid(spec, "invalid operator");
             var op = m.Groups[1].Value;
             var versionText = m.Groups[2].Value;

@@ -87,6 +87,10 @@ public class MatchSpecTests
     [InlineData("numpy >=1,<2", "numpy", "2.0", "h0_0", 0, false)]
     [InlineData("numpy * py3*", "numpy", "1.0", "py310h_0", 0, true)]
     [InlineData("numpy * py3*", "numpy", "1.0", "py27h_0", 0, false)]
+    [InlineData("numpy * py*h*_1", "numpy", "1.0", "py310habc_1", 1, true)]
+    [InlineData("numpy * py*h*_1", "numpy", "1.0", "py310_1", 1, false)]
+    [InlineData("numpy * *h_1*", "numpy", "1.0", "h_1", 1, true)]
+    [InlineData("numpy * a*a", "numpy", "1.0", "a", 1, false)]       // the two ends may not overlap
     [InlineData("numpy 1.0 h0_0", "numpy", "1.0", "h0_0", 0, true)]
     [InlineData("numpy 1.0 h0_0", "numpy", "1.0", "h0_1", 1, false)]
     [InlineData("numpy[build_number='>=2']", "numpy", "1.0", "h0_2", 2, true)]
