@@ -160,6 +160,18 @@ public class PackageArchiveRoundTripTests
         Assert.NotNull(info.RunExports);
     }
 
+    [Theory]
+    [InlineData(".tar.bz2")]
+    [InlineData(".conda")]
+    public void Cancelled_read_throws_OperationCanceledException(string extension)
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine("demo-1.2.3-h1234_0" + extension);
+        PackageArchiveWriter.Write(path, ArchiveFixtures.Record(), ArchiveFixtures.Files());
+
+        Assert.ThrowsAny<OperationCanceledException>(() => PackageArchive.ReadInfo(path, InfoMembers.All, new CancellationToken(canceled: true)));
+    }
+
     [Fact]
     public void Writer_rejects_unsafe_or_duplicate_member_paths_and_unknown_extensions()
     {
