@@ -35,18 +35,22 @@ public static partial class BenchmarkRegistry
                 var readMs = sw.Elapsed.TotalMilliseconds;
                 totalBytes += bytes.Length;
                 SparseRepodata? repodata = null;
-                var best = double.MaxValue;
-                for (var run = 0; run < 3; run++)
+                double best = double.MaxValue, bestCpu = double.MaxValue;
+                for (var run = 0; run < 5; run++)
                 {
                     repodata = null;
                     GC.Collect();
+                    var cpu = CpuTime();
                     sw.Restart();
                     repodata = SparseRepodata.Load(path, bytes, channelUri, subdir);
                     best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
+                    bestCpu = Math.Min(bestCpu, (CpuTime() - cpu).TotalMilliseconds);
                 }
                 loaded.Add(repodata!);
+                // The CPU-time figure is the single-core rate; wall time also counts waiting for a core on a busy machine.
                 Console.WriteLine($"{subdir,-9} json  {bytes.Length / 1e6,8:F1} MB  {repodata!.RecordCount,7} records  {repodata.NameCount,6} names  " +
-                                  $"read {readMs,6:F0} ms  index best-of-3 {best,6:F0} ms = {bytes.Length / 1e6 / (best / 1000),7:F0} MB/s");
+                                  $"read {readMs,6:F0} ms  index best-of-5: wall {best,6:F0} ms = {bytes.Length / 1e6 / (best / 1000),5:F0} MB/s, " +
+                                  $"cpu {bestCpu,6:F0} ms = {bytes.Length / 1e6 / (bestCpu / 1000),5:F0} MB/s");
             }
             var after = GC.GetTotalMemory(forceFullCollection: true);
             Console.WriteLine($"managed memory held by both indexes: {(after - before) / 1e6:F1} MB for {totalBytes / 1e6:F1} MB of JSON " +
@@ -67,6 +71,12 @@ public static partial class BenchmarkRegistry
             Console.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
             return 0;
         });
+
+    private static TimeSpan CpuTime()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
+    }
 
     private static void EnsureGenerated(SyntheticChannelGenerator generator, string dir)
     {
