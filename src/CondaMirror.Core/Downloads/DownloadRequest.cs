@@ -1,0 +1,54 @@
+using CondaMirror.Core.Http;
+using CondaMirror.Core.Records;
+
+namespace CondaMirror.Core.Downloads;
+
+/// <summary>One package archive to fetch and verify.</summary>
+/// <param name="Url">http(s) or file URL, or a local path. May carry <c>user:pass@</c> or a <c>/t/&lt;token&gt;/</c> path token.</param>
+/// <param name="FileName">Archive file name, e.g. <c>numpy-1.26.4-py312h1_0.conda</c>.</param>
+/// <param name="Subdir">Channel subdir (<c>linux-64</c>, <c>noarch</c>, ...), for placing and messages.</param>
+/// <param name="Sha256">Expected SHA-256 (hex); the cache key when present.</param>
+/// <param name="Md5">Expected MD5 (hex); the cache key when there is no SHA-256.</param>
+/// <param name="Size">Expected size in bytes, when known.</param>
+public sealed record DownloadRequest(string Url, string FileName, string Subdir, string? Sha256, string? Md5, long? Size)
+{
+    /// <summary>The request for a locked/solved package: its URL, file name, subdir and recorded hashes and size.</summary>
+    public static DownloadRequest From(RepodataRecord record) => new(
+        record.Url, record.FileName, record.Subdir, record.Record.Sha256, record.Record.Md5, record.Record.Size);
+
+    // The URL may hold secrets; records print themselves in test output and debugger views.
+    public override string ToString() => $"{Subdir}/{FileName} from {UrlRedaction.Redact(Url)}";
+}
+
+/// <summary>Settings for <see cref="PackageDownloader"/>.</summary>
+public sealed class DownloadOptions
+{
+    public int MaxParallel { get; init; } = 8;
+
+    /// <summary>Retries after the first attempt for network errors, timeouts, 408, 429 and 5xx.</summary>
+    public int RetryCount { get; init; } = 5;
+
+    /// <summary>Per-attempt timeout, measured as inactivity: an attempt fails when no byte arrives for this long.</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>First retry delay; doubles each retry, with jitter.</summary>
+    public TimeSpan BaseDelay { get; init; } = TimeSpan.FromSeconds(0.5);
+
+    /// <summary>Cap on a server's Retry-After.</summary>
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(60);
+
+    public string CacheRoot { get; init; } = PackageCache.DefaultRoot;
+
+    public IReadOnlyList<ChannelCredential> Credentials { get; init; } = Array.Empty<ChannelCredential>();
+
+    /// <summary>Minimum time between two progress lines.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(3);
+}
+
+/// <summary>What a download run did. <see cref="CachePaths"/> maps every request to its verified file in the cache.</summary>
+public sealed record DownloadSummary(
+    IReadOnlyDictionary<DownloadRequest, string> CachePaths,
+    int Downloaded,
+    int FromCache,
+    long BytesDownloaded,
+    TimeSpan Elapsed);

@@ -1,0 +1,435 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using CondaMirror.Core.Diagnostics;
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.Http;
+using Polly;
+
+namespace CondaMirror.Core.Downloads;
+
+/// <summary>
+/// Fetches package archives into the <see cref="PackageCache"/>: in parallel, retried with backoff (Polly),
+/// streamed to a unique temp file while hashing, verified against the lock's size and hashes, and only then
+/// renamed into place. Nothing unverified ever appears under a cache path, whatever fails and whenever.
+/// </summary>
+public sealed class PackageDownloader : IDisposable
+{
+    // 128 KiB: large enough that syscalls and hashing calls amortise, small enough to stay off the LOH.
+    private const int BufferSize = 128 * 1024;
+    private static readonly TimeSpan StalePartialAge = TimeSpan.FromDays(1);
+
+    private readonly DownloadOptions _options;
+    private readonly IMirrorLog _log;
+    private readonly HttpClient _client;
+    private readonly PackageCache _cache;
+    private readonly ResiliencePipeline _pipeline;
+
+    public PackageDownloader(DownloadOptions options, IMirrorLog log, HttpMessageHandler? handler = null)
+    {
+        _options = options;
+        _log = log;
+        _cache = new PackageCache(options.CacheRoot);
+        _client = CondaHttpClientFactory.CreateClient(
+            handler ?? CondaHttpClientFactory.CreateHandler(options.MaxParallel, automaticDecompression: false, options.AttemptTimeout),
+            disposeHandler: handler is null);
+        _pipeline = HttpResilience.CreateRetryPipeline(new HttpRetrySettings
+        {
+            RetryCount = options.RetryCount,
+            BaseDelay = options.BaseDelay,
+            MaxRetryAfter = options.MaxRetryAfter,
+            OnRetry = n => _log.Detail(
+                $"Retrying {n.Subject} ({n.Retry}/{n.MaxRetries}) in {n.Delay.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s: {UrlRedaction.Redact(n.Failure.Message)}"),
+        });
+    }
+
+    public PackageCache Cache => _cache;
+
+    public void Dispose() => _client.Dispose();
+
+    /// <summary>
+    /// Makes every request available in the cache. Packages that fail do not stop the others (those stay cached for
+    /// the next build); afterwards one <see cref="CondaMirrorException"/> reports every failure.
+    /// Cancellation aborts transfers, removes their temp files and throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public async Task<DownloadSummary> DownloadAsync(IReadOnlyList<DownloadRequest> requests, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        foreach (var request in requests) Validate(request);
+        _cache.CleanStalePartials(StalePartialAge);
+
+        // Identical archives requested twice (same hash and name) are fetched once.
+        var work = requests
+            .GroupBy(r => (Key: PackageCache.KeyOf(r) ?? r.Url, r.FileName))
+            .Select(g => g.ToList())
+            .ToList();
+
+        var paths = new ConcurrentDictionary<DownloadRequest, string>();
+        var misses = new List<List<DownloadRequest>>();
+        foreach (var group in work)
+        {
+            if (_cache.TryGetVerified(group[0], out var cached))
+                foreach (var r in group) paths[r] = cached;
+            else
+                misses.Add(group);
+        }
+
+        var unverifiable = misses.Where(g => PackageCache.KeyOf(g[0]) is null).Select(g => g[0].FileName).ToList();
+        if (unverifiable.Count > 0)
+            _log.Warning(ErrorCodes.DownloadUnverifiable,
+                $"{unverifiable.Count} package(s) have no sha256 or md5 in the lock, so their bytes cannot be verified and they are never taken from the cache: {string.Join(", ", unverifiable.Take(5))}{(unverifiable.Count > 5 ? ", ..." : "")}. Re-lock with a tool that records hashes.");
+
+        var progress = new ProgressTracker(work.Count, work.Count - misses.Count, misses.Sum(g => g[0].Size ?? 0));
+        var failures = new ConcurrentQueue<CondaMirrorException>();
+        using (var reporterStop = new CancellationTokenSource())
+        {
+            var reporter = ReportProgressAsync(progress, reporterStop.Token);
+            try
+            {
+                await Parallel.ForEachAsync(
+                    misses,
+                    new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxParallel), CancellationToken = cancellationToken },
+                    async (group, token) =>
+                    {
+                        try
+                        {
+                            var path = await FetchAsync(group[0], progress, token).ConfigureAwait(false);
+                            _log.Detail($"Downloaded {group[0].Subdir}/{group[0].FileName} to {path}");
+                            foreach (var r in group) paths[r] = path;
+                            progress.PackageDone();
+                        }
+                        catch (CondaMirrorException e)
+                        {
+                            failures.Enqueue(e);
+                        }
+                    }).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                // An aborted socket read can surface as IOException; the caller asked to cancel, so say that.
+                throw new OperationCanceledException("The download was cancelled.", e, cancellationToken);
+            }
+            finally
+            {
+                reporterStop.Cancel();
+                await reporter.ConfigureAwait(false);
+            }
+        }
+
+        if (!failures.IsEmpty) throw Combine(failures.ToList());
+
+        var downloaded = misses.Count;
+        _log.Info(string.Create(CultureInfo.InvariantCulture,
+            $"Downloaded {downloaded} packages ({Mb(progress.Bytes):0.0} MB) in {stopwatch.Elapsed.TotalSeconds:0.0} s, {work.Count - misses.Count} from cache"));
+        return new DownloadSummary(new Dictionary<DownloadRequest, string>(paths), downloaded, work.Count - misses.Count, progress.Bytes, stopwatch.Elapsed);
+    }
+
+    private async Task<string> FetchAsync(DownloadRequest request, ProgressTracker progress, CancellationToken cancellationToken)
+    {
+        var display = UrlRedaction.Redact(request.Url);
+        var transfer = IsHttp(request.Url)
+            ? await FetchHttpAsync(request, display, progress, cancellationToken).ConfigureAwait(false)
+            : await CopyLocalAsync(request, display, progress, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Verify(request, display, transfer);
+            var key = PackageCache.KeyOf(request) ?? transfer.Sha256;
+            try
+            {
+                return _cache.Commit(transfer.TempPath, key, request.FileName, new PackageCache.Sidecar(transfer.Sha256, transfer.Md5, transfer.Size));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw PackageCache.WriteFailed(_cache.Root, e);
+            }
+        }
+        finally
+        {
+            PackageCache.TryDelete(transfer.TempPath); // no-op once committed (moved away)
+        }
+    }
+
+    private async Task<Transfer> FetchHttpAsync(DownloadRequest request, string display, ProgressTracker progress, CancellationToken cancellationToken)
+    {
+        AuthenticatedTarget target;
+        try { target = HttpAuthentication.Prepare(new Uri(request.Url), _options.Credentials); }
+        catch (UriFormatException) { throw InvalidRequest(request, "the URL is not valid"); }
+
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(HttpResilience.SubjectKey, request.FileName);
+        var attempts = 0;
+        try
+        {
+            return await _pipeline.ExecuteAsync(
+                async ctx =>
+                {
+                    attempts++;
+                    return await AttemptHttpAsync(request, target, progress, ctx.CancellationToken).ConfigureAwait(false);
+                },
+                context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (HttpResilience.IsTransient(e) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new CondaMirrorException(ErrorCodes.DownloadFailedAfterRetries,
+                $"Cannot download {request.FileName} from {display} after {attempts} attempt(s): {UrlRedaction.Redact(e.Message)}. " +
+                "Check the network, proxy settings (HTTPS_PROXY) and the server, then build again; packages already downloaded stay cached.",
+                display, e);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private async Task<Transfer> AttemptHttpAsync(DownloadRequest request, AuthenticatedTarget target, ProgressTracker progress, CancellationToken token)
+    {
+        using var stall = new StallTimeout(_options.AttemptTimeout, token);
+        var temp = NewPartialPath();
+        long received = 0;
+        try
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Get, target.RequestUri);
+            message.Headers.Authorization = target.Authorization;
+            // The bytes must be exactly the archive the lock hashed; ask servers not to re-encode it.
+            message.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
+            using var response = await _client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
+            ThrowForStatus(request, target, response);
+            stall.Progress();
+            await using var body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
+            var transfer = await CopyHashedAsync(body, temp, request, stall, n => { received += n; progress.AddBytes(n); }, stall.Token).ConfigureAwait(false);
+            if (response.Content.Headers.ContentLength is { } expected && expected != transfer.Size)
+                throw new IOException($"the response ended after {transfer.Size} of {expected} bytes");
+            return transfer;
+        }
+        catch (OperationCanceledException) when (stall.Stalled(token))
+        {
+            Discard();
+            throw new HttpStallTimeoutException(target.DisplayUrl, stall.Timeout);
+        }
+        catch
+        {
+            Discard();
+            throw;
+        }
+
+        void Discard()
+        {
+            PackageCache.TryDelete(temp);
+            progress.AddBytes(-received);
+        }
+    }
+
+    private void ThrowForStatus(DownloadRequest request, AuthenticatedTarget target, HttpResponseMessage response)
+    {
+        if (response.IsSuccessStatusCode) return;
+        var status = response.StatusCode;
+        var display = target.DisplayUrl;
+        var statusText = $"{(int)status} {response.ReasonPhrase ?? status.ToString()}";
+        if (HttpResilience.IsTransientStatus(status))
+            throw new TransientHttpStatusException(status, HttpResilience.ReadRetryAfter(response, _options.MaxRetryAfter), display);
+        throw status switch
+        {
+            HttpStatusCode.NotFound or HttpStatusCode.Gone => new CondaMirrorException(ErrorCodes.DownloadNotFound,
+                $"Cannot download {request.FileName}: {display} answered {statusText}; the channel no longer has it. " +
+                "Re-lock (update the lock file) so it only names packages the channel still serves.", display),
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new CondaMirrorException(ErrorCodes.DownloadUnauthorized,
+                $"Cannot download {request.FileName}: {display} answered {statusText}; check credentials for {ChannelOf(request, display)} " +
+                "(user:password in the channel URL, a /t/<token>/ channel URL, or the channel's bearer token).", display),
+            _ => new CondaMirrorException(ErrorCodes.DownloadHttpError,
+                $"Cannot download {request.FileName}: {display} answered {statusText}. Check that the channel URL points at a conda channel.", display),
+        };
+    }
+
+    private async Task<Transfer> CopyLocalAsync(DownloadRequest request, string display, ProgressTracker progress, CancellationToken cancellationToken)
+    {
+        string source;
+        try { source = request.Url.StartsWith("file:", StringComparison.OrdinalIgnoreCase) ? new Uri(request.Url).LocalPath : Path.GetFullPath(request.Url); }
+        catch (Exception e) when (e is UriFormatException or ArgumentException or NotSupportedException) { throw InvalidRequest(request, "the URL is not valid"); }
+
+        FileStream input;
+        try { input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CondaMirrorException(ErrorCodes.DownloadLocalSourceMissing,
+                $"Cannot read {request.FileName} from {display}: {e.Message} Restore the file or re-lock.", display, e);
+        }
+
+        var temp = NewPartialPath();
+        await using (input)
+        {
+            try
+            {
+                return await CopyHashedAsync(input, temp, request, stall: null, progress.AddBytes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                PackageCache.TryDelete(temp);
+                throw new CondaMirrorException(ErrorCodes.DownloadLocalSourceMissing,
+                    $"Cannot read {request.FileName} from {display}: {e.Message}", display, e);
+            }
+            catch
+            {
+                PackageCache.TryDelete(temp);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Streams <paramref name="source"/> to <paramref name="tempPath"/>, hashing as it goes. Read failures propagate
+    /// as they are (the retry policy judges them); write failures are cache problems and never retried.
+    /// MD5 is only computed when it is the strongest hash the lock offers: SHA-256 already proves the content,
+    /// and MD5 would cost a third more CPU per byte.
+    /// </summary>
+    private async Task<Transfer> CopyHashedAsync(Stream source, string tempPath, DownloadRequest request, StallTimeout? stall, Action<long> onBytes, CancellationToken token)
+    {
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var md5 = string.IsNullOrEmpty(request.Sha256) ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        long total = 0;
+        try
+        {
+            FileStream output;
+            try
+            {
+                output = new FileStream(tempPath, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0,
+                    Options = FileOptions.Asynchronous, PreallocationSize = request.Size ?? 0,
+                });
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw PackageCache.WriteFailed(_cache.Root, e); }
+
+            await using (output)
+            {
+                while (true)
+                {
+                    var read = await source.ReadAsync(buffer.AsMemory(0, BufferSize), token).ConfigureAwait(false);
+                    if (read == 0) break;
+                    stall?.Progress();
+                    sha256.AppendData(buffer, 0, read);
+                    md5?.AppendData(buffer, 0, read);
+                    try { await output.WriteAsync(buffer.AsMemory(0, read), token).ConfigureAwait(false); }
+                    catch (IOException e) { throw PackageCache.WriteFailed(_cache.Root, e); }
+                    total += read;
+                    onBytes(read);
+                }
+                // Preallocation may have made the file longer than what arrived.
+                if (output.Length != total) output.SetLength(total);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return new Transfer(tempPath, Convert.ToHexString(sha256.GetHashAndReset()).ToLowerInvariant(),
+            md5 is null ? null : Convert.ToHexString(md5.GetHashAndReset()).ToLowerInvariant(), total);
+    }
+
+    private static void Verify(DownloadRequest request, string display, Transfer transfer)
+    {
+        if (request.Size is { } size && size != transfer.Size)
+            throw new CondaMirrorException(ErrorCodes.DownloadSizeMismatch,
+                $"Size mismatch for {request.FileName} from {display}: expected {size} bytes, got {transfer.Size}. " +
+                "The server's file differs from the one in the lock: re-lock if the package was re-published, otherwise a proxy or the server is corrupting downloads.",
+                display);
+        if (!string.IsNullOrEmpty(request.Sha256) && !PackageCache.HashEquals(request.Sha256, transfer.Sha256))
+            throw Mismatch("sha256", request.Sha256, transfer.Sha256);
+        if (!string.IsNullOrEmpty(request.Md5) && transfer.Md5 is not null && !PackageCache.HashEquals(request.Md5, transfer.Md5))
+            throw Mismatch("md5", request.Md5, transfer.Md5);
+
+        CondaMirrorException Mismatch(string algorithm, string expected, string actual) => new(ErrorCodes.DownloadChecksumMismatch,
+            $"Checksum mismatch for {request.FileName} from {display}: expected {algorithm} {expected.ToLowerInvariant()}, got {actual}. " +
+            "The server's file differs from the one in the lock: re-lock if the package was re-published, otherwise a proxy or the server is corrupting downloads.",
+            display);
+    }
+
+    private string NewPartialPath()
+    {
+        try { return _cache.NewPartialPath(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw PackageCache.WriteFailed(_cache.Root, e); }
+    }
+
+    private static void Validate(DownloadRequest request)
+    {
+        if (string.IsNullOrWhiteSpace(request.Url)) throw InvalidRequest(request, "the URL is empty");
+        if (string.IsNullOrWhiteSpace(request.FileName) || request.FileName is "." or ".." ||
+            request.FileName.IndexOfAny(['/', '\\', ':']) >= 0 || request.FileName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+            throw InvalidRequest(request, "the file name is not a plain archive file name");
+        // The hashes become directory names: only accept real hex digests.
+        if (!string.IsNullOrEmpty(request.Sha256) && !IsHex(request.Sha256, 64)) throw InvalidRequest(request, "the sha256 is not 64 hex digits");
+        if (!string.IsNullOrEmpty(request.Md5) && !IsHex(request.Md5, 32)) throw InvalidRequest(request, "the md5 is not 32 hex digits");
+        if (request.Url.Contains("://", StringComparison.Ordinal) && !IsHttp(request.Url) && !request.Url.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+            throw InvalidRequest(request, "only http, https and file URLs (or local paths) are supported");
+    }
+
+    private static bool IsHex(string value, int length) => value.Length == length && value.All(Uri.IsHexDigit);
+
+    private static bool IsHttp(string url) =>
+        url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+
+    private static CondaMirrorException InvalidRequest(DownloadRequest request, string problem) => new(ErrorCodes.DownloadInvalidRequest,
+        $"Cannot download '{request.FileName}' from '{UrlRedaction.Redact(request.Url)}': {problem}. Fix the lock entry or re-lock.",
+        UrlRedaction.Redact(request.Url));
+
+    /// <summary>The channel part of a package URL (without subdir and file name), for "check credentials for ..." hints.</summary>
+    private static string ChannelOf(DownloadRequest request, string display)
+    {
+        var suffix = "/" + request.Subdir + "/" + request.FileName;
+        var query = display.IndexOf('?');
+        var path = query >= 0 ? display[..query] : display;
+        if (path.EndsWith(suffix, StringComparison.Ordinal)) return path[..^suffix.Length];
+        var slash = path.LastIndexOf('/');
+        return slash > 0 ? path[..slash] : path;
+    }
+
+    private static CondaMirrorException Combine(IReadOnlyList<CondaMirrorException> failures)
+    {
+        if (failures.Count == 1) return failures[0];
+        const int Shown = 20;
+        var lines = failures.Take(Shown).Select(f => $"  {f.Code}: {f.Message}");
+        var more = failures.Count > Shown ? $"\n  ... and {failures.Count - Shown} more" : string.Empty;
+        return new CondaMirrorException(ErrorCodes.DownloadsFailed,
+            $"{failures.Count} packages could not be downloaded (the others are cached):\n{string.Join("\n", lines)}{more}",
+            failures[0].File, new AggregateException(failures));
+    }
+
+    private async Task ReportProgressAsync(ProgressTracker progress, CancellationToken stop)
+    {
+        if (_options.ProgressInterval <= TimeSpan.Zero) return;
+        using var timer = new PeriodicTimer(_options.ProgressInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+                _log.Info(progress.Describe());
+        }
+        catch (OperationCanceledException) { /* the run finished */ }
+    }
+
+    internal static double Mb(long bytes) => bytes / (1024.0 * 1024.0);
+
+    private sealed record Transfer(string TempPath, string Sha256, string? Md5, long Size);
+
+    private sealed class ProgressTracker(int totalPackages, int donePackages, long totalBytes)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private long _bytes;
+        private int _done = donePackages;
+
+        public long Bytes => Interlocked.Read(ref _bytes);
+        public void AddBytes(long n) => Interlocked.Add(ref _bytes, n);
+        public void PackageDone() => Interlocked.Increment(ref _done);
+
+        public string Describe()
+        {
+            var bytes = Bytes;
+            var rate = Mb(bytes) / Math.Max(_clock.Elapsed.TotalSeconds, 0.001);
+            var sizes = totalBytes > 0 ? $"{Mb(bytes):0.0}/{Mb(totalBytes):0.0} MB" : $"{Mb(bytes):0.0} MB";
+            return string.Create(CultureInfo.InvariantCulture, $"Downloading: {Volatile.Read(ref _done)}/{totalPackages} packages, {sizes}, {rate:0.0} MB/s");
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using CondaMirror.Core.Downloads;
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.Http;
+using CondaMirror.TestKit;
+using Xunit;
+
+namespace CondaMirror.Tests.Downloads;
+
+public sealed class HttpPlumbingTests
+{
+    [Theory]
+    [InlineData("https://user:pa55@conda.example.com/ch/noarch/a.conda", "https://***@conda.example.com/ch/noarch/a.conda")]
+    [InlineData("https://conda.anaconda.org/t/ab-123/private/noarch/a.conda", "https://conda.anaconda.org/t/***/private/noarch/a.conda")]
+    [InlineData("https://cdn.example.com/a.conda?X-Amz-Signature=abc&v=1", "https://cdn.example.com/a.conda?X-Amz-Signature=***&v=1")]
+    [InlineData("https://h/ch/t/tok", "https://h/ch/t/***")]
+    [InlineData("https://u:p@ss@h/ch/a.conda?x=1", "https://***@h/ch/a.conda?x=1")]
+    [InlineData("/home/u/pkgs/a.conda", "/home/u/pkgs/a.conda")]
+    [InlineData("failed to GET https://u:p@h/x: boom", "failed to GET https://***@h/x: boom")]
+    public void Redact_removes_secrets(string input, string expected) => Assert.Equal(expected, UrlRedaction.Redact(input));
+
+    [Fact]
+    public void Credentials_match_the_longest_prefix_at_a_path_boundary()
+    {
+        var creds = new[]
+        {
+            new ChannelCredential("https://h/private", "short", null, null),
+            new ChannelCredential("https://h/private/deep/", "long", null, null),
+        };
+        Assert.Equal("long", HttpAuthentication.FindCredential("https://h/private/deep/noarch/a.conda", creds)?.BearerToken);
+        Assert.Equal("short", HttpAuthentication.FindCredential("https://h/private/noarch/a.conda", creds)?.BearerToken);
+        Assert.Null(HttpAuthentication.FindCredential("https://h/private2/noarch/a.conda", creds));
+        Assert.DoesNotContain("short", creds[0].ToString());
+    }
+
+    [Fact]
+    public void User_info_moves_into_a_basic_header()
+    {
+        var target = HttpAuthentication.Prepare(new Uri("https://bob:p%3Ass@h/ch/noarch/a.conda"), null);
+        Assert.Equal("https://h/ch/noarch/a.conda", target.RequestUri.AbsoluteUri);
+        Assert.Equal("Basic", target.Authorization!.Scheme);
+        Assert.Equal("bob:p:ss", System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(target.Authorization.Parameter!)));
+        Assert.Equal("https://***@h/ch/noarch/a.conda", target.DisplayUrl);
+    }
+
+    [Fact]
+    public void Retry_after_accepts_seconds_and_dates_and_is_capped()
+    {
+        using var seconds = new HttpResponseMessage(System.Net.HttpStatusCode.TooManyRequests);
+        seconds.Headers.TryAddWithoutValidation("Retry-After", "3");
+        Assert.Equal(TimeSpan.FromSeconds(3), HttpResilience.ReadRetryAfter(seconds, TimeSpan.FromSeconds(60)));
+
+        using var date = new HttpResponseMessage(System.Net.HttpStatusCode.ServiceUnavailable);
+        date.Headers.TryAddWithoutValidation("Retry-After", DateTimeOffset.UtcNow.AddHours(1).ToString("R"));
+        Assert.Equal(TimeSpan.FromSeconds(60), HttpResilience.ReadRetryAfter(date, TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
+    public void Cache_root_honours_the_environment_variable()
+    {
+        var previous = Environment.GetEnvironmentVariable("CONDAMIRROR_PACKAGE_CACHE");
+        try
+        {
+            Environment.SetEnvironmentVariable("CONDAMIRROR_PACKAGE_CACHE", Path.Combine(Path.GetTempPath(), "cm-custom-cache"));
+            Assert.Equal(Path.Combine(Path.GetTempPath(), "cm-custom-cache"), PackageCache.DefaultRoot);
+            Environment.SetEnvironmentVariable("CONDAMIRROR_PACKAGE_CACHE", null);
+            Assert.EndsWith("pkgs", PackageCache.DefaultRoot);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("CONDAMIRROR_PACKAGE_CACHE", previous);
+        }
+    }
+}
+
+public sealed class ChannelPlacementTests
+{
+    [Fact]
+    public void Links_or_copies_atomically_and_skips_identical_content()
+    {
+        using var dir = new TempDirectory("cm-place");
+        var cached = dir.Combine("cache", "a.conda");
+        Directory.CreateDirectory(Path.GetDirectoryName(cached)!);
+        File.WriteAllBytes(cached, [1, 2, 3, 4]);
+        var destination = dir.Combine("channel", "noarch", "a.conda");
+
+        Assert.True(ChannelPlacement.LinkOrCopy(cached, destination));
+        Assert.Equal([1, 2, 3, 4], File.ReadAllBytes(destination));
+        Assert.False(ChannelPlacement.LinkOrCopy(cached, destination));
+
+        File.Delete(destination);
+        File.WriteAllBytes(destination, [9, 9, 9, 9]); // same size, other content
+        Assert.True(ChannelPlacement.LinkOrCopy(cached, destination));
+        Assert.Equal([1, 2, 3, 4], File.ReadAllBytes(destination));
+        Assert.Single(Directory.GetFiles(Path.GetDirectoryName(destination)!)); // no temp files left
+    }
+
+    [Fact]
+    public void Hard_links_on_the_same_volume()
+    {
+        using var dir = new TempDirectory("cm-place");
+        var cached = dir.Combine("a.conda");
+        File.WriteAllBytes(cached, [1, 2, 3]);
+        var link = dir.Combine("b.conda");
+
+        Assert.True(ChannelPlacement.TryCreateHardLink(cached, link));
+        using (var s = new FileStream(cached, FileMode.Open, FileAccess.Write)) s.WriteByte(5);
+        Assert.Equal(5, File.ReadAllBytes(link)[0]); // same inode
+    }
+
+    [Fact]
+    public void Missing_cache_file_is_a_placement_error()
+    {
+        using var dir = new TempDirectory("cm-place");
+        var e = Assert.Throws<CondaMirrorException>(() => ChannelPlacement.LinkOrCopy(dir.Combine("nope.conda"), dir.Combine("out", "nope.conda")));
+        Assert.Equal(ErrorCodes.ChannelPlacementFailed, e.Code);
+        Assert.Contains("nope.conda", e.Message);
+    }
+}
+
+public sealed class DownloadRequestTests
+{
+    [Fact]
+    public void From_repodata_record_carries_url_hashes_and_size_and_prints_without_secrets()
+    {
+        var record = new CondaMirror.Core.Records.PackageRecord { Name = "zlib", Version = "1.3", Build = "h0_0", Subdir = "linux-64", Sha256 = new string('a', 64), Md5 = new string('b', 32), Size = 42 };
+        var request = DownloadRequest.From(new CondaMirror.Core.Records.RepodataRecord(record, "https://u:pw@h/t/tok/ch/linux-64/zlib-1.3-h0_0.conda", "zlib-1.3-h0_0.conda"));
+
+        Assert.Equal(("linux-64", new string('a', 64), new string('b', 32), 42L), (request.Subdir, request.Sha256, request.Md5, request.Size!.Value));
+        Assert.Equal("linux-64/zlib-1.3-h0_0.conda from https://***@h/t/***/ch/linux-64/zlib-1.3-h0_0.conda", request.ToString());
+    }
+}
