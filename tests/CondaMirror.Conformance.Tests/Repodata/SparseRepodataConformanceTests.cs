@@ -86,6 +86,22 @@ public class SparseRepodataConformanceTests
     // channeldata.json, patch_instructions*.json and run_exports.json also have a "packages" map, but not of records.
     private static readonly string[] NotRepodata = { "channeldata", "patch_instructions", "run_exports" };
 
+    [SkippableFact]
+    public void Repodata_compressed_by_the_zstd_cli_loads_through_the_built_in_codec()
+    {
+        var source = TestData.PathOf("repodata", "conda-rattler__pytorch-linux-64", "linux-64", "repodata.json");
+        ZstdSamples.RequireZstd();
+        using var temp = new TempDirectory("repodata-zst");
+        var zst = temp.Combine("repodata.json.zst");
+        ZstdSamples.RunZstd("-q", "-19", "-f", source, "-o", zst);
+
+        var fromZst = SparseRepodata.LoadZstd(zst, File.ReadAllBytes(zst), Channel, "linux-64");
+        var fromJson = SparseRepodata.LoadFile(source, Channel, "linux-64");
+        Assert.Equal(fromJson.RecordCount, fromZst.RecordCount);
+        Assert.Equal(fromJson.AllRecords().Select(r => PackageRecordJson.ToJson(r.Record)),
+            fromZst.AllRecords().Select(r => PackageRecordJson.ToJson(r.Record)));
+    }
+
     private static bool IsRepodata(string path)
     {
         if (NotRepodata.Any(n => Path.GetFileName(path).Contains(n, StringComparison.Ordinal))) return false;
