@@ -1,0 +1,41 @@
+namespace CondaMirror.Core.Errors;
+
+/// <summary>4xx: lock files (pixi.lock, conda-lock.yml, @EXPLICIT) — reading and writing.</summary>
+public static partial class ErrorCodes
+{
+    /// <summary>The lock file does not exist or cannot be read.</summary>
+    public const string LockFileUnreadable = "CMIR400";
+
+    /// <summary>The file is none of the supported lock formats (pixi.lock, conda-lock.yml v1, @EXPLICIT).</summary>
+    public const string LockFormatUnrecognized = "CMIR401";
+
+    /// <summary>The YAML is malformed (syntax error, duplicate key, wrong node kind where a map/list is expected).</summary>
+    public const string LockYamlInvalid = "CMIR402";
+
+    /// <summary>The lock file's format version is too old or newer than this build understands.</summary>
+    public const string LockVersionUnsupported = "CMIR403";
+
+    /// <summary>The requested environment is not in the lock file.</summary>
+    public const string LockEnvironmentNotFound = "CMIR404";
+
+    /// <summary>The environment contains source/path/git packages, which have no archive to mirror.</summary>
+    public const string LockSourcePackages = "CMIR405";
+
+    /// <summary>A package entry lacks a required field or has an unusable URL, hash or file name.</summary>
+    public const string LockEntryInvalid = "CMIR406";
+
+    /// <summary>A conda-lock style file without a <c>version</c> key (pre-v1 conda-lock or pixi.lock v1).</summary>
+    public const string CondaLockMissingVersion = "CMIR407";
+
+    /// <summary>A text lock with package URLs but no <c>@EXPLICIT</c> header.</summary>
+    public const string ExplicitHeaderMissing = "CMIR408";
+
+    /// <summary>The target platform of an @EXPLICIT file cannot be determined.</summary>
+    public const string ExplicitPlatformUnknown = "CMIR409";
+
+    /// <summary>A platform name in the lock is unknown, duplicated or not declared (pixi.lock v7 <c>platforms:</c>).</summary>
+    public const string LockPlatformInvalid = "CMIR410";
+
+    /// <summary>The lock document handed to the writer is inconsistent (missing fields, conflicting records).</summary>
+    public const string LockWriteInvalid = "CMIR411";
+}

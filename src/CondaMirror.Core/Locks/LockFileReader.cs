@@ -1,0 +1,122 @@
+using System.Globalization;
+using CondaMirror.Core.Diagnostics;
+using CondaMirror.Core.Errors;
+
+namespace CondaMirror.Core.Locks;
+
+/// <summary>
+/// Reads any lock file users have — pixi.lock (v2–v7), conda-lock.yml v1, @EXPLICIT — into one
+/// <see cref="CondaLockFile"/> with one environment selected.
+/// <para>Unsupported on purpose, each with its own error: pixi.lock v1 / pre-v1 conda-lock (no <c>version</c> key,
+/// CMIR407), versions newer than 7 (CMIR403), source/git/path packages (CMIR405), and JSON locks such as
+/// mamba's emscripten lock (CMIR401).</para>
+/// </summary>
+public static class LockFileReader
+{
+    public static CondaLockFile Read(string path, string environment = "default", IMirrorLog? log = null)
+    {
+        log ??= NullMirrorLog.Instance;
+        var text = ReadText(path);
+        var format = Detect(text, path);
+        CondaLockFile result;
+        if (format == LockFileFormat.Explicit)
+        {
+            result = ExplicitLockReader.Read(text, path, environment);
+        }
+        else
+        {
+            var y = new YamlFields(path);
+            var root = YamlTree.Load(text, path) as YMap
+                ?? throw new CondaMirrorException(ErrorCodes.LockFormatUnrecognized, "the file is not a YAML mapping, so it is not a lock file.", path);
+            result = root.Has("environments")
+                ? PixiLockReader.Read(root, VersionOf(root, y) ?? 0, path, environment, y)
+                : ReadCondaLockShaped(root, path, environment, y);
+        }
+        var total = result.PackagesByPlatform.Sum(p => p.Value.Count);
+        log.Detail($"read {result.Format} v{result.Version} lock {path}: environment '{result.Environment}', {total} package entries on {result.PackagesByPlatform.Count} platform(s)");
+        return result;
+    }
+
+    /// <summary>Tells the format from the file's head without parsing all of it.</summary>
+    public static LockFileFormat Detect(string path) => Detect(ReadText(path), path);
+
+    internal static LockFileFormat Detect(string text, string path)
+    {
+        var firstContent = FirstContentLine(text);
+        if (firstContent is null)
+            throw new CondaMirrorException(ErrorCodes.LockFormatUnrecognized, "the lock file is empty.", path);
+        if (firstContent.StartsWith('{'))
+            throw new CondaMirrorException(ErrorCodes.LockFormatUnrecognized,
+                "this is a JSON lock (e.g. mamba's emscripten lock), which is not supported; use pixi.lock, conda-lock.yml or an @EXPLICIT file.", path);
+        if (firstContent == "@EXPLICIT" || LocationFields.IsUrl(firstContent))
+            return LockFileFormat.Explicit;
+
+        // Top-level YAML keys: unindented "key:" lines.
+        bool environments = false, packageList = false, metadata = false;
+        int? version = null;
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Length == 0 || line[0] is ' ' or '\t' or '#' or '-') continue;
+            if (line.StartsWith("environments:", StringComparison.Ordinal)) environments = true;
+            else if (line.StartsWith("package:", StringComparison.Ordinal)) packageList = true;
+            else if (line.StartsWith("metadata:", StringComparison.Ordinal)) metadata = true;
+            else if (line.StartsWith("version:", StringComparison.Ordinal) &&
+                     int.TryParse(line["version:".Length..].Trim().Trim('"', '\''), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
+                version = v;
+        }
+        if (environments) return LockFileFormat.PixiLock;
+        if (packageList || metadata || version is not null)
+            return version is 2 or 3 ? LockFileFormat.PixiLock : LockFileFormat.CondaLockV1;
+        throw new CondaMirrorException(ErrorCodes.LockFormatUnrecognized,
+            "not a lock file: expected pixi.lock ('environments:'), conda-lock.yml ('package:') or an @EXPLICIT list.", path);
+    }
+
+    private static CondaLockFile ReadCondaLockShaped(YMap root, string path, string environment, YamlFields y)
+    {
+        var version = VersionOf(root, y);
+        if (version is null)
+            throw new CondaMirrorException(ErrorCodes.CondaLockMissingVersion,
+                "not a conda-lock v1 file (missing version). Files from conda-lock before 1.0 or pixi before 0.7 have no 'version'; regenerate the lock with a current conda-lock or pixi.", path);
+        return version switch
+        {
+            1 => CondaLockReader.Read(root, 1, LockFileFormat.CondaLockV1, path, environment, y),
+            2 or 3 => CondaLockReader.Read(root, version.Value, LockFileFormat.PixiLock, path, environment, y),
+            > 3 and <= PixiLockReader.NewestVersion => throw new CondaMirrorException(ErrorCodes.LockFormatUnrecognized,
+                $"a version {version} lock must have 'environments'; the file is damaged, regenerate it.", path),
+            _ => throw new CondaMirrorException(ErrorCodes.LockVersionUnsupported,
+                $"unsupported lock version {version}: this build reads conda-lock v1 and pixi.lock v2–v{PixiLockReader.NewestVersion}. " +
+                (version > PixiLockReader.NewestVersion ? "Update CondaMirror.MSBuild or write the lock with an older tool." : "Regenerate the lock with a current conda-lock or pixi."), path),
+        };
+    }
+
+    private static int? VersionOf(YMap root, YamlFields y)
+    {
+        var node = root["version"];
+        if (node is null) return null;
+        if (node is YScalar s && int.TryParse(s.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v)) return v;
+        throw y.Invalid(node, "'version' must be an integer");
+    }
+
+    private static string? FirstContentLine(string text)
+    {
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim().TrimStart('\uFEFF');
+            if (line.Length == 0 || line[0] == '#') continue;
+            return line;
+        }
+        return null;
+    }
+
+    private static string ReadText(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new CondaMirrorException(ErrorCodes.LockFileUnreadable, $"cannot read the lock file: {ex.Message}", path, ex);
+        }
+    }
+}
