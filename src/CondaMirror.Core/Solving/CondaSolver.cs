@@ -236,7 +236,6 @@ internal sealed class SolveRun : ISatHooks
         foreach (var r in records)
         {
             if (ChannelRank(r.Channel) != best) continue; // strict channel priority
-            if (r.Record.Subdir is { } subdir && subdir != "noarch" && _request.Platform.Length > 0 && subdir != _request.Platform) continue;
             if (!CondaVersion.TryParse(r.Record.Version, out var version)) continue; // conda cannot order it either
             var c = new Candidate(r, version!, isVirtual: false) { IsLocked = _lockedKeys.Count > 0 && _lockedKeys.Contains(LockKey(r)) };
             list.Add(c);
