@@ -128,7 +128,12 @@ public static partial class PackageArchive
         {
             ct.ThrowIfCancellationRequested();
             var entry = reader.Next();
-            if (entry is null) break;
+            if (entry is null)
+            {
+                // Reading to the end anyway: consume the compressor's trailer too, so its checksum is verified.
+                reader.DrainSource();
+                break;
+            }
             var path = ValidateMemberPath(entry.Name, file, infoTarOnly);
             if (!pending.Contains(path)) continue;
             if (entry.Kind != TarEntryKind.File)

@@ -121,6 +121,20 @@ internal sealed class TarStreamReader
         return data;
     }
 
+    /// <summary>Reads whatever follows the end-of-archive marker (padding, compressor trailer) and discards it.</summary>
+    public void DrainSource()
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(16384);
+        try
+        {
+            while (_source.Read(buffer, 0, buffer.Length) > 0) { }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     private string ResolveName(string? longName, Dictionary<string, string>? pax)
     {
         var paxPath = Lookup(pax, "path");

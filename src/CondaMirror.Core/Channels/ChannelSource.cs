@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using CondaMirror.Core.Http;
 
 namespace CondaMirror.Core.Channels;
 
@@ -60,15 +61,8 @@ public sealed class ChannelSource
 
     public override string ToString() => Name == DisplayUrl ? Name : $"{Name} ({DisplayUrl})";
 
-    /// <summary>Replaces user info and conda token segments in any URL with ***.</summary>
-    public static string Redact(Uri url)
-    {
-        if (!url.IsAbsoluteUri) return url.ToString();
-        var text = url.AbsoluteUri;
-        if (!string.IsNullOrEmpty(url.UserInfo))
-            text = text.Replace(url.UserInfo + "@", "***@", StringComparison.Ordinal);
-        return TokenSegment.Replace(text, "/t/***/");
-    }
+    /// <summary>Replaces user info, conda token segments and secret query values in any URL with ***.</summary>
+    public static string Redact(Uri url) => url.IsAbsoluteUri ? UrlRedaction.Redact(url.AbsoluteUri) : url.ToString();
 
     internal static Uri StripCredentials(Uri url)
     {

@@ -1,3 +1,6 @@
+using CondaMirror.Core.Http;
+using CondaMirror.Core.Zstd;
+
 namespace CondaMirror.Core.Repodata;
 
 /// <summary>How <see cref="RepodataFetcher"/> uses the network and its per-user cache.</summary>
@@ -18,14 +21,20 @@ public sealed class RepodataFetchOptions
     /// <summary>First retry delay; later ones back off exponentially with jitter.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Time allowed for one request, including the body (repodata can be hundreds of MB).</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// A request fails (and is retried) when no data arrives for this long. Inactivity rather than a whole-transfer
+    /// limit, because conda-forge's linux-64 repodata is hundreds of MB and slow links are legitimate.
+    /// </summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Configured credentials (longest URL prefix wins); user:password in a channel URL takes precedence.</summary>
+    public IReadOnlyList<ChannelCredential>? Credentials { get; init; }
 
     /// <summary>
-    /// Decoder for repodata.json.zst. When null, only repodata.json is requested (and a local channel that
-    /// only has the .zst cannot be read).
+    /// Decoder for repodata.json.zst (the built-in zstd codec by default). When null, only repodata.json is
+    /// requested and a local channel that only has the .zst cannot be read.
     /// </summary>
-    public Func<byte[], byte[]>? ZstdDecompressor { get; init; }
+    public Func<byte[], byte[]>? ZstdDecompressor { get; init; } = static zst => ZstdCodec.Decompress(zst);
 
     /// <summary>Clock for TTL decisions (tests move it).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

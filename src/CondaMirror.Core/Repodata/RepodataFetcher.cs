@@ -5,8 +5,8 @@ using System.Text;
 using CondaMirror.Core.Channels;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Http;
 using Polly;
-using Polly.Retry;
 
 namespace CondaMirror.Core.Repodata;
 
@@ -21,18 +21,24 @@ public sealed class RepodataFetcher : IDisposable
     private readonly RepodataFetchOptions _options;
     private readonly IMirrorLog _log;
     private readonly HttpClient _http;
-    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly HttpRetrySettings _retry;
+    private readonly ResiliencePipeline _pipeline;
 
     public RepodataFetcher(RepodataFetchOptions options, IMirrorLog log, HttpMessageHandler? handler = null)
     {
         _options = options;
         _log = log;
+        // Servers often send repodata.json gzip- or brotli-encoded, so automatic decompression is on here.
         _http = handler is null
-            ? new HttpClient(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.All }, disposeHandler: true)
-            : new HttpClient(handler, disposeHandler: false);
-        _http.Timeout = options.RequestTimeout;
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("CondaMirror/1.0");
-        _pipeline = BuildPipeline(options, log);
+            ? CondaHttpClientFactory.CreateClient(CondaHttpClientFactory.CreateHandler(4, automaticDecompression: true, TimeSpan.FromSeconds(30)), disposeHandler: true)
+            : CondaHttpClientFactory.CreateClient(handler, disposeHandler: false);
+        _retry = new HttpRetrySettings
+        {
+            RetryCount = options.MaxRetries,
+            BaseDelay = options.RetryDelay,
+            OnRetry = n => log.Detail($"Fetching {n.Subject} failed ({n.Failure.Message}); retry {n.Retry} of {n.MaxRetries} in {n.Delay.TotalSeconds:F1} s."),
+        };
+        _pipeline = HttpResilience.CreateRetryPipeline(_retry);
     }
 
     public void Dispose() => _http.Dispose();
@@ -72,6 +78,7 @@ public sealed class RepodataFetcher : IDisposable
         }
     }
 
+
     private async Task<SparseRepodata> FetchOnlineAsync(ChannelSource channel, string subdir, Uri subdirUrl, string entryDir,
         RepodataCacheEntry? cached, CancellationToken cancellationToken)
     {
@@ -79,37 +86,31 @@ public sealed class RepodataFetcher : IDisposable
         {
             var url = new Uri(subdirUrl, RepodataVariant.FileName(variant));
             var validators = cached is not null && cached.Variant == variant ? cached : null;
-            using var response = await SendAsync(channel, url, validators, cancellationToken).ConfigureAwait(false);
+            var response = await SendAsync(channel, url, validators, cancellationToken).ConfigureAwait(false);
             var shownUrl = ChannelSource.Redact(url);
 
-            if (response.StatusCode == HttpStatusCode.NotModified && validators is not null)
+            if (response.Status == HttpStatusCode.NotModified && validators is not null)
             {
                 _log.Detail($"Repodata for {Describe(channel, subdir)} is unchanged (304); using the cached copy.");
                 validators.FetchedAt = _options.TimeProvider.GetUtcNow();
-                validators.ETag = response.Headers.ETag?.ToString() ?? validators.ETag;
+                validators.ETag = response.ETag ?? validators.ETag;
                 TryWriteCache(entryDir, body: null, validators);
                 return LoadCached(channel, subdir, entryDir, validators);
             }
-            if (response.StatusCode == HttpStatusCode.NotFound)
+            if (response.Status == HttpStatusCode.NotFound)
             {
                 _log.Detail($"{shownUrl} not found (404).");
                 continue;
             }
-            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            if (response.Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
                 throw new CondaMirrorException(ErrorCodes.RepodataAuthFailed,
-                    $"{shownUrl} refused access ({(int)response.StatusCode} {response.ReasonPhrase}). " +
-                    "Check the channel's credentials (token in the URL or the configured bearer token).", shownUrl);
-            if (!response.IsSuccessStatusCode)
+                    $"{shownUrl} refused access ({(int)response.Status} {response.Reason}). " +
+                    "Check the channel's credentials (token in the URL or the configured credentials).", shownUrl);
+            if (response.Body is null)
                 throw new CondaMirrorException(ErrorCodes.RepodataHttpError,
-                    $"{shownUrl} answered {(int)response.StatusCode} {response.ReasonPhrase}. Check the channel URL, or retry later.", shownUrl);
+                    $"{shownUrl} answered {(int)response.Status} {response.Reason}. Check the channel URL, or retry later.", shownUrl);
 
-            byte[] body;
-            try { body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false); }
-            catch (Exception e) when (IsTransportFailure(e, cancellationToken))
-            {
-                throw new CondaMirrorException(ErrorCodes.RepodataNetworkError,
-                    $"Downloading {shownUrl} failed: {e.Message}", shownUrl, e);
-            }
+            var body = response.Body;
             // The cache keeps the decompressed JSON, so a cache hit never decompresses again.
             var json = variant == RepodataVariant.Zst ? SparseRepodata.Decompress(shownUrl, body, _options.ZstdDecompressor!) : body;
             var repodata = SparseRepodata.Load(shownUrl, json, channel.PublicBaseUrl, subdir);
@@ -117,8 +118,8 @@ public sealed class RepodataFetcher : IDisposable
             {
                 Variant = variant,
                 Url = shownUrl,
-                ETag = response.Headers.ETag?.ToString(),
-                LastModified = response.Content.Headers.LastModified?.ToString("R"),
+                ETag = response.ETag,
+                LastModified = response.LastModified?.ToString("R"),
                 FetchedAt = _options.TimeProvider.GetUtcNow(),
             };
             TryWriteCache(entryDir, json, entry);
@@ -148,37 +149,73 @@ public sealed class RepodataFetcher : IDisposable
         if (cached?.Variant != RepodataVariant.Json && zst) yield return RepodataVariant.Json;
     }
 
-    private async Task<HttpResponseMessage> SendAsync(ChannelSource channel, Uri url, RepodataCacheEntry? validators, CancellationToken cancellationToken)
+    /// <summary>What one GET produced: the status, validators, and the body when the status was a success.</summary>
+    private sealed record FetchResponse(HttpStatusCode Status, string? Reason, string? ETag, DateTimeOffset? LastModified, byte[]? Body);
+
+    // One retry operation covers the whole transfer, body included, so a reset mid-body is retried too.
+    private async Task<FetchResponse> SendAsync(ChannelSource channel, Uri url, RepodataCacheEntry? validators, CancellationToken cancellationToken)
     {
-        var shownUrl = ChannelSource.Redact(url);
+        var target = HttpAuthentication.Prepare(url, _options.Credentials);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(HttpResilience.SubjectKey, target.DisplayUrl);
         try
         {
-            return await _pipeline.ExecuteAsync(async token =>
+            return await _pipeline.ExecuteAsync(async ctx =>
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, WithoutUserInfo(url));
-                AddAuthorization(request, channel, url);
-                if (validators?.ETag is { } etag && EntityTagHeaderValue.TryParse(etag, out var parsedTag))
-                    request.Headers.IfNoneMatch.Add(parsedTag);
-                if (validators?.LastModified is { } lastModified && DateTimeOffset.TryParse(lastModified, out var since))
-                    request.Headers.IfModifiedSince = since;
-                return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
-            }, cancellationToken).ConfigureAwait(false);
+                using var stall = new StallTimeout(_options.StallTimeout, ctx.CancellationToken);
+                try
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Get, target.RequestUri);
+                    request.Headers.Authorization = target.Authorization ??
+                        (string.IsNullOrEmpty(channel.BearerToken) ? null : new AuthenticationHeaderValue("Bearer", channel.BearerToken));
+                    if (validators?.ETag is { } etag && EntityTagHeaderValue.TryParse(etag, out var parsedTag))
+                        request.Headers.IfNoneMatch.Add(parsedTag);
+                    if (validators?.LastModified is { } lastModified && DateTimeOffset.TryParse(lastModified, out var since))
+                        request.Headers.IfModifiedSince = since;
+
+                    using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
+                    HttpResilience.ThrowIfTransient(response, target.DisplayUrl, _retry);
+                    var body = response.IsSuccessStatusCode ? await ReadBodyAsync(response.Content, stall).ConfigureAwait(false) : null;
+                    return new FetchResponse(response.StatusCode, response.ReasonPhrase, response.Headers.ETag?.ToString(),
+                        response.Content.Headers.LastModified, body);
+                }
+                catch (OperationCanceledException) when (stall.Stalled(ctx.CancellationToken))
+                {
+                    throw new HttpStallTimeoutException(target.DisplayUrl, stall.Timeout);
+                }
+            }, context).ConfigureAwait(false);
         }
-        catch (Exception e) when (IsTransportFailure(e, cancellationToken))
+        catch (TransientHttpStatusException e)
+        {
+            throw new CondaMirrorException(ErrorCodes.RepodataHttpError,
+                $"{target.DisplayUrl} answered {(int)e.StatusCode} {e.StatusCode} after {_retry.RetryCount + 1} attempts. The server is failing; retry later.",
+                target.DisplayUrl, e);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException)
         {
             throw new CondaMirrorException(ErrorCodes.RepodataNetworkError,
-                $"Could not reach {shownUrl}: {e.Message}. Check the network or proxy, or set CondaOffline=true to use cached repodata.",
-                shownUrl, e);
+                $"Could not reach {target.DisplayUrl}: {e.Message}. Check the network or proxy, or set CondaOffline=true to use cached repodata.",
+                target.DisplayUrl, e);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 
-    private static void AddAuthorization(HttpRequestMessage request, ChannelSource channel, Uri url)
+    private static async Task<byte[]> ReadBodyAsync(HttpContent content, StallTimeout stall)
     {
-        if (!string.IsNullOrEmpty(channel.BearerToken))
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", channel.BearerToken);
-        else if (!string.IsNullOrEmpty(url.UserInfo))
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-                Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(url.UserInfo))));
+        await using var stream = await content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
+        var length = content.Headers.ContentLength;
+        using var buffer = new MemoryStream(length is > 0 and < int.MaxValue ? (int)length : 1 << 20);
+        var chunk = new byte[1 << 17];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, stall.Token).ConfigureAwait(false)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            stall.Progress();
+        }
+        return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
     }
 
     private SparseRepodata LoadCached(ChannelSource channel, string subdir, string entryDir, RepodataCacheEntry entry)
@@ -250,40 +287,4 @@ public sealed class RepodataFetcher : IDisposable
 
     private static string Describe(ChannelSource channel, string subdir) => $"{channel.DisplayUrl}/{subdir}";
 
-    private static Uri WithoutUserInfo(Uri url) =>
-        string.IsNullOrEmpty(url.UserInfo) ? url : new UriBuilder(url) { UserName = "", Password = "" }.Uri;
-
-    private static bool IsTransportFailure(Exception e, CancellationToken cancellationToken) =>
-        e is HttpRequestException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
-
-    private static bool IsTransient(Outcome<HttpResponseMessage> outcome, CancellationToken cancellationToken)
-    {
-        if (outcome.Exception is not null) return IsTransportFailure(outcome.Exception, cancellationToken);
-        var status = (int)outcome.Result!.StatusCode;
-        return status is 408 or 429 || status >= 500;
-    }
-
-    private static ResiliencePipeline<HttpResponseMessage> BuildPipeline(RepodataFetchOptions options, IMirrorLog log)
-    {
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
-        if (options.MaxRetries > 0)
-        {
-            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                MaxRetryAttempts = options.MaxRetries,
-                Delay = options.RetryDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome, args.Context.CancellationToken)),
-                OnRetry = args =>
-                {
-                    var what = args.Outcome.Exception?.Message ?? $"HTTP {(int)args.Outcome.Result!.StatusCode}";
-                    log.Detail($"Repodata request failed ({what}); retry {args.AttemptNumber + 1} of {options.MaxRetries} in {args.RetryDelay.TotalSeconds:F1} s.");
-                    args.Outcome.Result?.Dispose();
-                    return default;
-                },
-            });
-        }
-        return builder.Build();
-    }
 }

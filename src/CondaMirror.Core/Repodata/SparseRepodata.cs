@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Records;
+using CondaMirror.Core.Zstd;
 
 namespace CondaMirror.Core.Repodata;
 
@@ -99,6 +100,10 @@ public sealed class SparseRepodata
 
     public static SparseRepodata LoadFile(string path, Uri channelBase, string subdir) =>
         Load(path, File.ReadAllBytes(path), channelBase, subdir);
+
+    /// <summary>Loads repodata.json.zst bytes with the built-in zstd decoder.</summary>
+    public static SparseRepodata LoadZstd(string? path, byte[] zst, Uri channelBase, string subdir) =>
+        LoadZstd(path, zst, channelBase, subdir, static bytes => ZstdCodec.Decompress(bytes));
 
     /// <summary>Loads repodata.json.zst bytes; <paramref name="decompress"/> is the zstd decoder.</summary>
     public static SparseRepodata LoadZstd(string? path, byte[] zst, Uri channelBase, string subdir, Func<byte[], byte[]> decompress) =>

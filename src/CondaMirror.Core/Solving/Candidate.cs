@@ -30,15 +30,18 @@ internal sealed class Candidate
 
     /// <summary>
     /// conda's preference among builds of one name: the locked record first, then fewest track_features,
-    /// highest version, highest build number, newest timestamp, .conda before .tar.bz2 of the same stem;
-    /// the file name and subdir settle the rest so the order never depends on input order.
+    /// highest version, then (for builds of the same version) the one whose dependencies allow newer versions
+    /// (so pandas' py312 build beats its py39 build, as in rattler), highest build number, newest timestamp,
+    /// .conda before .tar.bz2 of the same stem; the file name and subdir settle the rest so the order never
+    /// depends on input order.
     /// </summary>
-    public static int ComparePreference(Candidate a, Candidate b)
+    public static int ComparePreference(Candidate a, Candidate b, Func<Candidate, Candidate, int>? compareDependencies = null)
     {
         int c;
         if ((c = b.IsLocked.CompareTo(a.IsLocked)) != 0) return c;
         if ((c = a.TrackFeatureCount.CompareTo(b.TrackFeatureCount)) != 0) return c;
         if ((c = b.Version.CompareTo(a.Version)) != 0) return c;
+        if (compareDependencies is not null && (c = compareDependencies(a, b)) != 0) return c;
         if ((c = b.Package.BuildNumber.CompareTo(a.Package.BuildNumber)) != 0) return c;
         if ((c = (b.Package.Timestamp ?? 0).CompareTo(a.Package.Timestamp ?? 0)) != 0) return c;
         if ((c = b.IsCondaFormat.CompareTo(a.IsCondaFormat)) != 0) return c;

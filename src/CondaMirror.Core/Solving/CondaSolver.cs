@@ -72,6 +72,8 @@ internal sealed class SolveRun : ISatHooks
     private readonly CancellationToken _ct;
     private readonly SatSolver _sat = new();
     private readonly Dictionary<string, NameCandidates> _names = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (List<Candidate> Candidates, int Total)> _fetched = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CondaVersion?> _highestMatching = new(StringComparer.Ordinal);
     private readonly List<Candidate?> _byVariable = new() { null };
     private readonly Dictionary<string, (SpecMatcher? Spec, string? Error)> _specs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int[]> _matching = new(StringComparer.Ordinal);
@@ -196,9 +198,7 @@ internal sealed class SolveRun : ISatHooks
     internal NameCandidates Load(string name)
     {
         if (_names.TryGetValue(name, out var loaded)) return loaded;
-        _loadWatch.Start();
         var (candidates, total) = name.StartsWith("__", StringComparison.Ordinal) ? VirtualCandidates(name) : SourceCandidates(name);
-        _loadWatch.Stop();
         var vars = new int[candidates.Length];
         for (var i = 0; i < candidates.Length; i++)
         {
@@ -228,7 +228,20 @@ internal sealed class SolveRun : ISatHooks
 
     private (Candidate[], int) SourceCandidates(string name)
     {
+        var (fetched, total) = Fetch(name);
+        var list = new List<Candidate>(fetched);
+        foreach (var c in list) c.IsLocked = _lockedKeys.Count > 0 && _lockedKeys.Contains(LockKey(c.Record));
+        list.Sort((a, b) => Candidate.ComparePreference(a, b, CompareDependencyVersions));
+        return (list.ToArray(), total);
+    }
+
+    /// <summary>A name's records after strict channel priority, unsorted and not yet encoded (fetched once).</summary>
+    private (List<Candidate> Candidates, int Total) Fetch(string name)
+    {
+        if (_fetched.TryGetValue(name, out var cached)) return cached;
         _ct.ThrowIfCancellationRequested();
+        var wasRunning = _loadWatch.IsRunning;
+        _loadWatch.Start();
         var records = _source.GetRecords(name);
         var best = int.MaxValue;
         foreach (var r in records) best = Math.Min(best, ChannelRank(r.Channel));
@@ -236,13 +249,53 @@ internal sealed class SolveRun : ISatHooks
         foreach (var r in records)
         {
             if (ChannelRank(r.Channel) != best) continue; // strict channel priority
-            if (r.Record.Subdir is { } subdir && subdir != "noarch" && _request.Platform.Length > 0 && subdir != _request.Platform) continue;
             if (!CondaVersion.TryParse(r.Record.Version, out var version)) continue; // conda cannot order it either
-            var c = new Candidate(r, version!, isVirtual: false) { IsLocked = _lockedKeys.Count > 0 && _lockedKeys.Contains(LockKey(r)) };
-            list.Add(c);
+            list.Add(new Candidate(r, version!, isVirtual: false));
         }
-        list.Sort(Candidate.ComparePreference);
-        return (list.ToArray(), records.Count);
+        if (!wasRunning) _loadWatch.Stop();
+        cached = (list, records.Count);
+        _fetched[name] = cached;
+        return cached;
+    }
+
+    /// <summary>
+    /// Between two builds of the same version: the first dependency (in a's order) that both name and whose
+    /// newest matching version differs decides; a dependency nothing matches loses.
+    /// </summary>
+    private int CompareDependencyVersions(Candidate a, Candidate b)
+    {
+        if (a.Package.Depends.Count == 0 || b.Package.Depends.Count == 0) return 0;
+        foreach (var textA in a.Package.Depends)
+        {
+            var (specA, _) = ParseSpec(textA);
+            if (specA is null) continue;
+            foreach (var textB in b.Package.Depends)
+            {
+                if (textA == textB) break;
+                var (specB, _) = ParseSpec(textB);
+                if (specB is null || specB.Name != specA.Name) continue;
+                var highestA = HighestMatching(specA);
+                var highestB = HighestMatching(specB);
+                if (highestA is null && highestB is null) break;
+                if (highestA is null) return 1;
+                if (highestB is null) return -1;
+                var c = highestB.CompareTo(highestA);
+                if (c != 0) return c;
+                break;
+            }
+        }
+        return 0;
+    }
+
+    private CondaVersion? HighestMatching(SpecMatcher spec)
+    {
+        if (_highestMatching.TryGetValue(spec.Text, out var known)) return known;
+        CondaVersion? highest = null;
+        var candidates = spec.Name.StartsWith("__", StringComparison.Ordinal) ? VirtualCandidates(spec.Name).Item1 : (IEnumerable<Candidate>)Fetch(spec.Name).Candidates;
+        foreach (var c in candidates)
+            if (spec.Matches(c) && (highest is null || c.Version > highest)) highest = c.Version;
+        _highestMatching[spec.Text] = highest;
+        return highest;
     }
 
     private int ChannelRank(string? channel)

@@ -12,8 +12,6 @@ namespace CondaMirror.Core.Specs;
 /// </summary>
 public sealed class BuildNumberSpec
 {
-    private static readonly Regex Relation = new(@"^(=|==|!=|<=|>=|<|>|~=)(?![=<>!~])(\S+)$", RegexOptions.CultureInvariant);
-
     private readonly Func<long, bool> _matcher;
     private readonly string _text;
 
@@ -43,7 +41,7 @@ public sealed class BuildNumberSpec
         if (spec == "*") return new BuildNumberSpec(spec, null, _ => true);
         if (spec.Length > 0 && spec[0] is '=' or '<' or '>' or '!')
         {
-            var m = Relation.Match(spec);
+            var m = VersionSpec.Relation().Match(spec);
             if (!m.Success) throw Invalid(text, "invalid operator");
             var op = m.Groups[1].Value; // never "~=": a spec starting with '~' is not a relation here
             if (!CondaVersion.TryParseCore(m.Groups[2].Value, out var target, out var reason))

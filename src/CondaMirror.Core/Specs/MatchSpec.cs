@@ -26,14 +26,22 @@ namespace CondaMirror.Core.Specs;
 /// or-group keeps its parentheses in <see cref="ToString"/> (see <see cref="VersionSpec"/>).
 /// </para>
 /// </summary>
-public sealed class MatchSpec
+public sealed partial class MatchSpec
 {
-    private static readonly Regex BracketsPart = new(@"\A.*(\[.*\])", RegexOptions.CultureInvariant);
-    private static readonly Regex ParensPart = new(@"\A.*(\(.*\))", RegexOptions.CultureInvariant);
-    private static readonly Regex KeyValue = new(@"([a-zA-Z0-9_-]+?)=([""']?)([^'""]*?)(\2)(?:[, ]|$)", RegexOptions.CultureInvariant);
-    private static readonly Regex NameAndRest = new(@"\A([^ =<>!~]+)?([><!=~ ].+)?", RegexOptions.CultureInvariant);
-    private static readonly Regex VersionPlusBuild = new(
-        @"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([^-=,|<>~]+?))?$", RegexOptions.CultureInvariant);
+    [GeneratedRegex(@"\A.*(\[.*\])", RegexOptions.CultureInvariant)]
+    private static partial Regex BracketsPart();
+
+    [GeneratedRegex(@"\A.*(\(.*\))", RegexOptions.CultureInvariant)]
+    private static partial Regex ParensPart();
+
+    [GeneratedRegex(@"([a-zA-Z0-9_-]+?)=([""']?)([^'""]*?)(\2)(?:[, ]|$)", RegexOptions.CultureInvariant)]
+    private static partial Regex KeyValue();
+
+    [GeneratedRegex(@"\A([^ =<>!~]+)?([><!=~ ].+)?", RegexOptions.CultureInvariant)]
+    private static partial Regex NameAndRest();
+
+    [GeneratedRegex(@"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([^-=,|<>~]+?))?$", RegexOptions.CultureInvariant)]
+    private static partial Regex VersionPlusBuild();
 
     // conda's MatchSpec.FIELD_NAMES, in the order the canonical string lists bracket keys.
     private static readonly string[] BracketKeyOrder =
@@ -330,12 +338,12 @@ public sealed class MatchSpec
         if (IsPackageFile(spec)) return FromPackageFile(original, spec);
 
         var brackets = new Dictionary<string, string>(StringComparer.Ordinal);
-        var bracketsMatch = BracketsPart.Match(spec);
+        var bracketsMatch = spec.Contains('[') ? BracketsPart().Match(spec) : Match.Empty;
         if (bracketsMatch.Success)
         {
             var part = bracketsMatch.Groups[1].Value;
             spec = spec.Replace(part, "", StringComparison.Ordinal);
-            foreach (Match kv in KeyValue.Matches(part[1..^1]))
+            foreach (Match kv in KeyValue().Matches(part[1..^1]))
             {
                 var key = kv.Groups[1].Value;
                 var value = kv.Groups[3].Value;
@@ -345,7 +353,7 @@ public sealed class MatchSpec
         }
 
         // conda drops a parenthesised part outside the brackets (old "(optional)" markers) without using it.
-        var parensMatch = ParensPart.Match(spec);
+        var parensMatch = spec.Contains('(') ? ParensPart().Match(spec) : Match.Empty;
         if (parensMatch.Success) spec = spec.Replace(parensMatch.Groups[1].Value, "", StringComparison.Ordinal);
 
         // channel:namespace:rest, split from the right.
@@ -375,7 +383,7 @@ public sealed class MatchSpec
         }
         if (brackets.Remove("subdir", out var bracketSubdir)) subdir = bracketSubdir;
 
-        var nameMatch = NameAndRest.Match(spec);
+        var nameMatch = NameAndRest().Match(spec);
         if (!nameMatch.Groups[1].Success) throw Invalid(original, $"no package name found in '{spec}'");
         var packageName = nameMatch.Groups[1].Value;
         var rest = nameMatch.Groups[2].Success ? nameMatch.Groups[2].Value.Trim() : "";
@@ -401,7 +409,7 @@ public sealed class MatchSpec
     // conda's _parse_version_plus_build: the build is the last word, separated by ' ' or '=' from the version.
     private static (string Version, string? Build) SplitVersionAndBuild(string text)
     {
-        var m = VersionPlusBuild.Match(text);
+        var m = VersionPlusBuild().Match(text);
         if (!m.Success) return (text.Replace(" ", ""), null);
         var build = m.Groups[2].Success ? m.Groups[2].Value.Trim() : null;
         return (m.Groups[1].Value.Replace(" ", ""), build);

@@ -11,12 +11,14 @@ namespace CondaMirror.Core.Specs;
 internal sealed class StringMatcher
 {
     private readonly Regex? _regex;
+    private readonly string[]? _globParts; // a '*' glob split at the stars, matched without a regex
     private readonly bool _lowerCandidate;
 
-    private StringMatcher(string value, Regex? regex, bool lowerCandidate)
+    private StringMatcher(string value, Regex? regex, string[]? globParts, bool lowerCandidate)
     {
         Value = value;
         _regex = regex;
+        _globParts = globParts;
         _lowerCandidate = lowerCandidate;
     }
 
@@ -24,46 +26,62 @@ internal sealed class StringMatcher
     public string Value { get; }
 
     /// <summary>The value when it is a literal, null for globs and regexes.</summary>
-    public string? ExactValue => _regex is null ? Value : null;
+    public string? ExactValue => _regex is null && _globParts is null ? Value : null;
 
     public bool MatchesAll => Value == "*";
 
     /// <summary>Exact value, glob or regex (build strings, subdirs and other plain fields).</summary>
-    public static StringMatcher Glob(string value, string spec) => new(value, CompileGlob(value, spec), false);
+    public static StringMatcher Glob(string value, string spec) => Create(value, spec, lowerCandidate: false);
 
     /// <summary>Package names: the spec is lower-cased, the record's name is compared as is.</summary>
-    public static StringMatcher LowerGlob(string value, string spec) => Glob(value.ToLowerInvariant(), spec);
+    public static StringMatcher LowerGlob(string value, string spec) => Create(value.ToLowerInvariant(), spec, lowerCandidate: false);
 
     /// <summary>Licenses: case-insensitive on both sides.</summary>
-    public static StringMatcher CaseInsensitive(string value, string spec)
-    {
-        var lower = value.ToLowerInvariant();
-        return new(lower, CompileGlob(lower, spec), true);
-    }
+    public static StringMatcher CaseInsensitive(string value, string spec) => Create(value.ToLowerInvariant(), spec, lowerCandidate: true);
 
     /// <summary>A ready-made regex shown as <paramref name="display"/> (conda's channel globs).</summary>
     public static StringMatcher Pattern(string display, string pattern, string spec) =>
-        new(display, CompileRegex(pattern, spec), false);
+        new(display, CompileRegex(pattern, spec), null, false);
 
     /// <summary>Exact equality only, no glob (md5, sha256, url, fn).</summary>
-    public static StringMatcher Exact(string value) => new(value, null, false);
+    public static StringMatcher Exact(string value) => new(value, null, null, false);
 
     public bool Matches(string? candidate)
     {
         if (candidate is null) return false;
         if (_lowerCandidate) candidate = candidate.ToLowerInvariant();
-        return _regex?.IsMatch(candidate) ?? string.Equals(Value, candidate, StringComparison.Ordinal);
+        if (_regex is not null) return _regex.IsMatch(candidate);
+        if (_globParts is not null) return MatchesGlob(_globParts, candidate);
+        return string.Equals(Value, candidate, StringComparison.Ordinal);
     }
 
     public override string ToString() => Value;
 
-    private static Regex? CompileGlob(string value, string spec)
+    private static StringMatcher Create(string value, string spec, bool lowerCandidate)
     {
-        string pattern;
-        if (value.StartsWith('^') && value.EndsWith('$')) pattern = value;
-        else if (value.Contains('*')) pattern = "^(?:" + string.Join(".*", value.Split('*').Select(Regex.Escape)) + ")$";
-        else return null;
-        return CompileRegex(pattern, spec);
+        if (value.StartsWith('^') && value.EndsWith('$')) return new(value, CompileRegex(value, spec), null, lowerCandidate);
+        if (value.Contains('*')) return new(value, null, value.Split('*'), lowerCandidate);
+        return new(value, null, null, lowerCandidate);
+    }
+
+    // Same as conda's ^(?:part0.*part1.*...)$ regex: the parts appear in order, the first and last anchored.
+    private static bool MatchesGlob(string[] parts, string candidate)
+    {
+        var first = parts[0];
+        var last = parts[^1];
+        if (candidate.Length < first.Length + last.Length) return false;
+        if (!candidate.StartsWith(first, StringComparison.Ordinal) || !candidate.EndsWith(last, StringComparison.Ordinal))
+            return false;
+        var position = first.Length;
+        var limit = candidate.Length - last.Length;
+        for (var i = 1; i < parts.Length - 1; i++)
+        {
+            if (parts[i].Length == 0) continue;
+            var found = candidate.IndexOf(parts[i], position, limit - position, StringComparison.Ordinal);
+            if (found < 0) return false;
+            position = found + parts[i].Length;
+        }
+        return true;
     }
 
     internal static Regex CompileRegex(string pattern, string spec)

@@ -22,10 +22,15 @@ namespace CondaMirror.Core.Specs;
 /// parsed again; the structure and matching are the same as conda's.
 /// </para>
 /// </summary>
-public abstract class VersionSpec
+public abstract partial class VersionSpec
 {
-    private static readonly Regex Tokenizer = new(@"\s*\^[^$]*[$]|\s*[()|,]|[^()|,]+", RegexOptions.CultureInvariant);
-    private static readonly Regex Relation = new(@"^(=|==|!=|<=|>=|<|>|~=)(?![=<>!~])(\S+)$", RegexOptions.CultureInvariant);
+    // Tokens of a spec expression: a whole regex, an operator or parenthesis, or anything else.
+    [GeneratedRegex(@"\s*\^[^$]*[$]|\s*[()|,]|[^()|,]+", RegexOptions.CultureInvariant)]
+    private static partial Regex Tokenizer();
+
+    // An operator directly followed by a version; rejects "<= 1.2", "<>1.2" and "<=!1.2".
+    [GeneratedRegex(@"^(=|==|!=|<=|>=|<|>|~=)(?![=<>!~])(\S+)$", RegexOptions.CultureInvariant)]
+    internal static partial Regex Relation();
 
     private protected VersionSpec()
     {
@@ -95,14 +100,15 @@ public abstract class VersionSpec
     private static VersionSpec ParseExpression(string text)
     {
         // Only strings with grouping or regex characters go through the expression parser, as in conda.
-        return text.AsSpan().IndexOfAny("()|,^$") >= 0 ? FromTree(Treeify(text), text) : ParseLeaf(text);
+        return text.AsSpan().IndexOfAny("()|,^$") >= 0 ? FromTree(Treeify(text)) : ParseLeaf(text);
     }
 
-    private static VersionSpec FromTree(object node, string whole)
+    // Leaves of the tree are single tokens: re-tokenizing one (as conda does) gives the same token back.
+    private static VersionSpec FromTree(object node)
     {
-        if (node is string leaf) return leaf.AsSpan().IndexOfAny("()|,^$") >= 0 ? FromTree(Treeify(leaf), whole) : ParseLeaf(leaf);
+        if (node is string leaf) return ParseLeaf(leaf);
         var group = (Group)node;
-        var children = group.Items.Select(item => FromTree(item, whole)).ToArray();
+        var children = group.Items.Select(FromTree).ToArray();
         return group.Operator == '|' ? new OrVersionSpec(children) : new AndVersionSpec(children);
     }
 
@@ -130,7 +136,7 @@ public abstract class VersionSpec
             }
         }
 
-        foreach (Match token in Tokenizer.Matches("(" + text + ")"))
+        foreach (Match token in Tokenizer().Matches("(" + text + ")"))
         {
             var item = token.Value.Trim();
             switch (item)
@@ -181,7 +187,7 @@ public abstract class VersionSpec
 
         if (spec[0] is '=' or '<' or '>' or '!' or '~')
         {
-            var m = Relation.Match(spec);
+            var m = Relation().Match(spec);
             if (!m.Success) throw Invalid(spec, "invalid operator");
             var op = m.Groups[1].Value;
             var versionText = m.Groups[2].Value;

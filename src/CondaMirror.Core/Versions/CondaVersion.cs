@@ -32,6 +32,9 @@ public sealed class CondaVersion : IComparable<CondaVersion>, IEquatable<CondaVe
     private readonly int _releaseSegments;
     private readonly int _hash;
 
+    // Fast path for the common all-numeric version without local part (1.2.3 is [0, 1, 2, 3]); null otherwise.
+    private readonly long[]? _numbers;
+
     private CondaVersion(string original, string normalized, VersionAtom[] atoms, int[] segmentStarts, int releaseSegments)
     {
         Original = original;
@@ -40,6 +43,9 @@ public sealed class CondaVersion : IComparable<CondaVersion>, IEquatable<CondaVe
         _segmentStarts = segmentStarts;
         _releaseSegments = releaseSegments;
         _hash = ComputeHash();
+        if (atoms.Length == releaseSegments && segmentStarts.Length == releaseSegments + 1 &&
+            Array.TrueForAll(atoms, a => a.Kind == AtomKind.Number))
+            _numbers = Array.ConvertAll(atoms, a => a.Number);
     }
 
     /// <summary>The string exactly as given to <see cref="Parse"/>.</summary>
@@ -88,13 +94,13 @@ public sealed class CondaVersion : IComparable<CondaVersion>, IEquatable<CondaVe
         }
 
         var rest = normalized;
-        var epoch = "0";
+        var epoch = "0".AsSpan();
         var bang = rest.IndexOf('!');
         if (bang >= 0)
         {
             if (rest.IndexOf('!', bang + 1) >= 0) return Fail("duplicated epoch separator '!'", out error);
-            epoch = rest[..bang];
-            if (epoch.Length == 0 || !IsAllDigits(epoch)) return Fail("epoch must be an integer", out error);
+            epoch = rest.AsSpan(0, bang);
+            if (epoch.IsEmpty || !IsAllDigits(epoch)) return Fail("epoch must be an integer", out error);
             rest = rest[(bang + 1)..];
         }
 
@@ -108,35 +114,39 @@ public sealed class CondaVersion : IComparable<CondaVersion>, IEquatable<CondaVe
         }
         if (rest.Length == 0) return Fail("missing version before local version separator '+'", out error);
 
-        var segments = new List<string> { epoch };
-        if (rest[^1] == '_')
-        {
-            // A trailing underscore stays on the last component instead of opening an empty one.
-            var parts = rest[..^1].Replace('_', '.').Split('.');
-            parts[^1] += "_";
-            segments.AddRange(parts);
-        }
-        else
-        {
-            segments.AddRange(rest.Replace('_', '.').Split('.'));
-        }
-        var releaseSegments = segments.Count;
-        if (local is not null) segments.AddRange(local.Replace('_', '.').Split('.'));
+        // Split into segments and sub-components straight from the string: no intermediate substrings.
+        var atoms = new List<VersionAtom>(normalized.Length + 2);
+        var starts = new List<int>(8) { 0 };
+        atoms.Add(VersionAtom.FromDigits(epoch));
+        starts.Add(atoms.Count);
+        // A trailing underscore stays on the last component instead of opening an empty one (openssl-style 1.0.1_).
+        if (!AddSegments(rest.AsSpan(), keepTrailingUnderscore: true, atoms, starts))
+            return Fail("empty version component", out error);
+        var releaseSegments = starts.Count - 1;
+        if (local is not null && !AddSegments(local.AsSpan(), keepTrailingUnderscore: false, atoms, starts))
+            return Fail("empty version component", out error);
 
-        var atoms = new List<VersionAtom>(segments.Count * 2);
-        var starts = new int[segments.Count + 1];
-        for (var i = 0; i < segments.Count; i++)
-        {
-            starts[i] = atoms.Count;
-            var segment = segments[i];
-            if (segment.Length == 0) return Fail("empty version component", out error);
-            if (!char.IsAsciiDigit(segment[0])) atoms.Add(Zero); // keep numbers and strings in phase
-            SplitRuns(segment, atoms);
-        }
-        starts[segments.Count] = atoms.Count;
-
-        version = new CondaVersion(text, normalized, atoms.ToArray(), starts, releaseSegments);
+        version = new CondaVersion(text, normalized, atoms.ToArray(), starts.ToArray(), releaseSegments);
         error = null;
+        return true;
+    }
+
+    // Segments are separated by '.' or '_'; an empty segment is invalid.
+    private static bool AddSegments(ReadOnlySpan<char> part, bool keepTrailingUnderscore, List<VersionAtom> atoms, List<int> starts)
+    {
+        var end = keepTrailingUnderscore && part[^1] == '_' ? part.Length - 1 : part.Length;
+        var segmentStart = 0;
+        for (var i = 0; i <= end; i++)
+        {
+            if (i < end && part[i] != '.' && part[i] != '_') continue;
+            // The last segment keeps the trailing underscore that was held back.
+            var segment = i == end ? part[segmentStart..] : part[segmentStart..i];
+            if (segment.IsEmpty) return false;
+            if (!char.IsAsciiDigit(segment[0])) atoms.Add(Zero); // keep numbers and strings in phase
+            AddRuns(segment, atoms);
+            starts.Add(atoms.Count);
+            segmentStart = i + 1;
+        }
         return true;
     }
 
@@ -154,7 +164,7 @@ public sealed class CondaVersion : IComparable<CondaVersion>, IEquatable<CondaVe
         return true;
     }
 
-    private static bool IsAllDigits(string s)
+    private static bool IsAllDigits(ReadOnlySpan<char> s)
     {
         foreach (var c in s)
             if (!char.IsAsciiDigit(c)) return false;
@@ -162,7 +172,7 @@ public sealed class CondaVersion : IComparable<CondaVersion>, IEquatable<CondaVe
     }
 
     // Runs of digits, runs of '*', runs of anything else (conda's ([0-9]+|[*]+|[^0-9*]+)).
-    private static void SplitRuns(string segment, List<VersionAtom> atoms)
+    private static void AddRuns(ReadOnlySpan<char> segment, List<VersionAtom> atoms)
     {
         var i = 0;
         while (i < segment.Length)
@@ -171,13 +181,7 @@ public sealed class CondaVersion : IComparable<CondaVersion>, IEquatable<CondaVe
             var kind = RunKind(segment[i]);
             while (i < segment.Length && RunKind(segment[i]) == kind) i++;
             var run = segment[start..i];
-            atoms.Add(kind switch
-            {
-                0 => VersionAtom.FromDigits(run),
-                _ when run == "post" => VersionAtom.Post,
-                _ when run == "dev" => VersionAtom.Dev,
-                _ => VersionAtom.FromText(run),
-            });
+            atoms.Add(kind == 0 ? VersionAtom.FromDigits(run) : VersionAtom.FromText(run));
         }
 
         static int RunKind(char c) => char.IsAsciiDigit(c) ? 0 : c == '*' ? 1 : 2;
@@ -187,6 +191,7 @@ public sealed class CondaVersion : IComparable<CondaVersion>, IEquatable<CondaVe
     {
         if (other is null) return 1;
         if (ReferenceEquals(this, other)) return 0;
+        if (_numbers is not null && other._numbers is not null) return CompareNumbers(_numbers, other._numbers);
         var c = CompareParts(this, 0, _releaseSegments, other, 0, other._releaseSegments);
         if (c != 0) return c;
         return CompareParts(this, _releaseSegments, SegmentCount, other, other._releaseSegments, other.SegmentCount);
@@ -198,6 +203,19 @@ public sealed class CondaVersion : IComparable<CondaVersion>, IEquatable<CondaVe
         CondaVersion v => CompareTo(v),
         _ => throw new ArgumentException("Object is not a CondaVersion", nameof(obj)),
     };
+
+    private static int CompareNumbers(long[] a, long[] b)
+    {
+        var common = Math.Min(a.Length, b.Length);
+        for (var i = 0; i < common; i++)
+            if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+        // Missing components count as zero.
+        for (var i = common; i < a.Length; i++)
+            if (a[i] != 0) return 1;
+        for (var i = common; i < b.Length; i++)
+            if (b[i] != 0) return -1;
+        return 0;
+    }
 
     // Compares segments [aFrom, aTo) of a with [bFrom, bTo) of b; missing segments and sub-components count as 0.
     private static int CompareParts(CondaVersion a, int aFrom, int aTo, CondaVersion b, int bFrom, int bTo)

@@ -34,13 +34,27 @@ internal readonly struct VersionAtom
 
     public static VersionAtom FromNumber(long value) => new(AtomKind.Number, value, null);
 
-    public static VersionAtom FromText(string text) => new(AtomKind.Text, 0, text);
+    /// <summary>A run of non-digits; <c>post</c> and <c>dev</c> get their special meaning, common tags are shared.</summary>
+    public static VersionAtom FromText(ReadOnlySpan<char> text) => text switch
+    {
+        "post" => Post,
+        "dev" => Dev,
+        "a" => new(AtomKind.Text, 0, "a"),
+        "b" => new(AtomKind.Text, 0, "b"),
+        "rc" => new(AtomKind.Text, 0, "rc"),
+        "alpha" => new(AtomKind.Text, 0, "alpha"),
+        "beta" => new(AtomKind.Text, 0, "beta"),
+        "*" => new(AtomKind.Text, 0, "*"),
+        _ => new(AtomKind.Text, 0, text.ToString()),
+    };
 
-    public static VersionAtom FromDigits(string digits)
+    public static VersionAtom FromDigits(ReadOnlySpan<char> digits)
     {
         var trimmed = digits.TrimStart('0');
-        if (trimmed.Length <= MaxLongDigits) return new(AtomKind.Number, trimmed.Length == 0 ? 0 : long.Parse(trimmed), null);
-        return new(AtomKind.BigNumber, 0, trimmed);
+        if (trimmed.Length > MaxLongDigits) return new(AtomKind.BigNumber, 0, trimmed.ToString());
+        long value = 0;
+        foreach (var c in trimmed) value = value * 10 + (c - '0');
+        return new(AtomKind.Number, value, null);
     }
 
     /// <summary>Strings &lt; numbers &lt; post; strings ordinal, numbers numeric.</summary>

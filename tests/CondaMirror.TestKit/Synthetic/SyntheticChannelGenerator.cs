@@ -196,7 +196,7 @@ public sealed class SyntheticChannelGenerator
         g.Size = 2_000 + (long)(rng.NextDouble() * rng.NextDouble() * 60_000_000);
         // conda-forge switched new builds to .conda in late 2022; during the switch some stems got both.
         var switchover = 1_667_000_000_000L;
-        g.Formats = g.Timestamp < switchover - 90L * 86_400_000 ? new[] { ArchiveFormat.TarBz2 }
+        g.Formats = g.Timestamp < switchover - 300L * 86_400_000 ? new[] { ArchiveFormat.TarBz2 }
             : g.Timestamp < switchover ? new[] { ArchiveFormat.TarBz2, ArchiveFormat.Conda }
             : new[] { ArchiveFormat.Conda };
         return g;

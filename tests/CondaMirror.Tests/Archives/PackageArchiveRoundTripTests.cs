@@ -13,6 +13,7 @@ public class PackageArchiveRoundTripTests
 {
     [Theory]
     [InlineData(".tar.bz2", ArchiveFormat.TarBz2)]
+    [InlineData(".conda", ArchiveFormat.Conda)]
     public void Written_package_reads_back_with_all_info_members(string extension, ArchiveFormat format)
     {
         using var dir = new TempDirectory();
@@ -53,6 +54,7 @@ public class PackageArchiveRoundTripTests
 
     [Theory]
     [InlineData(".tar.bz2")]
+    [InlineData(".conda")]
     public void Index_json_never_carries_archive_checksums(string extension)
     {
         using var dir = new TempDirectory();
@@ -72,6 +74,7 @@ public class PackageArchiveRoundTripTests
 
     [Theory]
     [InlineData(".tar.bz2")]
+    [InlineData(".conda")]
     public void Same_input_gives_identical_bytes(string extension)
     {
         using var dir = new TempDirectory();
@@ -87,6 +90,7 @@ public class PackageArchiveRoundTripTests
 
     [Theory]
     [InlineData(".tar.bz2")]
+    [InlineData(".conda")]
     public void Mtime_option_changes_the_output(string extension)
     {
         using var dir = new TempDirectory();
@@ -101,6 +105,7 @@ public class PackageArchiveRoundTripTests
 
     [Theory]
     [InlineData(".tar.bz2")]
+    [InlineData(".conda")]
     public void Long_and_non_ascii_paths_round_trip_through_pax_headers(string extension)
     {
         using var dir = new TempDirectory();
@@ -153,6 +158,18 @@ public class PackageArchiveRoundTripTests
 
         Assert.Equal("demo", info.Index.Name);
         Assert.NotNull(info.RunExports);
+    }
+
+    [Theory]
+    [InlineData(".tar.bz2")]
+    [InlineData(".conda")]
+    public void Cancelled_read_throws_OperationCanceledException(string extension)
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine("demo-1.2.3-h1234_0" + extension);
+        PackageArchiveWriter.Write(path, ArchiveFixtures.Record(), ArchiveFixtures.Files());
+
+        Assert.ThrowsAny<OperationCanceledException>(() => PackageArchive.ReadInfo(path, InfoMembers.All, new CancellationToken(canceled: true)));
     }
 
     [Fact]

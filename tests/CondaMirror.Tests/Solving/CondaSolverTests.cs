@@ -135,6 +135,18 @@ public class CondaSolverTests
     }
 
     [Fact]
+    public void BuildsOfOneVersionPreferThoseWhoseDependenciesAreNewer()
+    {
+        // The py39 build is newer and has the higher build number, yet the py312 build lets python be newest.
+        var source = new InMemoryPackageSource()
+            .Add("pandas", "2.2.2", "py39_1", buildNumber: 1, timestamp: 2000, depends: new[] { "numpy", "python >=3.9,<3.10.0a0" })
+            .Add("pandas", "2.2.2", "py312_0", buildNumber: 0, timestamp: 1000, depends: new[] { "numpy", "python >=3.12,<3.13.0a0" })
+            .Add("python", "3.9.19").Add("python", "3.12.4").Add("numpy", "1.26");
+        Assert.Equal("numpy=1.26=0 pandas=2.2.2=py312_0 python=3.12.4=0", Picked(Solve(source, "pandas")));
+        Assert.Equal("numpy=1.26=0 pandas=2.2.2=py39_1 python=3.9.19=0", Picked(Solve(source, "pandas", "python 3.9.*")));
+    }
+
+    [Fact]
     public void StrictChannelPriorityIgnoresLowerChannelsForAName()
     {
         const string high = "https://repo.example/high", low = "https://repo.example/low";
