@@ -48,8 +48,6 @@ public sealed class ResolveCondaLock : CondaTaskBase
         var credentials = ChannelCredentials.FromItems(Channels, alias, ProjectDirectory);
         var channels = channelItems
             .Select(c => ChannelResolver.Resolve(c, alias, ProjectDirectory))
-            .Select(c => credentials.FirstOrDefault(x => x.UrlPrefix == c.PublicBaseUrl.AbsoluteUri) is { } cred
-                ? new ChannelSource(c.Name, c.BaseUrl, cred.BearerToken) : c)
             .ToList();
 
         var platforms = SplitList(Platforms);
@@ -73,7 +71,8 @@ public sealed class ResolveCondaLock : CondaTaskBase
                 CacheDirectory = string.IsNullOrWhiteSpace(RepodataCachePath) ? RepodataFetchOptions.DefaultCacheDirectory() : Path.GetFullPath(RepodataCachePath),
                 Offline = Offline,
                 MaxRetries = RetryCount,
-                RequestTimeout = TimeSpan.FromSeconds(Math.Max(1, HttpTimeoutSeconds)),
+                StallTimeout = TimeSpan.FromSeconds(Math.Max(1, HttpTimeoutSeconds)),
+                Credentials = credentials,
             },
         };
 
