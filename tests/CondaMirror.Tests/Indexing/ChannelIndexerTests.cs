@@ -105,8 +105,9 @@ public class ChannelIndexerTests
     public void A_file_name_that_does_not_match_its_record_is_rejected()
     {
         using var source = new TempDirectory();
-        var path = ChannelBuilder.WritePackage(source.Path, new PackageSpec("alpha", "1.0", "0"));
-        var renamed = Path.Combine(source.Path, "alpha-2.0-0.conda");
+        // .tar.bz2 has no inner name to check (a renamed .conda is already rejected by the archive reader).
+        var path = ChannelBuilder.WritePackage(source.Path, new PackageSpec("alpha", "1.0", "0") { Format = ArchiveFormat.TarBz2 });
+        var renamed = Path.Combine(source.Path, "alpha-2.0-0.tar.bz2");
         File.Move(path, renamed);
         var error = Assert.Throws<CondaMirrorException>(() => ChannelIndexer.Write(source.Combine("out"), new[] { ArchiveEntries.FromArchive(renamed) }));
         Assert.Equal(ErrorCodes.IndexFileNameMismatch, error.Code);
