@@ -2,7 +2,6 @@ using System.Text.Json;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Records;
 using ICSharpCode.SharpZipLib;
-using ICSharpCode.SharpZipLib.BZip2;
 
 namespace CondaMirror.Core.Archives;
 
@@ -93,14 +92,14 @@ public static partial class PackageArchive
             throw WrongMagic(file, "a bzip2 stream", magic);
         try
         {
-            using var bzip2 = new BZip2InputStream(stream) { IsStreamOwner = false };
+            using var bzip2 = new MultiStreamBzip2Stream(stream);
             return ReadInfoTar(bzip2, file, ArchiveFormat.TarBz2, infoTarOnly: false, wanted, ct);
         }
         catch (EndOfStreamException e)
         {
             throw Truncated(file, "the bzip2 stream ends before its end marker (the file is incomplete or damaged)", e);
         }
-        catch (Exception e) when (e is SharpZipBaseException or InvalidDataException)
+        catch (SharpZipBaseException e)
         {
             throw new CondaMirrorException(ErrorCodes.ArchiveBzip2Corrupt,
                 $"Package archive is corrupt: the bzip2 data cannot be decompressed ({e.Message}). Re-download it or remove it from the folder.", file, e);
