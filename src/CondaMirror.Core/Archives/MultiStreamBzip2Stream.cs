@@ -15,14 +15,15 @@ internal sealed class MultiStreamBzip2Stream : Stream
     public MultiStreamBzip2Stream(Stream compressed)
     {
         _compressed = compressed;
-        _current = new BZip2InputStream(compressed) { IsStreamOwner = false };
+        _current = Guard(() => new BZip2InputStream(compressed) { IsStreamOwner = false });
     }
 
     public override int Read(byte[] buffer, int offset, int count)
     {
         while (_current is not null)
         {
-            var n = _current.Read(buffer, offset, count);
+            var decoder = _current;
+            var n = Guard(() => decoder.Read(buffer, offset, count));
             if (n > 0 || count == 0) return n;
             _current.Dispose();
             _current = null;
@@ -31,9 +32,25 @@ internal sealed class MultiStreamBzip2Stream : Stream
             var read = 0;
             while (read < magic.Length && _compressed.Read(magic, read, magic.Length - read) is var r and > 0) read += r;
             if (read == 4 && magic[0] == 'B' && magic[1] == 'Z' && magic[2] == 'h' && magic[3] is >= (byte)'1' and <= (byte)'9')
-                _current = new BZip2InputStream(new PrefixedStream(magic, _compressed)) { IsStreamOwner = false };
+                _current = Guard(() => new BZip2InputStream(new PrefixedStream(magic, _compressed)) { IsStreamOwner = false });
         }
         return 0;
+    }
+
+    /// <summary>
+    /// SharpZipLib can fail on damaged input with array-index or arithmetic exceptions; those are data errors
+    /// for us, so they become <see cref="InvalidDataException"/> instead of escaping as crashes.
+    /// </summary>
+    private static T Guard<T>(Func<T> decode)
+    {
+        try
+        {
+            return decode();
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException or NullReferenceException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"the bzip2 decoder failed on damaged data ({e.Message})", e);
+        }
     }
 
     protected override void Dispose(bool disposing)

@@ -50,10 +50,12 @@ public static partial class PackageArchive
 
         using (zip)
         {
-            var entry = FindInfoMember(zip, file);
+            ZipArchiveEntry entry;
             Stream member;
             try
             {
+                // Both read the (possibly damaged) central directory and local header lazily.
+                entry = FindInfoMember(zip, file);
                 member = entry.Open();
             }
             catch (InvalidDataException e)

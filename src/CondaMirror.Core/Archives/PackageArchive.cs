@@ -99,7 +99,7 @@ public static partial class PackageArchive
         {
             throw Truncated(file, "the bzip2 stream ends before its end marker (the file is incomplete or damaged)", e);
         }
-        catch (SharpZipBaseException e)
+        catch (Exception e) when (e is SharpZipBaseException or InvalidDataException)
         {
             throw new CondaMirrorException(ErrorCodes.ArchiveBzip2Corrupt,
                 $"Package archive is corrupt: the bzip2 data cannot be decompressed ({e.Message}). Re-download it or remove it from the folder.", file, e);
