@@ -8,8 +8,9 @@ namespace CondaMirror.Core.Archives;
 public static partial class PackageArchive
 {
     /// <summary>
-    /// The largest zstd window accepted for an info tarball: zstd's own default decoder limit (2^27 = 128 MB).
-    /// conda-build and cph stay far below it; a frame asking for more is damaged or a memory bomb.
+    /// The largest zstd window accepted for an info tarball: libzstd's default decoder limit (2^27 = 128 MB),
+    /// which is also what conda enforces through conda-package-handling/python-zstandard. A package needing
+    /// more would not install with conda either; a frame asking for more is damaged or a memory bomb.
     /// </summary>
     internal const long MaxZstdWindowBytes = 1L << 27;
 
@@ -50,10 +51,12 @@ public static partial class PackageArchive
 
         using (zip)
         {
-            var entry = FindInfoMember(zip, file);
+            ZipArchiveEntry entry;
             Stream member;
             try
             {
+                // Both read the (possibly damaged) central directory and local header lazily.
+                entry = FindInfoMember(zip, file);
                 member = entry.Open();
             }
             catch (InvalidDataException e)

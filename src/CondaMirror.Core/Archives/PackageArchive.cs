@@ -2,7 +2,6 @@ using System.Text.Json;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Records;
 using ICSharpCode.SharpZipLib;
-using ICSharpCode.SharpZipLib.BZip2;
 
 namespace CondaMirror.Core.Archives;
 
@@ -93,7 +92,7 @@ public static partial class PackageArchive
             throw WrongMagic(file, "a bzip2 stream", magic);
         try
         {
-            using var bzip2 = new BZip2InputStream(stream) { IsStreamOwner = false };
+            using var bzip2 = new MultiStreamBzip2Stream(stream);
             return ReadInfoTar(bzip2, file, ArchiveFormat.TarBz2, infoTarOnly: false, wanted, ct);
         }
         catch (EndOfStreamException e)

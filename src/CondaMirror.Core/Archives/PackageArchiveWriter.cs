@@ -41,7 +41,7 @@ public static partial class PackageArchiveWriter
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
         // Write beside the target and move into place, so a crash never leaves a half-written package behind.
-        var temporary = path + ".partial";
+        var temporary = $"{path}.{Guid.NewGuid():N}.partial";
         try
         {
             using (var output = new FileStream(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.None))

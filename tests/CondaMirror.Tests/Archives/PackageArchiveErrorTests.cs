@@ -251,6 +251,18 @@ public class PackageArchiveErrorTests
     }
 
     [Fact]
+    public void Concatenated_bzip2_streams_are_read_as_one()
+    {
+        using var dir = new TempDirectory();
+        // pbzip2-style: the tar is split across two bzip2 streams, in the middle of a member.
+        var tar = Tar(Member("lib/x", new string('x', 2000)), IndexJson());
+        var path = dir.Combine("demo-1.2.3-h1234_0.tar.bz2");
+        File.WriteAllBytes(path, Bzip2(tar[..1000]).Concat(Bzip2(tar[1000..])).ToArray());
+
+        Assert.Equal("demo", PackageArchive.ReadInfo(path).Index.Name);
+    }
+
+    [Fact]
     public void Unknown_extension_is_reported_by_DetectFormat_and_ReadInfo()
     {
         var e = Assert.Throws<CondaMirrorException>(() => PackageArchive.DetectFormat("/x/demo-1.0-0.zip"));
