@@ -396,7 +396,10 @@ internal sealed class SolveRun : ISatHooks
 
     private CondaMirrorException NoMatchingVersion(SpecMatcher spec, NameCandidates name, string? origin)
     {
-        var message = $"{spec.Text} cannot be installed: the channels have {spec.Name} {VersionSummary.Describe(name.Candidates.Select(c => c.Version))}.";
+        var message = $"{spec.Text} cannot be installed: the channels have {spec.Name} {VersionSummary.Describe(name.Candidates.Select(c => c.Version))}";
+        if (name.Candidates.Length < name.TotalRecords)
+            message += $" ({name.TotalRecords - name.Candidates.Length} more records of {spec.Name} are in lower-priority channels, which strict channel priority ignores)";
+        message += ".";
         return new SolveConflictException(ErrorCodes.SolverNoMatchingVersion, Prefix(origin) + message + " Relax the version constraint.",
             new[] { message }, origin);
     }

@@ -157,6 +157,7 @@ public class CondaSolverTests
         Assert.Equal("only-low=3.0=0", Picked(Solve(source, new[] { "only-low" }, Array.Empty<RepodataRecord>(), channels: channels)));
         var ex = Assert.Throws<SolveConflictException>(() => Solve(source, new[] { "numpy >=2" }, Array.Empty<RepodataRecord>(), channels: channels));
         Assert.Equal(ErrorCodes.SolverNoMatchingVersion, ex.Code);
+        Assert.Contains("1 more records of numpy are in lower-priority channels", ex.Message);
     }
 
     [Fact]
@@ -228,6 +229,9 @@ public class CondaSolverTests
         var ex = Assert.Throws<SolveConflictException>(() => Solve(source, "python 3.11.*"));
         Assert.Equal(ErrorCodes.SolverNoMatchingVersion, ex.Code);
         Assert.Contains("python 3.11.* cannot be installed: the channels have python versions 2.7.18, 3.9.1, 3.10.14", ex.Message);
+        for (var i = 0; i < 10; i++) source.Add("python", $"3.10.{i}");
+        ex = Assert.Throws<SolveConflictException>(() => Solve(source, "python 3.11.*"));
+        Assert.Contains("the channels have python versions 2.7.18 … 3.10.14 (13 in all; newest: 3.10.8, 3.10.9, 3.10.14)", ex.Message);
     }
 
     [Fact]
