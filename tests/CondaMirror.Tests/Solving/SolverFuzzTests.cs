@@ -17,7 +17,7 @@ public class SolverFuzzTests
     {
         var rng = new Random(4242);
         int solvable = 0, unsolvable = 0;
-        for (var round = 0; round < 300; round++)
+        for (var round = 0; round < 200; round++)
         {
             var source = new InMemoryPackageSource();
             var records = new List<PackageRecord>();
