@@ -28,6 +28,8 @@ public class CondaSolverTests
         return result;
     }
 
+    private static void Mentions(Exception ex, string text) => Assert.True(ex.Message.Contains(text, StringComparison.Ordinal), $"'{text}' not in:\n{ex.Message}");
+
     private static string Picked(SolveResult result) =>
         string.Join(" ", result.Packages.Select(p => $"{p.Record.Name}={p.Record.Version}={p.Record.Build}"));
 
@@ -248,6 +250,23 @@ public class CondaSolverTests
         Assert.Contains("pandas 2.2.0, 2.2.2 requires numpy >=1.26", ex.Message);
         Assert.Contains("scikit-learn 1.0 requires numpy <1.25", ex.Message);
         Assert.Contains("Conflict on numpy", ex.Message);
+    }
+
+    [Fact]
+    public void NestedClashShowsBothChainsAndTheContestedName()
+    {
+        var source = new InMemoryPackageSource()
+            .Add("app", "1.0", depends: new[] { "lib-a", "lib-b" })
+            .Add("lib-a", "1.0", depends: new[] { "numpy >=2" }).Add("lib-a", "1.1", depends: new[] { "numpy >=2.1" })
+            .Add("lib-b", "3.0", depends: new[] { "numpy <2" })
+            .Add("numpy", "1.26").Add("numpy", "2.0").Add("numpy", "2.1");
+        var ex = Assert.Throws<SolveConflictException>(() => Solve(source, "app"));
+        Mentions(ex, "app 1.0 requires lib-a; requires lib-b");
+        Mentions(ex, "lib-a 1.1 requires numpy >=2.1");
+        Mentions(ex, "lib-a 1.0 requires numpy >=2");
+        Mentions(ex, "lib-b 3.0 requires numpy <2");
+        Mentions(ex, "Conflict on numpy: only one numpy can be installed, but");
+        Mentions(ex, "- lib-b 3.0 requires numpy <2");
     }
 
     [Fact]
