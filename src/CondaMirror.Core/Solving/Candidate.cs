@@ -25,9 +25,6 @@ internal sealed class Candidate
     public bool IsCondaFormat { get; }
     public int Variable { get; set; }
 
-    /// <summary>"numpy 1.26.4 (py312h..._0)" style label for messages.</summary>
-    public string Label => IsVirtual ? $"{Name} {Version}" : $"{Name} {Version} ({Package.Build})";
-
     /// <summary>
     /// conda's preference among builds of one name: the locked record first, then fewest track_features,
     /// highest version, then (for builds of the same version) the one whose dependencies allow newer versions

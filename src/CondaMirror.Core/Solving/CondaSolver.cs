@@ -36,15 +36,13 @@ internal sealed record ClauseOrigin(ClauseKind Kind, int Record, SpecMatcher? Sp
 /// <summary>A requirement the decision heuristic must satisfy: when Trigger is true (or always, for 0), one of Candidates.</summary>
 internal sealed class Requirement
 {
-    public Requirement(int trigger, SpecMatcher spec, int[] candidates)
+    public Requirement(int trigger, int[] candidates)
     {
         Trigger = trigger;
-        Spec = spec;
         Candidates = candidates;
     }
 
     public int Trigger { get; }
-    public SpecMatcher Spec { get; }
     public int[] Candidates { get; }
     public int SatisfiedBy { get; set; }
 }
@@ -96,7 +94,6 @@ internal sealed class SolveRun : ISatHooks
     internal IReadOnlyList<Candidate?> Variables => _byVariable;
     internal IReadOnlyList<ClauseOrigin> Origins => _origins;
     internal SolveRequest Request => _request;
-    internal IPackageSource Source => _source;
 
     private static string LockKey(RepodataRecord r) => $"{r.Record.Name}/{r.Record.Version}/{r.Record.Build}/{r.Subdir}";
 
@@ -122,7 +119,7 @@ internal sealed class SolveRun : ISatHooks
 
         foreach (var (spec, candidates, index) in roots)
         {
-            _requirements.Add(new Requirement(0, spec, candidates));
+            _requirements.Add(new Requirement(0, candidates));
             _sat.AddClause(candidates, Tag(new ClauseOrigin(ClauseKind.Requested, 0, spec, spec.Name, index)));
         }
 
@@ -322,7 +319,7 @@ internal sealed class SolveRun : ISatHooks
                 continue;
             }
             var matching = Matching(spec);
-            _requirements.Add(new Requirement(variable, spec, matching));
+            _requirements.Add(new Requirement(variable, matching));
             var clause = new int[matching.Length + 1];
             clause[0] = -variable;
             matching.CopyTo(clause, 1);
@@ -396,7 +393,10 @@ internal sealed class SolveRun : ISatHooks
 
     private CondaMirrorException NoMatchingVersion(SpecMatcher spec, NameCandidates name, string? origin)
     {
-        var message = $"{spec.Text} cannot be installed: the channels have {spec.Name} {VersionSummary.Describe(name.Candidates.Select(c => c.Version))}.";
+        var message = $"{spec.Text} cannot be installed: the channels have {spec.Name} {VersionSummary.Describe(name.Candidates.Select(c => c.Version))}";
+        if (name.Candidates.Length < name.TotalRecords)
+            message += $" ({name.TotalRecords - name.Candidates.Length} more records of {spec.Name} are in lower-priority channels, which strict channel priority ignores)";
+        message += ".";
         return new SolveConflictException(ErrorCodes.SolverNoMatchingVersion, Prefix(origin) + message + " Relax the version constraint.",
             new[] { message }, origin);
     }

@@ -117,7 +117,7 @@ internal sealed class ConflictExplainer
                         ? $"requires {spec.Text}, a virtual package the target machine does not provide"
                         : $"requires {spec.Text}, which is not in any channel");
                 else if (_run.Matching(spec).Length == 0)
-                    parts.Add($"requires {spec.Text}, but the channels only have {spec.Name} {VersionSummary.Describe(name.Candidates.Select(x => x.Version))}");
+                    parts.Add($"requires {spec.Text}, but the channels have {spec.Name} {VersionSummary.Describe(name.Candidates.Select(x => x.Version))}");
                 else
                 {
                     parts.Add($"requires {spec.Text}");

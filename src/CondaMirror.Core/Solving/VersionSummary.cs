@@ -5,14 +5,14 @@ namespace CondaMirror.Core.Solving;
 /// <summary>Short human summaries of version sets for error messages.</summary>
 internal static class VersionSummary
 {
-    /// <summary>"versions 1.0, 1.1" or "27 versions from 2.7.18 to 3.10.14 (newest: 3.10.12, 3.10.13, 3.10.14)".</summary>
+    /// <summary>"versions 1.0, 1.1" or "versions 2.7.18 … 3.10.14 (27 in all; newest: 3.10.12, 3.10.13, 3.10.14)".</summary>
     public static string Describe(IEnumerable<CondaVersion> versions)
     {
         var sorted = Distinct(versions);
         if (sorted.Count == 0) return "no versions";
         if (sorted.Count == 1) return "only version " + sorted[0];
         if (sorted.Count <= 6) return "versions " + string.Join(", ", sorted);
-        return $"{sorted.Count} versions from {sorted[0]} to {sorted[^1]} (newest: {string.Join(", ", sorted.Skip(sorted.Count - 3))})";
+        return $"versions {sorted[0]} … {sorted[^1]} ({sorted.Count} in all; newest: {string.Join(", ", sorted.Skip(sorted.Count - 3))})";
     }
 
     /// <summary>"2.2.2", "2.2.0, 2.2.1" or "2.0.0 … 2.2.2 (7 versions)".</summary>

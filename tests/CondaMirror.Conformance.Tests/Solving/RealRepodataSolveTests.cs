@@ -10,6 +10,10 @@ namespace CondaMirror.Conformance.Tests.Solving;
 /// <summary>Solves against real conda-forge and anaconda repodata and checks the results independently.</summary>
 public class RealRepodataSolveTests
 {
+    private readonly Xunit.Abstractions.ITestOutputHelper _output;
+
+    public RealRepodataSolveTests(Xunit.Abstractions.ITestOutputHelper output) => _output = output;
+
     private const string Subchannel = "jaimergp-conda-subchannel-demo__conda-forge-python-subchannel-2024-05";
     private static readonly string[] Platforms = { "linux-64", "linux-aarch64", "linux-ppc64le", "osx-64", "osx-arm64", "win-64", "win-arm64" };
 
@@ -72,6 +76,7 @@ public class RealRepodataSolveTests
     {
         var (source, _) = LoadSubchannel("linux-64");
         var ex = Assert.Throws<SolveConflictException>(() => Solve(source, "linux-64", "pypy"));
+        _output.WriteLine(ex.Message);
         Assert.Equal(ErrorCodes.SolverUnknownPackage, ex.Code);
         Assert.Contains("No package named 'pypy' in the channels. Similar names: ", ex.Message);
         Assert.Contains("pypy3.9", ex.Message);
@@ -84,6 +89,7 @@ public class RealRepodataSolveTests
         var newest = source.GetRecords("python").Select(r => CondaVersion.Parse(r.Record.Version)).Max()!;
         Skip.If(newest.StartsWith(CondaVersion.Parse("3.11")) || newest > CondaVersion.Parse("3.11"), "the channel has python 3.11");
         var ex = Assert.Throws<SolveConflictException>(() => Solve(source, "linux-64", "python 3.11.*"));
+        _output.WriteLine(ex.Message);
         Assert.Equal(ErrorCodes.SolverNoMatchingVersion, ex.Code);
         Assert.Contains("python 3.11.* cannot be installed: the channels have python ", ex.Message);
         Assert.Contains(newest.ToString(), ex.Message);
@@ -109,6 +115,7 @@ public class RealRepodataSolveTests
             ChannelPriority = new[] { rChannel.AbsoluteUri, mainChannel.AbsoluteUri },
         };
         var ex = Assert.Throws<SolveConflictException>(() => new CondaSolver().Solve(request, source));
+        _output.WriteLine(ex.Message);
         Assert.Equal(ErrorCodes.SolverConflict, ex.Code);
         Assert.Contains("r-base (from CondaPackage 'r-base')", ex.Message);
         Assert.Matches(@"r-base [0-9].* requires \S+.*which is not in any channel", ex.Message);

@@ -28,6 +28,8 @@ public class CondaSolverTests
         return result;
     }
 
+    private static void Mentions(Exception ex, string text) => Assert.True(ex.Message.Contains(text, StringComparison.Ordinal), $"'{text}' not in:\n{ex.Message}");
+
     private static string Picked(SolveResult result) =>
         string.Join(" ", result.Packages.Select(p => $"{p.Record.Name}={p.Record.Version}={p.Record.Build}"));
 
@@ -157,6 +159,7 @@ public class CondaSolverTests
         Assert.Equal("only-low=3.0=0", Picked(Solve(source, new[] { "only-low" }, Array.Empty<RepodataRecord>(), channels: channels)));
         var ex = Assert.Throws<SolveConflictException>(() => Solve(source, new[] { "numpy >=2" }, Array.Empty<RepodataRecord>(), channels: channels));
         Assert.Equal(ErrorCodes.SolverNoMatchingVersion, ex.Code);
+        Assert.Contains("1 more records of numpy are in lower-priority channels", ex.Message);
     }
 
     [Fact]
@@ -228,6 +231,9 @@ public class CondaSolverTests
         var ex = Assert.Throws<SolveConflictException>(() => Solve(source, "python 3.11.*"));
         Assert.Equal(ErrorCodes.SolverNoMatchingVersion, ex.Code);
         Assert.Contains("python 3.11.* cannot be installed: the channels have python versions 2.7.18, 3.9.1, 3.10.14", ex.Message);
+        for (var i = 0; i < 10; i++) source.Add("python", $"3.10.{i}");
+        ex = Assert.Throws<SolveConflictException>(() => Solve(source, "python 3.11.*"));
+        Assert.Contains("the channels have python versions 2.7.18 … 3.10.14 (13 in all; newest: 3.10.8, 3.10.9, 3.10.14)", ex.Message);
     }
 
     [Fact]
@@ -244,6 +250,23 @@ public class CondaSolverTests
         Assert.Contains("pandas 2.2.0, 2.2.2 requires numpy >=1.26", ex.Message);
         Assert.Contains("scikit-learn 1.0 requires numpy <1.25", ex.Message);
         Assert.Contains("Conflict on numpy", ex.Message);
+    }
+
+    [Fact]
+    public void NestedClashShowsBothChainsAndTheContestedName()
+    {
+        var source = new InMemoryPackageSource()
+            .Add("app", "1.0", depends: new[] { "lib-a", "lib-b" })
+            .Add("lib-a", "1.0", depends: new[] { "numpy >=2" }).Add("lib-a", "1.1", depends: new[] { "numpy >=2.1" })
+            .Add("lib-b", "3.0", depends: new[] { "numpy <2" })
+            .Add("numpy", "1.26").Add("numpy", "2.0").Add("numpy", "2.1");
+        var ex = Assert.Throws<SolveConflictException>(() => Solve(source, "app"));
+        Mentions(ex, "app 1.0 requires lib-a; requires lib-b");
+        Mentions(ex, "lib-a 1.1 requires numpy >=2.1");
+        Mentions(ex, "lib-a 1.0 requires numpy >=2");
+        Mentions(ex, "lib-b 3.0 requires numpy <2");
+        Mentions(ex, "Conflict on numpy: only one numpy can be installed, but");
+        Mentions(ex, "- lib-b 3.0 requires numpy <2");
     }
 
     [Fact]
