@@ -68,7 +68,7 @@ public sealed class LockResolver
         var failures = new List<CondaMirrorException>();
         Parallel.ForEach(settings.Platforms, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) }, platform =>
         {
-            var source = new ChannelPackageSource(settings.Channels
+            var source = new RepodataPackageSource(settings.Channels
                 .SelectMany(c => new[] { repodata[(c.BaseUrl.AbsoluteUri, platform)], repodata[(c.BaseUrl.AbsoluteUri, "noarch")] })
                 .ToList());
             var request = new SolveRequest
