@@ -162,7 +162,7 @@ public sealed class RepodataFetcher : IDisposable
         {
             return await _pipeline.ExecuteAsync(async ctx =>
             {
-                using var stall = new StallTimeout(_options.StallTimeout, ctx.CancellationToken);
+                using var stall = new StallTimeout(_options.RequestTimeout, ctx.CancellationToken);
                 try
                 {
                     using var request = new HttpRequestMessage(HttpMethod.Get, target.RequestUri);
