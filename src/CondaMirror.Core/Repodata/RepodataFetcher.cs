@@ -58,7 +58,16 @@ public sealed class RepodataFetcher : IDisposable
         if (cached is not null && (_options.Offline || now - cached.FetchedAt < _options.CacheTtl))
         {
             _log.Detail($"Using cached repodata for {Describe(channel, subdir)} (fetched {cached.FetchedAt:u}).");
-            return LoadCached(channel, subdir, entryDir, cached);
+            try
+            {
+                return LoadCached(channel, subdir, entryDir, cached);
+            }
+            catch (CondaMirrorException e) when (e.Code == ErrorCodes.RepodataInvalid && !_options.Offline)
+            {
+                // A damaged cache file (disk full, killed writer of an older version) only costs a download.
+                _log.Detail($"The cached repodata for {Describe(channel, subdir)} is damaged ({e.Message}); downloading it again.");
+                cached = null;
+            }
         }
         if (_options.Offline)
             throw new CondaMirrorException(ErrorCodes.RepodataOfflineCacheMissing,
@@ -94,8 +103,17 @@ public sealed class RepodataFetcher : IDisposable
                 _log.Detail($"Repodata for {Describe(channel, subdir)} is unchanged (304); using the cached copy.");
                 validators.FetchedAt = _options.TimeProvider.GetUtcNow();
                 validators.ETag = response.ETag ?? validators.ETag;
-                TryWriteCache(entryDir, body: null, validators);
-                return LoadCached(channel, subdir, entryDir, validators);
+                try
+                {
+                    var reused = LoadCached(channel, subdir, entryDir, validators);
+                    TryWriteCache(entryDir, body: null, validators);
+                    return reused;
+                }
+                catch (CondaMirrorException e) when (e.Code == ErrorCodes.RepodataInvalid)
+                {
+                    _log.Detail($"The cached repodata for {Describe(channel, subdir)} is damaged ({e.Message}); downloading it again.");
+                    return await FetchOnlineAsync(channel, subdir, subdirUrl, entryDir, cached: null, cancellationToken).ConfigureAwait(false);
+                }
             }
             if (response.Status == HttpStatusCode.NotFound)
             {
