@@ -20,7 +20,7 @@ public static partial class BenchmarkRegistry
             var scale = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 1.0;
             var seed = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20240501;
             var generator = new SyntheticChannelGenerator(scale, seed);
-            var dir = Path.Combine(Path.GetTempPath(), "condamirror-bench", $"synthetic-s{scale.ToString(CultureInfo.InvariantCulture)}-{seed}");
+            var dir = Path.Combine(Path.GetTempPath(), "condamirror-bench", $"synthetic-v{SyntheticChannelGenerator.OutputVersion}-s{scale.ToString(CultureInfo.InvariantCulture)}-{seed}");
             EnsureGenerated(generator, dir);
             var channelUri = new Uri(Path.TrimEndingDirectorySeparator(dir) + Path.DirectorySeparatorChar);
 

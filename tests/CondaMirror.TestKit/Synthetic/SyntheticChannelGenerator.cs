@@ -11,11 +11,14 @@ namespace CondaMirror.TestKit.Synthetic;
 /// 3.8-3.12, numpy, scipy, pandas, scikit-learn, matplotlib and their C libraries) has many versions and a
 /// consistent dependency graph, so "pandas scikit-learn matplotlib" is solvable; thousands of generated
 /// filler packages depend on each other and on the stack. Same seed and scale, same bytes.
-/// At scale 1: about 400,000 linux-64 + 100,000 noarch records, about 300 MB of JSON.
+/// At scale 1: about 400,000 linux-64 + 110,000 noarch records, about 340 MB of (indented) JSON.
 /// </summary>
 public sealed class SyntheticChannelGenerator
 {
     public static readonly IReadOnlyList<string> Subdirs = new[] { "linux-64", "noarch" };
+
+    /// <summary>Bumped whenever the output changes, so on-disk caches of generated channels can be keyed by it.</summary>
+    public const int OutputVersion = 4;
 
     /// <summary>The packages the solver benchmark asks for.</summary>
     public static readonly IReadOnlyList<string> BenchmarkRequest = new[] { "pandas", "scikit-learn", "matplotlib" };
@@ -198,7 +201,7 @@ public sealed class SyntheticChannelGenerator
         g.Size = 2_000 + (long)(rng.NextDouble() * rng.NextDouble() * 60_000_000);
         // conda-forge switched new builds to .conda in late 2022; during the switch some stems got both.
         var switchover = 1_667_000_000_000L;
-        g.Formats = g.Timestamp < switchover - 300L * 86_400_000 ? new[] { ArchiveFormat.TarBz2 }
+        g.Formats = g.Timestamp < switchover - 150L * 86_400_000 ? new[] { ArchiveFormat.TarBz2 }
             : g.Timestamp < switchover ? new[] { ArchiveFormat.TarBz2, ArchiveFormat.Conda }
             : new[] { ArchiveFormat.Conda };
         return g;
@@ -253,7 +256,7 @@ public sealed class SyntheticChannelGenerator
     private Filler[] MakeFillers(string subdir)
     {
         var rng = new Random(_seed + (subdir == "noarch" ? 2 : 1));
-        var targetRecords = (subdir == "noarch" ? 100_000 : 400_000) * _scale;
+        var targetRecords = (subdir == "noarch" ? 110_000 : 360_000) * _scale;
         var nameCount = Math.Max(8, (int)((subdir == "noarch" ? 8_000 : 16_000) * _scale));
         var meanVersions = subdir == "noarch" ? 12.5 * 0.85 : 6.0; // noarch: one python variant; linux-64 ext: ~3 pythons
         var used = new HashSet<string>(_stack.Select(s => s.Name), StringComparer.Ordinal);
