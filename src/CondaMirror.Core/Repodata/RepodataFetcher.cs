@@ -254,7 +254,7 @@ public sealed class RepodataFetcher : IDisposable
             if (_options.ZstdDecompressor is null)
                 throw new CondaMirrorException(ErrorCodes.RepodataDecompressFailed,
                     $"{zst} can only be read with zstd support; add an uncompressed repodata.json beside it.", zst);
-            return SparseRepodata.LoadZstd(zst, File.ReadAllBytes(zst), channel.PublicBaseUrl, subdir, _options.ZstdDecompressor);
+            return SparseRepodata.LoadZstd(zst, SparseRepodata.ReadAllBytes(zst), channel.PublicBaseUrl, subdir, _options.ZstdDecompressor);
         }
         if (subdir == "noarch")
             throw new CondaMirrorException(ErrorCodes.NotACondaChannel,
@@ -304,5 +304,4 @@ public sealed class RepodataFetcher : IDisposable
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(subdirUrl.AbsoluteUri)))[..16].ToLowerInvariant();
 
     private static string Describe(ChannelSource channel, string subdir) => $"{channel.DisplayUrl}/{subdir}";
-
 }
