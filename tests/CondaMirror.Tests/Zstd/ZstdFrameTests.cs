@@ -200,6 +200,18 @@ public class ZstdFrameTests
     }
 
     [Fact]
+    public void Large_declared_window_is_not_allocated_up_front()
+    {
+        // A 1 GiB window (allowed) holding only 10 bytes: the history buffer must grow with the data, not the window.
+        var content = Enumerable.Range(0, 10).Select(i => (byte)i).ToArray();
+        var frame = Frame(0x00, new byte[] { 20 << 3 }, new[] { (0, content, content.Length) });
+        ZstdCodec.Decompress(frame); // warm-up so one-time static allocations do not count
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(content, ZstdCodec.Decompress(frame));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 8_000_000);
+    }
+
+    [Fact]
     public void Dictionary_frames_are_rejected_clearly()
     {
         var frame = Frame(0x01, new byte[] { 0x00, 42 }, new[] { (0, new byte[] { 1 }, 1) });
