@@ -212,6 +212,17 @@ public class ZstdFrameTests
     }
 
     [Fact]
+    public void Forged_content_size_does_not_cause_a_huge_allocation()
+    {
+        // Claims 1.5 GB of content (single segment, 4-byte size) but holds 3 bytes.
+        var frame = Frame(0x20 | 0x80, BitConverter.GetBytes(1_500_000_000u), new[] { (0, new byte[] { 1, 2, 3 }, 3) });
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = DecodeFails(frame);
+        Assert.Equal(ErrorCodes.ZstdContentSizeMismatch, e.Code);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 100_000_000);
+    }
+
+    [Fact]
     public void Dictionary_frames_are_rejected_clearly()
     {
         var frame = Frame(0x01, new byte[] { 0x00, 42 }, new[] { (0, new byte[] { 1 }, 1) });
