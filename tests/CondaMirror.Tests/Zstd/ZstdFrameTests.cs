@@ -223,6 +223,19 @@ public class ZstdFrameTests
     }
 
     [Fact]
+    public void Stream_keeps_failing_after_a_format_error()
+    {
+        var frame = ZstdCodec.Compress(new byte[] { 1, 2, 3 });
+        frame[^1] ^= 1;
+        using var decoder = ZstdCodec.Decompress(new MemoryStream(frame));
+        var buffer = new byte[16];
+        // The 3 data bytes may be handed out before the checksum is read; the error comes at the latest then.
+        var first = Assert.Throws<ZstdFormatException>(() => { while (decoder.Read(buffer) > 0) { } });
+        var again = Assert.Throws<ZstdFormatException>(() => decoder.Read(buffer));
+        Assert.Equal(first.Message, again.Message);
+    }
+
+    [Fact]
     public void Dictionary_frames_are_rejected_clearly()
     {
         var frame = Frame(0x01, new byte[] { 0x00, 42 }, new[] { (0, new byte[] { 1 }, 1) });
