@@ -21,6 +21,9 @@ public static partial class ErrorCodes
     /// <summary>repodata.json.zst could not be decompressed.</summary>
     public const string RepodataDecompressFailed = "CMIR612";
 
+    /// <summary>A local repodata file (file:// channel or the cache) could not be read.</summary>
+    public const string RepodataReadFailed = "CMIR613";
+
     /// <summary>The channel has no noarch/repodata.json: the URL is not a conda channel.</summary>
     public const string NotACondaChannel = "CMIR620";
 

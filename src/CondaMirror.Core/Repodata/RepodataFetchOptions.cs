@@ -22,10 +22,10 @@ public sealed class RepodataFetchOptions
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// A request fails (and is retried) when no data arrives for this long. Inactivity rather than a whole-transfer
-    /// limit, because conda-forge's linux-64 repodata is hundreds of MB and slow links are legitimate.
+    /// A request fails (and is retried) when no data arrives for this long. Measured as inactivity rather than as
+    /// a whole-transfer limit, because conda-forge's linux-64 repodata is hundreds of MB and slow links are legitimate.
     /// </summary>
-    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Configured credentials (longest URL prefix wins); user:password in a channel URL takes precedence.</summary>
     public IReadOnlyList<ChannelCredential>? Credentials { get; init; }

@@ -58,7 +58,16 @@ public sealed class RepodataFetcher : IDisposable
         if (cached is not null && (_options.Offline || now - cached.FetchedAt < _options.CacheTtl))
         {
             _log.Detail($"Using cached repodata for {Describe(channel, subdir)} (fetched {cached.FetchedAt:u}).");
-            return LoadCached(channel, subdir, entryDir, cached);
+            try
+            {
+                return LoadCached(channel, subdir, entryDir, cached);
+            }
+            catch (CondaMirrorException e) when (e.Code == ErrorCodes.RepodataInvalid && !_options.Offline)
+            {
+                // A damaged cache file (disk full, killed writer of an older version) only costs a download.
+                _log.Detail($"The cached repodata for {Describe(channel, subdir)} is damaged ({e.Message}); downloading it again.");
+                cached = null;
+            }
         }
         if (_options.Offline)
             throw new CondaMirrorException(ErrorCodes.RepodataOfflineCacheMissing,
@@ -94,8 +103,17 @@ public sealed class RepodataFetcher : IDisposable
                 _log.Detail($"Repodata for {Describe(channel, subdir)} is unchanged (304); using the cached copy.");
                 validators.FetchedAt = _options.TimeProvider.GetUtcNow();
                 validators.ETag = response.ETag ?? validators.ETag;
-                TryWriteCache(entryDir, body: null, validators);
-                return LoadCached(channel, subdir, entryDir, validators);
+                try
+                {
+                    var reused = LoadCached(channel, subdir, entryDir, validators);
+                    TryWriteCache(entryDir, body: null, validators);
+                    return reused;
+                }
+                catch (CondaMirrorException e) when (e.Code == ErrorCodes.RepodataInvalid)
+                {
+                    _log.Detail($"The cached repodata for {Describe(channel, subdir)} is damaged ({e.Message}); downloading it again.");
+                    return await FetchOnlineAsync(channel, subdir, subdirUrl, entryDir, cached: null, cancellationToken).ConfigureAwait(false);
+                }
             }
             if (response.Status == HttpStatusCode.NotFound)
             {
@@ -162,7 +180,7 @@ public sealed class RepodataFetcher : IDisposable
         {
             return await _pipeline.ExecuteAsync(async ctx =>
             {
-                using var stall = new StallTimeout(_options.StallTimeout, ctx.CancellationToken);
+                using var stall = new StallTimeout(_options.RequestTimeout, ctx.CancellationToken);
                 try
                 {
                     using var request = new HttpRequestMessage(HttpMethod.Get, target.RequestUri);
@@ -236,7 +254,7 @@ public sealed class RepodataFetcher : IDisposable
             if (_options.ZstdDecompressor is null)
                 throw new CondaMirrorException(ErrorCodes.RepodataDecompressFailed,
                     $"{zst} can only be read with zstd support; add an uncompressed repodata.json beside it.", zst);
-            return SparseRepodata.LoadZstd(zst, File.ReadAllBytes(zst), channel.PublicBaseUrl, subdir, _options.ZstdDecompressor);
+            return SparseRepodata.LoadZstd(zst, SparseRepodata.ReadAllBytes(zst), channel.PublicBaseUrl, subdir, _options.ZstdDecompressor);
         }
         if (subdir == "noarch")
             throw new CondaMirrorException(ErrorCodes.NotACondaChannel,
@@ -286,5 +304,4 @@ public sealed class RepodataFetcher : IDisposable
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(subdirUrl.AbsoluteUri)))[..16].ToLowerInvariant();
 
     private static string Describe(ChannelSource channel, string subdir) => $"{channel.DisplayUrl}/{subdir}";
-
 }

@@ -99,7 +99,17 @@ public sealed class SparseRepodata
     }
 
     public static SparseRepodata LoadFile(string path, Uri channelBase, string subdir) =>
-        Load(path, File.ReadAllBytes(path), channelBase, subdir);
+        Load(path, ReadAllBytes(path), channelBase, subdir);
+
+    internal static byte[] ReadAllBytes(string path)
+    {
+        try { return File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CondaMirrorException(ErrorCodes.RepodataReadFailed,
+                $"Could not read {path}: {e.Message} Check that the file exists and is readable.", path, e);
+        }
+    }
 
     /// <summary>Loads repodata.json.zst bytes with the built-in zstd decoder.</summary>
     public static SparseRepodata LoadZstd(string? path, byte[] zst, Uri channelBase, string subdir) =>

@@ -18,8 +18,18 @@ internal unsafe struct BackwardBitReader
     private byte* _ptr;
     private byte* _start;
 
-    /// <summary>False when the stream is empty or its last byte lacks the end marker.</summary>
-    public bool Init(byte* start, int length)
+    /// <summary>
+    /// Opens a stream; <paramref name="valid"/> is false when it is empty or its last byte lacks the end marker.
+    /// A factory (not an instance method) so callers' locals are never address-exposed and stay in registers.
+    /// </summary>
+    public static BackwardBitReader Open(byte* start, int length, out bool valid)
+    {
+        var reader = new BackwardBitReader();
+        valid = reader.Init(start, length);
+        return reader;
+    }
+
+    private bool Init(byte* start, int length)
     {
         _start = start;
         if (length < 1) return false;

@@ -216,11 +216,7 @@ internal sealed unsafe class BlockDecoder
                 int segment = (regen + 3) / 4;
                 int last = regen - 3 * segment;
                 if (last < 0) throw Corrupt("invalid 4-stream literals layout");
-                byte* stream = p + 6;
-                if (!_huffman.DecodeStream(stream, s1, lit, segment)
-                    || !_huffman.DecodeStream(stream + s1, s2, lit + segment, segment)
-                    || !_huffman.DecodeStream(stream + s1 + s2, s3, lit + 2 * segment, segment)
-                    || !_huffman.DecodeStream(stream + s1 + s2 + s3, s4, lit + 3 * segment, last))
+                if (!_huffman.DecodeFourStreams(p + 6, s1, s2, s3, s4, lit, segment, last))
                     throw Corrupt("corrupted Huffman literals stream");
             }
         }
@@ -320,8 +316,8 @@ internal sealed unsafe class BlockDecoder
         fixed (SequenceCell* ofTable = _offsetTable.Cells)
         fixed (SequenceCell* mlTable = _matchLengthTable.Cells)
         {
-            BackwardBitReader bits = default;
-            if (!bits.Init(bitstream, stream.Length)) throw Corrupt("the sequences bitstream is empty or lacks its end marker", streamOffset);
+            var bits = BackwardBitReader.Open(bitstream, stream.Length, out bool valid);
+            if (!valid) throw Corrupt("the sequences bitstream is empty or lacks its end marker", streamOffset);
             uint llState = bits.Read(_literalLengthTable.Log);
             uint ofState = bits.Read(_offsetTable.Log);
             uint mlState = bits.Read(_matchLengthTable.Log);

@@ -57,8 +57,8 @@ internal sealed unsafe class HuffmanTable
         fixed (byte* p = payload)
         fixed (FseCell* table = _fse)
         {
-            BackwardBitReader bits = default;
-            if (!bits.Init(p, payload.Length)) return -1;
+            var bits = BackwardBitReader.Open(p, payload.Length, out bool valid);
+            if (!valid) return -1;
             uint s1 = bits.Read(log);
             uint s2 = bits.Read(log);
             bits.Reload();
@@ -134,8 +134,8 @@ internal sealed unsafe class HuffmanTable
     /// <summary>Decodes one Huffman stream into exactly <paramref name="count"/> bytes; false if the stream is invalid.</summary>
     public bool DecodeStream(byte* src, int srcLength, byte* dst, int count)
     {
-        BackwardBitReader bits = default;
-        if (!bits.Init(src, srcLength)) return false;
+        var bits = BackwardBitReader.Open(src, srcLength, out bool valid);
+        if (!valid) return false;
         int tableBits = TableBits;
         byte* op = dst;
         byte* end = dst + count;
@@ -155,6 +155,54 @@ internal sealed unsafe class HuffmanTable
                 bits.Reload();
                 *op++ = DecodeSymbol(ref bits, cells, tableBits);
             }
+        }
+        bits.Reload();
+        return bits.Finished;
+    }
+
+    /// <summary>
+    /// Decodes the four streams of a 4-stream literals section, interleaved so their table lookups overlap;
+    /// the first three produce <paramref name="segment"/> bytes each and the last <paramref name="lastSegment"/>.
+    /// </summary>
+    public bool DecodeFourStreams(byte* src, int size1, int size2, int size3, int size4, byte* dst, int segment, int lastSegment)
+    {
+        var b1 = BackwardBitReader.Open(src, size1, out bool v1);
+        var b2 = BackwardBitReader.Open(src + size1, size2, out bool v2);
+        var b3 = BackwardBitReader.Open(src + size1 + size2, size3, out bool v3);
+        var b4 = BackwardBitReader.Open(src + size1 + size2 + size3, size4, out bool v4);
+        if (!(v1 && v2 && v3 && v4)) return false;
+        int tableBits = TableBits;
+        byte* o1 = dst, o2 = dst + segment, o3 = dst + 2 * segment, o4 = dst + 3 * segment;
+        // The last segment is never longer than the others, so it bounds the interleaved part.
+        byte* end4 = o4 + lastSegment;
+        fixed (ushort* cells = Cells)
+        {
+            while (end4 - o4 >= 4)
+            {
+                b1.Reload(); b2.Reload(); b3.Reload(); b4.Reload();
+                for (int k = 0; k < 4; k++)
+                {
+                    o1[k] = DecodeSymbol(ref b1, cells, tableBits);
+                    o2[k] = DecodeSymbol(ref b2, cells, tableBits);
+                    o3[k] = DecodeSymbol(ref b3, cells, tableBits);
+                    o4[k] = DecodeSymbol(ref b4, cells, tableBits);
+                }
+                o1 += 4; o2 += 4; o3 += 4; o4 += 4;
+            }
+            int done = (int)(o1 - dst);
+            return Finish(ref b1, cells, tableBits, o1, segment - done)
+                && Finish(ref b2, cells, tableBits, o2, segment - done)
+                && Finish(ref b3, cells, tableBits, o3, segment - done)
+                && Finish(ref b4, cells, tableBits, o4, lastSegment - done);
+        }
+    }
+
+    private static bool Finish(ref BackwardBitReader bits, ushort* cells, int tableBits, byte* op, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            bits.Reload();
+            op[i] = DecodeSymbol(ref bits, cells, tableBits);
         }
         bits.Reload();
         return bits.Finished;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CondaMirror.Core.Zstd;
 
@@ -60,17 +61,30 @@ internal sealed class XxHash64
         _pendingLength = data.Length - whole;
     }
 
-    private void ConsumeStripes(ReadOnlySpan<byte> stripes)
+    private unsafe void ConsumeStripes(ReadOnlySpan<byte> stripes)
     {
         ulong v1 = _v1, v2 = _v2, v3 = _v3, v4 = _v4;
-        for (int i = 0; i < stripes.Length; i += 32)
+        fixed (byte* start = stripes)
         {
-            v1 = Round(v1, BinaryPrimitives.ReadUInt64LittleEndian(stripes[i..]));
-            v2 = Round(v2, BinaryPrimitives.ReadUInt64LittleEndian(stripes[(i + 8)..]));
-            v3 = Round(v3, BinaryPrimitives.ReadUInt64LittleEndian(stripes[(i + 16)..]));
-            v4 = Round(v4, BinaryPrimitives.ReadUInt64LittleEndian(stripes[(i + 24)..]));
+            byte* p = start;
+            byte* end = start + stripes.Length;
+            while (p < end)
+            {
+                v1 = Round(v1, ReadLittleEndian(p));
+                v2 = Round(v2, ReadLittleEndian(p + 8));
+                v3 = Round(v3, ReadLittleEndian(p + 16));
+                v4 = Round(v4, ReadLittleEndian(p + 24));
+                p += 32;
+            }
         }
         _v1 = v1; _v2 = v2; _v3 = v3; _v4 = v4;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe ulong ReadLittleEndian(byte* p)
+    {
+        ulong value = Unsafe.ReadUnaligned<ulong>(p);
+        return BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
     }
 
     public ulong Digest()
@@ -118,6 +132,7 @@ internal sealed class XxHash64
         return h;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Round(ulong acc, ulong input)
     {
         acc += input * Prime2;

@@ -7,6 +7,8 @@ namespace CondaMirror.Core.Zstd;
 /// </summary>
 public static class ZstdCodec
 {
+    private const long MaxPresize = 64L << 20;
+
     /// <summary>A read-only stream of the decompressed content of all frames in <paramref name="compressed"/>.</summary>
     /// <exception cref="ZstdFormatException">While reading, when the input is not valid zstd data.</exception>
     public static Stream Decompress(Stream compressed, ZstdDecoderOptions? options = null, bool leaveOpen = false)
@@ -27,8 +29,9 @@ public static class ZstdCodec
     public static byte[] Decompress(ReadOnlySpan<byte> compressed, ZstdDecoderOptions? options = null)
     {
         using var decoder = new ZstdDecoderStream(compressed.ToArray(), options ?? new ZstdDecoderOptions());
+        // The declared size only pre-sizes the output, capped so a forged header cannot force a huge allocation.
         long declared = decoder.PeekDeclaredContentSize();
-        using var output = new MemoryStream(declared is > 0 and <= int.MaxValue ? (int)declared : 0);
+        using var output = new MemoryStream((int)Math.Clamp(declared, 0, MaxPresize));
         decoder.CopyTo(output, 1 << 17);
         return output.Length == output.Capacity ? output.GetBuffer() : output.ToArray();
     }

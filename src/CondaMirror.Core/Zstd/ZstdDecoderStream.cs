@@ -35,6 +35,7 @@ internal sealed class ZstdDecoderStream : Stream
     private int _readPos;
     private int _writePos;
     private bool _disposed;
+    private ZstdFormatException? _failure;
 
     public ZstdDecoderStream(Stream source, ZstdDecoderOptions options, bool leaveOpen)
     {
@@ -80,9 +81,20 @@ internal sealed class ZstdDecoderStream : Stream
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (destination.IsEmpty) return 0;
-        while (_readPos == _writePos)
+        if (_failure is not null)
+            throw new ZstdFormatException(_failure.Code, _failure.Problem, _failure.Offset);
+        try
         {
-            if (!Advance()) return 0;
+            while (_readPos == _writePos)
+            {
+                if (!Advance()) return 0;
+            }
+        }
+        catch (ZstdFormatException e)
+        {
+            // Decoder state is undefined after a format error; later reads report the same error again.
+            _failure = e;
+            throw;
         }
         int n = Math.Min(destination.Length, _writePos - _readPos);
         _window.AsSpan(_readPos, n).CopyTo(destination);

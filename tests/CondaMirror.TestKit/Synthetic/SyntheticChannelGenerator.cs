@@ -11,11 +11,14 @@ namespace CondaMirror.TestKit.Synthetic;
 /// 3.8-3.12, numpy, scipy, pandas, scikit-learn, matplotlib and their C libraries) has many versions and a
 /// consistent dependency graph, so "pandas scikit-learn matplotlib" is solvable; thousands of generated
 /// filler packages depend on each other and on the stack. Same seed and scale, same bytes.
-/// At scale 1: about 400,000 linux-64 + 100,000 noarch records, about 300 MB of JSON.
+/// At scale 1: about 400,000 linux-64 + 110,000 noarch records, about 340 MB of (indented) JSON.
 /// </summary>
 public sealed class SyntheticChannelGenerator
 {
     public static readonly IReadOnlyList<string> Subdirs = new[] { "linux-64", "noarch" };
+
+    /// <summary>Bumped whenever the output changes, so on-disk caches of generated channels can be keyed by it.</summary>
+    public const int OutputVersion = 4;
 
     /// <summary>The packages the solver benchmark asks for.</summary>
     public static readonly IReadOnlyList<string> BenchmarkRequest = new[] { "pandas", "scikit-learn", "matplotlib" };
@@ -88,7 +91,8 @@ public sealed class SyntheticChannelGenerator
 
     private sealed record PackageSpec(string Name, string Subdir, string[] Versions, Func<string, int, string[]> Depends,
         Func<string, int, string[]>? Constrains = null, Func<string, (int Min, int Max)>? Pythons = null,
-        string License = "BSD-3-Clause", string? TrackFeatures = null, string BuildSuffix = "", int Builds = 2);
+        string License = "BSD-3-Clause", string? TrackFeatures = null, string BuildSuffix = "", int Builds = 2,
+        Func<string, int, string>? BuildName = null);
 
     private sealed record Filler(string Name, string Subdir, string[] Versions, int Kind, int[] DependsOn, string License);
 
@@ -127,7 +131,8 @@ public sealed class SyntheticChannelGenerator
                 for (var bn = 0; bn < spec.Builds; bn++)
                 {
                     var hash = Hex(rng, 7);
-                    var build = spec.Subdir == "noarch" && spec.Pythons is null && spec.BuildSuffix == "pyhd8ed1ab"
+                    var build = spec.BuildName is not null ? spec.BuildName(version, bn)
+                        : spec.Subdir == "noarch" && spec.Pythons is null && spec.BuildSuffix == "pyhd8ed1ab"
                         ? $"pyhd8ed1ab_{bn}"
                         : py > 0 ? $"py3{py}h{hash}_{bn}{spec.BuildSuffix}" : $"h{hash}_{bn}{spec.BuildSuffix}";
                     var ts = TimestampFor(v, spec.Versions.Length, bn, rng);
@@ -196,7 +201,7 @@ public sealed class SyntheticChannelGenerator
         g.Size = 2_000 + (long)(rng.NextDouble() * rng.NextDouble() * 60_000_000);
         // conda-forge switched new builds to .conda in late 2022; during the switch some stems got both.
         var switchover = 1_667_000_000_000L;
-        g.Formats = g.Timestamp < switchover - 300L * 86_400_000 ? new[] { ArchiveFormat.TarBz2 }
+        g.Formats = g.Timestamp < switchover - 150L * 86_400_000 ? new[] { ArchiveFormat.TarBz2 }
             : g.Timestamp < switchover ? new[] { ArchiveFormat.TarBz2, ArchiveFormat.Conda }
             : new[] { ArchiveFormat.Conda };
         return g;
@@ -251,7 +256,7 @@ public sealed class SyntheticChannelGenerator
     private Filler[] MakeFillers(string subdir)
     {
         var rng = new Random(_seed + (subdir == "noarch" ? 2 : 1));
-        var targetRecords = (subdir == "noarch" ? 100_000 : 400_000) * _scale;
+        var targetRecords = (subdir == "noarch" ? 110_000 : 360_000) * _scale;
         var nameCount = Math.Max(8, (int)((subdir == "noarch" ? 8_000 : 16_000) * _scale));
         var meanVersions = subdir == "noarch" ? 12.5 * 0.85 : 6.0; // noarch: one python variant; linux-64 ext: ~3 pythons
         var used = new HashSet<string>(_stack.Select(s => s.Name), StringComparer.Ordinal);
@@ -338,8 +343,8 @@ public sealed class SyntheticChannelGenerator
 
         var specs = new List<PackageSpec>
         {
-            new("_libgcc_mutex", L, new[] { "0.1" }, None, Builds: 1, BuildSuffix: ""),
-            new("_openmp_mutex", L, new[] { "4.5" }, (_, _) => new[] { "_libgcc_mutex 0.1 conda_forge", "libgomp >=7.5.0" }, Builds: 2),
+            new("_libgcc_mutex", L, new[] { "0.1" }, None, Builds: 1, BuildName: (_, _) => "conda_forge"),
+            new("_openmp_mutex", L, new[] { "4.5" }, (_, _) => new[] { "_libgcc_mutex 0.1 conda_forge", "libgomp >=7.5.0" }, Builds: 2, BuildName: (_, bn) => $"{bn + 1}_gnu"),
             new("libgomp", L, GccVersions, (_, _) => new[] { "_libgcc_mutex 0.1 conda_forge" }, License: "GPL-3.0-only WITH GCC-exception-3.1"),
             new("libgcc-ng", L, GccVersions, (_, _) => new[] { "_libgcc_mutex 0.1 conda_forge", "_openmp_mutex >=4.5" }, Constrains: (v, _) => new[] { $"libgomp {v}.*" }, License: "GPL-3.0-only WITH GCC-exception-3.1"),
             new("libstdcxx-ng", L, GccVersions, None, License: "GPL-3.0-only WITH GCC-exception-3.1"),
@@ -377,7 +382,8 @@ public sealed class SyntheticChannelGenerator
                 "libsqlite >=3.43.2,<4.0a0", "libuuid >=2.38.1,<3.0a0", "libxcrypt >=4.4.36", "libzlib >=1.2.13,<2.0.0a0", "ncurses >=6.4,<7.0a0",
                 "openssl >=3.1.4,<4.0a0", "readline >=8.2,<9.0a0", "tk >=8.6.13,<8.7.0a0", "tzdata", "xz >=5.2.6,<6.0a0",
             }, Constrains: (v, _) => new[] { $"python_abi 3.{Minor(v)}.* *_cp3{Minor(v)}" }, License: "Python-2.0", BuildSuffix: "_cpython", Builds: 3),
-            new("python_abi", L, new[] { "3.8", "3.9", "3.10", "3.11", "3.12" }, None, Constrains: (v, _) => new[] { $"python {v}.* *_cpython" }, Builds: 1),
+            new("python_abi", L, new[] { "3.8", "3.9", "3.10", "3.11", "3.12" }, None, Constrains: (v, _) => new[] { $"python {v}.* *_cpython" }, Builds: 1,
+                BuildName: (v, _) => $"4_cp3{Minor(v + ".0")}"),
             new("numpy", L, numpy.Keys.ToArray(), (v, py) => With(With(blas, cxx), Py(py)), Constrains: (_, _) => new[] { "numpy-base <0a0" }, Pythons: PyRange(numpy)),
             new("scipy", L, scipy.Keys.ToArray(), (v, py) => With(With(blas, cxx), With(Py(py), "libgfortran-ng", "libgfortran5 >=12.3.0", numpyDep)), Pythons: PyRange(scipy)),
             new("pandas", L, pandas.Keys.ToArray(), (v, py) => With(cxx, With(Py(py), numpyDep, "python-dateutil >=2.8.1", "python-tzdata >=2022a", "pytz >=2020.1")), Pythons: PyRange(pandas)),

@@ -84,6 +84,24 @@ public sealed class RepodataFetcherTests : IDisposable
         Assert.Equal("\"v2\"", _server.Requests[^1].Headers.IfNoneMatch.Single().ToString());
     }
 
+    [Theory]
+    [InlineData(5)]   // inside the TTL: no revalidation, the damaged file is noticed on load
+    [InlineData(30)]  // after the TTL: the server says 304, but the body it vouches for is damaged
+    public async Task A_damaged_cached_body_is_downloaded_again(int minutesLater)
+    {
+        _server.Serve("/forge/linux-64/repodata.json.zst", FakeZstd.Encode(Encoding.UTF8.GetBytes(Json)), etag: "\"v1\"");
+        using var fetcher = Fetcher();
+        await fetcher.FetchAsync(_channel, "linux-64");
+        var body = Directory.GetFiles(_temp.Combine("cache"), "repodata.json", SearchOption.AllDirectories).Single();
+        File.WriteAllText(body, "{\"packages\": {\"a-1-0.conda\": {\"na");
+
+        _clock.Advance(TimeSpan.FromMinutes(minutesLater));
+        var repaired = await fetcher.FetchAsync(_channel, "linux-64");
+        Assert.Equal(1, repaired.RecordCount);
+        Assert.Null(_server.Requests[^1].Headers.IfNoneMatch.SingleOrDefault());
+        Assert.Equal(Json, File.ReadAllText(body));
+    }
+
     [Fact]
     public async Task Json_fallback_on_404_is_remembered_and_revalidated_by_last_modified()
     {

@@ -35,9 +35,10 @@ public sealed class RepodataLoopbackTests : IAsyncLifetime
         _temp.Dispose();
     }
 
-    private RepodataFetcher Fetcher() => new(new RepodataFetchOptions
+    private RepodataFetcher Fetcher(TimeSpan? requestTimeout = null) => new(new RepodataFetchOptions
     {
         CacheDirectory = _temp.Combine("cache"),
+        RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(30),
         RetryDelay = TimeSpan.Zero,
         TimeProvider = new Clock(() => _now),
     }, NullMirrorLog.Instance);
@@ -74,6 +75,17 @@ public sealed class RepodataLoopbackTests : IAsyncLifetime
         Assert.Equal(1, _server.RequestCount("/noarch/repodata.json.zst"));
         Assert.Equal(3, _server.RequestCount("/noarch/repodata.json"));
         Assert.All(noarch.AllRecords(), r => Assert.StartsWith(_server.BaseUri.AbsoluteUri + "noarch/", r.Url));
+    }
+
+    [Fact]
+    public async Task A_transfer_that_stalls_is_abandoned_and_retried()
+    {
+        var channel = ChannelResolver.Resolve(_server.BaseUri.AbsoluteUri);
+        _server.Faults.Add("/linux-64/repodata.json.zst", FaultKind.StallMidBody(64, TimeSpan.FromSeconds(5)));
+        using var fetcher = Fetcher(requestTimeout: TimeSpan.FromMilliseconds(300));
+        var repodata = await fetcher.FetchAsync(channel, "linux-64");
+        Assert.True(repodata.RecordCount > 0);
+        Assert.Equal(2, _server.RequestCount("/linux-64/repodata.json.zst"));
     }
 
     private sealed class Clock(Func<DateTimeOffset> now) : TimeProvider

@@ -142,6 +142,15 @@ public class SparseRepodataTests
     }
 
     [Fact]
+    public void An_unreadable_file_is_reported_with_its_path()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "condamirror-missing-" + Guid.NewGuid().ToString("N"), "repodata.json");
+        var e = Assert.Throws<CondaMirrorException>(() => SparseRepodata.LoadFile(missing, Channel, "noarch"));
+        Assert.Equal(ErrorCodes.RepodataReadFailed, e.Code);
+        Assert.Equal(missing, e.File);
+    }
+
+    [Fact]
     public void A_malformed_record_value_fails_when_materialised_naming_the_file_name()
     {
         var sparse = Load("""{"packages": {"a-1-0.tar.bz2": {"name": "a", "depends": {"not": "a list"}}}}""");

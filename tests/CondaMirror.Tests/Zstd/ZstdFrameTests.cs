@@ -200,6 +200,42 @@ public class ZstdFrameTests
     }
 
     [Fact]
+    public void Large_declared_window_is_not_allocated_up_front()
+    {
+        // A 1 GiB window (allowed) holding only 10 bytes: the history buffer must grow with the data, not the window.
+        var content = Enumerable.Range(0, 10).Select(i => (byte)i).ToArray();
+        var frame = Frame(0x00, new byte[] { 20 << 3 }, new[] { (0, content, content.Length) });
+        ZstdCodec.Decompress(frame); // warm-up so one-time static allocations do not count
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(content, ZstdCodec.Decompress(frame));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 8_000_000);
+    }
+
+    [Fact]
+    public void Forged_content_size_does_not_cause_a_huge_allocation()
+    {
+        // Claims 1.5 GB of content (single segment, 4-byte size) but holds 3 bytes.
+        var frame = Frame(0x20 | 0x80, BitConverter.GetBytes(1_500_000_000u), new[] { (0, new byte[] { 1, 2, 3 }, 3) });
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = DecodeFails(frame);
+        Assert.Equal(ErrorCodes.ZstdContentSizeMismatch, e.Code);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 100_000_000);
+    }
+
+    [Fact]
+    public void Stream_keeps_failing_after_a_format_error()
+    {
+        var frame = ZstdCodec.Compress(new byte[] { 1, 2, 3 });
+        frame[^1] ^= 1;
+        using var decoder = ZstdCodec.Decompress(new MemoryStream(frame));
+        var buffer = new byte[16];
+        // The 3 data bytes may be handed out before the checksum is read; the error comes at the latest then.
+        var first = Assert.Throws<ZstdFormatException>(() => { while (decoder.Read(buffer) > 0) { } });
+        var again = Assert.Throws<ZstdFormatException>(() => decoder.Read(buffer));
+        Assert.Equal(first.Message, again.Message);
+    }
+
+    [Fact]
     public void Dictionary_frames_are_rejected_clearly()
     {
         var frame = Frame(0x01, new byte[] { 0x00, 42 }, new[] { (0, new byte[] { 1 }, 1) });
