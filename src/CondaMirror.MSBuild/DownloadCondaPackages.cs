@@ -1,3 +1,4 @@
+using CondaMirror.Core.Channels;
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Locks;
@@ -56,7 +57,13 @@ public sealed class DownloadCondaPackages : CondaTaskBase
             CacheRoot = string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath),
             Credentials = ChannelCredentials.FromItems(Channels, ChannelAlias),
         };
-        var requests = records.Select(r => new DownloadRequest(r.Url, r.FileName, r.Subdir, r.Record.Sha256, r.Record.Md5, r.Record.Size)).ToList();
+        // Locks hold credential-free URLs; channels given with /t/<token>/ or user:pass@ get them back for the request.
+        var alias = string.IsNullOrWhiteSpace(ChannelAlias) ? ChannelResolver.DefaultChannelAlias : ChannelAlias!;
+        var secretChannels = Channels.Select(c => ChannelResolver.Resolve(c.ItemSpec, alias)).Where(c => c.HasUrlCredentials).ToList();
+        string RequestUrl(string url) =>
+            secretChannels.FirstOrDefault(c => url.StartsWith(c.PublicBaseUrl.AbsoluteUri, StringComparison.Ordinal)) is { } channel
+                ? channel.ToRequestUri(url).AbsoluteUri : url;
+        var requests = records.Select(r => new DownloadRequest(RequestUrl(r.Url), r.FileName, r.Subdir, r.Record.Sha256, r.Record.Md5, r.Record.Size)).ToList();
         var downloader = new PackageDownloader(options, MirrorLog);
         var summary = downloader.DownloadAsync(requests, CancellationToken).GetAwaiter().GetResult();
 

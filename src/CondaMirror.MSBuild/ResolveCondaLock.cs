@@ -71,7 +71,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
                 CacheDirectory = string.IsNullOrWhiteSpace(RepodataCachePath) ? RepodataFetchOptions.DefaultCacheDirectory() : Path.GetFullPath(RepodataCachePath),
                 Offline = Offline,
                 MaxRetries = RetryCount,
-                StallTimeout = TimeSpan.FromSeconds(Math.Max(1, HttpTimeoutSeconds)),
+                RequestTimeout = TimeSpan.FromSeconds(Math.Max(1, HttpTimeoutSeconds)),
                 Credentials = credentials,
             },
         };
