@@ -433,14 +433,14 @@ public sealed partial class MatchSpec
     // A package file or URL: name, version and build come from the file name, channel and subdir from the URL.
     private static MatchSpec FromPackageFile(string original, string spec)
     {
-        var url = spec.Contains("://", StringComparison.Ordinal) ? spec : new Uri(Path.GetFullPath(spec)).AbsoluteUri;
+        var url = spec.Contains("://", StringComparison.Ordinal) ? spec : LocalFileUrl(spec);
         var slash = url.LastIndexOf('/');
         var fileName = Uri.UnescapeDataString(url[(slash + 1)..]);
         var location = ChannelName.Parse(url[..slash]);
         if (location.Subdir is null)
         {
             return new MatchSpec(original,
-                new Dictionary<string, string> { ["name"] = "*", ["fn"] = fileName, ["url"] = spec }, null);
+                new Dictionary<string, string> { ["name"] = "*", ["fn"] = fileName, ["url"] = url }, null);
         }
         var stem = fileName.EndsWith(".conda", StringComparison.Ordinal) ? fileName[..^6] : fileName[..^8];
         var parts = stem.Split('-');
@@ -456,6 +456,13 @@ public sealed partial class MatchSpec
             ["url"] = url,
         };
         return new MatchSpec(original, components, null);
+    }
+
+    // conda's unquote(path_to_url(path)): file:// plus the absolute path with forward slashes, not percent-encoded.
+    private static string LocalFileUrl(string path)
+    {
+        var full = Path.GetFullPath(path).Replace('\\', '/');
+        return "file://" + (full.StartsWith('/') ? "" : "/") + full;
     }
 
     private static VersionSpec ParseVersion(string text, string original)

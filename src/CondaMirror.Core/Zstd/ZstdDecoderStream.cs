@@ -212,10 +212,18 @@ internal sealed class ZstdDecoderStream : Stream
         // Back-references never reach further than the frame's own content, so a smaller declared size bounds memory.
         long effectiveWindow = contentSize >= 0 ? Math.Min(windowSize, contentSize) : windowSize;
         int blockMaximum = (int)Math.Min(Math.Max(windowSize, 1), ZstdConstants.MaxBlockSize);
-        long limit = contentSize >= 0 && contentSize <= effectiveWindow + effectiveWindow / 2
-            ? contentSize
-            : effectiveWindow + Math.Max(effectiveWindow / 2, blockMaximum);
-        limit += blockMaximum + ZstdConstants.WildCopySlack;
+        long need = blockMaximum + ZstdConstants.WildCopySlack;
+        long limit;
+        if (contentSize >= 0 && contentSize <= effectiveWindow + effectiveWindow / 2)
+        {
+            limit = contentSize + need;
+        }
+        else
+        {
+            // Room past the window lets the buffer slide rarely; very large windows get what fits in one array.
+            long spare = Math.Min(Math.Max(effectiveWindow / 2, blockMaximum), Array.MaxLength - effectiveWindow - need);
+            limit = effectiveWindow + need + Math.Max(spare, 0);
+        }
         if (limit > Array.MaxLength)
             throw Error(ErrorCodes.ZstdWindowTooLarge,
                 $"the frame needs a {windowSize}-byte window, more than this decoder can buffer", frameOffset + 5);

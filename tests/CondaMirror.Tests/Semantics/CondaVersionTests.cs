@@ -46,6 +46,9 @@ public class CondaVersionTests
     [InlineData("0!1.0", "1.0")]
     [InlineData("1.01", "1.1")]
     [InlineData("1.0+1_0", "1.0+1")]
+    [InlineData("1", "1.0+0")]                // an all-zero local part is no local part
+    [InlineData("1.1.dev1", "1.1.0dev1")]     // fast numeric path on neither side
+    [InlineData("2.0", "2.0.0.0.0.0")]
     public void Equal_versions_have_equal_hashes(string a, string b)
     {
         Assert.Equal(V(a), V(b));

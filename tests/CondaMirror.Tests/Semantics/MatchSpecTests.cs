@@ -136,6 +136,24 @@ public class MatchSpecTests
         Assert.True(MatchSpec.Parse("bioconda::numpy").Matches(record.Record));
     }
 
+    [Fact]
+    public void Package_files_give_name_version_build_and_location()
+    {
+        var inChannel = MatchSpec.Parse("/srv/chan/linux-64/foo-bar-1.0-h1_0.conda");
+        Assert.Equal("foo-bar", inChannel.Name);
+        Assert.Equal("1.0", inChannel.Version!.ToString());
+        Assert.Equal("h1_0", inChannel.Build);
+        Assert.Equal("linux-64", inChannel.Subdir);
+        Assert.Equal("foo-bar-1.0-h1_0.conda", inChannel.FileName);
+        Assert.StartsWith("file:///", inChannel.Url);
+
+        var loose = MatchSpec.Parse("foo-1.0-0.tar.bz2");
+        Assert.Equal("*", loose.Name);
+        Assert.Equal("foo-1.0-0.tar.bz2", loose.FileName);
+        Assert.EndsWith("/foo-1.0-0.tar.bz2", loose.Url);
+        Assert.Null(loose.Version);
+    }
+
     [Theory]
     [InlineData("foo[when=\"__linux\"]", "CMIR104")]
     [InlineData("foo[bogus=1]", "CMIR103")]
