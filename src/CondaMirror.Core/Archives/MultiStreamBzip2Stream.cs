@@ -1,3 +1,4 @@
+using CondaMirror.Core.IO;
 using ICSharpCode.SharpZipLib.BZip2;
 
 namespace CondaMirror.Core.Archives;
@@ -7,7 +8,7 @@ namespace CondaMirror.Core.Archives;
 /// therefore conda read as one, while SharpZipLib stops after the first. Data after the last stream that does
 /// not start a new bzip2 stream is ignored, as Python does.
 /// </summary>
-internal sealed class MultiStreamBzip2Stream : Stream
+internal sealed class MultiStreamBzip2Stream : ReadOnlyStream
 {
     private readonly Stream _compressed;
     private BZip2InputStream? _current;
@@ -59,13 +60,4 @@ internal sealed class MultiStreamBzip2Stream : Stream
         base.Dispose(disposing);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

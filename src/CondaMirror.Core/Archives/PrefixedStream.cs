@@ -1,10 +1,11 @@
+using CondaMirror.Core.IO;
 namespace CondaMirror.Core.Archives;
 
 /// <summary>
 /// Replays bytes already read for format sniffing, then continues with the rest of a non-seekable stream,
 /// so magic-number checks work on network and pipe streams without buffering the whole archive.
 /// </summary>
-internal sealed class PrefixedStream : Stream
+internal sealed class PrefixedStream : ReadOnlyStream
 {
     private readonly byte[] _prefix;
     private readonly Stream _rest;
@@ -30,13 +31,4 @@ internal sealed class PrefixedStream : Stream
         return _rest.Read(buffer);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

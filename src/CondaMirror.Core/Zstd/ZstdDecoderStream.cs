@@ -1,3 +1,4 @@
+using CondaMirror.Core.IO;
 using System.Buffers.Binary;
 using CondaMirror.Core.Errors;
 
@@ -8,7 +9,7 @@ namespace CondaMirror.Core.Zstd;
 /// Decoded blocks land in a history buffer that keeps the last window of output for back-references; it grows
 /// on demand up to about 1.5 windows (or the declared content size, if smaller) and then slides.
 /// </summary>
-internal sealed class ZstdDecoderStream : Stream
+internal sealed class ZstdDecoderStream : ReadOnlyStream
 {
     private readonly Stream? _source;
     private readonly bool _leaveOpen;
@@ -60,14 +61,6 @@ internal sealed class ZstdDecoderStream : Stream
     }
 
     public override bool CanRead => !_disposed;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 

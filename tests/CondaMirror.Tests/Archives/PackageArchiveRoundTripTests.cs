@@ -1,3 +1,4 @@
+using CondaMirror.Core.IO;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -192,7 +193,7 @@ public class PackageArchiveRoundTripTests
     }
 
     /// <summary>Mimics a network stream: no seeking, short reads.</summary>
-    internal sealed class ForwardOnlyStream : Stream
+    internal sealed class ForwardOnlyStream : ReadOnlyStream
     {
         private readonly MemoryStream _inner;
         public ForwardOnlyStream(byte[] data) => _inner = new MemoryStream(data);
@@ -203,14 +204,5 @@ public class PackageArchiveRoundTripTests
             BytesRead += n;
             return n;
         }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

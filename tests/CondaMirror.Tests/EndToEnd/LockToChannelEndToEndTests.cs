@@ -40,19 +40,44 @@ public class LockToChannelEndToEndTests
         return path;
     }
 
-    [Fact]
-    public async Task Mirrors_every_locked_package_with_the_locks_records_and_skips_when_unchanged()
+    /// <summary>Upstream channel served on loopback, a pixi.lock of it, and a consumer project mirroring that lock.</summary>
+    private sealed class Scenario : IAsyncDisposable
     {
-        using var work = new TempDirectory("condamirror-e2e");
+        public required TempDirectory Work { get; init; }
+        public required LoopbackChannelServer Server { get; init; }
+        public required string LockPath { get; init; }
+        public required string Project { get; init; }
+        public string Channel => Work.Combine("app", "bin", "Debug", "net10.0", "conda-channel");
+        public string Cache => Work.Combine("cache");
+
+        public async ValueTask DisposeAsync()
+        {
+            await Server.DisposeAsync();
+            Work.Dispose();
+        }
+    }
+
+    private Scenario Start(string extraProperties = "")
+    {
+        var work = new TempDirectory("condamirror-e2e");
         Upstream().WriteTo(work.Combine("upstream"));
-        await using var server = new LoopbackChannelServer(work.Combine("upstream"));
+        var server = new LoopbackChannelServer(work.Combine("upstream"));
         var lockPath = WriteLock(work.Combine("pixi.lock"), ChannelRecords.Read(work.Combine("upstream"), server.BaseUri));
         var project = _package.WriteProject(work.Combine("app"), $"""
               <PropertyGroup>
                 <CondaLockFile>{lockPath}</CondaLockFile>
                 <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
+                {extraProperties}
               </PropertyGroup>
             """);
+        return new Scenario { Work = work, Server = server, LockPath = lockPath, Project = project };
+    }
+
+    [Fact]
+    public async Task Mirrors_every_locked_package_with_the_locks_records_and_skips_when_unchanged()
+    {
+        await using var scenario = Start();
+        var (work, server, lockPath, project) = (scenario.Work, scenario.Server, scenario.LockPath, scenario.Project);
 
         var first = _package.Build(project);
         Assert.True(first.Succeeded, first.ToString());
@@ -92,17 +117,8 @@ public class LockToChannelEndToEndTests
     [Fact]
     public async Task A_missing_package_is_one_error_naming_it_and_a_healthy_rerun_succeeds()
     {
-        using var work = new TempDirectory("condamirror-e2e");
-        Upstream().WriteTo(work.Combine("upstream"));
-        await using var server = new LoopbackChannelServer(work.Combine("upstream"));
-        var lockPath = WriteLock(work.Combine("pixi.lock"), ChannelRecords.Read(work.Combine("upstream"), server.BaseUri));
-        var project = _package.WriteProject(work.Combine("app"), $"""
-              <PropertyGroup>
-                <CondaLockFile>{lockPath}</CondaLockFile>
-                <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
-                <CondaRetryCount>1</CondaRetryCount>
-              </PropertyGroup>
-            """);
+        await using var scenario = Start("<CondaRetryCount>1</CondaRetryCount>");
+        var (work, server, lockPath, project) = (scenario.Work, scenario.Server, scenario.LockPath, scenario.Project);
         server.Faults.Add("/noarch/util-0.3-pyh_0.conda", TestKit.FaultKind.Status(404), count: 100);
 
         var failed = _package.Build(project);
@@ -125,17 +141,8 @@ public class LockToChannelEndToEndTests
     [Fact]
     public async Task A_build_killed_mid_download_is_completed_by_the_next_build()
     {
-        using var work = new TempDirectory("condamirror-e2e");
-        Upstream().WriteTo(work.Combine("upstream"));
-        await using var server = new LoopbackChannelServer(work.Combine("upstream"));
-        var lockPath = WriteLock(work.Combine("pixi.lock"), ChannelRecords.Read(work.Combine("upstream"), server.BaseUri));
-        var project = _package.WriteProject(work.Combine("app"), $"""
-              <PropertyGroup>
-                <CondaLockFile>{lockPath}</CondaLockFile>
-                <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
-                <CondaMaxParallelDownloads>2</CondaMaxParallelDownloads>
-              </PropertyGroup>
-            """);
+        await using var scenario = Start("<CondaMaxParallelDownloads>2</CondaMaxParallelDownloads>");
+        var (work, server, lockPath, project) = (scenario.Work, scenario.Server, scenario.LockPath, scenario.Project);
         // Every archive stalls mid-body for a long time, so the build is surely inside the download when killed.
         server.Faults.Add("*.conda", TestKit.FaultKind.StallMidBody(1000, TimeSpan.FromSeconds(60)), count: 100);
         server.Faults.Add("*.tar.bz2", TestKit.FaultKind.StallMidBody(1000, TimeSpan.FromSeconds(60)), count: 100);
