@@ -52,7 +52,7 @@ public class ChannelAuthEndToEndTests
         using var work = new TempDirectory("condamirror-e2e");
         Upstream().WriteTo(work.Combine("upstream"));
         await using var server = new LoopbackChannelServer(work.Combine("upstream"));
-        server.Faults.Add("*", TestKit.FaultKind.RequireBearer(token), count: 1000);
+        server.Faults.Add("**", TestKit.FaultKind.RequireBearer(token), count: 1000);
         var project = _package.WriteProject(work.Combine("app"), $"""
               <PropertyGroup>
                 <CondaPlatforms>linux-64</CondaPlatforms>

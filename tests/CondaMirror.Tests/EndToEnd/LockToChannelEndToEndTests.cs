@@ -144,8 +144,8 @@ public class LockToChannelEndToEndTests
         await using var scenario = Start("<CondaMaxParallelDownloads>2</CondaMaxParallelDownloads>");
         var (work, server, lockPath, project) = (scenario.Work, scenario.Server, scenario.LockPath, scenario.Project);
         // Every archive stalls mid-body for a long time, so the build is surely inside the download when killed.
-        server.Faults.Add("*.conda", TestKit.FaultKind.StallMidBody(1000, TimeSpan.FromSeconds(60)), count: 100);
-        server.Faults.Add("*.tar.bz2", TestKit.FaultKind.StallMidBody(1000, TimeSpan.FromSeconds(60)), count: 100);
+        server.Faults.Add("**/*.conda", TestKit.FaultKind.StallMidBody(1000, TimeSpan.FromSeconds(60)), count: 100);
+        server.Faults.Add("**/*.tar.bz2", TestKit.FaultKind.StallMidBody(1000, TimeSpan.FromSeconds(60)), count: 100);
 
         var psi = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(project)! };
         foreach (var a in new[] { "build", project, "-nodeReuse:false", "-v:n", "-tl:off" }) psi.ArgumentList.Add(a);

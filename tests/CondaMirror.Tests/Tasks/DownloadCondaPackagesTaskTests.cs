@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.IO;
+using CondaMirror.MSBuild;
+using CondaMirror.TestKit;
+using CondaMirror.TestKit.Channels;
+using Microsoft.Build.Framework;
+using Task = System.Threading.Tasks.Task;
+using Xunit;
+
+namespace CondaMirror.Tests.Tasks;
+
+public class DownloadCondaPackagesTaskTests
+{
+    /// <summary>A v6 pixi.lock by hand: one conda package served by <paramref name="server"/> and one PyPI wheel.</summary>
+    private static string WriteLockWithPypi(TempDirectory dir, LoopbackChannelServer server, string condaFile)
+    {
+        var hashes = FileHashes.Compute(dir.Combine("upstream", "noarch", condaFile));
+        var url = server.UrlFor("noarch/" + condaFile);
+        var path = dir.Combine("pixi.lock");
+        File.WriteAllText(path, $"""
+            version: 6
+            environments:
+              default:
+                channels:
+                - url: {server.BaseUri}
+                packages:
+                  linux-64:
+                  - conda: {url}
+                  - pypi: https://files.example.invalid/packages/requests-2.32.3-py3-none-any.whl
+            packages:
+            - conda: {url}
+              sha256: {hashes.Sha256}
+              md5: {hashes.Md5}
+              depends: []
+              size: {hashes.Size}
+            - pypi: https://files.example.invalid/packages/requests-2.32.3-py3-none-any.whl
+              name: requests
+              version: 2.32.3
+              sha256: 70761cfe03c773ceb22aa2f671b4757976145175cdfca038c02654d061d6dcc6
+            """);
+        return path;
+    }
+
+    [Fact]
+    public async Task PyPI_entries_are_skipped_with_one_warning_listing_them()
+    {
+        using var dir = new TempDirectory();
+        new ChannelBuilder().Add("data", "1.0", "0", "noarch").WriteTo(dir.Combine("upstream"));
+        await using var server = new LoopbackChannelServer(dir.Combine("upstream"));
+        var engine = new FakeBuildEngine();
+        var task = new DownloadCondaPackages
+        {
+            BuildEngine = engine,
+            LockFile = WriteLockWithPypi(dir, server, "data-1.0-0.conda"),
+            ChannelDirectory = dir.Combine("channel"),
+            CachePath = dir.Combine("cache"),
+        };
+
+        Assert.True(task.Execute(), engine.ToString());
+
+        var warning = Assert.Single(engine.Warnings);
+        Assert.Equal(ErrorCodes.LockPypiSkipped, warning.Code);
+        Assert.Contains("requests", warning.Message);
+        Assert.True(File.Exists(dir.Combine("channel", "noarch", "data-1.0-0.conda")));
+        Assert.Contains(engine.Messages, m => m.Importance == MessageImportance.High && m.Message.Contains("1 in channel (1 downloaded, 0 from cache"));
+    }
+
+    [Fact]
+    public async Task Cancelling_stops_promptly_and_leaves_no_partial_file()
+    {
+        using var dir = new TempDirectory();
+        new ChannelBuilder().Add(new PackageSpec("big", "1.0", "0", "noarch") { PayloadBytes = 2_000_000 }).WriteTo(dir.Combine("upstream"));
+        await using var server = new LoopbackChannelServer(dir.Combine("upstream"));
+        server.Faults.Add("**/*.conda", TestKit.FaultKind.StallMidBody(100_000, TimeSpan.FromSeconds(60)), count: 10);
+        var engine = new FakeBuildEngine();
+        var task = new DownloadCondaPackages
+        {
+            BuildEngine = engine,
+            LockFile = WriteLockWithPypi(dir, server, "big-1.0-0.conda"),
+            ChannelDirectory = dir.Combine("channel"),
+            CachePath = dir.Combine("cache"),
+        };
+
+        var run = Task.Run(task.Execute);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (server.RequestCount("/noarch/big-1.0-0.conda") == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        await Task.Delay(300);
+        var sw = Stopwatch.StartNew();
+        task.Cancel();
+        var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(20))) == run;
+
+        Assert.True(finished, "the task did not stop after Cancel()");
+        Assert.False(run.Result);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {sw.Elapsed}");
+        Assert.Equal(ErrorCodes.BuildCancelled, Assert.Single(engine.Errors).Code);
+        Assert.Empty(Directory.Exists(dir.Combine("channel")) ? Directory.GetFiles(dir.Combine("channel"), "*", SearchOption.AllDirectories) : Array.Empty<string>());
+        var cacheFiles = Directory.Exists(dir.Combine("cache")) ? Directory.GetFiles(dir.Combine("cache"), "*", SearchOption.AllDirectories) : Array.Empty<string>();
+        Assert.Empty(cacheFiles);
+    }
+
+    [Fact]
+    public void Invalid_settings_are_one_clear_error()
+    {
+        using var dir = new TempDirectory();
+        var engine = new FakeBuildEngine();
+        var task = new DownloadCondaPackages { BuildEngine = engine, LockFile = dir.Combine("none.lock"), ChannelDirectory = dir.Path, MaxParallelDownloads = 0 };
+
+        Assert.False(task.Execute());
+
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal(ErrorCodes.InvalidBuildSetting, error.Code);
+        Assert.Contains("CondaMaxParallelDownloads", error.Message);
+    }
+}

@@ -1,0 +1,108 @@
+using System.IO.Compression;
+using CondaMirror.Core.Errors;
+using CondaMirror.MSBuild;
+using CondaMirror.TestKit;
+using CondaMirror.TestKit.Channels;
+using Microsoft.Build.Utilities;
+using Xunit;
+using static CondaMirror.Tests.Archives.ArchiveFixtures;
+
+namespace CondaMirror.Tests.Tasks;
+
+public class IndexCondaChannelTaskTests
+{
+    private const string Stem = "demo-1.2.3-h1234_0";
+
+    public static TheoryData<string, string> BadArchives => new()
+    {
+        { "empty", ErrorCodes.ArchiveEmpty },
+        { "truncated", ErrorCodes.ArchiveTruncated },
+        { "wrong-magic", ErrorCodes.ArchiveWrongMagic },
+        { "dotdot-member", ErrorCodes.ArchiveUnsafeMemberPath },
+        { "absolute-member", ErrorCodes.ArchiveUnsafeMemberPath },
+        { "huge-window", ErrorCodes.ArchiveZstdWindowTooLarge },
+    };
+
+    private static string MakeBadArchive(TempDirectory dir, string kind)
+    {
+        switch (kind)
+        {
+            case "empty":
+                return Write(dir, Stem + ".conda", Array.Empty<byte>());
+            case "truncated":
+                var good = ChannelBuilder.WritePackage(dir.Combine("good"), new PackageSpec("demo", "1.2.3", "h1234_0") { PayloadBytes = 50_000 });
+                var bytes = File.ReadAllBytes(good);
+                return Write(dir, Stem + ".conda", bytes[..(bytes.Length / 2)]);
+            case "wrong-magic":
+                return Write(dir, Stem + ".tar.bz2", "this is not a bzip2 stream at all"u8.ToArray());
+            case "dotdot-member":
+                return Write(dir, Stem + ".tar.bz2", Bzip2(Tar(Member("../evil", "boom"), IndexJson())));
+            case "absolute-member":
+                return Write(dir, Stem + ".tar.bz2", Bzip2(Tar(Member("/etc/evil", "boom"), IndexJson())));
+            case "huge-window":
+                // A zstd frame whose window descriptor claims 2^40 bytes, as the info member of a .conda.
+                var path = dir.Combine(Stem + ".conda");
+                using (var zip = new ZipArchive(File.Create(path), ZipArchiveMode.Create))
+                using (var s = zip.CreateEntry($"info-{Stem}.tar.zst", CompressionLevel.NoCompression).Open())
+                    s.Write(new byte[] { 0x28, 0xB5, 0x2F, 0xFD, 0x00, 0xF0, 0x01, 0x00, 0x00 });
+                return path;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind));
+        }
+    }
+
+    private static string Write(TempDirectory dir, string name, byte[] bytes)
+    {
+        var path = dir.Combine(name);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    [Theory]
+    [MemberData(nameof(BadArchives))]
+    public void A_bad_archive_is_exactly_one_error_with_its_code_naming_the_file(string kind, string expectedCode)
+    {
+        using var dir = new TempDirectory();
+        var bad = MakeBadArchive(dir, kind);
+        var engine = new FakeBuildEngine();
+        var task = new IndexCondaChannel
+        {
+            BuildEngine = engine,
+            ChannelDirectory = dir.Combine("channel"),
+            PackageFiles = new[] { new TaskItem(bad) },
+        };
+
+        Assert.False(task.Execute());
+
+        var error = Assert.Single(engine.Errors);
+        Assert.Equal(expectedCode, error.Code);
+        Assert.Equal(bad, error.File);
+        Assert.DoesNotContain("   at ", error.Message);
+        Assert.False(Directory.Exists(dir.Combine("channel", "noarch")) && File.Exists(dir.Combine("channel", "noarch", "repodata.json")),
+            "nothing may be written when an input is bad");
+    }
+
+    [Fact]
+    public void A_good_folder_gives_repodata_for_every_subdir_and_a_summary()
+    {
+        using var dir = new TempDirectory();
+        var files = new ChannelBuilder()
+            .Add("tool", "1.0", "h_0", "linux-64")
+            .Add("data", "2.0", "0", "noarch")
+            .WriteTo(dir.Combine("source"));
+        var engine = new FakeBuildEngine();
+        var task = new IndexCondaChannel
+        {
+            BuildEngine = engine,
+            ChannelDirectory = dir.Combine("channel"),
+            Platforms = "linux-64;win-64",
+            PackageFiles = files.Select(f => new TaskItem(f)).ToArray(),
+        };
+
+        Assert.True(task.Execute(), engine.ToString());
+
+        Assert.Equal(new[] { "linux-64", "noarch", "win-64" },
+            task.RepodataFiles.Select(i => Path.GetFileName(Path.GetDirectoryName(i.ItemSpec))).OrderBy(x => x));
+        Assert.Contains("indexed (linux-64: 1, noarch: 1, win-64: 0)", engine.AllMessages);
+    }
+}
