@@ -1,0 +1,113 @@
+using CondaMirror.Core.Channels;
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.Locks;
+using CondaMirror.Core.Repodata;
+using CondaMirror.Core.Resolving;
+using CondaMirror.TestKit;
+using CondaMirror.TestKit.Channels;
+using Xunit;
+
+namespace CondaMirror.Tests.Resolving;
+
+public class LockResolverTests
+{
+    private static void WriteChannel(string dir) => new ChannelBuilder()
+        .Add(new PackageSpec("tool", "2.0", "h_0", "linux-64") { Depends = new[] { "__glibc >=2.28", "libfoo" } })
+        .Add(new PackageSpec("tool", "1.0", "h_0", "linux-64") { Depends = new[] { "__glibc >=2.17", "libfoo" } })
+        .Add(new PackageSpec("libfoo", "1.1", "h_0", "linux-64"))
+        .Add(new PackageSpec("extra", "0.1", "0", "noarch"))
+        .WriteTo(dir);
+
+    private static ResolveSettings Settings(TempDirectory dir, string[] specs, params VirtualPackageOverride[] virtuals) => new()
+    {
+        Packages = specs.Select(s => new RequestedPackage(s, $"CondaPackage '{s}'")).ToList(),
+        Channels = new[] { ChannelResolver.Resolve(dir.Combine("channel")) },
+        Platforms = new[] { "linux-64" },
+        VirtualPackages = virtuals,
+        LockFile = dir.Combine("conda-mirror.lock"),
+        Fetch = new RepodataFetchOptions { CacheDirectory = dir.Combine("repodata-cache") },
+    };
+
+    private static string VersionOf(string lockFile, string name) =>
+        LockFileReader.Read(lockFile).PackagesByPlatform["linux-64"].Single(r => r.Record.Name == name).Record.Version;
+
+    [Fact]
+    public void Default_virtual_packages_apply_and_an_override_changes_the_solution()
+    {
+        using var dir = new TempDirectory();
+        WriteChannel(dir.Combine("channel"));
+
+        new LockResolver().Resolve(Settings(dir, new[] { "tool" }));
+        Assert.Equal("2.0", VersionOf(dir.Combine("conda-mirror.lock"), "tool"));
+
+        var outcome = new LockResolver().Resolve(Settings(dir, new[] { "tool" }, new VirtualPackageOverride("__glibc", "2.17", null, "linux-64")));
+        Assert.True(outcome.LockWritten);
+        Assert.Equal("1.0", VersionOf(dir.Combine("conda-mirror.lock"), "tool"));
+        Assert.Equal(1, outcome.Changes.Single().Downgraded);
+    }
+
+    [Fact]
+    public void Unchanged_inputs_do_nothing_not_even_reading_the_channel()
+    {
+        using var dir = new TempDirectory();
+        WriteChannel(dir.Combine("channel"));
+        new LockResolver().Resolve(Settings(dir, new[] { "tool", "extra" }));
+        var before = File.ReadAllBytes(dir.Combine("conda-mirror.lock"));
+        Directory.Delete(dir.Combine("channel"), recursive: true); // any fetch would now fail
+
+        var outcome = new LockResolver().Resolve(Settings(dir, new[] { "extra", "tool" })); // order of items does not matter
+
+        Assert.True(outcome.UpToDate);
+        Assert.False(outcome.LockWritten);
+        Assert.Equal(before, File.ReadAllBytes(dir.Combine("conda-mirror.lock")));
+    }
+
+    [Fact]
+    public void The_lock_is_a_plain_pixi_lock_with_a_commented_header_and_reports_removals()
+    {
+        using var dir = new TempDirectory();
+        WriteChannel(dir.Combine("channel"));
+        new LockResolver().Resolve(Settings(dir, new[] { "tool", "extra" }));
+        var text = File.ReadAllText(dir.Combine("conda-mirror.lock"));
+        Assert.StartsWith("# Written by CondaMirror.MSBuild", text);
+        Assert.Contains("\nversion: 6\n", text);
+        Assert.Contains(LockResolver.InputLinePrefix + "package extra", text);
+
+        var outcome = new LockResolver().Resolve(Settings(dir, new[] { "tool" }));
+
+        Assert.Equal("linux-64: 2 packages (0 added, 0 upgraded, 0 downgraded, 1 removed)", outcome.Changes.Single().ToString());
+    }
+
+    [Fact]
+    public void Locked_mode_without_a_lock_says_how_to_create_one()
+    {
+        using var dir = new TempDirectory();
+        WriteChannel(dir.Combine("channel"));
+        var settings = Settings(dir, new[] { "tool" });
+
+        var error = Assert.Throws<CondaMirrorException>(() => new LockResolver().Resolve(new ResolveSettings
+        {
+            Packages = settings.Packages, Channels = settings.Channels, Platforms = settings.Platforms,
+            LockFile = settings.LockFile, Fetch = settings.Fetch, LockedMode = true,
+        }));
+
+        Assert.Equal(ErrorCodes.LockMissingInLockedMode, error.Code);
+        Assert.Contains("CondaLockedMode=false", error.Message);
+        Assert.False(File.Exists(settings.LockFile));
+    }
+
+    [Fact]
+    public void An_unknown_package_names_the_item_and_the_platform()
+    {
+        using var dir = new TempDirectory();
+        WriteChannel(dir.Combine("channel"));
+
+        var error = Assert.Throws<CondaMirrorException>(() => new LockResolver().Resolve(Settings(dir, new[] { "tol" })));
+
+        Assert.Equal(ErrorCodes.SolverUnknownPackage, error.Code);
+        Assert.Contains("linux-64", error.Message);
+        Assert.Contains("tol", error.Message);
+        Assert.Contains("tool", error.Message); // the similar name is suggested
+        Assert.False(File.Exists(dir.Combine("conda-mirror.lock")));
+    }
+}
