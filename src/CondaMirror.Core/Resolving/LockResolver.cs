@@ -86,7 +86,9 @@ public sealed class LockResolver
             }
             catch (CondaMirrorException e)
             {
-                lock (failures) failures.Add(new CondaMirrorException(e.Code, $"Cannot resolve for {platform}: {e.Message}", e.File, e));
+                // Solver errors name the CondaPackage item in their text; the error's file is then the project itself.
+                var file = e is SolveConflictException || e.Code.StartsWith("CMIR70", StringComparison.Ordinal) ? null : e.File;
+                lock (failures) failures.Add(new CondaMirrorException(e.Code, $"Cannot resolve for {platform}: {e.Message}", file, e));
             }
         });
         if (failures.Count > 0)

@@ -108,7 +108,7 @@ internal sealed class SolveRun : ISatHooks
             var (spec, error) = ParseSpec(text);
             if (spec is null)
                 throw new CondaMirrorException(ErrorCodes.SolverInvalidSpec,
-                    $"'{text}' is not a valid package spec ({error}). Use conda MatchSpec syntax, e.g. 'numpy >=1.26' or 'python 3.11.*'.",
+                    $"{Prefix(origin)}'{text}' is not a valid package spec ({error}). Use conda MatchSpec syntax, e.g. 'numpy >=1.26' or 'python 3.11.*'.",
                     origin);
             var name = Load(spec.Name);
             if (!name.Exists) throw UnknownPackage(spec, origin);
