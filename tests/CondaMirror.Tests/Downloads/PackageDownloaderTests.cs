@@ -258,7 +258,7 @@ public sealed class PackageDownloaderTests
         cts.Cancel();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"cancellation took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"cancellation took {clock.Elapsed}"); // prompt, with room for a loaded CI machine
         Assert.Equal(0, f.CachedFileCount());
         f.AssertCacheClean();
     }
