@@ -111,3 +111,39 @@ public class LockResolverTests
         Assert.False(File.Exists(dir.Combine("conda-mirror.lock")));
     }
 }
+
+public class LockResolverOfflineTests
+{
+    [Fact]
+    public async Task Offline_resolves_from_the_repodata_cache_and_says_what_is_missing()
+    {
+        using var dir = new TempDirectory();
+        new ChannelBuilder()
+            .Add(new PackageSpec("tool", "1.0", "h_0", "linux-64") { Depends = new[] { "data" } })
+            .Add(new PackageSpec("data", "1.0", "0", "noarch"))
+            .WriteTo(dir.Combine("upstream"));
+        string? serverUrl = null;
+        ResolveSettings Settings(string spec, bool offline, string cache) => new()
+        {
+            Packages = new[] { new RequestedPackage(spec, $"CondaPackage '{spec}'") },
+            Channels = new[] { ChannelResolver.Resolve(serverUrl!) },
+            Platforms = new[] { "linux-64" },
+            LockFile = dir.Combine("conda-mirror.lock"),
+            Fetch = new RepodataFetchOptions { CacheDirectory = dir.Combine(cache), Offline = offline },
+        };
+        await using (var server = new LoopbackChannelServer(dir.Combine("upstream")))
+        {
+            serverUrl = server.BaseUri.AbsoluteUri;
+            new LockResolver().Resolve(Settings("data", offline: false, cache: "cache"));
+        }
+
+        // The server is gone; a changed request still solves from the cached repodata.
+        var outcome = new LockResolver().Resolve(Settings("tool", offline: true, cache: "cache"));
+        Assert.True(outcome.LockWritten);
+        Assert.Equal(2, outcome.Changes.Single().Total);
+
+        var error = Assert.Throws<CondaMirrorException>(() => new LockResolver().Resolve(Settings("data", offline: true, cache: "empty-cache")));
+        Assert.Equal(ErrorCodes.RepodataOfflineCacheMissing, error.Code);
+        Assert.Contains("linux-64", error.Message + error.File);
+    }
+}
