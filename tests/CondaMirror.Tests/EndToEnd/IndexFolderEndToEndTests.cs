@@ -49,6 +49,34 @@ public class IndexFolderEndToEndTests
     }
 
     [Fact]
+    public void Clean_of_a_channel_outside_the_output_folder_removes_only_channel_files()
+    {
+        using var work = new TempDirectory("condamirror-e2e");
+        ChannelBuilder.WritePackage(work.Combine("packages"), new PackageSpec("data", "1.0", "0"));
+        var shared = work.Combine("shared-folder");
+        Directory.CreateDirectory(shared);
+        File.WriteAllText(Path.Combine(shared, "keep-me.txt"), "not a channel file");
+        var project = _package.WriteProject(work.Combine("app"), $"""
+              <PropertyGroup>
+                <CondaChannelOutputPath>{shared}/</CondaChannelOutputPath>
+              </PropertyGroup>
+              <ItemGroup>
+                <CondaPackageFile Include="../packages/*.conda" />
+              </ItemGroup>
+            """);
+
+        var build = _package.Build(project);
+        Assert.True(build.Succeeded, build.ToString());
+        Assert.True(File.Exists(Path.Combine(shared, "noarch", "data-1.0-0.conda")));
+
+        var clean = _package.Clean(project);
+        Assert.True(clean.Succeeded, clean.ToString());
+        Assert.False(File.Exists(Path.Combine(shared, "noarch", "data-1.0-0.conda")));
+        Assert.False(File.Exists(Path.Combine(shared, "noarch", "repodata.json")));
+        Assert.True(File.Exists(Path.Combine(shared, "keep-me.txt")));
+    }
+
+    [Fact]
     public void A_corrupt_package_file_is_one_error_naming_the_file()
     {
         using var work = new TempDirectory("condamirror-e2e");
