@@ -161,6 +161,10 @@ public static partial class BenchmarkRegistry
             $"  curl --parallel-max 8   {Median(curls):0.00} s (best {curls.Min():0.00} s, {mb / Median(curls):0} MB/s)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  ratio build/curl        {Median(builds) / Median(curls):0.00}x; download task/curl {Median(taskTimes) / Median(curls):0.00}x"));
+        // The no-op build is the same MSBuild startup and project evaluation without the conda work.
+        var condaWork = Median(builds) - Median(noop);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  cold build minus no-op  {condaWork:0.00} s (download + link + index), ratio to curl {condaWork / Median(curls):0.00}x"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  peak RSS cold build     {Median(peaks):0} MB (max {peaks.Max():0} MB); no-op build {Median(noopPeaks):0} MB; mirror disabled {Median(disabledPeaks):0} MB"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
