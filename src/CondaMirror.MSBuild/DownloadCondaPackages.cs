@@ -1,3 +1,4 @@
+using CondaMirror.Core.IO;
 using CondaMirror.Core.Channels;
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
@@ -77,6 +78,6 @@ public sealed class DownloadCondaPackages : CondaTaskBase
         }
         ChannelFiles = placed.ToArray();
         Log.LogMessage(MessageImportance.High,
-            $"Conda packages: {requests.Count} in channel ({summary.Downloaded} downloaded, {summary.FromCache} from cache, {summary.BytesDownloaded / 1048576.0:F1} MB in {summary.Elapsed.TotalSeconds:F1} s).");
+            $"Conda packages: {requests.Count} in channel ({summary.Downloaded} downloaded, {summary.FromCache} from cache, {summary.BytesDownloaded / 1048576.0:F1} MB in {summary.Elapsed.TotalSeconds:F2} s).");
     }
 }

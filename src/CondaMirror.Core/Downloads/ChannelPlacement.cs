@@ -4,7 +4,7 @@ using CondaMirror.Core.Errors;
 namespace CondaMirror.Core.Downloads;
 
 /// <summary>
-/// Puts a cached archive into a channel folder: a hard link when the file system allows it (no extra disk,
+/// Puts an archive (from the package cache, or a local package file) into a channel folder: a hard link when the file system allows it (no extra disk,
 /// instant), else a copy. Either way the destination appears atomically (temp name in the destination folder,
 /// then rename), so a channel never shows a half-written archive.
 /// </summary>

@@ -1,4 +1,5 @@
 using CondaMirror.Core.Diagnostics;
+using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.IO;
 using CondaMirror.Core.Records;
@@ -46,8 +47,7 @@ public static class ChannelIndexer
                     if (entry.SourceFile is null) continue;
                     var target = Path.Combine(dir, entry.FileName);
                     if (SameFile(entry.SourceFile, target)) continue;
-                    AtomicFile.Write(target, s => { using var src = File.OpenRead(entry.SourceFile); src.CopyTo(s); });
-                    placed++;
+                    if (ChannelPlacement.LinkOrCopy(entry.SourceFile, target)) placed++;
                 }
             }
 

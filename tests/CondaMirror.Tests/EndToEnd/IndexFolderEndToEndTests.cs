@@ -43,6 +43,11 @@ public class IndexFolderEndToEndTests
         Assert.Contains("Skipping target \"CondaMirrorIndex\" because all output files are up-to-date", second.Output);
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(channel, "noarch", "repodata.json")));
 
+        var disabled = _package.Build(project, "-p:CondaMirrorEnabled=false");
+        Assert.True(disabled.Succeeded, disabled.ToString());
+        Assert.DoesNotContain("CondaMirrorIndex", disabled.Output);
+        Assert.True(File.Exists(Path.Combine(channel, "linux-64", "tool-1.2.0-h1_0.conda")), "turning the mirror off deleted the channel");
+
         var clean = _package.Clean(project);
         Assert.True(clean.Succeeded, clean.ToString());
         Assert.False(Directory.Exists(channel) && Directory.EnumerateFiles(channel, "*", SearchOption.AllDirectories).Any(), "dotnet clean left the channel behind");
