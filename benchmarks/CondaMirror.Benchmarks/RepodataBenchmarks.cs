@@ -17,12 +17,7 @@ public static partial class BenchmarkRegistry
         "sparse repodata index MB/s (.json and .zst), memory, 50-name materialisation on a generated 500k-record channel",
         args =>
         {
-            var scale = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 1.0;
-            var seed = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20240501;
-            var generator = new SyntheticChannelGenerator(scale, seed);
-            var dir = Path.Combine(Path.GetTempPath(), "condamirror-bench", $"synthetic-v{SyntheticChannelGenerator.OutputVersion}-s{scale.ToString(CultureInfo.InvariantCulture)}-{seed}");
-            EnsureGenerated(generator, dir);
-            var channelUri = new Uri(Path.TrimEndingDirectorySeparator(dir) + Path.DirectorySeparatorChar);
+            var (dir, channelUri) = GeneratedChannel(args);
 
             Console.WriteLine($"channel: {dir}");
             long totalBytes = 0;
@@ -57,7 +52,7 @@ public static partial class BenchmarkRegistry
             Console.WriteLine($"managed memory held by both indexes: {(after - before) / 1e6:F1} MB for {totalBytes / 1e6:F1} MB of JSON " +
                               $"({(double)(after - before) / totalBytes:F3}x)");
 
-            var popular = generator.PopularNames;
+            var popular = new SyntheticChannelGenerator().PopularNames;
             var materialise = Stopwatch.StartNew();
             var materialised = 0;
             foreach (var repodata in loaded)
@@ -84,14 +79,25 @@ public static partial class BenchmarkRegistry
         return process.TotalProcessorTime;
     }
 
-    private static void EnsureGenerated(SyntheticChannelGenerator generator, string dir)
+    /// <summary>
+    /// The synthetic conda-forge-scale channel for args [scale] [seed], generated once and cached under
+    /// /tmp/condamirror-bench (keyed by the generator's output version, so a changed generator regenerates).
+    /// </summary>
+    internal static (string Dir, Uri ChannelUri) GeneratedChannel(string[] args)
     {
+        var scale = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 1.0;
+        var seed = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20240501;
+        var dir = Path.Combine(Path.GetTempPath(), "condamirror-bench",
+            $"synthetic-v{SyntheticChannelGenerator.OutputVersion}-s{scale.ToString(CultureInfo.InvariantCulture)}-{seed}");
         var marker = Path.Combine(dir, ".complete");
-        if (File.Exists(marker)) return;
-        var sw = Stopwatch.StartNew();
-        var counts = generator.WriteChannel(dir);
-        File.WriteAllText(marker, string.Join(",", counts.Select(c => $"{c.Key}={c.Value}")));
-        Console.WriteLine($"generated {counts.Values.Sum()} records in {sw.Elapsed.TotalSeconds:F1} s");
+        if (!File.Exists(marker))
+        {
+            var sw = Stopwatch.StartNew();
+            var counts = new SyntheticChannelGenerator(scale, seed).WriteChannel(dir);
+            File.WriteAllText(marker, string.Join(",", counts.Select(c => $"{c.Key}={c.Value}")));
+            Console.WriteLine($"generated {counts.Values.Sum()} records in {sw.Elapsed.TotalSeconds:F1} s");
+        }
+        return (dir, new Uri(Path.TrimEndingDirectorySeparator(dir) + Path.DirectorySeparatorChar));
     }
 
     // The .zst is made once with the zstd CLI (-3, what channels publish); decoding is the built-in codec.

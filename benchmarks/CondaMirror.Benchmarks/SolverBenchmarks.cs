@@ -17,12 +17,7 @@ public static partial class BenchmarkRegistry
         "solver on a generated conda-forge-scale channel: pandas scikit-learn matplotlib (+ python 3.11.*), linux-64",
         args =>
         {
-            var scale = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 1.0;
-            var seed = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20240501;
-            var generator = new SyntheticChannelGenerator(scale, seed);
-            var dir = Path.Combine(Path.GetTempPath(), "condamirror-bench", $"synthetic-s{scale.ToString(CultureInfo.InvariantCulture)}-{seed}");
-            EnsureGenerated(generator, dir);
-            var channelUri = new Uri(Path.TrimEndingDirectorySeparator(dir) + Path.DirectorySeparatorChar);
+            var (dir, channelUri) = GeneratedChannel(args);
 
             var requests = new[]
             {
@@ -47,7 +42,7 @@ public static partial class BenchmarkRegistry
                         VirtualPackages = VirtualPackages.DefaultsFor("linux-64"),
                     };
                     var sw = Stopwatch.StartNew();
-                    var result = new CondaSolver().Solve(request, new CondaForgeAbiBuilds(new RepodataPackageSource(subdirs)));
+                    var result = new CondaSolver().Solve(request, new RepodataPackageSource(subdirs));
                     var solveMs = sw.Elapsed.TotalMilliseconds;
                     var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
                     var problems = SolutionChecker.Check(result.Packages.Select(p => p.Record).ToList(), request.VirtualPackages);
@@ -62,32 +57,4 @@ public static partial class BenchmarkRegistry
             Console.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
             return 0;
         });
-
-    /// <summary>
-    /// The generator writes python_abi and _libgcc_mutex builds as "h&lt;hash&gt;_0" while its stack depends on
-    /// "python_abi 3.X.* *_cp3X" and "_libgcc_mutex 0.1 conda_forge" (conda-forge's real build strings), which
-    /// makes the stack unsolvable under exact build matching. Until the generator is fixed, the benchmark gives
-    /// those few records conda-forge's build strings.
-    /// </summary>
-    private sealed class CondaForgeAbiBuilds : IPackageSource
-    {
-        private readonly IPackageSource _inner;
-        public CondaForgeAbiBuilds(IPackageSource inner) => _inner = inner;
-        public bool HasName(string name) => _inner.HasName(name);
-        public IEnumerable<string> AllNames => _inner.AllNames;
-
-        public IReadOnlyList<CondaMirror.Core.Records.RepodataRecord> GetRecords(string name)
-        {
-            var records = _inner.GetRecords(name);
-            if (name is not ("python_abi" or "_libgcc_mutex")) return records;
-            return records.Select(r =>
-            {
-                var record = r.Record.Clone();
-                var suffix = "_cp" + record.Version.Replace(".", "");
-                if (name == "_libgcc_mutex") record.Build = "conda_forge";
-                else if (!record.Build.EndsWith(suffix, StringComparison.Ordinal)) record.Build += suffix;
-                return r with { Record = record };
-            }).ToList();
-        }
-    }
 }
