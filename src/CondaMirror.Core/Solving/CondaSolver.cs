@@ -1,3 +1,4 @@
+using CondaMirror.Core.Specs;
 using System.Diagnostics;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Records;
@@ -89,6 +90,26 @@ internal sealed class SolveRun : ISatHooks
         _ct = ct;
         _channelRank = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var r in request.Locked) _lockedKeys.Add(LockKey(r));
+        // A requested "channel::name" takes that name from that channel whatever the priority, as conda does.
+        foreach (var (text, _) in request.Specs)
+            if (MatchSpec.TryParse(text, out var spec, out _) && spec!.Channel is not null && spec.Name != "*")
+                _channelPins[spec.Name] = PinnedRank(spec.Channel);
+    }
+
+    // Name → rank of the channel a requested spec names.
+    private readonly Dictionary<string, int> _channelPins = new(StringComparer.Ordinal);
+
+    /// <summary>The priority rank of the configured channel a spec's channel names: the same URL, or a URL ending in
+    /// that name ("conda-forge" is https://conda.anaconda.org/conda-forge). Not configured: no candidates.</summary>
+    private int PinnedRank(string channel)
+    {
+        var wanted = channel.Trim('/');
+        for (var i = 0; i < _request.ChannelPriority.Count; i++)
+        {
+            var configured = _request.ChannelPriority[i].TrimEnd('/');
+            if (string.Equals(configured, wanted, StringComparison.Ordinal) || configured.EndsWith("/" + wanted, StringComparison.Ordinal)) return i;
+        }
+        return -1;
     }
 
     internal IReadOnlyList<Candidate?> Variables => _byVariable;
@@ -240,12 +261,13 @@ internal sealed class SolveRun : ISatHooks
         var wasRunning = _loadWatch.IsRunning;
         _loadWatch.Start();
         var records = _source.GetRecords(name);
+        var hasPin = _channelPins.TryGetValue(name, out var pin);
         var best = int.MaxValue;
         foreach (var r in records) best = Math.Min(best, ChannelRank(r.Channel));
         var list = new List<Candidate>(records.Count);
         foreach (var r in records)
         {
-            if (ChannelRank(r.Channel) != best) continue; // strict channel priority
+            if (ChannelRank(r.Channel) != (hasPin ? pin : best)) continue; // the named channel, else strict priority
             if (!CondaVersion.TryParse(r.Record.Version, out var version)) continue; // conda cannot order it either
             list.Add(new Candidate(r, version!, isVirtual: false));
         }

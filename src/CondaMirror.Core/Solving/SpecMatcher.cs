@@ -43,7 +43,11 @@ internal sealed class SpecMatcher
             error = "the package name must be given exactly (no wildcards)";
             return false;
         }
-        matcher = new SpecMatcher(text, spec);
+        // The channel of "channel::name" decides which records become candidates (see CondaSolver's channel pins);
+        // matching then only looks at the package itself.
+        var separator = text.IndexOf("::", StringComparison.Ordinal);
+        if (spec.Channel is not null && separator >= 0 && !MatchSpec.TryParse(text[(separator + 2)..], out spec, out error)) return false;
+        matcher = new SpecMatcher(text, spec!);
         return true;
     }
 }

@@ -147,3 +147,30 @@ public class LockResolverOfflineTests
         Assert.Contains("linux-64", error.Message + error.File);
     }
 }
+
+public class LockResolverChannelTests
+{
+    [Theory]
+    [InlineData(null, "1.0")]          // strict priority: the first channel that has the name wins
+    [InlineData("beta", "2.0")]        // channel::name overrides priority, as in conda
+    public void Channel_priority_is_strict_unless_the_request_names_a_channel(string? channel, string expected)
+    {
+        using var dir = new TempDirectory();
+        new ChannelBuilder().Add("tool", "1.0", "0", "noarch").WriteTo(dir.Combine("alpha"));
+        new ChannelBuilder().Add("tool", "2.0", "0", "noarch").WriteTo(dir.Combine("beta"));
+        var spec = channel is null ? "tool" : $"{channel}::tool";
+        var settings = new ResolveSettings
+        {
+            Packages = new[] { new RequestedPackage(spec, $"CondaPackage '{spec}'") },
+            Channels = new[] { ChannelResolver.Resolve(dir.Combine("alpha")), ChannelResolver.Resolve(dir.Combine("beta")) },
+            Platforms = new[] { "linux-64" },
+            LockFile = dir.Combine("conda-mirror.lock"),
+            Fetch = new RepodataFetchOptions { CacheDirectory = dir.Combine("cache") },
+        };
+
+        new LockResolver().Resolve(settings);
+
+        var tool = LockFileReader.Read(settings.LockFile).PackagesByPlatform["linux-64"].Single();
+        Assert.Equal(expected, tool.Record.Version);
+    }
+}
