@@ -63,14 +63,16 @@ public sealed class LockResolver
         }
 
         var previous = ReadPreviousLock(settings.LockFile);
-        var repodata = FetchAll(settings, ct);
+        // Platforms are solved one after the other so that only noarch and one platform's repodata are in memory at
+        // a time (conda-forge's linux-64 alone is ~300 MB of JSON); each step fetches its channels concurrently.
+        using var fetcher = new RepodataFetcher(settings.Fetch, _log, _handler);
+        var noarch = Fetch(fetcher, settings, "noarch", ct);
         var solved = new Dictionary<string, SolveResult>(StringComparer.Ordinal);
         var failures = new List<CondaMirrorException>();
-        Parallel.ForEach(settings.Platforms, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount) }, platform =>
+        foreach (var platform in settings.Platforms)
         {
-            var source = new RepodataPackageSource(settings.Channels
-                .SelectMany(c => new[] { repodata[(c.BaseUrl.AbsoluteUri, platform)], repodata[(c.BaseUrl.AbsoluteUri, "noarch")] })
-                .ToList());
+            var subdirs = Fetch(fetcher, settings, platform, ct);
+            var source = new RepodataPackageSource(settings.Channels.SelectMany((_, i) => new[] { subdirs[i], noarch[i] }).ToList());
             var request = new SolveRequest
             {
                 Specs = settings.Packages.Select(p => (p.Spec, (string?)p.Origin)).ToList(),
@@ -81,16 +83,15 @@ public sealed class LockResolver
             };
             try
             {
-                var result = new CondaSolver().Solve(request, source, ct);
-                lock (solved) solved[platform] = result;
+                solved[platform] = new CondaSolver().Solve(request, source, ct);
             }
             catch (CondaMirrorException e)
             {
                 // Solver errors name the CondaPackage item in their text; the error's file is then the project itself.
                 var file = e is SolveConflictException || e.Code.StartsWith("CMIR70", StringComparison.Ordinal) ? null : e.File;
-                lock (failures) failures.Add(new CondaMirrorException(e.Code, $"Cannot resolve for {platform}: {e.Message}", file, e));
+                failures.Add(new CondaMirrorException(e.Code, $"Cannot resolve for {platform}: {e.Message}", file, e));
             }
-        });
+        }
         if (failures.Count > 0)
             throw failures.OrderBy(f => f.Message, StringComparer.Ordinal).First();
 
@@ -155,22 +156,19 @@ public sealed class LockResolver
         return result;
     }
 
-    private Dictionary<(string Channel, string Subdir), SparseRepodata> FetchAll(ResolveSettings settings, CancellationToken ct)
+    /// <summary>One subdir of every channel (in channel order), fetched concurrently.</summary>
+    private static IReadOnlyList<SparseRepodata> Fetch(RepodataFetcher fetcher, ResolveSettings settings, string subdir, CancellationToken ct)
     {
-        using var fetcher = new RepodataFetcher(settings.Fetch, _log, _handler);
-        var jobs = settings.Channels
-            .SelectMany(c => settings.Platforms.Append("noarch").Distinct().Select(subdir => (Channel: c, Subdir: subdir)))
-            .Select(j => (j.Channel.BaseUrl.AbsoluteUri, j.Subdir, Task: fetcher.FetchAsync(j.Channel, j.Subdir, ct)))
-            .ToList();
+        var jobs = settings.Channels.Select(c => fetcher.FetchAsync(c, subdir, ct)).ToArray();
         try
         {
-            Task.WaitAll(jobs.Select(j => (Task)j.Task).ToArray(), ct);
+            Task.WaitAll(jobs, ct);
         }
         catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is CondaMirrorException) is CondaMirrorException first)
         {
             throw first;
         }
-        return jobs.ToDictionary(j => (j.AbsoluteUri, j.Subdir), j => j.Task.Result);
+        return jobs.Select(j => j.Result).ToList();
     }
 
     private static IReadOnlyList<VirtualPackage> VirtualsFor(ResolveSettings settings, string platform)
