@@ -202,34 +202,13 @@ public static partial class BenchmarkRegistry
         return path;
     }
 
-    private static string WriteBenchmarkConsumer(string directory, string feed, string version, string lockPath, string cache)
-    {
-        Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="bench" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
-        File.WriteAllText(Path.Combine(directory, "Class1.cs"), "namespace App;\n\npublic static class Class1\n{\n    public static int Answer => 42;\n}\n");
-        var project = Path.Combine(directory, "App.csproj");
-        File.WriteAllText(project, $"""
-            <Project Sdk="Microsoft.NET.Sdk">
+    private static string WriteBenchmarkConsumer(string directory, string feed, string version, string lockPath, string cache) =>
+        ConsumerProject.Write(directory, feed, version, $"""
               <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
                 <CondaLockFile>{lockPath}</CondaLockFile>
                 <CondaPackageCachePath>{cache}</CondaPackageCachePath>
               </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="CondaMirror.MSBuild" Version="{version}" PrivateAssets="all" />
-              </ItemGroup>
-            </Project>
-            """);
-        return project;
-    }
+            """, "App");
 
     private static double DownloadTaskSeconds(string output)
     {

@@ -30,33 +30,8 @@ public sealed class PackedPackage : IDisposable
     public IReadOnlyDictionary<string, string> BuildEnvironment => new Dictionary<string, string> { ["NUGET_PACKAGES"] = PackagesDirectory.Path };
 
     /// <summary>Writes a consumer project (plain SDK class library) that references the packed package.</summary>
-    public string WriteProject(string directory, string body, string name = "Consumer")
-    {
-        Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local" value="{FeedDirectory}" />
-              </packageSources>
-            </configuration>
-            """);
-        var path = Path.Combine(directory, name + ".csproj");
-        File.WriteAllText(path, $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <EnableDefaultCompileItems>false</EnableDefaultCompileItems>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="CondaMirror.MSBuild" Version="{Version}" PrivateAssets="all" />
-              </ItemGroup>
-            {body}
-            </Project>
-            """);
-        return path;
-    }
+    public string WriteProject(string directory, string body, string name = "Consumer") =>
+        ConsumerProject.Write(directory, FeedDirectory, Version, body, name);
 
     public CommandResult Build(string projectPath, params string[] extraArgs) =>
         DotnetCli.Run(Path.GetDirectoryName(projectPath)!, BuildEnvironment,

@@ -63,7 +63,7 @@ public class DownloadCondaPackagesTaskTests
         Assert.Equal(ErrorCodes.LockPypiSkipped, warning.Code);
         Assert.Contains("requests", warning.Message);
         Assert.True(File.Exists(dir.Combine("channel", "noarch", "data-1.0-0.conda")));
-        Assert.Contains(engine.Messages, m => m.Importance == MessageImportance.High && m.Message.Contains("1 in channel (1 downloaded, 0 from cache"));
+        Assert.Contains(engine.Messages, m => m.Importance == MessageImportance.High && m.Message!.Contains("1 in channel (1 downloaded, 0 from cache"));
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public class DownloadCondaPackagesTaskTests
         var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(20))) == run;
 
         Assert.True(finished, "the task did not stop after Cancel()");
-        Assert.False(run.Result);
+        Assert.False(await run);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {sw.Elapsed}");
         Assert.Equal(ErrorCodes.BuildCancelled, Assert.Single(engine.Errors).Code);
         Assert.Empty(Directory.Exists(dir.Combine("channel")) ? Directory.GetFiles(dir.Combine("channel"), "*", SearchOption.AllDirectories) : Array.Empty<string>());
