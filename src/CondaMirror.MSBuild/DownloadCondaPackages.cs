@@ -42,7 +42,7 @@ public sealed class DownloadCondaPackages : CondaTaskBase
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
                 $"CondaMaxParallelDownloads must be ≥ 1, CondaRetryCount ≥ 0 and CondaHttpTimeoutSeconds ≥ 1 (got {MaxParallelDownloads}, {RetryCount}, {HttpTimeoutSeconds}).");
 
-        var lockFile = LockFileReader.Read(LockFile, LockEnvironment, MirrorLog);
+        var lockFile = LockFileCache.Read(BuildEngine, LockFile, LockEnvironment, MirrorLog);
         if (lockFile.SkippedPypi.Count > 0)
             Log.LogWarning(subcategory: null, warningCode: ErrorCodes.LockPypiSkipped, helpKeyword: null, file: LockFile,
                 lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0,

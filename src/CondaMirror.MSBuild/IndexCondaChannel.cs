@@ -38,7 +38,7 @@ public sealed class IndexCondaChannel : CondaTaskBase
 
         if (UseLockFile && !string.IsNullOrEmpty(LockFile))
         {
-            var lockFile = LockFileReader.Read(LockFile!, LockEnvironment, MirrorLog);
+            var lockFile = LockFileCache.Read(BuildEngine, LockFile!, LockEnvironment, MirrorLog);
             var platforms = LockPlatforms.Select(lockFile, subdirs);
             foreach (var platform in platforms)
                 subdirs.Add(platform);
