@@ -46,6 +46,11 @@ public sealed class LockResolver
         var hash = Hash(inputs);
         var recorded = ReadRecordedInputs(settings.LockFile);
 
+        if (recorded is null && File.Exists(settings.LockFile) && new FileInfo(settings.LockFile).Length > 0)
+            throw new CondaMirrorException(ErrorCodes.LockNotOurs,
+                $"CondaLockFile points at a lock CondaMirror did not write (a pixi.lock, conda-lock.yml or @EXPLICIT file?); with CondaPackage items the build writes its own lock and would overwrite it. " +
+                "Remove the CondaPackage items to mirror that lock as it is, or set CondaLockFile to another path (default: conda-mirror.lock beside the project).",
+                settings.LockFile);
         if (recorded is not null && recorded.Value.Hash == hash)
         {
             _log.Detail($"Lock {settings.LockFile} is up to date with the CondaPackage items; nothing to solve.");

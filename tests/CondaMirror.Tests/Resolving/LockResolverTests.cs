@@ -174,3 +174,29 @@ public class LockResolverChannelTests
         Assert.Equal(expected, tool.Record.Version);
     }
 }
+
+public class LockResolverForeignLockTests
+{
+    [Fact]
+    public void A_lock_written_by_another_tool_is_never_overwritten()
+    {
+        using var dir = new TempDirectory();
+        new ChannelBuilder().Add("tool", "1.0", "0", "noarch").WriteTo(dir.Combine("channel"));
+        var pixiLock = dir.Combine("pixi.lock");
+        File.WriteAllText(pixiLock, "version: 6\nenvironments: {}\npackages: []\n");
+        var before = File.ReadAllBytes(pixiLock);
+
+        var error = Assert.Throws<CondaMirrorException>(() => new LockResolver().Resolve(new ResolveSettings
+        {
+            Packages = new[] { new RequestedPackage("tool", "CondaPackage 'tool'") },
+            Channels = new[] { ChannelResolver.Resolve(dir.Combine("channel")) },
+            Platforms = new[] { "linux-64" },
+            LockFile = pixiLock,
+            Fetch = new RepodataFetchOptions { CacheDirectory = dir.Combine("cache") },
+        }));
+
+        Assert.Equal(ErrorCodes.LockNotOurs, error.Code);
+        Assert.Equal(pixiLock, error.File);
+        Assert.Equal(before, File.ReadAllBytes(pixiLock));
+    }
+}
