@@ -82,6 +82,26 @@ public class IndexFolderEndToEndTests
     }
 
     [Fact]
+    public void A_missing_CondaLockFile_is_one_error_saying_what_to_do()
+    {
+        using var work = new TempDirectory("condamirror-e2e");
+        var project = _package.WriteProject(work.Combine("app"), """
+              <PropertyGroup>
+                <CondaLockFile>does-not-exist/pixi.lock</CondaLockFile>
+              </PropertyGroup>
+            """);
+
+        var result = _package.Build(project);
+
+        Assert.False(result.Succeeded);
+        // MSBuild prints each error twice (as it happens and in the summary); count distinct ones.
+        var errors = result.Output.Split('\n').Where(l => l.Contains("error CMIR")).Select(l => l[l.IndexOf("error CMIR", StringComparison.Ordinal)..].Trim()).Distinct().ToList();
+        Assert.Single(errors);
+        Assert.Contains("error CMIR801", errors[0]);
+        Assert.Contains("pixi.lock", errors[0]);
+    }
+
+    [Fact]
     public void A_corrupt_package_file_is_one_error_naming_the_file()
     {
         using var work = new TempDirectory("condamirror-e2e");
