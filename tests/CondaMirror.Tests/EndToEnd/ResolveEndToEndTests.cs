@@ -1,5 +1,8 @@
 using System.Text.Json;
+using CondaMirror.Core.Channels;
 using CondaMirror.Core.Locks;
+using CondaMirror.Core.Repodata;
+using CondaMirror.Core.Resolving;
 using CondaMirror.Core.Records;
 using CondaMirror.TestKit;
 using CondaMirror.TestKit.Channels;
@@ -76,6 +79,19 @@ public class ResolveEndToEndTests
         Assert.True(File.Exists(Path.Combine(channel, "win-64", "pandas-2.1.0-py_0.conda")));
         Assert.True(File.Exists(Path.Combine(channel, "noarch", "tzdata-2024a-h_0.conda")));
         Assert.True(File.Exists(Path.Combine(channel, "linux-64", "repodata.json")));
+
+        // The mirror is itself a complete channel: solving the same request against it alone gives the same packages.
+        var fromMirror = new LockResolver().Resolve(new ResolveSettings
+        {
+            Packages = new[] { new RequestedPackage("pandas", "test") },
+            Channels = new[] { ChannelResolver.Resolve(channel) },
+            Platforms = new[] { "linux-64", "win-64" },
+            LockFile = work.Combine("from-mirror.lock"),
+            Fetch = new RepodataFetchOptions { CacheDirectory = work.Combine("mirror-cache") },
+        });
+        Assert.True(fromMirror.LockWritten);
+        foreach (var platform in new[] { "linux-64", "win-64" })
+            Assert.Equal(Versions(lockPath, platform), Versions(work.Combine("from-mirror.lock"), platform));
 
         // No change: nothing fetched, nothing solved.
         var requests = server.Requests.Count;
