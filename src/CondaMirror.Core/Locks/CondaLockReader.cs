@@ -92,7 +92,7 @@ internal static class CondaLockReader
         r.Subdir = derived.Subdir ?? (full ? y.OptString(e, "subdir") : null) ?? platform;
         r.BuildNumber = y.OptLong(e, "build_number") ?? LocationFields.BuildNumberFromBuild(r.Build) ?? 0;
         r.Depends = Dependencies(e, y);
-        var (arch, os) = CondaPlatforms.ArchAndPlatform(r.Subdir);
+        var (arch, os) = Platforms.Platforms.RecordArchAndPlatform(r.Subdir);
         if (full)
         {
             r.Constrains = y.StringList(e, "constrains");

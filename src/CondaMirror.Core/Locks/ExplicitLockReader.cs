@@ -51,12 +51,12 @@ internal static class ExplicitLockReader
         }
 
         var platform = declaredPlatform ?? InferPlatform(records, path);
-        if (!CondaPlatforms.IsKnown(platform) || platform == "noarch")
+        if (!Platforms.Platforms.IsKnown(platform) || platform == "noarch")
             throw new CondaMirrorException(ErrorCodes.ExplicitPlatformUnknown,
-                $"'# platform: {platform}' is not a conda platform; use one of {string.Join(", ", CondaPlatforms.All.Where(p => p != "noarch"))}.", path);
+                $"'# platform: {platform}' is not a conda platform; use one of {string.Join(", ", Platforms.Platforms.Known.Where(p => p != "noarch"))}.", path);
         // Archives outside a <subdir>/ folder: the file's platform is the best guess until the indexer reads index.json.
         foreach (var r in records) r.Record.Subdir ??= platform;
-        foreach (var r in records) (r.Record.Arch, r.Record.Platform) = CondaPlatforms.ArchAndPlatform(r.Record.Subdir);
+        foreach (var r in records) (r.Record.Arch, r.Record.Platform) = Platforms.Platforms.RecordArchAndPlatform(r.Record.Subdir);
 
         var channels = records.Select(r => r.Channel).Where(c => c is not null).Select(c => c!).Distinct(StringComparer.Ordinal).ToList();
         var byPlatform = new Dictionary<string, IReadOnlyList<RepodataRecord>>(StringComparer.Ordinal) { [platform] = records };

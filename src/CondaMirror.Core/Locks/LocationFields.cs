@@ -17,7 +17,7 @@ internal readonly record struct LocationFields(string? FileName, ArchiveFileName
         ArchiveFileName? archive = fileName is not null && ArchiveFileName.TryParse(fileName, out var a) ? a : null;
         string? subdir = null;
         // The subdir only counts when the file is an archive and its parent folder is a known platform.
-        if (archive is not null && segments.Length >= 2 && CondaPlatforms.IsKnown(segments[^2]) && IsHierarchical(url))
+        if (archive is not null && segments.Length >= 2 && Platforms.Platforms.IsKnown(segments[^2]) && IsHierarchical(url))
             subdir = segments[^2];
         return new LocationFields(fileName, archive, subdir, ChannelOf(url));
     }

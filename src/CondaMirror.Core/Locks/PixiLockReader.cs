@@ -107,9 +107,9 @@ internal static partial class PixiLockReader
             if (!PlatformName().IsMatch(name))
                 throw new CondaMirrorException(ErrorCodes.LockPlatformInvalid, $"line {map.Line}: invalid platform name '{name}' (letters, digits, '-', '_' and '.' only)", y.File);
             var subdir = y.OptString(map, "subdir") ?? name;
-            if (!CondaPlatforms.IsKnown(subdir))
+            if (!Platforms.Platforms.IsKnown(subdir))
                 throw new CondaMirrorException(ErrorCodes.LockPlatformInvalid,
-                    $"line {map.Line}: platform '{name}' has unknown subdir '{subdir}'; known: {string.Join(", ", CondaPlatforms.All)}", y.File);
+                    $"line {map.Line}: platform '{name}' has unknown subdir '{subdir}'; known: {string.Join(", ", Platforms.Platforms.Known)}", y.File);
             if (!result.TryAdd(name, subdir))
                 throw new CondaMirrorException(ErrorCodes.LockPlatformInvalid, $"line {map.Line}: platform '{name}' is defined twice", y.File);
         }
@@ -124,10 +124,10 @@ internal static partial class PixiLockReader
                 throw new CondaMirrorException(ErrorCodes.LockPlatformInvalid,
                     $"line {at.Line}: platform '{platform}' is used by an environment but not declared in 'platforms' ({string.Join(", ", declared.Keys)}); regenerate the lock file.", path);
         }
-        else if (!CondaPlatforms.IsKnown(platform))
+        else if (!Platforms.Platforms.IsKnown(platform))
         {
             throw new CondaMirrorException(ErrorCodes.LockPlatformInvalid,
-                $"line {at.Line}: unknown platform '{platform}'; known: {string.Join(", ", CondaPlatforms.All)}", path);
+                $"line {at.Line}: unknown platform '{platform}'; known: {string.Join(", ", Platforms.Platforms.Known)}", path);
         }
     }
 
@@ -206,7 +206,7 @@ internal static partial class PixiLockReader
             YSeq => NullIfEmpty(string.Join(" ", y.StringList(e, "track_features"))),
             _ => NullIfEmpty(y.OptString(e, "track_features")),
         };
-        var (arch, os) = CondaPlatforms.ArchAndPlatform(r.Subdir);
+        var (arch, os) = Platforms.Platforms.RecordArchAndPlatform(r.Subdir);
         r.Arch = derivedRules ? arch : y.OptString(e, "arch") ?? arch;
         r.Platform = derivedRules ? os : y.OptString(e, "platform") ?? os;
         foreach (var (key, value) in e.Entries)

@@ -50,7 +50,7 @@ public static partial class PixiLockWriter
             sb.Append("    packages:\n");
             foreach (var (platform, records) in env.Packages)
             {
-                if (!CondaPlatforms.IsKnown(platform))
+                if (!Platforms.Platforms.IsKnown(platform))
                     throw Invalid($"environment '{name}': '{platform}' is not a conda platform");
                 var urls = new SortedSet<string>(SelectorOrder.Instance);
                 foreach (var record in records)

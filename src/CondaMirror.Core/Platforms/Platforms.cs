@@ -12,28 +12,33 @@ public static class Platforms
 {
     public const string NoArch = "noarch";
 
-    private static readonly string[] KnownList =
+    // Every subdir conda and rattler know, with the arch/platform a repodata record of that subdir carries
+    // (pixi.lock v6+ omits those two fields and derives them from the subdir the same way).
+    private static readonly (string Subdir, string? Arch, string? Os)[] Table =
     {
-        "noarch",
-        "emscripten-wasm32",
-        "wasi-wasm32",
-        "freebsd-64",
-        "linux-32",
-        "linux-64",
-        "linux-aarch64",
-        "linux-armv6l",
-        "linux-armv7l",
-        "linux-ppc64",
-        "linux-ppc64le",
-        "linux-riscv64",
-        "linux-s390x",
-        "osx-64",
-        "osx-arm64",
-        "win-32",
-        "win-64",
-        "win-arm64",
-        "zos-z",
+        ("noarch", null, null),
+        ("emscripten-wasm32", "wasm32", "emscripten"),
+        ("wasi-wasm32", "wasm32", "wasi"),
+        ("freebsd-64", "x86_64", "freebsd"),
+        ("linux-32", "x86", "linux"),
+        ("linux-64", "x86_64", "linux"),
+        ("linux-aarch64", "aarch64", "linux"),
+        ("linux-armv6l", "armv6l", "linux"),
+        ("linux-armv7l", "armv7l", "linux"),
+        ("linux-ppc64", "ppc64", "linux"),
+        ("linux-ppc64le", "ppc64le", "linux"),
+        ("linux-riscv32", "riscv32", "linux"),
+        ("linux-riscv64", "riscv64", "linux"),
+        ("linux-s390x", "s390x", "linux"),
+        ("osx-64", "x86_64", "osx"),
+        ("osx-arm64", "arm64", "osx"),
+        ("win-32", "x86", "win"),
+        ("win-64", "x86_64", "win"),
+        ("win-arm64", "arm64", "win"),
+        ("zos-z", "z", "zos"),
     };
+
+    private static readonly string[] KnownList = Table.Select(t => t.Subdir).ToArray();
 
     private static readonly HashSet<string> KnownSet = new(KnownList, StringComparer.Ordinal);
 
@@ -42,6 +47,14 @@ public static class Platforms
 
     /// <summary>True for a subdir conda knows. Case-sensitive, like conda and channel URLs.</summary>
     public static bool IsKnown(string? subdir) => subdir is not null && KnownSet.Contains(subdir);
+
+    /// <summary>The record's <c>arch</c> and <c>platform</c> fields for a subdir; both null for noarch and unknown subdirs.</summary>
+    public static (string? Arch, string? Platform) RecordArchAndPlatform(string? subdir)
+    {
+        foreach (var t in Table)
+            if (t.Subdir == subdir) return (t.Arch, t.Os);
+        return (null, null);
+    }
 
     /// <summary>The subdir of the machine this process runs on (e.g. <c>linux-64</c>, <c>osx-arm64</c>, <c>win-64</c>).</summary>
     public static string Current { get; } = DetectCurrent();

@@ -18,7 +18,7 @@ public class PixiLockWriterTests
             Sha256 = new string('a', 64), Md5 = new string('b', 32), License = "MIT", Size = 1234, Timestamp = 1700000000123,
             Noarch = LocationFields.NoarchFrom(subdir, build),
         };
-        (r.Arch, r.Platform) = CondaPlatforms.ArchAndPlatform(subdir);
+        (r.Arch, r.Platform) = CondaMirror.Core.Platforms.Platforms.RecordArchAndPlatform(subdir);
         edit?.Invoke(r);
         var file = $"{name}-{version}-{build}.conda";
         return new RepodataRecord(r, $"{channel}/{subdir}/{file}", file, channel);
