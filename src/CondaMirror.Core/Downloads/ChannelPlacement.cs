@@ -1,3 +1,4 @@
+using CondaMirror.Core.IO;
 using System.Runtime.InteropServices;
 using CondaMirror.Core.Errors;
 
@@ -37,7 +38,7 @@ public static partial class ChannelPlacement
         }
         finally
         {
-            if (temp is not null) PackageCache.TryDelete(temp);
+            if (temp is not null) AtomicFile.TryDelete(temp);
         }
     }
 

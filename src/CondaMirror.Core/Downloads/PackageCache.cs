@@ -1,3 +1,4 @@
+using CondaMirror.Core.IO;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -38,13 +39,7 @@ public sealed class PackageCache
         {
             var configured = Environment.GetEnvironmentVariable("CONDAMIRROR_PACKAGE_CACHE");
             if (!string.IsNullOrWhiteSpace(configured)) return Path.GetFullPath(configured);
-            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
-                return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "CondaMirror", "pkgs");
-            if (RuntimeInformation.IsOSPlatform(OSPlatform.OSX))
-                return Path.Combine(home, "Library", "Caches", "CondaMirror", "pkgs");
-            var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-            return Path.Combine(string.IsNullOrWhiteSpace(xdg) ? Path.Combine(home, ".cache") : xdg, "condamirror", "pkgs");
+            return UserCache.Directory("pkgs");
         }
     }
 
@@ -133,11 +128,11 @@ public sealed class PackageCache
             // Lost the race (or a leftover without sidecar). Keep the existing file only if it is the same content.
             if (TryReadSidecar(target, out var existing) && existing.Size == new FileInfo(target).Length && HashEquals(existing.Sha256, verified.Sha256))
             {
-                TryDelete(tempPath);
+                AtomicFile.TryDelete(tempPath);
                 return target;
             }
             if (new FileInfo(target).Length == verified.Size && HashEquals(Sha256Of(target), verified.Sha256))
-                TryDelete(tempPath);
+                AtomicFile.TryDelete(tempPath);
             else
                 File.Move(tempPath, target, overwrite: true);
         }
@@ -147,9 +142,8 @@ public sealed class PackageCache
 
     private static void WriteSidecar(string target, Sidecar verified)
     {
-        var temp = target + SidecarSuffix + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        File.WriteAllText(temp, $"sha256={verified.Sha256}\nmd5={verified.Md5}\nsize={verified.Size.ToString(CultureInfo.InvariantCulture)}\n");
-        File.Move(temp, target + SidecarSuffix, overwrite: true);
+        AtomicFile.WriteAllText(target + SidecarSuffix,
+            $"sha256={verified.Sha256}\nmd5={verified.Md5}\nsize={verified.Size.ToString(CultureInfo.InvariantCulture)}\n");
     }
 
     /// <summary>Deletes partial files older than <paramref name="age"/>: leftovers of killed builds. Files in use elsewhere are skipped.</summary>
@@ -179,13 +173,6 @@ public sealed class PackageCache
     }
 
     internal static bool HashEquals(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
-
-    internal static void TryDelete(string path)
-    {
-        try { File.Delete(path); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
 
     internal static CondaMirrorException WriteFailed(string root, Exception e) => new(
         ErrorCodes.PackageCacheWriteFailed,

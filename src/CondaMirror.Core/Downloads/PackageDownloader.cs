@@ -1,3 +1,4 @@
+using CondaMirror.Core.IO;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -149,7 +150,7 @@ public sealed class PackageDownloader : IDisposable
         }
         finally
         {
-            PackageCache.TryDelete(transfer.TempPath); // no-op once committed (moved away)
+            AtomicFile.TryDelete(transfer.TempPath); // no-op once committed (moved away)
         }
     }
 
@@ -218,7 +219,7 @@ public sealed class PackageDownloader : IDisposable
 
         void Discard()
         {
-            PackageCache.TryDelete(temp);
+            AtomicFile.TryDelete(temp);
             progress.AddBytes(-received);
         }
     }
@@ -267,13 +268,13 @@ public sealed class PackageDownloader : IDisposable
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                PackageCache.TryDelete(temp);
+                AtomicFile.TryDelete(temp);
                 throw new CondaMirrorException(ErrorCodes.DownloadLocalSourceMissing,
                     $"Cannot read {request.FileName} from {display}: {e.Message}", display, e);
             }
             catch
             {
-                PackageCache.TryDelete(temp);
+                AtomicFile.TryDelete(temp);
                 throw;
             }
         }

@@ -1,3 +1,4 @@
+using CondaMirror.Core.IO;
 using CondaMirror.Core.Http;
 using CondaMirror.Core.Zstd;
 
@@ -39,22 +40,6 @@ public sealed class RepodataFetchOptions
     /// <summary>Clock for TTL decisions (tests move it).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
-    /// <summary>The per-user cache: %LOCALAPPDATA%, ~/Library/Caches or $XDG_CACHE_HOME (~/.cache), then condamirror/repodata.</summary>
-    public static string DefaultCacheDirectory()
-    {
-        string root;
-        if (OperatingSystem.IsWindows())
-            root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
-        else if (OperatingSystem.IsMacOS())
-            root = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "Library", "Caches");
-        else
-        {
-            var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-            root = !string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg)
-                ? xdg
-                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        }
-        if (string.IsNullOrEmpty(root)) root = Path.GetTempPath();
-        return Path.Combine(root, "condamirror", "repodata");
-    }
+    /// <summary>The per-user cache folder (see <see cref="UserCache"/>), then repodata.</summary>
+    public static string DefaultCacheDirectory() => UserCache.Directory("repodata");
 }

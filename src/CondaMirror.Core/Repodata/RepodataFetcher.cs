@@ -1,3 +1,4 @@
+using CondaMirror.Core.IO;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -274,29 +275,15 @@ public sealed class RepodataFetcher : IDisposable
             if (body is not null)
             {
                 File.Delete(metadataPath);
-                WriteAtomic(Path.Combine(entryDir, RepodataCacheEntry.BodyFileName), body);
+                AtomicFile.WriteAllBytes(Path.Combine(entryDir, RepodataCacheEntry.BodyFileName), body);
             }
-            WriteAtomic(metadataPath, entry.ToJson());
+            AtomicFile.WriteAllBytes(metadataPath, entry.ToJson());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _log.Warning(ErrorCodes.RepodataCacheWriteFailed,
                 $"Could not write the repodata cache in {entryDir} ({e.Message}); the next build will download it again. " +
                 "Check free disk space and permissions.", entryDir);
-        }
-    }
-
-    private static void WriteAtomic(string path, byte[] bytes)
-    {
-        var temp = path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        try
-        {
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
         }
     }
 
