@@ -12,6 +12,9 @@ namespace CondaMirror.MSBuild;
 /// </summary>
 internal static class ChannelCredentials
 {
+    /// <summary>CondaChannelAlias, or conda's default when the property is empty.</summary>
+    public static string AliasOrDefault(string? alias) => string.IsNullOrWhiteSpace(alias) ? ChannelResolver.DefaultChannelAlias : alias;
+
     public static IReadOnlyList<ChannelCredential> FromItems(IEnumerable<ITaskItem> channels, string? channelAlias, string? baseDirectory = null)
     {
         var result = new List<ChannelCredential>();
@@ -27,7 +30,7 @@ internal static class ChannelCredentials
                         $"CondaChannel '{item.ItemSpec}' takes its token from environment variable {variable}, which is not set. Set it, or remove BearerTokenEnvironmentVariable.");
             }
             if (string.IsNullOrEmpty(token)) continue;
-            var channel = ChannelResolver.Resolve(item.ItemSpec, string.IsNullOrEmpty(channelAlias) ? ChannelResolver.DefaultChannelAlias : channelAlias!, baseDirectory);
+            var channel = ChannelResolver.Resolve(item.ItemSpec, AliasOrDefault(channelAlias), baseDirectory);
             result.Add(new ChannelCredential(channel.PublicBaseUrl.AbsoluteUri, token, null, null));
         }
         return result;

@@ -59,7 +59,7 @@ public sealed class DownloadCondaPackages : CondaTaskBase
             Credentials = ChannelCredentials.FromItems(Channels, ChannelAlias),
         };
         // Locks hold credential-free URLs; channels given with /t/<token>/ or user:pass@ get them back for the request.
-        var alias = string.IsNullOrWhiteSpace(ChannelAlias) ? ChannelResolver.DefaultChannelAlias : ChannelAlias!;
+        var alias = ChannelCredentials.AliasOrDefault(ChannelAlias);
         var secretChannels = Channels.Select(c => ChannelResolver.Resolve(c.ItemSpec, alias)).Where(c => c.HasUrlCredentials).ToList();
         string RequestUrl(string url) =>
             secretChannels.FirstOrDefault(c => url.StartsWith(c.PublicBaseUrl.AbsoluteUri, StringComparison.Ordinal)) is { } channel

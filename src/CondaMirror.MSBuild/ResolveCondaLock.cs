@@ -43,7 +43,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
 
     protected override void Run()
     {
-        var alias = string.IsNullOrWhiteSpace(ChannelAlias) ? ChannelResolver.DefaultChannelAlias : ChannelAlias!;
+        var alias = ChannelCredentials.AliasOrDefault(ChannelAlias);
         var channelItems = Channels.Length > 0 ? Channels.Select(c => c.ItemSpec).ToArray() : new[] { "conda-forge" };
         var credentials = ChannelCredentials.FromItems(Channels, alias, ProjectDirectory);
         var channels = channelItems
