@@ -13,14 +13,15 @@ public static partial class ChannelPlacement
 {
     /// <summary>Links or copies <paramref name="cachePath"/> to <paramref name="destinationPath"/>, skipping the work
     /// when the destination already holds identical content.</summary>
+    /// <param name="knownSha256">The source's sha256 when the caller already has it (saves hashing the source).</param>
     /// <returns>True when the destination was written, false when it was already up to date.</returns>
-    public static bool LinkOrCopy(string cachePath, string destinationPath)
+    public static bool LinkOrCopy(string cachePath, string destinationPath, string? knownSha256 = null)
     {
         var destinationDir = Path.GetDirectoryName(Path.GetFullPath(destinationPath))!;
         string? temp = null;
         try
         {
-            if (IsIdentical(cachePath, destinationPath)) return false;
+            if (IsIdentical(cachePath, destinationPath, knownSha256)) return false;
             Directory.CreateDirectory(destinationDir);
             temp = Path.Combine(destinationDir, "." + Path.GetFileName(destinationPath) + "." + Guid.NewGuid().ToString("N")[..12] + ".tmp");
             if (!TryCreateHardLink(cachePath, temp))
@@ -42,8 +43,8 @@ public static partial class ChannelPlacement
         }
     }
 
-    /// <summary>Same size and same sha256 (the cache's sidecar gives the source's; the destination is hashed).</summary>
-    private static bool IsIdentical(string cachePath, string destinationPath)
+    /// <summary>Same size and same sha256 (the caller or the cache's sidecar gives the source's; the destination is hashed).</summary>
+    private static bool IsIdentical(string cachePath, string destinationPath, string? knownSha256)
     {
         var destination = new FileInfo(destinationPath);
         if (!destination.Exists) return false;
@@ -51,9 +52,10 @@ public static partial class ChannelPlacement
         if (!source.Exists)
             throw new FileNotFoundException($"the cached file '{cachePath}' does not exist", cachePath);
         if (source.Length != destination.Length) return false;
-        var sourceSha = PackageCache.TryReadSidecar(cachePath, out var sidecar) && sidecar.Size == source.Length
-            ? sidecar.Sha256
-            : PackageCache.Sha256Of(cachePath);
+        var sourceSha = knownSha256
+            ?? (PackageCache.TryReadSidecar(cachePath, out var sidecar) && sidecar.Size == source.Length
+                ? sidecar.Sha256
+                : PackageCache.Sha256Of(cachePath));
         return PackageCache.HashEquals(sourceSha, PackageCache.Sha256Of(destinationPath));
     }
 

@@ -47,7 +47,8 @@ public static class ChannelIndexer
                     if (entry.SourceFile is null) continue;
                     var target = Path.Combine(dir, entry.FileName);
                     if (SameFile(entry.SourceFile, target)) continue;
-                    if (ChannelPlacement.LinkOrCopy(entry.SourceFile, target)) placed++;
+                    // The record's sha256 was just computed from the source file: no need to hash it again.
+                    if (ChannelPlacement.LinkOrCopy(entry.SourceFile, target, entry.Record.Sha256)) placed++;
                 }
             }
 
