@@ -93,7 +93,7 @@ public sealed class LockResolver
             catch (CondaMirrorException e)
             {
                 // Solver errors name the CondaPackage item in their text; the error's file is then the project itself.
-                var file = e is SolveConflictException || e.Code.StartsWith("CMIR70", StringComparison.Ordinal) ? null : e.File;
+                var file = IsAboutRequestedItems(e) ? null : e.File;
                 failures.Add(new CondaMirrorException(e.Code, $"Cannot resolve for {platform}: {e.Message}", file, e));
             }
         }
@@ -160,6 +160,10 @@ public sealed class LockResolver
         }
         return result;
     }
+
+    // The solver names the CondaPackage item in its message and puts the item in File; for MSBuild the file is the project.
+    private static bool IsAboutRequestedItems(CondaMirrorException e) =>
+        e is SolveConflictException || e.Code is ErrorCodes.SolverInvalidSpec or ErrorCodes.SolverInvalidVirtualPackage;
 
     /// <summary>One subdir of every channel (in channel order), fetched concurrently.</summary>
     private static IReadOnlyList<SparseRepodata> Fetch(RepodataFetcher fetcher, ResolveSettings settings, string subdir, CancellationToken ct)
