@@ -16,6 +16,15 @@ public abstract class CondaTaskBase : Task, ICancelableTask
 
     protected CancellationToken CancellationToken => _cancel.Token;
 
+    /// <summary>
+    /// The user's project ($(MSBuildProjectFullPath)). Errors without a file of their own point here: MSBuild's
+    /// default would be the file declaring the task call, i.e. this package's .targets in the NuGet cache.
+    /// </summary>
+    public string? ProjectFile { get; set; }
+
+    /// <summary>Where errors and warnings without a file of their own are reported.</summary>
+    protected string? ReportFile => string.IsNullOrEmpty(ProjectFile) ? BuildEngine?.ProjectFileOfTaskNode : ProjectFile;
+
     public void Cancel() => _cancel.Cancel();
 
     public sealed override bool Execute()
@@ -30,7 +39,7 @@ public abstract class CondaTaskBase : Task, ICancelableTask
         }
         catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
         {
-            Log.LogError(subcategory: null, errorCode: ErrorCodes.BuildCancelled, helpKeyword: null, file: BuildEngine?.ProjectFileOfTaskNode,
+            Log.LogError(subcategory: null, errorCode: ErrorCodes.BuildCancelled, helpKeyword: null, file: ReportFile,
                 lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0,
                 message: $"{GetType().Name} was cancelled; nothing partial was left in the cache or the channel. Build again to continue.");
         }
@@ -40,7 +49,7 @@ public abstract class CondaTaskBase : Task, ICancelableTask
         }
         catch (Exception e)
         {
-            Log.LogError(subcategory: null, errorCode: ErrorCodes.InternalError, helpKeyword: null, file: BuildEngine?.ProjectFileOfTaskNode,
+            Log.LogError(subcategory: null, errorCode: ErrorCodes.InternalError, helpKeyword: null, file: ReportFile,
                 lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0,
                 message: $"{GetType().Name} failed unexpectedly: {e.GetType().Name}: {e.Message} Build with -v:diag for details and please report it.");
             Log.LogMessage(MessageImportance.Low, e.ToString());
@@ -51,11 +60,11 @@ public abstract class CondaTaskBase : Task, ICancelableTask
     /// <summary>The task's work. Throw CondaMirrorException for anything the user must fix.</summary>
     protected abstract void Run();
 
-    protected MSBuildMirrorLog MirrorLog => new(Log);
+    protected MSBuildMirrorLog MirrorLog => new(Log, ReportFile);
 
     private void LogCondaError(CondaMirrorException e) =>
-        Log.LogError(subcategory: null, errorCode: e.Code, helpKeyword: null, file: e.File ?? BuildEngine?.ProjectFileOfTaskNode,
-            lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0, message: e.Message);
+        Log.LogError(subcategory: null, errorCode: e.Code, helpKeyword: null, file: e.File ?? ReportFile,
+            lineNumber: e.Line, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0, message: e.Message);
 
     protected static string[] SplitList(string? value) =>
         string.IsNullOrWhiteSpace(value)

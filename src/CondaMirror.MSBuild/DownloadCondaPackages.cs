@@ -33,6 +33,9 @@ public sealed class DownloadCondaPackages : CondaTaskBase
     public int RetryCount { get; set; } = 5;
     public int HttpTimeoutSeconds { get; set; } = 100;
 
+    /// <summary>Plan mode: report what would be downloaded and what the cache holds; download nothing, write nothing.</summary>
+    public bool PlanOnly { get; set; }
+
     [Output]
     public ITaskItem[] ChannelFiles { get; private set; } = Array.Empty<ITaskItem>();
 
@@ -65,6 +68,11 @@ public sealed class DownloadCondaPackages : CondaTaskBase
             secretChannels.FirstOrDefault(c => url.StartsWith(c.PublicBaseUrl.AbsoluteUri, StringComparison.Ordinal)) is { } channel
                 ? channel.ToRequestUri(url).AbsoluteUri : url;
         var requests = records.Select(r => new DownloadRequest(RequestUrl(r.Url), r.FileName, r.Subdir, r.Record.Sha256, r.Record.Md5, r.Record.Size)).ToList();
+        if (PlanOnly)
+        {
+            LogPlan(requests, new PackageCache(options.CacheRoot));
+            return;
+        }
         var downloader = new PackageDownloader(options, MirrorLog);
         var summary = downloader.DownloadAsync(requests, CancellationToken).GetAwaiter().GetResult();
 
@@ -79,5 +87,29 @@ public sealed class DownloadCondaPackages : CondaTaskBase
         ChannelFiles = placed.ToArray();
         Log.LogMessage(MessageImportance.High,
             $"Conda packages: {requests.Count} in channel ({summary.Downloaded} downloaded, {summary.FromCache} from cache, {summary.BytesDownloaded / 1048576.0:F1} MB in {summary.Elapsed.TotalSeconds:F2} s).");
+    }
+
+    /// <summary>One line per subdir and a total: packages, MB, how many the cache already holds, what remains to download.</summary>
+    private void LogPlan(IReadOnlyList<DownloadRequest> requests, PackageCache cache)
+    {
+        static string Mb(long bytes) => (bytes / 1048576.0).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+        var unknownSize = requests.Count(r => r.Size is null);
+        var rows = requests
+            .GroupBy(r => r.Subdir, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                var cached = g.Where(r => cache.TryGetVerified(r, out _)).ToList();
+                var missing = g.Except(cached).ToList();
+                return (Subdir: g.Key, Count: g.Count(), Bytes: g.Sum(r => r.Size ?? 0),
+                        Cached: cached.Count, MissingCount: missing.Count, MissingBytes: missing.Sum(r => r.Size ?? 0));
+            })
+            .ToList();
+        foreach (var row in rows)
+            Log.LogMessage(MessageImportance.High,
+                $"Conda plan {row.Subdir}: {row.Count} packages, {Mb(row.Bytes)} MB; {row.Cached} in the cache, {row.MissingCount} to download ({Mb(row.MissingBytes)} MB).");
+        Log.LogMessage(MessageImportance.High,
+            $"Conda plan: {requests.Count} packages, {Mb(rows.Sum(r => r.Bytes))} MB in all; {rows.Sum(r => r.MissingCount)} to download ({Mb(rows.Sum(r => r.MissingBytes))} MB) into {cache.Root}; " +
+            $"channel {ChannelDirectory} not written." + (unknownSize > 0 ? $" {unknownSize} package(s) have no size in the lock and count as 0 MB." : ""));
     }
 }

@@ -8,14 +8,20 @@ namespace CondaMirror.MSBuild;
 public sealed class MSBuildMirrorLog : IMirrorLog
 {
     private readonly TaskLoggingHelper _log;
+    private readonly string? _defaultFile;
 
-    public MSBuildMirrorLog(TaskLoggingHelper log) => _log = log;
+    /// <param name="defaultFile">Where warnings without a file of their own point: the user's project.</param>
+    public MSBuildMirrorLog(TaskLoggingHelper log, string? defaultFile = null)
+    {
+        _log = log;
+        _defaultFile = defaultFile;
+    }
 
     public void Info(string message) => _log.LogMessage(MessageImportance.Normal, message);
 
     public void Detail(string message) => _log.LogMessage(MessageImportance.Low, message);
 
     public void Warning(string code, string message, string? file = null) =>
-        _log.LogWarning(subcategory: null, warningCode: code, helpKeyword: null, file: file,
+        _log.LogWarning(subcategory: null, warningCode: code, helpKeyword: null, file: file ?? _defaultFile,
             lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0, message: message);
 }

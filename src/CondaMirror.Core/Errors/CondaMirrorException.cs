@@ -20,5 +20,8 @@ public class CondaMirrorException : Exception
     /// <summary>The file, URL or item the error concerns, when there is one.</summary>
     public string? File { get; }
 
+    /// <summary>The line in <see cref="File"/> the error concerns (1-based), or 0 when unknown.</summary>
+    public int Line { get; init; }
+
     public override string ToString() => File is null ? $"{Code}: {Message}" : $"{File}: {Code}: {Message}";
 }

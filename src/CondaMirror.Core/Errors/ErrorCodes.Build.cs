@@ -14,6 +14,18 @@ public static partial class ErrorCodes
     /// <summary>Warning: the lock holds PyPI packages, which a conda channel cannot serve; they are listed and skipped.</summary>
     public const string LockPypiSkipped = "CMIR804";
 
+    /// <summary>A CondaPackage Include holds '*' or '?', which MSBuild expands as a file wildcard, so the spec would be lost.</summary>
+    public const string PackageSpecWildcard = "CMIR805";
+
+    /// <summary>A CondaPackage item names an existing file: a wildcard in Include matched files instead of being a spec.</summary>
+    public const string PackageSpecIsFile = "CMIR806";
+
+    /// <summary>The build runs on .NET Framework MSBuild older than 18, which cannot run the .NET task host (raised by the .targets).</summary>
+    public const string UnsupportedMSBuild = "CMIR807";
+
+    /// <summary>CondaChannelOutputPath is already the channel of another project; two projects would overwrite each other's repodata.</summary>
+    public const string ChannelOutputShared = "CMIR808";
+
     /// <summary>An unexpected failure inside a task; a bug to report.</summary>
     public const string InternalError = "CMIR899";
 }

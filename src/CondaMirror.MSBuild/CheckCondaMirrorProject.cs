@@ -1,0 +1,129 @@
+using System.Security.Cryptography;
+using System.Text;
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.Specs;
+using CondaMirror.MSBuild.ProjectChecks;
+using Microsoft.Build.Framework;
+
+namespace CondaMirror.MSBuild;
+
+/// <summary>
+/// Project-level checks that must run on every build, before anything is resolved: no CondaPackage spec was lost to
+/// MSBuild's wildcard expansion, and the channel folder belongs to this project alone.
+/// </summary>
+public sealed class CheckCondaMirrorProject : CondaTaskBase
+{
+    /// <summary>The project and the user files it imports first-hand (Directory.Build.props/.targets); their literal imports are followed.</summary>
+    public ITaskItem[] ProjectFiles { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>The CondaPackage items as MSBuild evaluated them.</summary>
+    public ITaskItem[] Packages { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>The channel folder; it records which project owns it.</summary>
+    public string? ChannelDirectory { get; set; }
+
+    /// <summary>The name of the file in the channel root that records the owning project.</summary>
+    public const string OwnerFileName = ".condamirror-owner";
+
+    protected override void Run()
+    {
+        var projectFile = ProjectFile ?? BuildEngine.ProjectFileOfTaskNode;
+        var errors = new List<CondaMirrorException>();
+        var roots = new[] { projectFile }.Concat(ProjectFiles.Select(f => f.ItemSpec));
+        foreach (var element in PackageElementScanner.Scan(roots, Path.GetDirectoryName(Path.GetFullPath(projectFile))!))
+            foreach (var part in element.Include.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (PackageElementScanner.IsWildcard(part))
+                    errors.Add(new CondaMirrorException(ErrorCodes.PackageSpecWildcard, WildcardMessage(part), element.File) { Line = element.Line });
+
+        foreach (var item in Packages)
+            if (NamesAFile(item) is { } path)
+                errors.Add(new CondaMirrorException(ErrorCodes.PackageSpecIsFile,
+                    $"CondaPackage '{item.ItemSpec}' is the name of the file {path}, not a conda package spec: a '*' or '?' in its Include " +
+                    "(perhaps from a property) was expanded by MSBuild as a file wildcard. Put the version constraint in Version metadata, " +
+                    "e.g. <CondaPackage Include=\"python\" Version=\"3.9.*\" />, or escape the wildcard as %2A.",
+                    NullIfEmpty(item.GetMetadata("DefiningProjectFullPath"))));
+
+        if (errors.Count > 0) throw new AggregateException(errors);
+        if (!string.IsNullOrWhiteSpace(ChannelDirectory) && !IsInside(Path.GetFullPath(ChannelDirectory), Path.GetDirectoryName(Path.GetFullPath(projectFile))!))
+            ClaimChannel(Path.GetFullPath(ChannelDirectory), Path.GetFullPath(projectFile));
+    }
+
+    /// <summary>The message for a wildcard spec, showing both spellings MSBuild leaves intact.</summary>
+    internal static string WildcardMessage(string include)
+    {
+        var escaped = include.Replace("*", "%2A").Replace("?", "%3F");
+        var canonical = "<CondaPackage Include=\"NAME\" Version=\"VERSION\" />";
+        if (MatchSpec.TryParse(include, out var spec, out _) && spec!.Name != "*")
+        {
+            var name = spec.Channel is null ? spec.Name : $"{spec.Channel}::{spec.Name}";
+            var attributes = new StringBuilder($"Include=\"{name}\"");
+            if (spec.Version is not null) attributes.Append($" Version=\"{spec.Version}\"");
+            if (spec.Build is not null) attributes.Append($" Build=\"{spec.Build}\"");
+            canonical = $"<CondaPackage {attributes} />";
+        }
+        return $"CondaPackage Include=\"{include}\" contains a wildcard ('*' or '?'), which MSBuild expands as a file pattern, so this spec " +
+               $"would be silently lost. Write the constraint as metadata: {canonical} — or escape the wildcard: <CondaPackage Include=\"{escaped}\" />.";
+    }
+
+    /// <summary>A file that the item's spec names, relative to the file defining the item; null for a real spec.</summary>
+    private static string? NamesAFile(ITaskItem item)
+    {
+        var directory = item.GetMetadata("DefiningProjectDirectory");
+        if (string.IsNullOrEmpty(directory)) return null;
+        // Path.Combine and File.Exists never throw for odd characters; a spec with a path separator or no
+        // such file is a spec.
+        var candidate = Path.Combine(directory, item.ItemSpec);
+        return File.Exists(candidate) ? candidate : null;
+    }
+
+    /// <summary>
+    /// Records this project as the channel's owner, or fails if another project owns it: two projects writing one
+    /// channel would each prune the other's archives and replace the other's repodata. The file holds the project
+    /// name and a hash of its path, not the path itself, since the channel is published to other machines.
+    /// </summary>
+    private static void ClaimChannel(string channelDirectory, string projectFile)
+    {
+        var owner = $"{Path.GetFileName(projectFile)} {Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(projectFile)))[..16].ToLowerInvariant()}";
+        var ownerFile = Path.Combine(channelDirectory, OwnerFileName);
+        Directory.CreateDirectory(channelDirectory);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                using var stream = new FileStream(ownerFile, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+                stream.Write(Encoding.UTF8.GetBytes(owner + "\n"));
+                return;
+            }
+            catch (IOException) when (File.Exists(ownerFile))
+            {
+                // Another build created it first (or an earlier build of this project did): compare.
+            }
+            string existing;
+            try
+            {
+                existing = File.ReadAllText(ownerFile).Trim();
+            }
+            catch (IOException) when (attempt < 20)
+            {
+                Thread.Sleep(50); // being written by a parallel build right now
+                continue;
+            }
+            if (existing.Length == 0 && attempt < 20) { Thread.Sleep(50); continue; }
+            if (existing == owner) return;
+            throw new CondaMirrorException(ErrorCodes.ChannelOutputShared,
+                $"CondaChannelOutputPath '{channelDirectory}' is already the channel of another project ({existing.Split(' ')[0]} in another folder, recorded in {OwnerFileName}). " +
+                "Projects building into one channel folder would remove each other's packages. Give each project its own CondaChannelOutputPath, " +
+                $"or, if the other project no longer builds there, delete {ownerFile}.");
+        }
+    }
+
+    // A channel inside the project's own folder (bin/...) cannot be another project's, and a copied or moved
+    // checkout must not trip over an owner record of its old location.
+    private static bool IsInside(string path, string directory)
+    {
+        var root = directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        return path.StartsWith(root, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+    }
+
+    private static string? NullIfEmpty(string value) => string.IsNullOrEmpty(value) ? null : value;
+}
