@@ -37,6 +37,9 @@ public sealed class PackedPackage : IDisposable
         DotnetCli.Run(Path.GetDirectoryName(projectPath)!, BuildEnvironment,
             new[] { "build", projectPath, "-nodeReuse:false", "-v:n", "-tl:off" }.Concat(extraArgs).ToArray());
 
+    public CommandResult Restore(string projectPath) =>
+        DotnetCli.Run(Path.GetDirectoryName(projectPath)!, BuildEnvironment, "restore", projectPath, "-nodeReuse:false");
+
     public CommandResult Clean(string projectPath) =>
         DotnetCli.Run(Path.GetDirectoryName(projectPath)!, BuildEnvironment, "clean", projectPath, "-nodeReuse:false", "-v:n", "-tl:off");
 
