@@ -23,8 +23,11 @@ public sealed class ResolveCondaLock : CondaTaskBase
     /// <summary>CondaVirtualPackage items (Include = name such as __glibc; metadata Version, Build, Platform).</summary>
     public ITaskItem[] VirtualPackages { get; set; } = Array.Empty<ITaskItem>();
 
-    /// <summary>';'-separated subdirs. Empty: the platform of the building machine.</summary>
+    /// <summary>';'-separated subdirs. Empty: the platforms of the existing lock, else the platform of the building machine.</summary>
     public string? Platforms { get; set; }
+
+    /// <summary>The lock environment the solution is written to (CondaLockEnvironment); download and index read the same one.</summary>
+    public string? LockEnvironment { get; set; }
 
     public string? ChannelAlias { get; set; }
 
@@ -51,7 +54,6 @@ public sealed class ResolveCondaLock : CondaTaskBase
             .ToList();
 
         var platforms = SplitList(Platforms);
-        if (platforms.Length == 0) platforms = new[] { Core.Platforms.Platforms.Current };
         foreach (var p in platforms)
             if (!Core.Platforms.Platforms.IsKnown(p) || p == "noarch")
                 throw new CondaMirrorException(ErrorCodes.InvalidRequest,
@@ -65,6 +67,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
             VirtualPackages = VirtualPackages.Select(v => new VirtualPackageOverride(v.ItemSpec, v.GetMetadata("Version"),
                 NullIfEmpty(v.GetMetadata("Build")), NullIfEmpty(v.GetMetadata("Platform")))).ToList(),
             LockFile = LockFile,
+            Environment = string.IsNullOrWhiteSpace(LockEnvironment) ? ResolveSettings.DefaultEnvironment : LockEnvironment.Trim(),
             LockedMode = LockedMode,
             Fetch = new RepodataFetchOptions
             {

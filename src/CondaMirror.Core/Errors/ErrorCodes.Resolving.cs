@@ -11,6 +11,6 @@ public static partial class ErrorCodes
     /// <summary>CondaPackage items would overwrite a lock file CondaMirror did not write (e.g. a pixi.lock).</summary>
     public const string LockNotOurs = "CMIR783";
 
-    /// <summary>A CondaPackage, CondaVirtualPackage or CondaPlatforms value is not usable.</summary>
+    /// <summary>A CondaPackage, CondaVirtualPackage, CondaPlatforms or CondaLockEnvironment value is not usable.</summary>
     public const string InvalidRequest = "CMIR782";
 }

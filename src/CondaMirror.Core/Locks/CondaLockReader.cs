@@ -24,7 +24,7 @@ internal static class CondaLockReader
 
         var channels = new List<string>();
         if (y.OptMap(root, "metadata") is { } metadata)
-            channels = PixiLockReader.ReadChannels(metadata, y);
+            channels = PixiLockReader.ReadChannels(metadata, y, PixiLockReader.LockDirectoryOf(path));
 
         var byPlatform = new Dictionary<string, List<RepodataRecord>>(StringComparer.Ordinal);
         var seenUrls = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);

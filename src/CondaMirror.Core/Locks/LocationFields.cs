@@ -22,6 +22,19 @@ internal readonly record struct LocationFields(string? FileName, ArchiveFileName
         return new LocationFields(fileName, archive, subdir, ChannelOf(url));
     }
 
+    /// <summary>
+    /// What rattler derives from a path location (<c>../channel/linux-64/x-1-0.conda</c>): the file name and the
+    /// archive's name, version and build, but neither subdir nor channel.
+    /// </summary>
+    public static LocationFields FromPath(string path)
+    {
+        var slash = path.LastIndexOfAny(new[] { '/', '\\' });
+        var fileName = path[(slash + 1)..];
+        if (fileName.Length == 0) return new LocationFields(null, null, null, null);
+        ArchiveFileName? archive = ArchiveFileName.TryParse(fileName, out var a) ? a : null;
+        return new LocationFields(fileName, archive, null, null);
+    }
+
     /// <summary>The URL with its last two path segments (subdir and file) removed, without a trailing slash.</summary>
     public static string? ChannelOf(string url)
     {

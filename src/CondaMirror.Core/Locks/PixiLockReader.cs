@@ -44,10 +44,10 @@ internal static partial class PixiLockReader
                 $"environment '{environment}' is not in the lock file; it has: {(names.Length == 0 ? "(none)" : names)}. Set the environment to one of these.", path);
         }
         var envMap = y.Map(env, $"environments.{environment}");
-        var channels = ReadChannels(envMap, y);
+        var lockDir = LockDirectoryOf(path);
+        var channels = ReadChannels(envMap, y, lockDir);
 
         var index = new PackageIndex(root, version, y);
-        var lockDir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) ?? ".";
         var byPlatform = new Dictionary<string, IReadOnlyList<RepodataRecord>>(StringComparer.Ordinal);
         var skippedPypi = new List<string>();
         var seenPypi = new HashSet<string>(StringComparer.Ordinal);
@@ -131,7 +131,9 @@ internal static partial class PixiLockReader
         }
     }
 
-    internal static List<string> ReadChannels(YMap env, YamlFields y)
+    internal static string LockDirectoryOf(string lockPath) => System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(lockPath)) ?? ".";
+
+    internal static List<string> ReadChannels(YMap env, YamlFields y, string lockDir)
     {
         var result = new List<string>();
         foreach (var node in y.OptSeq(env, "channels")?.Items ?? new())
@@ -142,15 +144,20 @@ internal static partial class PixiLockReader
                 YMap m => y.OptString(m, "url") ?? throw y.Invalid(m, "a channel needs a 'url'"),
                 _ => throw y.Invalid(node, "a channel must be a URL or a map with 'url'"),
             };
-            result.Add(NormalizeChannel(url));
+            result.Add(NormalizeChannel(url, lockDir));
         }
         return result;
     }
 
-    /// <summary>Channel names (conda-forge) become anaconda.org URLs; credentials are removed; no trailing slash.</summary>
-    internal static string NormalizeChannel(string channel)
+    /// <summary>
+    /// Channel names (conda-forge) become anaconda.org URLs; folder paths (relative ones against the lock's folder)
+    /// become file:// URLs; credentials are removed; no trailing slash.
+    /// </summary>
+    internal static string NormalizeChannel(string channel, string lockDir)
     {
-        var url = LocationFields.IsUrl(channel) ? channel : "https://conda.anaconda.org/" + channel.Trim('/');
+        var url = LocationFields.IsUrl(channel) ? channel
+            : LockPaths.IsPath(channel) ? LockPaths.FromLockLocation(channel, lockDir)
+            : "https://conda.anaconda.org/" + channel.Trim('/');
         return UrlRedaction.StripCredentials(url).TrimEnd('/');
     }
 
@@ -158,7 +165,8 @@ internal static partial class PixiLockReader
     {
         var derivedRules = version >= 6;
         string url;
-        if (LocationFields.IsUrl(location))
+        var isPath = !LocationFields.IsUrl(location);
+        if (!isPath)
         {
             if (!LocationFields.IsHierarchical(location)) return (null, location); // git+https://, etc.
             url = location;
@@ -166,9 +174,9 @@ internal static partial class PixiLockReader
         else
         {
             // A path: a local archive is mirrorable (as a file:// URL); a directory is a source package.
+            // Relative paths are relative to the lock's folder (rattler_lock), so they name this checkout's files.
             if (!ArchiveFileName.TryGetFormat(location, out _)) return (null, location);
-            var full = System.IO.Path.GetFullPath(System.IO.Path.Combine(lockDir, location.Replace('\\', System.IO.Path.DirectorySeparatorChar)));
-            url = new Uri(full).AbsoluteUri;
+            url = LockPaths.FromLockLocation(location, lockDir);
         }
         foreach (var key in SourceKeys)
             if (e.Has(key)) return (null, location);
@@ -190,7 +198,7 @@ internal static partial class PixiLockReader
         if (r.Subdir is null)
             throw y.Entry(e, $"package '{location}' has no 'subdir' and none can be derived from its location");
         r.Noarch = NormalizeNoarch(y.OptString(e, "noarch"))
-            ?? (derivedRules ? LocationFields.NoarchFrom(derived.Subdir ?? r.Subdir, archive.Build) : null);
+            ?? (derivedRules ? LocationFields.NoarchFrom((isPath ? null : derived.Subdir) ?? r.Subdir, archive.Build) : null);
         r.Sha256 = Hash(y, e, "sha256", 64);
         r.Md5 = Hash(y, e, "md5", 32);
         r.Depends = y.StringList(e, "depends");

@@ -13,6 +13,10 @@ namespace CondaMirror.Core.Locks;
 /// pixi-pack and other rattler tools read it: environments in name order; per platform the selectors sorted by file
 /// name then URL; one top-level entry per archive sorted by package name then URL; entry keys in rattler's order,
 /// fields derivable from the URL omitted. URLs and channels are written without credentials. Same document, same bytes.
+/// <para>Given the lock's folder, local (file://) packages and channels are written as paths relative to it
+/// (<see cref="LockPaths"/>): rattler_lock resolves such paths against the lock's folder, so the lock stays valid in
+/// another checkout. rattler derives neither subdir nor channel from a path, so the subdir is then always written;
+/// the channel is left out, since it would name this machine's folder and readers derive it from the location.</para>
 /// </summary>
 public static partial class PixiLockWriter
 {
@@ -29,7 +33,8 @@ public static partial class PixiLockWriter
         File.Move(temp, path, overwrite: true);
     }
 
-    public static string ToYaml(LockDocument doc)
+    /// <param name="lockDirectory">The folder the lock is written to; null keeps local locations as absolute file:// URLs.</param>
+    public static string ToYaml(LockDocument doc, string? lockDirectory = null)
     {
         var packages = new Dictionary<string, RepodataRecord>(StringComparer.Ordinal);
         var sb = new StringBuilder(64 * 1024);
@@ -44,7 +49,10 @@ public static partial class PixiLockWriter
             {
                 sb.Append("    channels:\n");
                 foreach (var channel in env.Channels)
-                    sb.Append("    - url: ").Append(Scalar(UrlRedaction.StripCredentials(channel).TrimEnd('/') + "/")).Append('\n');
+                {
+                    var url = UrlRedaction.StripCredentials(channel).TrimEnd('/') + "/";
+                    sb.Append("    - url: ").Append(Scalar(lockDirectory is null ? url : LockPaths.ToLockLocation(url, lockDirectory))).Append('\n');
+                }
             }
             if (env.Packages.Count == 0) { sb.Append("    packages: {}\n"); continue; }
             sb.Append("    packages:\n");
@@ -55,8 +63,7 @@ public static partial class PixiLockWriter
                 var urls = new SortedSet<string>(SelectorOrder.Instance);
                 foreach (var record in records)
                 {
-                    var url = Register(packages, record);
-                    urls.Add(url);
+                    urls.Add(Register(packages, record, lockDirectory));
                 }
                 if (urls.Count == 0) { sb.Append("      ").Append(Scalar(platform)).Append(": []\n"); continue; }
                 sb.Append("      ").Append(Scalar(platform)).Append(":\n");
@@ -72,8 +79,9 @@ public static partial class PixiLockWriter
         return sb.ToString();
     }
 
-    // One entry per archive; two different records for the same URL would make the lock ambiguous.
-    private static string Register(Dictionary<string, RepodataRecord> packages, RepodataRecord record)
+    // One entry per archive; two different records for the same URL would make the lock ambiguous. Returns the
+    // location as written (the URL, or a path relative to the lock's folder).
+    private static string Register(Dictionary<string, RepodataRecord> packages, RepodataRecord record, string? lockDirectory)
     {
         var url = UrlRedaction.StripCredentials(record.Url);
         var r = record.Record;
@@ -81,6 +89,7 @@ public static partial class PixiLockWriter
             throw Invalid($"record for '{UrlRedaction.Redact(record.Url)}' lacks name, version, build or subdir");
         if (!LocationFields.IsHierarchical(url) || LocationFields.FromUrl(url).Archive is null)
             throw Invalid($"'{UrlRedaction.Redact(record.Url)}' is not an http(s)/file URL ending in a .conda or .tar.bz2 file");
+        if (lockDirectory is not null) url = LockPaths.ToLockLocation(url, lockDirectory);
         if (packages.TryGetValue(url, out var existing))
         {
             if (!ReferenceEquals(existing, record) && existing.Record != record.Record &&
@@ -91,12 +100,13 @@ public static partial class PixiLockWriter
         return url;
     }
 
-    private static void WritePackage(StringBuilder sb, string url, RepodataRecord record)
+    private static void WritePackage(StringBuilder sb, string location, RepodataRecord record)
     {
         var r = record.Record;
-        var derived = LocationFields.FromUrl(url);
+        var isPath = !LocationFields.IsUrl(location);
+        var derived = isPath ? LocationFields.FromPath(location) : LocationFields.FromUrl(location);
         var archive = derived.Archive!.Value;
-        sb.Append("- conda: ").Append(Scalar(url)).Append('\n');
+        sb.Append("- conda: ").Append(Scalar(location)).Append('\n');
         if (r.Name != archive.Name) Field(sb, "name", r.Name);
         if (r.Version != archive.Version) Field(sb, "version", r.Version);
         if (r.Build != archive.Build) Field(sb, "build", r.Build);
@@ -122,7 +132,9 @@ public static partial class PixiLockWriter
             }
         }
         var channel = record.Channel is null ? null : UrlRedaction.StripCredentials(record.Channel).TrimEnd('/');
-        if (channel is not null && channel != derived.Channel) Field(sb, "channel", channel);
+        // A path's channel is the folder two levels up, which every reader of this lock derives on its own machine.
+        var impliedChannel = isPath ? LocationFields.ChannelOf(UrlRedaction.StripCredentials(record.Url)) : derived.Channel;
+        if (channel is not null && channel != impliedChannel) Field(sb, "channel", channel);
         if (!string.IsNullOrEmpty(r.Features)) Field(sb, "features", r.Features);
         List(sb, "track_features", r.TrackFeatureNames.ToList(), "");
         if (record.FileName != derived.FileName) Field(sb, "file_name", record.FileName);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.IO;
@@ -26,7 +27,7 @@ public sealed record PlatformChange(string Platform, int Total, int Added, int U
 /// versions already locked, so adding a package does not upgrade unrelated ones. Comments keep the file a
 /// plain pixi.lock for every other reader.
 /// </summary>
-public sealed class LockResolver
+public sealed partial class LockResolver
 {
     public const string HashLinePrefix = "# condamirror-inputs-sha256: ";
     public const string InputLinePrefix = "# condamirror-input: ";
@@ -42,9 +43,13 @@ public sealed class LockResolver
 
     public ResolveOutcome Resolve(ResolveSettings settings, CancellationToken ct = default)
     {
+        if (!EnvironmentName().IsMatch(settings.Environment))
+            throw new CondaMirrorException(ErrorCodes.InvalidRequest,
+                $"CondaLockEnvironment '{settings.Environment}' is not a usable environment name: use lowercase letters, digits and '-' (as pixi does), e.g. default or ci.");
+        var recorded = ReadRecordedInputs(settings.LockFile);
+        settings = WithPlatforms(settings, recorded?.Lines);
         var inputs = DescribeInputs(settings);
         var hash = Hash(inputs);
-        var recorded = ReadRecordedInputs(settings.LockFile);
 
         if (recorded is null && File.Exists(settings.LockFile) && new FileInfo(settings.LockFile).Length > 0)
             throw new CondaMirrorException(ErrorCodes.LockNotOurs,
@@ -67,7 +72,7 @@ public sealed class LockResolver
                 "\nBuild once with CondaLockedMode=false to update the lock, review and commit it.", settings.LockFile);
         }
 
-        var previous = ReadPreviousLock(settings.LockFile);
+        var previous = ReadPreviousLock(settings.LockFile, RecordedEnvironment(recorded?.Lines));
         // Platforms are solved one after the other so that only noarch and one platform's repodata are in memory at
         // a time (conda-forge's linux-64 alone is ~300 MB of JSON); each step fetches its channels concurrently.
         using var fetcher = new RepodataFetcher(settings.Fetch, _log, _handler);
@@ -108,16 +113,53 @@ public sealed class LockResolver
         return new ResolveOutcome(false, true, changes);
     }
 
-    /// <summary>The canonical, order-insensitive description of everything that decides the solve.</summary>
+    /// <summary>
+    /// The canonical, order-insensitive description of everything that decides the solve. Local channels appear
+    /// relative to the lock's folder (<see cref="LockPaths"/>), so a checkout in another folder describes the same
+    /// inputs; remote channels appear as credential-free URLs.
+    /// </summary>
     public static IReadOnlyList<string> DescribeInputs(ResolveSettings s)
     {
+        var lockDir = PixiLockReader.LockDirectoryOf(s.LockFile);
         var lines = new List<string>();
         lines.AddRange(s.Packages.Select(p => "package " + p.Spec.Trim()).Distinct().OrderBy(x => x, StringComparer.Ordinal));
-        lines.AddRange(s.Channels.Select((c, i) => $"channel {i + 1} {c.PublicBaseUrl.AbsoluteUri}"));
-        lines.Add("platforms " + string.Join(";", s.Platforms.OrderBy(x => x, StringComparer.Ordinal)));
+        lines.AddRange(s.Channels.Select((c, i) => $"channel {i + 1} {LockPaths.ToLockLocation(c.PublicBaseUrl.AbsoluteUri, lockDir)}"));
+        lines.Add(PlatformsLinePrefix + string.Join(";", s.Platforms.OrderBy(x => x, StringComparer.Ordinal)));
         lines.AddRange(s.VirtualPackages.Select(v => $"virtual {v.Platform ?? "*"} {v.Name} {v.Version} {v.Build}".TrimEnd()).OrderBy(x => x, StringComparer.Ordinal));
+        // Only a non-default environment is a line, so locks written before environments were recorded keep their hash.
+        if (s.Environment != ResolveSettings.DefaultEnvironment) lines.Add(EnvironmentLinePrefix + s.Environment);
         return lines;
     }
+
+    private const string PlatformsLinePrefix = "platforms ";
+    private const string EnvironmentLinePrefix = "environment ";
+
+    /// <summary>
+    /// No platforms given: those the lock was solved for (a lock made on a Mac stays a lock for the Mac's platforms
+    /// on a Linux CI machine); only without a lock the building machine's platform.
+    /// </summary>
+    private ResolveSettings WithPlatforms(ResolveSettings settings, IReadOnlyList<string>? recordedLines)
+    {
+        if (settings.Platforms.Count > 0) return settings;
+        var line = recordedLines?.FirstOrDefault(l => l.StartsWith(PlatformsLinePrefix, StringComparison.Ordinal));
+        var locked = line?[PlatformsLinePrefix.Length..].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? Array.Empty<string>();
+        if (locked.Length == 0)
+            return settings with { Platforms = new[] { Platforms.Platforms.Current } };
+        if (locked.FirstOrDefault(p => !Platforms.Platforms.IsKnown(p) || p == "noarch") is { } bad)
+            throw new CondaMirrorException(ErrorCodes.InvalidRequest,
+                $"CondaPlatforms is empty and the lock records the platform '{bad}', which is not a conda platform. Set CondaPlatforms, or fix the lock's '{InputLinePrefix}{PlatformsLinePrefix}' line.",
+                settings.LockFile);
+        _log.Detail($"CondaPlatforms is empty: resolving for the lock's platforms ({string.Join(", ", locked)}).");
+        return settings with { Platforms = locked };
+    }
+
+    private static string RecordedEnvironment(IReadOnlyList<string>? recordedLines) =>
+        recordedLines?.FirstOrDefault(l => l.StartsWith(EnvironmentLinePrefix, StringComparison.Ordinal))?[EnvironmentLinePrefix.Length..].Trim()
+        ?? ResolveSettings.DefaultEnvironment;
+
+    // pixi's rule for environment names; a lock with another name would not be usable by pixi.
+    [GeneratedRegex("^[a-z0-9-]+$")]
+    private static partial Regex EnvironmentName();
 
     private static string Hash(IReadOnlyList<string> lines) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", lines)))).ToLowerInvariant();
@@ -144,13 +186,14 @@ public sealed class LockResolver
         return sb.ToString().TrimEnd();
     }
 
-    private Dictionary<string, IReadOnlyList<RepodataRecord>> ReadPreviousLock(string lockFile)
+    /// <summary>The packages of the previous lock, read from the environment it was written to (which may differ from the one asked for now).</summary>
+    private Dictionary<string, IReadOnlyList<RepodataRecord>> ReadPreviousLock(string lockFile, string environment)
     {
         var result = new Dictionary<string, IReadOnlyList<RepodataRecord>>(StringComparer.Ordinal);
         if (!File.Exists(lockFile)) return result;
         try
         {
-            var previous = LockFileReader.Read(lockFile, "default", _log);
+            var previous = LockFileReader.Read(lockFile, environment, _log);
             foreach (var (platform, records) in previous.PackagesByPlatform) result[platform] = records;
         }
         catch (CondaMirrorException e)
@@ -211,13 +254,13 @@ public sealed class LockResolver
         header.Append(HashLinePrefix).AppendLine(hash);
         foreach (var line in inputs) header.Append(InputLinePrefix).AppendLine(line);
         var document = LockDocumentFor(settings, solved);
-        AtomicFile.WriteAllText(settings.LockFile, header + PixiLockWriter.ToYaml(document));
+        AtomicFile.WriteAllText(settings.LockFile, header + PixiLockWriter.ToYaml(document, PixiLockReader.LockDirectoryOf(settings.LockFile)));
     }
 
     private static LockDocument LockDocumentFor(ResolveSettings settings, Dictionary<string, SolveResult> solved)
     {
         var document = new LockDocument();
-        var environment = document.Environment("default", settings.Channels.Select(c => c.PublicBaseUrl.AbsoluteUri.TrimEnd('/')));
+        var environment = document.Environment(settings.Environment, settings.Channels.Select(c => c.PublicBaseUrl.AbsoluteUri.TrimEnd('/')));
         foreach (var (platform, result) in solved.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             environment.AddRange(platform, result.Packages);
         return document;

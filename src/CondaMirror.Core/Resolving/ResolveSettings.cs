@@ -8,15 +8,23 @@ namespace CondaMirror.Core.Resolving;
 public sealed record RequestedPackage(string Spec, string Origin);
 
 /// <summary>Everything that decides a solve. Two equal settings give the same lock.</summary>
-public sealed class ResolveSettings
+public sealed record ResolveSettings
 {
+    public const string DefaultEnvironment = "default";
+
     public required IReadOnlyList<RequestedPackage> Packages { get; init; }
 
     /// <summary>Channels in priority order (strict priority).</summary>
     public required IReadOnlyList<ChannelSource> Channels { get; init; }
 
-    /// <summary>Target platforms (subdirs such as linux-64); noarch is always searched too.</summary>
+    /// <summary>
+    /// Target platforms (subdirs such as linux-64); noarch is always searched too. Empty: the platforms the existing
+    /// lock was solved for, or the building machine's platform when there is no lock yet.
+    /// </summary>
     public required IReadOnlyList<string> Platforms { get; init; }
+
+    /// <summary>The lock environment the solution is written to (pixi environment names: a-z, 0-9, '-').</summary>
+    public string Environment { get; init; } = DefaultEnvironment;
 
     /// <summary>Overrides of the default virtual packages; <see cref="VirtualPackageOverride.Platform"/> null = every platform.</summary>
     public IReadOnlyList<VirtualPackageOverride> VirtualPackages { get; init; } = Array.Empty<VirtualPackageOverride>();
