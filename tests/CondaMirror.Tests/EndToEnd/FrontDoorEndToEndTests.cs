@@ -115,7 +115,7 @@ public class FrontDoorEndToEndTests
     }
 
     [Fact]
-    public void Errors_from_the_tasks_point_at_the_users_project_not_the_package_targets()
+    public void Errors_from_the_tasks_point_at_the_users_project_and_the_items_line_not_the_package_targets()
     {
         using var work = new TempDirectory("condamirror-e2e");
         Upstream().WriteTo(work.Combine("upstream"));
@@ -130,7 +130,7 @@ public class FrontDoorEndToEndTests
         var errors = Regex.Matches(result.Output, @"^\s*(?:\d+>)?(\S.*?)\s*(?:\(\d+(?:,\d+)?\))?\s*: error (CMIR\d+):", RegexOptions.Multiline).Select(m => m.Groups[1].Value).Distinct().ToList();
         Assert.NotEmpty(errors);
         Assert.All(errors, file => Assert.Equal(project, file));
-        Assert.Contains("error CMIR701", result.Output);
+        Assert.Matches(new Regex($@"{Regex.Escape(project)}\({LineOf(project, "no-such-package")}\): error CMIR701"), result.Output);
     }
 
     [Fact]
