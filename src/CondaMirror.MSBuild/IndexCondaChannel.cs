@@ -28,9 +28,6 @@ public sealed class IndexCondaChannel : CondaTaskBase
     /// <summary>Local .conda/.tar.bz2 files to add to the channel.</summary>
     public ITaskItem[] PackageFiles { get; set; } = Array.Empty<ITaskItem>();
 
-    /// <summary>$(MSBuildProjectName): starts the "Name -&gt; channel" line (see <see cref="ChannelLine"/>).</summary>
-    public string? ProjectName { get; set; }
-
     [Output]
     public ITaskItem[] RepodataFiles { get; private set; } = Array.Empty<ITaskItem>();
 
@@ -56,15 +53,16 @@ public sealed class IndexCondaChannel : CondaTaskBase
 
         var result = ChannelIndexer.Write(ChannelDirectory, entries, new IndexOptions { Subdirs = subdirs }, MirrorLog, CancellationToken);
         RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
-        Log.LogMessage(MessageImportance.High, ChannelLine(ProjectName, ChannelDirectory, result));
+        Log.LogMessage(MessageImportance.High, ChannelLine(string.IsNullOrEmpty(ProjectFile) ? null : Path.GetFileNameWithoutExtension(ProjectFile), ChannelDirectory, result));
     }
 
     /// <summary>
-    /// "Name -&gt; path (...)" is MSBuild's output-path line: the console logger prints it at minimal verbosity, and the
-    /// terminal logger, which shows no informational message below detailed verbosity, shows the text after " -&gt; "
-    /// on the project's result line (the last such line of the project wins, so the channel replaces the assembly
-    /// there, as a publish folder does). The summary after the path holds no directory separator, so the terminal
-    /// logger's link still opens the channel folder.
+    /// "Name -&gt; path (...)", Name being the project file's name without extension ($(MSBuildProjectName)), is
+    /// MSBuild's output-path line: the console logger prints it at minimal verbosity, and the terminal logger, which
+    /// shows no informational message below detailed verbosity, shows the text after " -&gt; " on the project's result
+    /// line (the last such line of the project wins, so the channel replaces the assembly there, as a publish folder
+    /// does). The summary after the path holds no directory separator, so the terminal logger's link still opens the
+    /// channel folder.
     /// </summary>
     internal static string ChannelLine(string? projectName, string channelDirectory, IndexResult result)
     {

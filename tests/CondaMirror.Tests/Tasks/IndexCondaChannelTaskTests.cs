@@ -98,7 +98,7 @@ public class IndexCondaChannelTaskTests
             ChannelDirectory = dir.Combine("channel"),
             Platforms = "linux-64;win-64",
             PackageFiles = files.Select(f => new TaskItem(f)).ToArray(),
-            ProjectName = "Mirror",
+            ProjectFile = dir.Combine("Mirror.csproj"),
         };
 
         Assert.True(task.Execute(), engine.ToString());
