@@ -53,7 +53,22 @@ public sealed class IndexCondaChannel : CondaTaskBase
 
         var result = ChannelIndexer.Write(ChannelDirectory, entries, new IndexOptions { Subdirs = subdirs }, MirrorLog, CancellationToken);
         RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
-        var summary = string.Join(", ", result.PackagesPerSubdir.Select(kv => $"{kv.Key}: {kv.Value}"));
-        Log.LogMessage(MessageImportance.High, $"Conda channel {ChannelDirectory} indexed ({summary}).");
+        Log.LogMessage(MessageImportance.High, ChannelLine(string.IsNullOrEmpty(ProjectFile) ? null : Path.GetFileNameWithoutExtension(ProjectFile), ChannelDirectory, result));
+    }
+
+    /// <summary>
+    /// "Name -&gt; path (...)", Name being the project file's name without extension ($(MSBuildProjectName)), is
+    /// MSBuild's output-path line: the console logger prints it at minimal verbosity, and the terminal logger, which
+    /// shows no informational message below detailed verbosity, shows the text after " -&gt; " on the project's result
+    /// line (the last such line of the project wins, so the channel replaces the assembly there, as a publish folder
+    /// does). The summary after the path holds no directory separator, so the terminal logger's link still opens the
+    /// channel folder.
+    /// </summary>
+    internal static string ChannelLine(string? projectName, string channelDirectory, IndexResult result)
+    {
+        var total = result.PackagesPerSubdir.Values.Sum();
+        var subdirs = string.Join(", ", result.PackagesPerSubdir.Select(kv => $"{kv.Key}: {kv.Value}"));
+        var who = string.IsNullOrWhiteSpace(projectName) ? "Conda channel" : projectName;
+        return $"{who} -> {channelDirectory} ({total} conda packages, {Sizes.Format(result.PackageBytes)}; {subdirs})";
     }
 }
