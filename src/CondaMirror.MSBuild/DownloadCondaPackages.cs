@@ -36,6 +36,10 @@ public sealed class DownloadCondaPackages : CondaTaskBase
     /// <summary>Plan mode: report what would be downloaded and what the cache holds; download nothing, write nothing.</summary>
     public bool PlanOnly { get; set; }
 
+    /// <summary>"12 downloaded (35.2 MB in 4.1 s), 44 from cache", for the channel's output line.</summary>
+    [Output]
+    public string Summary { get; private set; } = "";
+
     [Output]
     public ITaskItem[] ChannelFiles { get; private set; } = Array.Empty<ITaskItem>();
 
@@ -85,6 +89,8 @@ public sealed class DownloadCondaPackages : CondaTaskBase
             placed.Add(new Microsoft.Build.Utilities.TaskItem(target));
         }
         ChannelFiles = placed.ToArray();
+        Summary = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{summary.Downloaded} downloaded ({Sizes.Format(summary.BytesDownloaded)} in {summary.Elapsed.TotalSeconds:F1} s), {summary.FromCache} from cache");
         Log.LogMessage(MessageImportance.High,
             $"Conda packages: {requests.Count} in channel ({summary.Downloaded} downloaded, {summary.FromCache} from cache, {summary.BytesDownloaded / 1048576.0:F1} MB in {summary.Elapsed.TotalSeconds:F2} s).");
     }

@@ -28,6 +28,9 @@ public sealed class IndexCondaChannel : CondaTaskBase
     /// <summary>Local .conda/.tar.bz2 files to add to the channel.</summary>
     public ITaskItem[] PackageFiles { get; set; } = Array.Empty<ITaskItem>();
 
+    /// <summary>What the resolve and download steps of this build did (their Summary outputs), shown on the channel's output line.</summary>
+    public string[] StepSummaries { get; set; } = Array.Empty<string>();
+
     [Output]
     public ITaskItem[] RepodataFiles { get; private set; } = Array.Empty<ITaskItem>();
 
@@ -53,7 +56,7 @@ public sealed class IndexCondaChannel : CondaTaskBase
 
         var result = ChannelIndexer.Write(ChannelDirectory, entries, new IndexOptions { Subdirs = subdirs }, MirrorLog, CancellationToken);
         RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
-        Log.LogMessage(MessageImportance.High, ChannelLine(string.IsNullOrEmpty(ProjectFile) ? null : Path.GetFileNameWithoutExtension(ProjectFile), ChannelDirectory, result));
+        Log.LogMessage(MessageImportance.High, ChannelLine(string.IsNullOrEmpty(ProjectFile) ? null : Path.GetFileNameWithoutExtension(ProjectFile), ChannelDirectory, result, StepSummaries));
     }
 
     /// <summary>
@@ -64,11 +67,13 @@ public sealed class IndexCondaChannel : CondaTaskBase
     /// does). The summary after the path holds no directory separator, so the terminal logger's link still opens the
     /// channel folder.
     /// </summary>
-    internal static string ChannelLine(string? projectName, string channelDirectory, IndexResult result)
+    internal static string ChannelLine(string? projectName, string channelDirectory, IndexResult result, IReadOnlyList<string>? steps = null)
     {
         var total = result.PackagesPerSubdir.Values.Sum();
         var subdirs = string.Join(", ", result.PackagesPerSubdir.Select(kv => $"{kv.Key}: {kv.Value}"));
         var who = string.IsNullOrWhiteSpace(projectName) ? "Conda channel" : projectName;
-        return $"{who} -> {channelDirectory} ({total} conda packages, {Sizes.Format(result.PackageBytes)}; {subdirs})";
+        // What this build did goes on the same line: it is the only informational line the terminal logger shows.
+        var did = steps?.Where(x => !string.IsNullOrWhiteSpace(x)).Select(x => x.Replace('/', ' ').Replace('\\', ' ')).ToList() ?? new List<string>();
+        return $"{who} -> {channelDirectory} ({total} conda packages, {Sizes.Format(result.PackageBytes)}; {subdirs})" + (did.Count > 0 ? $" [{string.Join("; ", did)}]" : "");
     }
 }

@@ -44,6 +44,10 @@ public sealed class ResolveCondaLock : CondaTaskBase
     [Output]
     public bool LockWritten { get; private set; }
 
+    /// <summary>What the solve changed, briefly ("lock linux-64 56 (+2), win-64 54"), for the channel's output line; empty when up to date.</summary>
+    [Output]
+    public string Summary { get; private set; } = "";
+
     protected override void Run()
     {
         var alias = ChannelCredentials.AliasOrDefault(ChannelAlias);
@@ -90,6 +94,8 @@ public sealed class ResolveCondaLock : CondaTaskBase
             throw new CondaMirrorException(e.Code, e.Message, element.File, e) { Line = element.Line };
         }
         LockWritten = outcome.LockWritten;
+        if (!outcome.UpToDate && outcome.Changes.Count > 0)
+            Summary = "lock " + string.Join(", ", outcome.Changes.Select(c => c.Brief()));
         if (outcome.UpToDate)
             Log.LogMessage(MessageImportance.Normal, $"Conda lock {LockFile} is up to date.");
         else

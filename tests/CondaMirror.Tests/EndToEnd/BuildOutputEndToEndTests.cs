@@ -46,7 +46,7 @@ public class BuildOutputEndToEndTests
             """);
 
     private static string ChannelLine(string channelDirectory) =>
-        "Consumer -> " + Regex.Escape(channelDirectory) + @" \(5 conda packages, \d+\.\d KB; linux-64: 2, noarch: 1, win-64: 2\)";
+        "Consumer -> " + Regex.Escape(channelDirectory) + @" \(5 conda packages, \d+\.\d KB; linux-64: 2, noarch: 1, win-64: 2\) \[lock linux-64 3 \(3 added\), win-64 3 \(3 added\); 5 downloaded";
 
     [Fact]
     public async Task Console_logger_at_normal_verbosity_and_the_binlog_show_solve_progress_download_summary_and_channel()
@@ -86,7 +86,9 @@ public class BuildOutputEndToEndTests
         // project's output slot, rendered relative to the working directory.
         var plain = _package.BuildInTerminal(WriteProject(work, server, "tl"));
         Assert.True(plain.Succeeded, plain.ToString());
-        Assert.Matches(@"Consumer net10\.0 .*→ bin/Debug/net10\.0/conda-channel/ \(5 conda packages, \d+\.\d KB; linux-64: 2, noarch: 1, win-64: 2\)", plain.Output);
+        // What the build did rides on that line too: the solve per platform and the downloads.
+        Assert.Matches(@"Consumer net10\.0 .*→ bin/Debug/net10\.0/conda-channel/ \(5 conda packages, \d+\.\d KB; linux-64: 2, noarch: 1, win-64: 2\) " +
+                       @"\[lock linux-64 3 \(3 added\), win-64 3 \(3 added\); 5 downloaded \(\d+\.\d KB in \d+\.\d s\), 0 from cache\]", plain.Output);
 
         // Detailed terminal logger verbosity: every high-importance line under the project's result line.
         var detailed = _package.BuildInTerminal(WriteProject(work, server, "tl-detailed"), "-tlp:verbosity=detailed");
