@@ -114,8 +114,10 @@ public sealed class DownloadCondaPackages : CondaTaskBase
         foreach (var row in rows)
             Log.LogMessage(MessageImportance.High,
                 $"Conda plan {row.Subdir}: {row.Count} packages, {Mb(row.Bytes)} MB; {row.Cached} in the cache, {row.MissingCount} to download ({Mb(row.MissingBytes)} MB).");
+        // In MSBuild's output-path shape ("Project -> ..."), the one informational line the terminal logger shows.
+        var project = string.IsNullOrEmpty(ProjectFile) ? "Conda plan" : Path.GetFileNameWithoutExtension(ProjectFile);
         Log.LogMessage(MessageImportance.High,
-            $"Conda plan: {requests.Count} packages, {Mb(rows.Sum(r => r.Bytes))} MB in all; {rows.Sum(r => r.MissingCount)} to download ({Mb(rows.Sum(r => r.MissingBytes))} MB) into {cache.Root}; " +
-            $"channel {ChannelDirectory} not written." + (unknownSize > 0 ? $" {unknownSize} package(s) have no size in the lock and count as 0 MB." : ""));
+            $"{project} -> Conda plan: {requests.Count} packages, {Mb(rows.Sum(r => r.Bytes))} MB in all; {rows.Sum(r => r.MissingCount)} to download ({Mb(rows.Sum(r => r.MissingBytes))} MB), " +
+            $"{rows.Sum(r => r.Cached)} in the cache; to download per subdir: {string.Join(", ", rows.Select(r => $"{r.Subdir} {r.MissingCount} of {r.Count}"))}; the channel is not written" + (unknownSize > 0 ? $"; {unknownSize} package(s) have no size in the lock and count as 0 MB" : "") + ".");
     }
 }
