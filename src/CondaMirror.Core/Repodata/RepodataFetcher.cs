@@ -89,6 +89,7 @@ public sealed class RepodataFetcher : IDisposable
     private async Task<SparseRepodata> FetchOnlineAsync(ChannelSource channel, string subdir, Uri subdirUrl, string entryDir,
         RepodataCacheEntry? cached, CancellationToken cancellationToken)
     {
+        string? zstRefused = null;
         foreach (var variant in VariantOrder(cached))
         {
             var url = new Uri(subdirUrl, RepodataVariant.FileName(variant));
@@ -119,9 +120,20 @@ public sealed class RepodataFetcher : IDisposable
                 continue;
             }
             if (response.Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                // Static buckets (S3, GCS) answer 403 rather than 404 for a key that does not exist, and many
+                // channels publish no .zst: only a refusal of repodata.json itself means the credentials are wrong.
+                if (variant == RepodataVariant.Zst)
+                {
+                    zstRefused = $"{shownUrl} answered {(int)response.Status} {response.Reason}";
+                    _log.Detail($"{zstRefused}; trying repodata.json.");
+                    continue;
+                }
                 throw new CondaMirrorException(ErrorCodes.RepodataAuthFailed,
-                    $"{shownUrl} refused access ({(int)response.Status} {response.Reason}). " +
-                    "Check the channel's credentials (token in the URL or the configured credentials).", shownUrl);
+                    $"{shownUrl} refused access ({(int)response.Status} {response.Reason}){(zstRefused is null ? "" : $", and {zstRefused}")}: " +
+                    $"the channel {channel.DisplayUrl} needs credentials, or the ones given are wrong. Check the token in the channel URL (/t/<token>/), " +
+                    "user:password in it, or the CondaChannel item's BearerToken / BearerTokenEnvironmentVariable metadata.", shownUrl);
+            }
             if (response.Body is null)
                 throw new CondaMirrorException(ErrorCodes.RepodataHttpError,
                     $"{shownUrl} answered {(int)response.Status} {response.Reason}. Check the channel URL, or retry later.", shownUrl);

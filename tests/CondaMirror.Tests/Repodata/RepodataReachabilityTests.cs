@@ -9,7 +9,7 @@ using Xunit;
 
 namespace CondaMirror.Tests.Repodata;
 
-/// <summary>Repodata from hosts that cannot be reached.</summary>
+/// <summary>Repodata from hosts that cannot be reached, and from static hosts that answer 401/403 for a missing .zst.</summary>
 public sealed class RepodataReachabilityTests : IDisposable
 {
     private const string NoarchJson = """{"info":{"subdir":"noarch"},"packages":{"n-1-0.tar.bz2":{"name":"n","version":"1","build":"0","depends":[]}}}""";
@@ -51,6 +51,37 @@ public sealed class RepodataReachabilityTests : IDisposable
         Assert.Equal(ErrorCodes.RepodataNetworkError, again.Code);
         Assert.Contains(host + " is unreachable", again.Message);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    [Theory]
+    [InlineData(403)]
+    [InlineData(401)]
+    public async Task A_refused_zst_falls_back_to_repodata_json(int status)
+    {
+        await using var server = Serve();
+        server.Faults.Add("/noarch/repodata.json.zst", FaultKind.Status(status));
+        using var fetcher = Fetcher();
+
+        var repodata = await fetcher.FetchAsync(ChannelResolver.Resolve(server.BaseUri.AbsoluteUri), "noarch");
+
+        Assert.Equal(1, repodata.RecordCount);
+        Assert.Equal(["/noarch/repodata.json.zst", "/noarch/repodata.json"], server.Requests.Select(r => r.Path));
+    }
+
+    [Fact]
+    public async Task When_repodata_json_is_refused_too_the_error_is_about_credentials()
+    {
+        await using var server = Serve();
+        server.Faults.Add("/noarch/repodata.json*", FaultKind.Status(403), count: 2);
+        using var fetcher = Fetcher();
+
+        var error = await Assert.ThrowsAsync<CondaMirrorException>(() => fetcher.FetchAsync(ChannelResolver.Resolve(server.BaseUri.AbsoluteUri), "noarch"));
+
+        Assert.Equal(ErrorCodes.RepodataAuthFailed, error.Code);
+        Assert.Contains("noarch/repodata.json refused access (403", error.Message);
+        Assert.Contains("repodata.json.zst answered 403", error.Message);
+        Assert.Contains("credentials", error.Message);
+        Assert.Equal(2, server.Requests.Count);
     }
 
     private LoopbackChannelServer Serve()
