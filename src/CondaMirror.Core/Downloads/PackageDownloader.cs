@@ -404,11 +404,9 @@ public sealed class PackageDownloader : IDisposable
     private static CondaMirrorException Combine(IReadOnlyList<CondaMirrorException> failures, IReadOnlyList<HostUnreachableException> unreachable, Counts counts)
     {
         // One error per unreachable host, however many packages it was to serve.
-        var hostErrors = unreachable
-            .GroupBy(u => u.Host, StringComparer.OrdinalIgnoreCase)
-            .Select(g => HostUnreachable(g.First(), g.Count(), counts))
-            .ToList();
-        if (failures.Count == 0 && hostErrors.Count == 1) return hostErrors[0];
+        var hosts = unreachable.GroupBy(u => u.Host, StringComparer.OrdinalIgnoreCase).ToList();
+        if (failures.Count == 0 && hosts.Count == 1) return HostUnreachable(hosts[0].First(), hosts[0].Count(), counts);
+        var hostErrors = hosts.Select(g => HostUnreachable(g.First(), g.Count(), counts: null)).ToList();
         if (failures.Count == 1 && hostErrors.Count == 0) return failures[0];
 
         var all = hostErrors.Concat(failures).ToList();
@@ -420,10 +418,11 @@ public sealed class PackageDownloader : IDisposable
             all[0].File, new AggregateException(all));
     }
 
-    private static CondaMirrorException HostUnreachable(HostUnreachableException e, int packages, Counts counts) => new(ErrorCodes.DownloadHostUnreachable,
+    /// <param name="counts">The run's totals, when this error stands alone (a combined error states them once, up front).</param>
+    private static CondaMirrorException HostUnreachable(HostUnreachableException e, int packages, Counts? counts) => new(ErrorCodes.DownloadHostUnreachable,
         string.Create(CultureInfo.InvariantCulture,
-            $"Cannot download {packages} package(s) from {e.Host}: the host is unreachable, {e.Reason} ({e.FailedAttempts} connection attempt(s) failed over {e.Duration.TotalSeconds:0.0} s), so no further downloads from it were tried. ") +
-        counts.Describe() +
+            $"Cannot download {packages} package(s) from {e.Host}: the host is unreachable, {e.Reason} ({e.FailedAttempts} connection attempt(s) failed over {e.Duration.TotalSeconds:0.0} s), so no further downloads from it were tried.") +
+        (counts is { } c ? " " + c.Describe() : "") +
         " Check the network connection and proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) and build again, " +
         "or build where the package cache (CondaPackageCachePath) already holds these packages.",
         e.Host, e);
