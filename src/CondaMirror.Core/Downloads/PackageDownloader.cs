@@ -132,7 +132,8 @@ public sealed class PackageDownloader : IDisposable
         if (failed > 0)
             throw Combine(failures.ToList(), unreachable.ToList(), new Counts(work.Count, misses.Count - failed, fromCache, failed));
 
-        _log.Info(string.Create(CultureInfo.InvariantCulture,
+        // A detail: the task reports the summary itself at high importance.
+        _log.Detail(string.Create(CultureInfo.InvariantCulture,
             $"Downloaded {misses.Count} packages ({Mb(progress.Bytes):0.0} MB) in {stopwatch.Elapsed.TotalSeconds:0.0} s, {fromCache} from cache"));
         return new DownloadSummary(new Dictionary<DownloadRequest, string>(paths), misses.Count, fromCache, progress.Bytes, stopwatch.Elapsed);
     }

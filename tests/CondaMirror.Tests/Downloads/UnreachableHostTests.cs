@@ -120,7 +120,7 @@ public sealed class UnreachableHostTests
 
         var summary = await f.RunAsync(f.Options(), [.. cached, .. fresh, f.AddPackage("new-1-0.conda", 999)]);
         Assert.Equal((1, 7), (summary.Downloaded, summary.FromCache));
-        Assert.Contains(f.Log.Infos, i => i.Contains("Downloaded 1 packages") && i.Contains("7 from cache"));
+        Assert.Contains(f.Log.Details, i => i.Contains("Downloaded 1 packages") && i.Contains("7 from cache"));
     }
 
     [Fact]
