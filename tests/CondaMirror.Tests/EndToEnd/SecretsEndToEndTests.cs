@@ -21,11 +21,11 @@ public class SecretsEndToEndTests
         .Add(new PackageSpec("tool", "1.0", "h_0", "linux-64") { Depends = new[] { "data" } })
         .Add(new PackageSpec("data", "1.0", "h_0", "noarch"));
 
-    private static string Body(TempDirectory work, string channelItem) => $"""
+    private static string Body(TempDirectory work, string channelItem, string caches = "") => $"""
           <PropertyGroup>
             <CondaPlatforms>linux-64</CondaPlatforms>
-            <CondaPackageCachePath>{work.Combine("pkgs")}</CondaPackageCachePath>
-            <CondaRepodataCachePath>{work.Combine("repodata-cache")}</CondaRepodataCachePath>
+            <CondaPackageCachePath>{work.Combine(caches, "pkgs")}</CondaPackageCachePath>
+            <CondaRepodataCachePath>{work.Combine(caches, "repodata-cache")}</CondaRepodataCachePath>
           </PropertyGroup>
           <ItemGroup>
             {channelItem}
@@ -68,7 +68,7 @@ public class SecretsEndToEndTests
                      ("bearer", $"""<CondaChannel Include="{bearerServer.BaseUri}" BearerTokenEnvironmentVariable="MIRROR_TOKEN" />""", bearerServer),
                  })
         {
-            var project = _package.WriteProject(work.Combine(name, "app"), Body(work, item));
+            var project = _package.WriteProject(work.Combine(name, "app"), Body(work, item, name));
             var binlog = work.Combine(name, "build.binlog");
             var result = DotnetCli.Run(work.Combine(name, "app"), environment, "build", project, "-nodeReuse:false", "-tl:off", "-v:diag", "-bl:" + binlog);
             Assert.True(result.Succeeded, result.ToString());
