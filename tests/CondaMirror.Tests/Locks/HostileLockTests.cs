@@ -62,8 +62,9 @@ public sealed class HostileLockTests : IDisposable
 
         """;
 
-    private static string BillionLaughsCondaLock() => $"""
-        version: 1
+    // version 1 is conda-lock.yml; version 3 is pixi's legacy lock on the same skeleton, whose full records keep purls.
+    private static string BillionLaughsCondaLock(int version) => $"""
+        version: {version}
         metadata:
           content_hash:
             linux-64: abc
@@ -79,7 +80,7 @@ public sealed class HostileLockTests : IDisposable
           version: '1.0'
           manager: conda
           platform: linux-64
-          dependencies: {Empty}
+          dependencies: {(version == 1 ? Empty : "[]")}
           url: https://conda.anaconda.org/conda-forge/linux-64/bomb-1.0-h0_0.conda
           hash:
             md5: {Md5}
@@ -105,10 +106,12 @@ public sealed class HostileLockTests : IDisposable
         AssertBounded(LockProbe.Run(null, "read", WriteFile("pixi.lock", text)), ErrorCodes.LockYamlAlias);
     }
 
-    [Fact]
-    public void Billion_laughs_conda_lock_is_refused_quickly_in_bounded_memory()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Billion_laughs_conda_lock_is_refused_quickly_in_bounded_memory(int version)
     {
-        AssertBounded(LockProbe.Run(null, "read", WriteFile("conda-lock.yml", BillionLaughsCondaLock())), ErrorCodes.LockYamlAlias);
+        AssertBounded(LockProbe.Run(null, "read", WriteFile("conda-lock.yml", BillionLaughsCondaLock(version))), ErrorCodes.LockYamlAlias);
     }
 
     [Fact]
