@@ -7,7 +7,7 @@ using Xunit;
 namespace CondaMirror.Tests.Semantics;
 
 /// <summary>Specs come from package metadata in locks and repodata: long or crafted ones must stay cheap.</summary>
-public sealed class HostileSpecTests
+public sealed class BoundedSpecTests
 {
     private static readonly int Max = SpecRegex.MaxSpecChars;
 

@@ -11,7 +11,7 @@ namespace CondaMirror.Tests.Locks;
 /// Locks built to exhaust memory or time. Cases that could blow up run in a child process (tools/CondaMirror.LockProbe)
 /// whose peak RSS is checked, so a regression fails the test instead of the test host.
 /// </summary>
-public sealed class HostileLockTests : IDisposable
+public sealed class BoundedLockTests : IDisposable
 {
     private const string Sha = "fe51de6107f9edc7aa4f786a70f4a883943bc9d39b3bb7307c04c41410990726";
     private const string Md5 = "d7c89558ba9fa0495403155b64376d81";
@@ -23,7 +23,7 @@ public sealed class HostileLockTests : IDisposable
     private const long MaxWallMs = 10_000;
     private const string Empty = "{}";
 
-    private readonly TempDirectory _dir = new("hostile-locks");
+    private readonly TempDirectory _dir = new("bounded-locks");
 
     public void Dispose() => _dir.Dispose();
 
