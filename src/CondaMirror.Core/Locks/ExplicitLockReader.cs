@@ -11,6 +11,9 @@ namespace CondaMirror.Core.Locks;
 /// </summary>
 internal static class ExplicitLockReader
 {
+    /// <summary>Longest line accepted. Package URLs are a few hundred characters; this bounds every per-line step.</summary>
+    public const int MaxLineChars = 64 * 1024;
+
     public static CondaLockFile Read(string text, string path, string environment)
     {
         if (environment != "default")
@@ -24,6 +27,10 @@ internal static class ExplicitLockReader
         foreach (var raw in text.Split('\n'))
         {
             lineNo++;
+            if (raw.Length > MaxLineChars)
+                throw new CondaMirrorException(ErrorCodes.LockLineTooLong,
+                    $"line {lineNo} is {raw.Length} characters long, over the {MaxLineChars}-character limit; a package URL is never that long, so the file is damaged.", path)
+                { Line = lineNo };
             var line = raw.Trim();
             if (line.Length == 0) continue;
             if (line[0] == '#')

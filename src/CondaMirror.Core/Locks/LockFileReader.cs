@@ -108,15 +108,53 @@ public static class LockFileReader
         return null;
     }
 
+    /// <summary>Largest lock file read unless <see cref="MaxLockBytesVariable"/> says otherwise; real locks are a few MB.</summary>
+    public const long DefaultMaxLockBytes = 256L * 1024 * 1024;
+
+    /// <summary>Environment variable that overrides <see cref="DefaultMaxLockBytes"/> (a positive byte count).</summary>
+    public const string MaxLockBytesVariable = "CONDAMIRROR_MAX_LOCK_BYTES";
+
+    /// <summary>The size limit in force: <see cref="MaxLockBytesVariable"/> when set, else the default.</summary>
+    public static long MaxLockBytes
+    {
+        get
+        {
+            var configured = Environment.GetEnvironmentVariable(MaxLockBytesVariable);
+            if (string.IsNullOrWhiteSpace(configured)) return DefaultMaxLockBytes;
+            if (long.TryParse(configured.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) && bytes > 0) return bytes;
+            throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
+                $"{MaxLockBytesVariable}='{configured}' is not a positive number of bytes.");
+        }
+    }
+
     private static string ReadText(string path)
     {
+        var max = MaxLockBytes;
         try
         {
-            return File.ReadAllText(path);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            // Seekable files are refused before reading; pipes and devices (/dev/zero) by counting as they stream.
+            if (stream.CanSeek && stream.Length > max) throw TooLarge(path, max, stream.Length);
+            using var reader = new StreamReader(stream, detectEncodingFromByteOrderMarks: true);
+            var text = new System.Text.StringBuilder(stream.CanSeek ? (int)Math.Min(stream.Length, int.MaxValue) : 4096);
+            var buffer = new char[81920];
+            int read;
+            // A char takes at least one byte in UTF-8, so more chars than max means more bytes than max.
+            while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                if (text.Length + (long)read > max) throw TooLarge(path, max, null);
+                text.Append(buffer, 0, read);
+            }
+            return text.ToString();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new CondaMirrorException(ErrorCodes.LockFileUnreadable, $"cannot read the lock file: {ex.Message}", path, ex);
         }
     }
+
+    private static CondaMirrorException TooLarge(string path, long max, long? size) =>
+        new(ErrorCodes.LockFileTooLarge,
+            $"the lock file is {(size is null ? "larger than" : $"{size} bytes, over")} the {max}-byte limit; lock files are a few MB. " +
+            $"If this one is genuine, raise the limit with the {MaxLockBytesVariable} environment variable.", path);
 }
