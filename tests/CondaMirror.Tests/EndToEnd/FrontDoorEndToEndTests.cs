@@ -142,8 +142,8 @@ public class FrontDoorEndToEndTests
 
         var result = _package.Build(project, "-m");
         Assert.True(result.Succeeded, result.ToString());
-        Assert.Equal(1, Regex.Matches(result.Output, @"Conda lock linux-64: \d+ packages").Count);
-        Assert.Equal(1, Regex.Matches(result.Output, @"-> \S*conda-channel/ \(\d+ conda packages").Count);
+        Assert.Single(Regex.Matches(result.Output, @"Conda lock linux-64: \d+ packages"));
+        Assert.Single(Regex.Matches(result.Output, @"-> \S*conda-channel/ \(\d+ conda packages"));
         Assert.Equal(1, server.RequestCount("/noarch/pip-24.0-pyh_0.conda"));
         var channel = work.Combine("app", "bin", "Debug", "conda-channel");
         Assert.True(File.Exists(Path.Combine(channel, "noarch", "pip-24.0-pyh_0.conda")), result.ToString());
