@@ -46,7 +46,9 @@ public static partial class PackageArchive
     public static PackageValidation ValidateMembers(string path, string fileName, string displayName, PackageValidationOptions? options = null, CancellationToken ct = default)
     {
         options ??= new PackageValidationOptions();
-        if (!ArchiveFileName.TryGetFormat(fileName, out var format)) DetectFormat(displayName);
+        if (!ArchiveFileName.TryGetFormat(fileName, out var format))
+            throw new CondaMirrorException(ErrorCodes.ArchiveUnknownExtension,
+                $"'{fileName}' is not a conda package file name: it must end in .conda or .tar.bz2. Rename it or remove it from the folder.", displayName);
         FileStream stream;
         try
         {
