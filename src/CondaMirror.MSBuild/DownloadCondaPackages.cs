@@ -42,6 +42,10 @@ public sealed class DownloadCondaPackages : CondaTaskBase
     /// <summary>Plan mode: report what would be downloaded and what the cache holds; download nothing, write nothing.</summary>
     public bool PlanOnly { get; set; }
 
+    /// <summary>"12 downloaded (35.2 MB in 4.1 s), 44 from cache", for the channel's output line.</summary>
+    [Output]
+    public string Summary { get; private set; } = "";
+
     [Output]
     public ITaskItem[] ChannelFiles { get; private set; } = Array.Empty<ITaskItem>();
 
@@ -92,6 +96,8 @@ public sealed class DownloadCondaPackages : CondaTaskBase
             placed.Add(new Microsoft.Build.Utilities.TaskItem(target));
         }
         ChannelFiles = placed.ToArray();
+        Summary = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{summary.Downloaded} downloaded ({Sizes.Format(summary.BytesDownloaded)} in {summary.Elapsed.TotalSeconds:F1} s), {summary.FromCache} from cache");
         Log.LogMessage(MessageImportance.High,
             $"Conda packages: {requests.Count} in channel ({summary.Downloaded} downloaded, {summary.FromCache} from cache, {summary.BytesDownloaded / 1048576.0:F1} MB in {summary.Elapsed.TotalSeconds:F2} s).");
     }
@@ -115,8 +121,10 @@ public sealed class DownloadCondaPackages : CondaTaskBase
         foreach (var row in rows)
             Log.LogMessage(MessageImportance.High,
                 $"Conda plan {row.Subdir}: {row.Count} packages, {Mb(row.Bytes)} MB; {row.Cached} in the cache, {row.MissingCount} to download ({Mb(row.MissingBytes)} MB).");
+        // In MSBuild's output-path shape ("Project -> ..."), the one informational line the terminal logger shows.
+        var project = string.IsNullOrEmpty(ProjectFile) ? "Conda plan" : Path.GetFileNameWithoutExtension(ProjectFile);
         Log.LogMessage(MessageImportance.High,
-            $"Conda plan: {requests.Count} packages, {Mb(rows.Sum(r => r.Bytes))} MB in all; {rows.Sum(r => r.MissingCount)} to download ({Mb(rows.Sum(r => r.MissingBytes))} MB) into {cache.Root}; " +
-            $"channel {ChannelDirectory} not written." + (unknownSize > 0 ? $" {unknownSize} package(s) have no size in the lock and count as 0 MB." : ""));
+            $"{project} -> Conda plan: {requests.Count} packages, {Mb(rows.Sum(r => r.Bytes))} MB in all; {rows.Sum(r => r.MissingCount)} to download ({Mb(rows.Sum(r => r.MissingBytes))} MB), " +
+            $"{rows.Sum(r => r.Cached)} in the cache; to download per subdir: {string.Join(", ", rows.Select(r => $"{r.Subdir} {r.MissingCount} of {r.Count}"))}; the channel is not written" + (unknownSize > 0 ? $"; {unknownSize} package(s) have no size in the lock and count as 0 MB" : "") + ".");
     }
 }

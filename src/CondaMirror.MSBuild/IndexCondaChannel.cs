@@ -37,6 +37,9 @@ public sealed class IndexCondaChannel : CondaTaskBase
     /// <summary>CondaMaxUnpackedPackageMB: a fixed limit on what one local package may unpack to; empty for the default rule.</summary>
     public string? MaxUnpackedPackageMB { get; set; }
 
+    /// <summary>What the resolve and download steps of this build did (their Summary outputs), shown on the channel's output line.</summary>
+    public string[] StepSummaries { get; set; } = Array.Empty<string>();
+
     [Output]
     public ITaskItem[] RepodataFiles { get; private set; } = Array.Empty<ITaskItem>();
 
@@ -64,8 +67,25 @@ public sealed class IndexCondaChannel : CondaTaskBase
 
         var result = ChannelIndexer.Write(ChannelDirectory, entries, new IndexOptions { Subdirs = subdirs, SubdirPolicy = policy }, MirrorLog, CancellationToken);
         RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
-        var summary = string.Join(", ", result.PackagesPerSubdir.Select(kv => $"{kv.Key}: {kv.Value}"));
-        Log.LogMessage(MessageImportance.High, $"Conda channel {ChannelDirectory} indexed ({summary}).");
+        Log.LogMessage(MessageImportance.High, ChannelLine(string.IsNullOrEmpty(ProjectFile) ? null : Path.GetFileNameWithoutExtension(ProjectFile), ChannelDirectory, result, StepSummaries));
+    }
+
+    /// <summary>
+    /// "Name -&gt; path (...)", Name being the project file's name without extension ($(MSBuildProjectName)), is
+    /// MSBuild's output-path line: the console logger prints it at minimal verbosity, and the terminal logger, which
+    /// shows no informational message below detailed verbosity, shows the text after " -&gt; " on the project's result
+    /// line (the last such line of the project wins, so the channel replaces the assembly there, as a publish folder
+    /// does). The summary after the path holds no directory separator, so the terminal logger's link still opens the
+    /// channel folder.
+    /// </summary>
+    internal static string ChannelLine(string? projectName, string channelDirectory, IndexResult result, IReadOnlyList<string>? steps = null)
+    {
+        var total = result.PackagesPerSubdir.Values.Sum();
+        var subdirs = string.Join(", ", result.PackagesPerSubdir.Select(kv => $"{kv.Key}: {kv.Value}"));
+        var who = string.IsNullOrWhiteSpace(projectName) ? "Conda channel" : projectName;
+        // What this build did goes on the same line: it is the only informational line the terminal logger shows.
+        var did = steps?.Where(x => !string.IsNullOrWhiteSpace(x)).Select(x => x.Replace('/', ' ').Replace('\\', ' ')).ToList() ?? new List<string>();
+        return $"{who} -> {channelDirectory} ({total} conda packages, {Sizes.Format(result.PackageBytes)}; {subdirs})" + (did.Count > 0 ? $" [{string.Join("; ", did)}]" : "");
     }
 
     /// <summary>The CondaMaxUnpackedPackageMB property: empty for the default rule, else a positive whole number of MB.</summary>

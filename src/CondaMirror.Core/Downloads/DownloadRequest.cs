@@ -29,8 +29,14 @@ public sealed class DownloadOptions
     /// <summary>Retries after the first attempt for network errors, timeouts, 408, 429 and 5xx.</summary>
     public int RetryCount { get; init; } = 5;
 
-    /// <summary>Per-attempt timeout, measured as inactivity: an attempt fails when no byte arrives for this long.</summary>
+    /// <summary>
+    /// Per-attempt timeout, measured as inactivity: an attempt fails when no byte arrives for this long. Connecting
+    /// has a shorter limit of its own, <see cref="CondaHttpClientFactory.ConnectTimeoutFor"/> (10 s, or half of this when that is shorter).
+    /// </summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>How long connection failures to a host may last before every download from it stops (see <see cref="HostCircuit"/>).</summary>
+    public TimeSpan UnreachableAfter { get; init; } = HttpRetrySettings.DefaultUnreachableAfter;
 
     /// <summary>First retry delay; doubles each retry, with jitter.</summary>
     public TimeSpan BaseDelay { get; init; } = TimeSpan.FromSeconds(0.5);

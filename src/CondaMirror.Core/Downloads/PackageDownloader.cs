@@ -10,7 +10,6 @@ using System.Security.Cryptography;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Http;
-using Polly;
 
 namespace CondaMirror.Core.Downloads;
 
@@ -27,35 +26,37 @@ public sealed class PackageDownloader : IDisposable
 
     private readonly DownloadOptions _options;
     private readonly IMirrorLog _log;
-    private readonly HttpClient _client;
     private readonly PackageCache _cache;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly ResilientHttpClient _http;
 
     public PackageDownloader(DownloadOptions options, IMirrorLog log, HttpMessageHandler? handler = null)
     {
         _options = options;
         _log = log;
         _cache = new PackageCache(options.CacheRoot);
-        _client = CondaHttpClientFactory.CreateClient(
-            handler ?? CondaHttpClientFactory.CreateHandler(options.MaxParallel, automaticDecompression: false, options.AttemptTimeout),
+        _http = new ResilientHttpClient(
+            new HttpRetrySettings
+            {
+                RetryCount = options.RetryCount,
+                BaseDelay = options.BaseDelay,
+                MaxRetryAfter = options.MaxRetryAfter,
+                UnreachableAfter = options.UnreachableAfter,
+                OnRetry = n => _log.Detail(
+                    $"Retrying {n.Subject} ({n.Retry}/{n.MaxRetries}) in {n.Delay.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s: {UrlRedaction.Redact(n.Failure.Message)}"),
+            },
+            handler ?? CondaHttpClientFactory.CreateHandler(options.MaxParallel, automaticDecompression: false,
+                CondaHttpClientFactory.ConnectTimeoutFor(options.AttemptTimeout)),
             disposeHandler: handler is null);
-        _pipeline = HttpResilience.CreateRetryPipeline(new HttpRetrySettings
-        {
-            RetryCount = options.RetryCount,
-            BaseDelay = options.BaseDelay,
-            MaxRetryAfter = options.MaxRetryAfter,
-            OnRetry = n => _log.Detail(
-                $"Retrying {n.Subject} ({n.Retry}/{n.MaxRetries}) in {n.Delay.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s: {UrlRedaction.Redact(n.Failure.Message)}"),
-        });
     }
 
     public PackageCache Cache => _cache;
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose() => _http.Dispose();
 
     /// <summary>
     /// Makes every request available in the cache. Packages that fail do not stop the others (those stay cached for
-    /// the next build); afterwards one <see cref="CondaMirrorException"/> reports every failure.
+    /// the next build); afterwards one <see cref="CondaMirrorException"/> reports every failure. A host that cannot be
+    /// reached at all stops every download from it within seconds and is reported once, not once per package.
     /// Cancellation aborts transfers, removes their temp files and throws <see cref="OperationCanceledException"/>.
     /// </summary>
     public async Task<DownloadSummary> DownloadAsync(IReadOnlyList<DownloadRequest> requests, CancellationToken cancellationToken)
@@ -87,6 +88,7 @@ public sealed class PackageDownloader : IDisposable
 
         var progress = new ProgressTracker(work.Count, work.Count - misses.Count, misses.Sum(g => g[0].Size ?? 0));
         var failures = new ConcurrentQueue<CondaMirrorException>();
+        var unreachable = new ConcurrentQueue<HostUnreachableException>();
         using (var reporterStop = new CancellationTokenSource())
         {
             var reporter = ReportProgressAsync(progress, reporterStop.Token);
@@ -108,6 +110,10 @@ public sealed class PackageDownloader : IDisposable
                         {
                             failures.Enqueue(e);
                         }
+                        catch (HostUnreachableException e)
+                        {
+                            unreachable.Enqueue(e);
+                        }
                     }).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException && cancellationToken.IsCancellationRequested)
@@ -122,12 +128,15 @@ public sealed class PackageDownloader : IDisposable
             }
         }
 
-        if (!failures.IsEmpty) throw Combine(failures.ToList());
+        var fromCache = work.Count - misses.Count;
+        var failed = failures.Count + unreachable.Count;
+        if (failed > 0)
+            throw Combine(failures.ToList(), unreachable.ToList(), new Counts(work.Count, misses.Count - failed, fromCache, failed));
 
-        var downloaded = misses.Count;
-        _log.Info(string.Create(CultureInfo.InvariantCulture,
-            $"Downloaded {downloaded} packages ({Mb(progress.Bytes):0.0} MB) in {stopwatch.Elapsed.TotalSeconds:0.0} s, {work.Count - misses.Count} from cache"));
-        return new DownloadSummary(new Dictionary<DownloadRequest, string>(paths), downloaded, work.Count - misses.Count, progress.Bytes, stopwatch.Elapsed);
+        // A detail: the task reports the summary itself at high importance.
+        _log.Detail(string.Create(CultureInfo.InvariantCulture,
+            $"Downloaded {misses.Count} packages ({Mb(progress.Bytes):0.0} MB) in {stopwatch.Elapsed.TotalSeconds:0.0} s, {fromCache} from cache"));
+        return new DownloadSummary(new Dictionary<DownloadRequest, string>(paths), misses.Count, fromCache, progress.Bytes, stopwatch.Elapsed);
     }
 
     private async Task<string> FetchAsync(DownloadRequest request, ProgressTracker progress, CancellationToken cancellationToken)
@@ -164,18 +173,18 @@ public sealed class PackageDownloader : IDisposable
         try { target = HttpAuthentication.Prepare(new Uri(request.Url), _options.Credentials); }
         catch (UriFormatException) { throw InvalidRequest(request, "the URL is not valid"); }
 
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(HttpResilience.SubjectKey, request.FileName);
         var attempts = 0;
         try
         {
-            return await _pipeline.ExecuteAsync(
-                async ctx =>
+            return await _http.ExecuteAsync(
+                target.RequestUri,
+                request.FileName,
+                async (attempt, token) =>
                 {
-                    attempts++;
-                    return await AttemptHttpAsync(request, target, progress, ctx.CancellationToken).ConfigureAwait(false);
+                    attempts = attempt;
+                    return await AttemptHttpAsync(request, target, progress, token).ConfigureAwait(false);
                 },
-                context).ConfigureAwait(false);
+                cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (HttpResilience.IsTransient(e) && !cancellationToken.IsCancellationRequested)
         {
@@ -183,10 +192,6 @@ public sealed class PackageDownloader : IDisposable
                 $"Cannot download {request.FileName} from {display} after {attempts} attempt(s): {UrlRedaction.Redact(e.Message)}. " +
                 "Check the network, proxy settings (HTTPS_PROXY) and the server, then build again; packages already downloaded stay cached.",
                 display, e);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
         }
     }
 
@@ -201,7 +206,7 @@ public sealed class PackageDownloader : IDisposable
             message.Headers.Authorization = target.Authorization;
             // The bytes must be exactly the archive the lock hashed; ask servers not to re-encode it.
             message.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
-            using var response = await _client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
+            using var response = await _http.Client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
             ThrowForStatus(request, target, response);
             stall.Progress();
             await using var body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
@@ -392,16 +397,40 @@ public sealed class PackageDownloader : IDisposable
         return slash > 0 ? path[..slash] : path;
     }
 
-    private static CondaMirrorException Combine(IReadOnlyList<CondaMirrorException> failures)
+    /// <summary>How many distinct archives the run had, and what became of them.</summary>
+    private readonly record struct Counts(int Total, int Downloaded, int FromCache, int Failed)
     {
-        if (failures.Count == 1) return failures[0];
-        const int Shown = 20;
-        var lines = failures.Take(Shown).Select(f => $"  {f.Code}: {f.Message}");
-        var more = failures.Count > Shown ? $"\n  ... and {failures.Count - Shown} more" : string.Empty;
-        return new CondaMirrorException(ErrorCodes.DownloadsFailed,
-            $"{failures.Count} packages could not be downloaded (the others are cached):\n{string.Join("\n", lines)}{more}",
-            failures[0].File, new AggregateException(failures));
+        public string Describe() => Downloaded + FromCache == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"None of the {Total} packages was downloaded or already in the package cache.")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"Of {Total} packages, {Downloaded} were downloaded and {FromCache} were already in the package cache; those stay cached for the next build.");
     }
+
+    private static CondaMirrorException Combine(IReadOnlyList<CondaMirrorException> failures, IReadOnlyList<HostUnreachableException> unreachable, Counts counts)
+    {
+        // One error per unreachable host, however many packages it was to serve.
+        var hosts = unreachable.GroupBy(u => u.Host, StringComparer.OrdinalIgnoreCase).ToList();
+        if (failures.Count == 0 && hosts.Count == 1) return HostUnreachable(hosts[0].First(), hosts[0].Count(), counts);
+        var hostErrors = hosts.Select(g => HostUnreachable(g.First(), g.Count(), counts: null)).ToList();
+        if (failures.Count == 1 && hostErrors.Count == 0) return failures[0];
+
+        var all = hostErrors.Concat(failures).ToList();
+        const int Shown = 20;
+        var lines = all.Take(Shown).Select(f => $"  {f.Code}: {f.Message}");
+        var more = all.Count > Shown ? $"\n  ... and {all.Count - Shown} more" : string.Empty;
+        return new CondaMirrorException(ErrorCodes.DownloadsFailed,
+            string.Create(CultureInfo.InvariantCulture, $"{counts.Failed} packages could not be downloaded. {counts.Describe()}\n{string.Join("\n", lines)}{more}"),
+            all[0].File, new AggregateException(all));
+    }
+
+    /// <param name="counts">The run's totals, when this error stands alone (a combined error states them once, up front).</param>
+    private static CondaMirrorException HostUnreachable(HostUnreachableException e, int packages, Counts? counts) => new(ErrorCodes.DownloadHostUnreachable,
+        string.Create(CultureInfo.InvariantCulture,
+            $"Cannot download {packages} package(s) from {e.Host}: the host is unreachable, {e.Reason} ({e.FailedAttempts} connection attempt(s) failed over {e.Duration.TotalSeconds:0.0} s), so no further downloads from it were tried.") +
+        (counts is { } c ? " " + c.Describe() : "") +
+        " Check the network connection and proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) and build again, " +
+        "or build where the package cache (CondaPackageCachePath) already holds these packages.",
+        e.Host, e);
 
     private async Task ReportProgressAsync(ProgressTracker progress, CancellationToken stop)
     {

@@ -38,4 +38,7 @@ public static partial class ErrorCodes
 
     /// <summary>Warning: a lock entry has neither sha256 nor md5, so its download cannot be verified or cached by content.</summary>
     public const string DownloadUnverifiable = "CMIR512";
+
+    /// <summary>A package host cannot be reached at all (DNS, connection refused, connect timeout): every download from it stopped.</summary>
+    public const string DownloadHostUnreachable = "CMIR513";
 }

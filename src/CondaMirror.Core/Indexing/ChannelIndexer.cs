@@ -19,7 +19,8 @@ public sealed class IndexOptions
     public SubdirPolicy SubdirPolicy { get; init; } = SubdirPolicy.KnownOnly;
 }
 
-public sealed record IndexResult(IReadOnlyDictionary<string, int> PackagesPerSubdir, IReadOnlyList<string> RepodataFiles, int FilesPlaced, int FilesPruned);
+/// <param name="PackageBytes">Total size of the archives the channel lists (what a copy of the channel weighs, less repodata).</param>
+public sealed record IndexResult(IReadOnlyDictionary<string, int> PackagesPerSubdir, IReadOnlyList<string> RepodataFiles, int FilesPlaced, int FilesPruned, long PackageBytes);
 
 /// <summary>
 /// Turns a set of archives into a conda channel folder: every archive at <c>&lt;subdir&gt;/&lt;file&gt;</c>, a
@@ -67,7 +68,7 @@ public static class ChannelIndexer
             }
 
             var pruned = options.Prune ? Prune(channelDir, bySubdir) : 0;
-            return new IndexResult(bySubdir.ToDictionary(kv => kv.Key, kv => kv.Value.Count), repodataFiles, placed, pruned);
+            return new IndexResult(bySubdir.ToDictionary(kv => kv.Key, kv => kv.Value.Count), repodataFiles, placed, pruned, PackageBytes(channelDir, bySubdir));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -120,6 +121,19 @@ public static class ChannelIndexer
 
     private static bool SameFile(string source, string target) =>
         string.Equals(Path.GetFullPath(source), Path.GetFullPath(target), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+
+    // The placed file is the truth; the record's size only stands in for an archive that is not there.
+    private static long PackageBytes(string channelDir, SortedDictionary<string, SortedDictionary<string, ChannelEntry>> bySubdir)
+    {
+        long total = 0;
+        foreach (var (subdir, files) in bySubdir)
+            foreach (var entry in files.Values)
+            {
+                var file = new FileInfo(Path.Combine(channelDir, subdir, entry.FileName));
+                total += file.Exists ? file.Length : entry.Record.Size ?? 0;
+            }
+        return total;
+    }
 
     // Removes archives no subdir lists any more, and subdirs that are no longer part of the channel.
     private static int Prune(string channelDir, SortedDictionary<string, SortedDictionary<string, ChannelEntry>> bySubdir)

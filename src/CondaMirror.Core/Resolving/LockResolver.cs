@@ -18,6 +18,14 @@ public sealed record PlatformChange(string Platform, int Total, int Added, int U
 {
     public override string ToString() =>
         $"{Platform}: {Total} packages ({Added} added, {Upgraded} upgraded, {Downgraded} downgraded, {Removed} removed)";
+
+    /// <summary>"linux-64 56 (2 added, 1 upgraded)": the platform, its package count and only the changes that happened.</summary>
+    public string Brief()
+    {
+        var parts = new[] { (Added, "added"), (Upgraded, "upgraded"), (Downgraded, "downgraded"), (Removed, "removed") }
+            .Where(x => x.Item1 > 0).Select(x => $"{x.Item1} {x.Item2}").ToList();
+        return parts.Count == 0 ? $"{Platform} {Total}" : $"{Platform} {Total} ({string.Join(" ", parts)})";
+    }
 }
 
 /// <summary>
@@ -109,7 +117,8 @@ public sealed partial class LockResolver
             .Select(p => Compare(p, previous.TryGetValue(p, out var old) ? old : Array.Empty<RepodataRecord>(), solved[p]))
             .ToList();
         WriteLock(settings, inputs, hash, solved);
-        foreach (var change in changes) _log.Info("Resolved " + change);
+        // The task reports each change at high importance; here it is only a detail, not a second copy at normal verbosity.
+        foreach (var change in changes) _log.Detail("Resolved " + change);
         return new ResolveOutcome(false, true, changes);
     }
 

@@ -115,7 +115,7 @@ public class FrontDoorEndToEndTests
     }
 
     [Fact]
-    public void Errors_from_the_tasks_point_at_the_users_project_not_the_package_targets()
+    public void Errors_from_the_tasks_point_at_the_users_project_and_the_items_line_not_the_package_targets()
     {
         using var work = new TempDirectory("condamirror-e2e");
         Upstream().WriteTo(work.Combine("upstream"));
@@ -130,7 +130,7 @@ public class FrontDoorEndToEndTests
         var errors = Regex.Matches(result.Output, @"^\s*(?:\d+>)?(\S.*?)\s*(?:\(\d+(?:,\d+)?\))?\s*: error (CMIR\d+):", RegexOptions.Multiline).Select(m => m.Groups[1].Value).Distinct().ToList();
         Assert.NotEmpty(errors);
         Assert.All(errors, file => Assert.Equal(project, file));
-        Assert.Contains("error CMIR701", result.Output);
+        Assert.Matches(new Regex($@"{Regex.Escape(project)}\({LineOf(project, "no-such-package")}\): error CMIR701"), result.Output);
     }
 
     [Fact]
@@ -149,7 +149,7 @@ public class FrontDoorEndToEndTests
         var result = _package.Build(project, "-m");
         Assert.True(result.Succeeded, result.ToString());
         Assert.Equal(1, Regex.Matches(result.Output, @"Conda lock linux-64: \d+ packages").Count);
-        Assert.Equal(1, Regex.Matches(result.Output, @"Conda channel .* indexed").Count);
+        Assert.Equal(1, Regex.Matches(result.Output, @"-> \S*conda-channel/ \(\d+ conda packages").Count);
         Assert.Equal(1, server.RequestCount("/noarch/pip-24.0-pyh_0.conda"));
         var channel = work.Combine("app", "bin", "Debug", "conda-channel");
         Assert.True(File.Exists(Path.Combine(channel, "noarch", "pip-24.0-pyh_0.conda")), result.ToString());
@@ -252,7 +252,7 @@ public class FrontDoorEndToEndTests
         Assert.True(plan.Succeeded, plan.ToString());
         Assert.Matches(@"Conda plan linux-64: 1 packages, 0\.0 MB; 0 in the cache, 1 to download", plan.Output);
         Assert.Matches(@"Conda plan noarch: 1 packages, 0\.0 MB; 0 in the cache, 1 to download", plan.Output);
-        Assert.Contains("Conda plan: 2 packages", plan.Output);
+        Assert.Matches(@"Consumer -> Conda plan: 2 packages, .*; 2 to download \(\d+\.\d MB\), 0 in the cache; to download per subdir: linux-64 1 of 1, noarch 1 of 1; the channel is not written", plan.Output);
         Assert.DoesNotContain(server.Requests, r => r.Path.EndsWith(".conda", StringComparison.Ordinal));
         Assert.False(Directory.Exists(channel), "a plan writes no channel");
 
@@ -264,7 +264,7 @@ public class FrontDoorEndToEndTests
         var again = DotnetCli.Run(work.Path, _package.BuildEnvironment, "msbuild", project, "-t:CondaMirrorPlan", "-nodeReuse:false", "-v:n", "-tl:off");
         Assert.True(again.Succeeded, again.ToString());
         Assert.Contains("Conda plan: 2 packages", again.Output);
-        Assert.Matches(@"Conda plan: .*; 0 to download \(0\.0 MB\)", again.Output);
+        Assert.Matches(@"Consumer -> Conda plan: 2 packages, .*; 0 to download \(0\.0 MB\), 2 in the cache", again.Output);
     }
 
     [Fact]
