@@ -109,10 +109,10 @@ public static partial class BenchmarkRegistry
             var subset = files.Where(f => PackageArchive.DetectFormat(f) == format).ToList();
             long archiveBytes = 0, unpacked = 0;
             var valid = new List<string>();
-            foreach (var f in subset) // warm-up, and only packages that pass count
+            foreach (var f in subset) // warm-up, and only packages that pass count (refusals are listed)
             {
                 try { unpacked += PackageArchive.ValidateMembers(f).UnpackedBytes; archiveBytes += new FileInfo(f).Length; valid.Add(f); }
-                catch (CondaMirror.Core.Errors.CondaMirrorException) { }
+                catch (CondaMirror.Core.Errors.CondaMirrorException e) { Console.WriteLine($"refused {Path.GetFileName(f)}: {e.Code} {e.Message}"); }
             }
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var sw = Stopwatch.StartNew();
