@@ -23,6 +23,10 @@ public sealed class PackageValidationOptions
     public long? MaxUnpackedBytes { get; init; }
 
     /// <summary>The unpacked-bytes limit for an archive of <paramref name="archiveBytes"/> bytes.</summary>
+    /// <summary>Links the pass keeps track of at most: the link table is its only memory that grows with the package,
+    /// and real packages have a few thousand links.</summary>
+    internal int MaxLinks { get; init; } = 1_000_000;
+
     public long LimitFor(long archiveBytes) =>
         MaxUnpackedBytes ?? Math.Clamp(archiveBytes * DefaultExpansionRatio, DefaultMinimumLimitBytes, DefaultMaximumLimitBytes);
 }
@@ -69,7 +73,7 @@ public static partial class PackageArchive
                 throw new CondaMirrorException(ErrorCodes.ArchiveEmpty,
                     "Package archive is empty (0 bytes), probably an interrupted download. Re-download it or remove it from the folder.", displayName);
             stream.Position = 0;
-            var pass = new MemberPass(displayName, options.LimitFor(stream.Length), ct);
+            var pass = new MemberPass(displayName, options.LimitFor(stream.Length), options.MaxLinks, ct);
             if (format == ArchiveFormat.Conda) ValidateConda(stream, magic.AsSpan(0, magicLength), fileName, pass);
             else ValidateTarBz2(stream, magic.AsSpan(0, magicLength), pass);
             pass.CheckLinks();
@@ -170,7 +174,7 @@ public static partial class PackageArchive
     }
 
     /// <summary>State of one package's member pass: the byte budget shared by its parts and the links seen.</summary>
-    private sealed class MemberPass(string file, long limit, CancellationToken ct)
+    private sealed class MemberPass(string file, long limit, int maxLinks, CancellationToken ct)
     {
         // Linux gives up after 40 nested links (ELOOP); a chain that long cannot be followed on install either.
         private const int MaxLinkHops = 40;
@@ -210,6 +214,7 @@ public static partial class PackageArchive
 
         private void AddSymlink(string member, string target)
         {
+            CountLink();
             if (IsAbsolute(target)) throw Escapes(member, target, "symbolic link", "is an absolute path");
             // A quick lexical check names the link at once; chains through other links are checked at the end.
             if (Resolve(Parent(member).Concat(Split(target)), followLinks: false) is null)
@@ -219,10 +224,18 @@ public static partial class PackageArchive
 
         private void AddHardlink(string member, string target)
         {
+            CountLink();
             if (IsAbsolute(target)) throw Escapes(member, target, "hard link", "is an absolute path");
             if (Split(target).Any(s => s == ".."))
                 throw Escapes(member, target, "hard link", "contains a '..' segment");
             _hardlinks.Add((member, target));
+        }
+
+        private void CountLink()
+        {
+            if (_symlinks.Count + _hardlinks.Count >= maxLinks)
+                throw new CondaMirrorException(ErrorCodes.ArchiveUnpackedTooLarge,
+                    $"Package archive holds more than {maxLinks:N0} links; refused before reading further (a hostile or broken package). Remove it from the folder.", file);
         }
 
         /// <summary>Every link's target, followed through the other links of the package, must stay inside it.</summary>

@@ -151,4 +151,17 @@ public class PackageMemberValidationTests
         Assert.Equal(PackageValidationOptions.DefaultMaximumLimitBytes, options.LimitFor(1L << 30));
         Assert.Equal(5L, new PackageValidationOptions { MaxUnpackedBytes = 5 }.LimitFor(1L << 30));
     }
+
+    [Fact]
+    public void A_package_with_more_links_than_the_table_holds_is_refused()
+    {
+        using var dir = new TempDirectory();
+        // The real cap (a million) takes 512 MB of tar headers to reach; the same check with a small cap.
+        var links = Enumerable.Range(0, 11).Select(i => RawTarMember.Symlink($"l/{i}", "x")).ToArray();
+        var path = RawPackageWriter.Write(dir.Combine("links-1.0-0.tar.bz2"), Index, links);
+        PackageArchive.ValidateMembers(path, new PackageValidationOptions { MaxLinks = 11 });
+        var e = Refused(path, new PackageValidationOptions { MaxLinks = 10 });
+        Assert.Equal(ErrorCodes.ArchiveUnpackedTooLarge, e.Code);
+        Assert.Contains("links", e.Message);
+    }
 }
