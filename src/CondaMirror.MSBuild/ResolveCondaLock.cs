@@ -41,6 +41,9 @@ public sealed class ResolveCondaLock : CondaTaskBase
     public int HttpTimeoutSeconds { get; set; } = 100;
     public string? ProjectDirectory { get; set; }
 
+    /// <summary>CondaAllowCustomSubdirs: repodata records may name subdirs other than conda's platforms (single safe folder names).</summary>
+    public bool AllowCustomSubdirs { get; set; }
+
     [Output]
     public bool LockWritten { get; private set; }
 
@@ -80,6 +83,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
                 MaxRetries = RetryCount,
                 RequestTimeout = TimeSpan.FromSeconds(Math.Max(1, HttpTimeoutSeconds)),
                 Credentials = credentials,
+                SubdirPolicy = AllowCustomSubdirs ? Core.Platforms.SubdirPolicy.AllowCustom : Core.Platforms.SubdirPolicy.KnownOnly,
             },
         };
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Platforms;
 
 namespace CondaMirror.Core.Locks;
 
@@ -13,7 +14,9 @@ namespace CondaMirror.Core.Locks;
 /// </summary>
 public static class LockFileReader
 {
-    public static CondaLockFile Read(string path, string environment = "default", IMirrorLog? log = null)
+    /// <param name="subdirs">Whether entries may name subdirs other than conda's platforms (CondaAllowCustomSubdirs);
+    /// every subdir and file name is checked as it is read (CMIR120–CMIR122).</param>
+    public static CondaLockFile Read(string path, string environment = "default", IMirrorLog? log = null, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
     {
         log ??= NullMirrorLog.Instance;
         var text = ReadText(path);
@@ -21,7 +24,7 @@ public static class LockFileReader
         CondaLockFile result;
         if (format == LockFileFormat.Explicit)
         {
-            result = ExplicitLockReader.Read(text, path, environment);
+            result = ExplicitLockReader.Read(text, path, environment, subdirs);
         }
         else
         {
@@ -29,8 +32,8 @@ public static class LockFileReader
             var root = YamlTree.Load(text, path) as YMap
                 ?? throw new CondaMirrorException(ErrorCodes.LockFormatUnrecognized, "the file is not a YAML mapping, so it is not a lock file.", path);
             result = root.Has("environments")
-                ? PixiLockReader.Read(root, VersionOf(root, y) ?? 0, path, environment, y)
-                : ReadCondaLockShaped(root, path, environment, y);
+                ? PixiLockReader.Read(root, VersionOf(root, y) ?? 0, path, environment, y, subdirs)
+                : ReadCondaLockShaped(root, path, environment, y, subdirs);
         }
         var total = result.PackagesByPlatform.Sum(p => p.Value.Count);
         log.Detail($"read {result.Format} v{result.Version} lock {path}: environment '{result.Environment}', {total} package entries on {result.PackagesByPlatform.Count} platform(s)");
@@ -71,7 +74,7 @@ public static class LockFileReader
             "not a lock file: expected pixi.lock ('environments:'), conda-lock.yml ('package:') or an @EXPLICIT list.", path);
     }
 
-    private static CondaLockFile ReadCondaLockShaped(YMap root, string path, string environment, YamlFields y)
+    private static CondaLockFile ReadCondaLockShaped(YMap root, string path, string environment, YamlFields y, SubdirPolicy subdirs)
     {
         var version = VersionOf(root, y);
         if (version is null)
@@ -79,8 +82,8 @@ public static class LockFileReader
                 "not a conda-lock v1 file (missing version). Files from conda-lock before 1.0 or pixi before 0.7 have no 'version'; regenerate the lock with a current conda-lock or pixi.", path);
         return version switch
         {
-            1 => CondaLockReader.Read(root, 1, LockFileFormat.CondaLockV1, path, environment, y),
-            2 or 3 => CondaLockReader.Read(root, version.Value, LockFileFormat.PixiLock, path, environment, y),
+            1 => CondaLockReader.Read(root, 1, LockFileFormat.CondaLockV1, path, environment, y, subdirs),
+            2 or 3 => CondaLockReader.Read(root, version.Value, LockFileFormat.PixiLock, path, environment, y, subdirs),
             > 3 and <= PixiLockReader.NewestVersion => throw new CondaMirrorException(ErrorCodes.LockFormatUnrecognized,
                 $"a version {version} lock must have 'environments'; the file is damaged, regenerate it.", path),
             _ => throw new CondaMirrorException(ErrorCodes.LockVersionUnsupported,

@@ -141,7 +141,7 @@ public sealed class RepodataFetcher : IDisposable
             var body = response.Body;
             // The cache keeps the decompressed JSON, so a cache hit never decompresses again.
             var json = variant == RepodataVariant.Zst ? SparseRepodata.Decompress(shownUrl, body, _options.ZstdDecompressor!) : body;
-            var repodata = SparseRepodata.Load(shownUrl, json, channel.PublicBaseUrl, subdir);
+            var repodata = SparseRepodata.Load(shownUrl, json, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
             var entry = new RepodataCacheEntry
             {
                 Variant = variant,
@@ -251,7 +251,7 @@ public sealed class RepodataFetcher : IDisposable
     {
         if (entry.Variant == RepodataVariant.Missing) return SparseRepodata.Empty(channel.PublicBaseUrl, subdir);
         var bodyPath = Path.Combine(entryDir, RepodataCacheEntry.BodyFileName);
-        return SparseRepodata.LoadFile(bodyPath, channel.PublicBaseUrl, subdir);
+        return SparseRepodata.LoadFile(bodyPath, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
     }
 
     private SparseRepodata ReadLocal(ChannelSource channel, string subdir)
@@ -259,13 +259,13 @@ public sealed class RepodataFetcher : IDisposable
         var dir = Path.Combine(channel.BaseUrl.LocalPath, subdir);
         var json = Path.Combine(dir, "repodata.json");
         var zst = Path.Combine(dir, "repodata.json.zst");
-        if (File.Exists(json)) return SparseRepodata.LoadFile(json, channel.PublicBaseUrl, subdir);
+        if (File.Exists(json)) return SparseRepodata.LoadFile(json, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
         if (File.Exists(zst))
         {
             if (_options.ZstdDecompressor is null)
                 throw new CondaMirrorException(ErrorCodes.RepodataDecompressFailed,
                     $"{zst} can only be read with zstd support; add an uncompressed repodata.json beside it.", zst);
-            return SparseRepodata.LoadZstd(zst, SparseRepodata.ReadAllBytes(zst), channel.PublicBaseUrl, subdir, _options.ZstdDecompressor);
+            return SparseRepodata.LoadZstd(zst, SparseRepodata.ReadAllBytes(zst), channel.PublicBaseUrl, subdir, _options.ZstdDecompressor, _options.SubdirPolicy);
         }
         if (subdir == "noarch")
             throw new CondaMirrorException(ErrorCodes.NotACondaChannel,
