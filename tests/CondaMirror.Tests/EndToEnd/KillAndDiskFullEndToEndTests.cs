@@ -233,6 +233,38 @@ public class KillAndDiskFullEndToEndTests
         AssertCompleteChannel(s, rebuild);
     }
 
+    [Fact]
+    public async Task A_channel_file_edited_in_place_does_not_reach_another_project_sharing_the_cache()
+    {
+        await using var s = Start();
+        AssertCompleteChannel(s, _package.Build(s.Project));
+        var record = LockFileReader.Read(s.LockPath).DistinctPackages().First(r => r.Subdir == "noarch");
+        var published = Path.Combine(s.Channel, record.Subdir, record.FileName);
+        // An in-place write (root, or after a chmod, gets past the read-only cache file) of project A's channel file.
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(published, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        using (var edit = new FileStream(published, FileMode.Open, FileAccess.Write))
+        {
+            edit.Position = edit.Length / 2;
+            edit.Write("poison"u8);
+        }
+
+        // Project B: same lock, same package cache, its own channel.
+        var channelB = s.Work.Combine("channel-b");
+        var projectB = _package.WriteProject(s.Work.Combine("b"), $"""
+              <PropertyGroup>
+                <CondaLockFile>{s.LockPath}</CondaLockFile>
+                <CondaPackageCachePath>{s.Cache}</CondaPackageCachePath>
+                <CondaChannelOutputPath>{channelB}</CondaChannelOutputPath>
+              </PropertyGroup>
+            """, name: "B");
+        var b = _package.Build(projectB);
+
+        Assert.True(b.Succeeded, b.ToString());
+        foreach (var locked in LockFileReader.Read(s.LockPath).DistinctPackages())
+            Assert.Equal(locked.Record.Sha256, FileHashes.Compute(Path.Combine(channelB, locked.Subdir, locked.FileName)).Sha256);
+        Assert.Equal(record.Record.Sha256, FileHashes.Compute(new PackageCache(s.Cache).PathFor(record.Record.Sha256!, record.FileName)).Sha256);
+    }
+
     /// <summary>A tmpfs of a given size: a real "no space left on device". Needs root (or CAP_SYS_ADMIN); otherwise null with the reason.</summary>
     private sealed class SmallDisk : IDisposable
     {
