@@ -1,6 +1,8 @@
+using CondaMirror.Core.Errors;
 using CondaMirror.Core.Indexing;
 using CondaMirror.Core.Archives;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.IO;
 using CondaMirror.Core.Locks;
 using CondaMirror.Core.Platforms;
 using Microsoft.Build.Framework;
@@ -40,6 +42,13 @@ public sealed class IndexCondaChannel : CondaTaskBase
     /// <summary>What the resolve and download steps of this build did (their Summary outputs), shown on the channel's output line.</summary>
     public string[] StepSummaries { get; set; } = Array.Empty<string>();
 
+    /// <summary>
+    /// The step's completion record, the target's up-to-date output: removed before anything is written and written
+    /// (atomically, listing every repodata.json) only after all of them were, so a run that failed part-way never
+    /// lets the next build skip this step.
+    /// </summary>
+    public string? StampFile { get; set; }
+
     [Output]
     public ITaskItem[] RepodataFiles { get; private set; } = Array.Empty<ITaskItem>();
 
@@ -47,6 +56,7 @@ public sealed class IndexCondaChannel : CondaTaskBase
     {
         var policy = AllowCustomSubdirs ? SubdirPolicy.AllowCustom : SubdirPolicy.KnownOnly;
         var validation = ValidationOptions(MaxUnpackedPackageMB);
+        if (!string.IsNullOrEmpty(StampFile)) Stamp(() => File.Delete(StampFile!), "remove");
         var entries = new List<ChannelEntry>();
         var subdirs = new SortedSet<string>(SplitList(Platforms), StringComparer.Ordinal);
 
@@ -67,7 +77,19 @@ public sealed class IndexCondaChannel : CondaTaskBase
 
         var result = ChannelIndexer.Write(ChannelDirectory, entries, new IndexOptions { Subdirs = subdirs, SubdirPolicy = policy }, MirrorLog, CancellationToken);
         RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
+        if (!string.IsNullOrEmpty(StampFile))
+            Stamp(() => AtomicFile.WriteAllText(StampFile!, string.Concat(result.RepodataFiles.Select(f => f + "\n"))), "write");
         Log.LogMessage(MessageImportance.High, ChannelLine(string.IsNullOrEmpty(ProjectFile) ? null : Path.GetFileNameWithoutExtension(ProjectFile), ChannelDirectory, result, StepSummaries));
+    }
+
+    private void Stamp(Action action, string verb)
+    {
+        try { action(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CondaMirrorException(ErrorCodes.IndexStampFailed,
+                $"Cannot {verb} the index step's record '{StampFile}': {e.Message} Check that the obj folder is writable and the disk has space.", StampFile, e);
+        }
     }
 
     /// <summary>

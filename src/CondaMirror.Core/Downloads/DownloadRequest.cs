@@ -46,6 +46,11 @@ public sealed class DownloadOptions
 
     public string CacheRoot { get; init; } = PackageCache.DefaultRoot;
 
+    /// <summary>Largest size a lock may give one package (the biggest conda packages are a few GB); larger is a broken lock.</summary>
+    public long MaxPackageBytes { get; init; } = DefaultMaxPackageBytes;
+
+    public const long DefaultMaxPackageBytes = 64L << 30;
+
     public IReadOnlyList<ChannelCredential> Credentials { get; init; } = Array.Empty<ChannelCredential>();
 
     /// <summary>

@@ -86,6 +86,8 @@ public sealed class PackageDownloader : IDisposable
             _log.Warning(ErrorCodes.DownloadUnverifiable,
                 $"{unverifiable.Count} package(s) have no sha256 or md5 in the lock, so their bytes cannot be verified and they are never taken from the cache: {string.Join(", ", unverifiable.Take(5))}{(unverifiable.Count > 5 ? ", ..." : "")}. Re-lock with a tool that records hashes.");
 
+        // Only a run with something to fetch claims partial files (a cache that only serves hits may be read-only).
+        using var owner = misses.Count > 0 ? ClaimPartials() : null;
         var progress = new ProgressTracker(work.Count, work.Count - misses.Count, misses.Sum(g => g[0].Size ?? 0));
         var failures = new ConcurrentQueue<CondaMirrorException>();
         var unreachable = new ConcurrentQueue<HostUnreachableException>();
@@ -101,7 +103,7 @@ public sealed class PackageDownloader : IDisposable
                     {
                         try
                         {
-                            var path = await FetchAsync(group[0], progress, token).ConfigureAwait(false);
+                            var path = await FetchAsync(group[0], owner!, progress, token).ConfigureAwait(false);
                             _log.Detail($"Downloaded {group[0].Subdir}/{group[0].FileName} to {path}");
                             foreach (var r in group) paths[r] = path;
                             progress.PackageDone();
@@ -139,12 +141,12 @@ public sealed class PackageDownloader : IDisposable
         return new DownloadSummary(new Dictionary<DownloadRequest, string>(paths), misses.Count, fromCache, progress.Bytes, stopwatch.Elapsed);
     }
 
-    private async Task<string> FetchAsync(DownloadRequest request, ProgressTracker progress, CancellationToken cancellationToken)
+    private async Task<string> FetchAsync(DownloadRequest request, PackageCache.PartialOwner owner, ProgressTracker progress, CancellationToken cancellationToken)
     {
         var display = UrlRedaction.Redact(request.Url);
         var transfer = IsHttp(request.Url)
-            ? await FetchHttpAsync(request, display, progress, cancellationToken).ConfigureAwait(false)
-            : await CopyLocalAsync(request, display, progress, cancellationToken).ConfigureAwait(false);
+            ? await FetchHttpAsync(request, display, owner, progress, cancellationToken).ConfigureAwait(false)
+            : await CopyLocalAsync(request, display, owner, progress, cancellationToken).ConfigureAwait(false);
         try
         {
             Verify(request, display, transfer);
@@ -167,7 +169,7 @@ public sealed class PackageDownloader : IDisposable
         }
     }
 
-    private async Task<Transfer> FetchHttpAsync(DownloadRequest request, string display, ProgressTracker progress, CancellationToken cancellationToken)
+    private async Task<Transfer> FetchHttpAsync(DownloadRequest request, string display, PackageCache.PartialOwner owner, ProgressTracker progress, CancellationToken cancellationToken)
     {
         AuthenticatedTarget target;
         try { target = HttpAuthentication.Prepare(new Uri(request.Url), _options.Credentials); }
@@ -182,7 +184,7 @@ public sealed class PackageDownloader : IDisposable
                 async (attempt, token) =>
                 {
                     attempts = attempt;
-                    return await AttemptHttpAsync(request, target, progress, token).ConfigureAwait(false);
+                    return await AttemptHttpAsync(request, target, owner, progress, token).ConfigureAwait(false);
                 },
                 cancellationToken).ConfigureAwait(false);
         }
@@ -195,10 +197,10 @@ public sealed class PackageDownloader : IDisposable
         }
     }
 
-    private async Task<Transfer> AttemptHttpAsync(DownloadRequest request, AuthenticatedTarget target, ProgressTracker progress, CancellationToken token)
+    private async Task<Transfer> AttemptHttpAsync(DownloadRequest request, AuthenticatedTarget target, PackageCache.PartialOwner owner, ProgressTracker progress, CancellationToken token)
     {
         using var stall = new StallTimeout(_options.AttemptTimeout, token);
-        var temp = NewPartialPath();
+        var temp = _cache.NewPartialPath(owner);
         long received = 0;
         try
         {
@@ -209,8 +211,11 @@ public sealed class PackageDownloader : IDisposable
             using var response = await _http.Client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
             ThrowForStatus(request, target, response);
             stall.Progress();
+            // A body announced larger than the lock's size is refused before a byte of it is read.
+            if (request.Size is { } limit && response.Content.Headers.ContentLength is { } announced && announced > limit)
+                throw TooLarge(request, target.DisplayUrl, $"the server announced {announced} bytes");
             await using var body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
-            var transfer = await CopyHashedAsync(body, temp, request, stall, n => { received += n; progress.AddBytes(n); }, stall.Token).ConfigureAwait(false);
+            var transfer = await CopyHashedAsync(body, temp, request, target.DisplayUrl, stall, n => { received += n; progress.AddBytes(n); }, stall.Token).ConfigureAwait(false);
             if (response.Content.Headers.ContentLength is { } expected && expected != transfer.Size)
                 throw new IOException($"the response ended after {transfer.Size} of {expected} bytes");
             return transfer;
@@ -254,7 +259,7 @@ public sealed class PackageDownloader : IDisposable
         };
     }
 
-    private async Task<Transfer> CopyLocalAsync(DownloadRequest request, string display, ProgressTracker progress, CancellationToken cancellationToken)
+    private async Task<Transfer> CopyLocalAsync(DownloadRequest request, string display, PackageCache.PartialOwner owner, ProgressTracker progress, CancellationToken cancellationToken)
     {
         string source;
         try { source = request.Url.StartsWith("file:", StringComparison.OrdinalIgnoreCase) ? new Uri(request.Url).LocalPath : Path.GetFullPath(request.Url); }
@@ -268,12 +273,12 @@ public sealed class PackageDownloader : IDisposable
                 $"Cannot read {request.FileName} from {display}: {e.Message} Restore the file or re-lock.", display, e);
         }
 
-        var temp = NewPartialPath();
+        var temp = _cache.NewPartialPath(owner);
         await using (input)
         {
             try
             {
-                return await CopyHashedAsync(input, temp, request, stall: null, progress.AddBytes, cancellationToken).ConfigureAwait(false);
+                return await CopyHashedAsync(input, temp, request, display, stall: null, progress.AddBytes, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -294,8 +299,10 @@ public sealed class PackageDownloader : IDisposable
     /// as they are (the retry policy judges them); write failures are cache problems and never retried.
     /// MD5 is only computed when it is the strongest hash the lock offers: SHA-256 already proves the content,
     /// and MD5 would cost a third more CPU per byte.
+    /// With a size in the lock, at most one byte more than that is read: a source that keeps sending fails at once
+    /// (CMIR530) instead of filling the disk. Nothing is pre-allocated: a killed build leaves only what arrived.
     /// </summary>
-    private async Task<Transfer> CopyHashedAsync(Stream source, string tempPath, DownloadRequest request, StallTimeout? stall, Action<long> onBytes, CancellationToken token)
+    private async Task<Transfer> CopyHashedAsync(Stream source, string tempPath, DownloadRequest request, string display, StallTimeout? stall, Action<long> onBytes, CancellationToken token)
     {
         using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var md5 = string.IsNullOrEmpty(request.Sha256) ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
@@ -309,16 +316,20 @@ public sealed class PackageDownloader : IDisposable
                 output = new FileStream(tempPath, new FileStreamOptions
                 {
                     Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0,
-                    Options = FileOptions.Asynchronous, PreallocationSize = request.Size ?? 0,
+                    Options = FileOptions.Asynchronous,
                 });
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw PackageCache.WriteFailed(_cache.Root, e); }
 
             await using (output)
             {
+                // One byte past the lock's size is enough to know the source is too large.
+                var limit = request.Size is { } size ? size + 1 : long.MaxValue;
                 while (true)
                 {
-                    var read = await source.ReadAsync(buffer.AsMemory(0, BufferSize), token).ConfigureAwait(false);
+                    var want = (int)Math.Min(BufferSize, limit - total);
+                    if (want == 0) throw TooLarge(request, display, $"more than {request.Size} bytes arrived");
+                    var read = await source.ReadAsync(buffer.AsMemory(0, want), token).ConfigureAwait(false);
                     if (read == 0) break;
                     stall?.Progress();
                     sha256.AppendData(buffer, 0, read);
@@ -328,8 +339,6 @@ public sealed class PackageDownloader : IDisposable
                     total += read;
                     onBytes(read);
                 }
-                // Preallocation may have made the file longer than what arrived.
-                if (output.Length != total) output.SetLength(total);
             }
         }
         finally
@@ -358,15 +367,20 @@ public sealed class PackageDownloader : IDisposable
             display);
     }
 
-    private string NewPartialPath()
+    private PackageCache.PartialOwner ClaimPartials()
     {
-        try { return _cache.NewPartialPath(); }
+        try { return _cache.ClaimPartials(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw PackageCache.WriteFailed(_cache.Root, e); }
     }
 
-    private static void Validate(DownloadRequest request)
+    private void Validate(DownloadRequest request)
     {
         if (string.IsNullOrWhiteSpace(request.Url)) throw InvalidRequest(request, "the URL is empty");
+        if (request.Size is { } size && (size < 0 || size > _options.MaxPackageBytes))
+            throw new CondaMirrorException(ErrorCodes.DownloadSizeInvalid, string.Create(CultureInfo.InvariantCulture,
+                $"The lock gives {request.FileName} (from {UrlRedaction.Redact(request.Url)}) a size of {size} bytes, ") +
+                (size < 0 ? "which is negative. " : string.Create(CultureInfo.InvariantCulture, $"more than the {_options.MaxPackageBytes}-byte limit for one package. ")) +
+                "Fix the lock entry's size or re-lock.", UrlRedaction.Redact(request.Url));
         if (string.IsNullOrWhiteSpace(request.FileName) || request.FileName is "." or ".." ||
             request.FileName.IndexOfAny(['/', '\\', ':']) >= 0 || request.FileName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
             throw InvalidRequest(request, "the file name is not a plain archive file name");
@@ -376,6 +390,12 @@ public sealed class PackageDownloader : IDisposable
         if (request.Url.Contains("://", StringComparison.Ordinal) && !IsHttp(request.Url) && !request.Url.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
             throw InvalidRequest(request, "only http, https and file URLs (or local paths) are supported");
     }
+
+    private static CondaMirrorException TooLarge(DownloadRequest request, string display, string what) => new(ErrorCodes.DownloadTooLarge,
+        string.Create(CultureInfo.InvariantCulture,
+            $"Cannot download {request.FileName} from {display}: the lock says it is {request.Size} bytes, but {what}; reading stopped there and nothing was kept. ") +
+        "The server's file differs from the one in the lock: re-lock if the package was re-published, otherwise the server or a proxy is sending something else.",
+        display);
 
     private static bool IsHex(string value, int length) => value.Length == length && value.All(Uri.IsHexDigit);
 
