@@ -63,10 +63,12 @@ public sealed class RepodataFetchOptions
         static zst => ZstdCodec.Decompress(zst, new ZstdDecoderOptions { MaxWindowSize = ZstdWindowLimit });
 
     /// <summary>
-    /// Largest zstd window accepted for repodata: 128 MiB, zstd's own default decompression limit (what `zstd -d`
-    /// accepts without --memory). The decoder buffers up to about 1.5 windows, so this bounds its memory.
+    /// Largest zstd window accepted for repodata.json.zst: 32 MiB. The decoder buffers about 1.5 windows, so this
+    /// bounds its memory (a frame declaring the window is all a bomb needs). zstd levels up to 20 use at most this
+    /// (level 19, the usual one for repodata, uses 8 MiB); a .zst needing more (--ultra -21/-22, --long) is skipped
+    /// and repodata.json fetched instead.
     /// </summary>
-    public const long ZstdWindowLimit = 128L << 20;
+    public const long ZstdWindowLimit = 32L << 20;
 
     /// <summary>Clock for TTL decisions (tests move it).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

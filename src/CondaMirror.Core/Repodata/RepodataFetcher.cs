@@ -7,6 +7,7 @@ using CondaMirror.Core.Channels;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Http;
+using CondaMirror.Core.Zstd;
 
 namespace CondaMirror.Core.Repodata;
 
@@ -92,6 +93,7 @@ public sealed class RepodataFetcher : IDisposable
         RepodataCacheEntry? cached, CancellationToken cancellationToken)
     {
         string? zstRefused = null;
+        CondaMirrorException? zstUndecodable = null;
         foreach (var variant in VariantOrder(cached))
         {
             var url = new Uri(subdirUrl, RepodataVariant.FileName(variant));
@@ -147,7 +149,17 @@ public sealed class RepodataFetcher : IDisposable
                 var jsonPath = response.BodyPath;
                 if (variant == RepodataVariant.Zst)
                 {
-                    jsonPath = DecompressZstdFile(shownUrl, response.BodyPath, spoolDir, cancellationToken);
+                    try
+                    {
+                        jsonPath = DecompressZstdFile(shownUrl, response.BodyPath, spoolDir, cancellationToken);
+                    }
+                    catch (CondaMirrorException e) when (e.InnerException is ZstdFormatException { Code: ErrorCodes.ZstdWindowTooLarge })
+                    {
+                        // Valid zstd that needs more memory than repodata is allowed; the plain JSON needs none.
+                        _log.Detail($"{e.Message} Trying repodata.json.");
+                        zstUndecodable = e;
+                        continue;
+                    }
                     AtomicFile.TryDelete(response.BodyPath);
                     response = response with { BodyPath = jsonPath };
                 }
@@ -171,6 +183,8 @@ public sealed class RepodataFetcher : IDisposable
             }
         }
 
+        // Only the .zst exists and it cannot be decoded within the limits: that, not a missing subdir, is the news.
+        if (zstUndecodable is not null) throw zstUndecodable;
         var noarchUrl = ChannelSource.Redact(new Uri(subdirUrl, "repodata.json"));
         if (subdir == "noarch")
             throw new CondaMirrorException(ErrorCodes.NotACondaChannel,
@@ -350,7 +364,8 @@ public sealed class RepodataFetcher : IDisposable
                 catch (IOException e) { throw SpoolWriteFailed(jsonPath, e); }
             }
         }
-        catch (Exception e) when (e is not CondaMirrorException and not OperationCanceledException and not OutOfMemoryException)
+        // The decoder's own coded errors (window too large, corrupt block) carry no URL; say which file it was.
+        catch (Exception e) when (e is ZstdFormatException or not (CondaMirrorException or OperationCanceledException or OutOfMemoryException))
         {
             throw new CondaMirrorException(ErrorCodes.RepodataDecompressFailed,
                 $"{displayUrl} could not be decompressed ({e.Message}). The download may be damaged; retry the build.", displayUrl, e);
