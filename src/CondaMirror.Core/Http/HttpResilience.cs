@@ -173,8 +173,9 @@ public static class HttpResilience
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = settings.BaseDelay,
-            // Also caps Retry-After delays from DelayGenerator.
-            MaxDelay = settings.MaxRetryAfter,
+            // Caps the backoff (Polly does not apply it to DelayGenerator's Retry-After delays; ReadRetryAfter
+            // refuses those above the maximum). Zero means no Retry-After is waited for, not that backoff is zero.
+            MaxDelay = settings.MaxRetryAfter > TimeSpan.Zero ? settings.MaxRetryAfter : null,
             ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsTransient(e) && !args.Context.CancellationToken.IsCancellationRequested),
             DelayGenerator = args => ValueTask.FromResult(
                 args.Outcome.Exception is TransientHttpStatusException { RetryAfter: { } retryAfter } ? retryAfter : (TimeSpan?)null),
