@@ -39,6 +39,12 @@ public sealed class DownloadCondaPackages : CondaTaskBase
     /// <summary>The longest Retry-After honoured (CondaMaxRetryAfterSeconds); a longer one fails at once.</summary>
     public int MaxRetryAfterSeconds { get; set; } = 60;
 
+    /// <summary>CondaAllowCustomSubdirs: lock entries may name subdirs other than conda's platforms (single safe folder names).</summary>
+    public bool AllowCustomSubdirs { get; set; }
+
+    /// <summary>CondaMaxUnpackedPackageMB: a fixed limit on what one package may unpack to; empty for the default rule.</summary>
+    public string? MaxUnpackedPackageMB { get; set; }
+
     /// <summary>Plan mode: report what would be downloaded and what the cache holds; download nothing, write nothing.</summary>
     public bool PlanOnly { get; set; }
 
@@ -56,7 +62,8 @@ public sealed class DownloadCondaPackages : CondaTaskBase
                 $"CondaMaxParallelDownloads must be ≥ 1, CondaRetryCount ≥ 0, CondaHttpTimeoutSeconds ≥ 1, CondaHttpRequestDeadlineSeconds ≥ 0 and CondaMaxRetryAfterSeconds ≥ 0 " +
                 $"(got {MaxParallelDownloads}, {RetryCount}, {HttpTimeoutSeconds}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}).");
 
-        var lockFile = LockFileCache.Read(BuildEngine, LockFile, LockEnvironment, MirrorLog);
+        var lockFile = LockFileCache.Read(BuildEngine, LockFile, LockEnvironment, MirrorLog,
+            AllowCustomSubdirs ? Core.Platforms.SubdirPolicy.AllowCustom : Core.Platforms.SubdirPolicy.KnownOnly);
         if (lockFile.SkippedPypi.Count > 0)
             Log.LogWarning(subcategory: null, warningCode: ErrorCodes.LockPypiSkipped, helpKeyword: null, file: LockFile,
                 lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0,
@@ -73,6 +80,7 @@ public sealed class DownloadCondaPackages : CondaTaskBase
             MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
             CacheRoot = string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath),
             Credentials = ChannelCredentials.FromItems(Channels, ChannelAlias),
+            Validation = IndexCondaChannel.ValidationOptions(MaxUnpackedPackageMB),
         };
         // Locks hold credential-free URLs; channels given with /t/<token>/ or user:pass@ get them back for the request.
         var alias = ChannelCredentials.AliasOrDefault(ChannelAlias);
@@ -93,8 +101,7 @@ public sealed class DownloadCondaPackages : CondaTaskBase
         foreach (var request in requests)
         {
             CancellationToken.ThrowIfCancellationRequested();
-            var target = Path.Combine(ChannelDirectory, request.Subdir, request.FileName);
-            ChannelPlacement.LinkOrCopy(summary.CachePaths[request], target);
+            var (target, _) = ChannelPlacement.PlaceInChannel(summary.CachePaths[request], ChannelDirectory, request.Subdir, request.FileName);
             placed.Add(new Microsoft.Build.Utilities.TaskItem(target));
         }
         ChannelFiles = placed.ToArray();

@@ -1,5 +1,8 @@
 using CondaMirror.Core.Indexing;
+using CondaMirror.Core.Archives;
+using CondaMirror.Core.Errors;
 using CondaMirror.Core.Locks;
+using CondaMirror.Core.Platforms;
 using Microsoft.Build.Framework;
 
 namespace CondaMirror.MSBuild;
@@ -28,6 +31,12 @@ public sealed class IndexCondaChannel : CondaTaskBase
     /// <summary>Local .conda/.tar.bz2 files to add to the channel.</summary>
     public ITaskItem[] PackageFiles { get; set; } = Array.Empty<ITaskItem>();
 
+    /// <summary>CondaAllowCustomSubdirs: records may name subdirs other than conda's platforms (single safe folder names).</summary>
+    public bool AllowCustomSubdirs { get; set; }
+
+    /// <summary>CondaMaxUnpackedPackageMB: a fixed limit on what one local package may unpack to; empty for the default rule.</summary>
+    public string? MaxUnpackedPackageMB { get; set; }
+
     /// <summary>What the resolve and download steps of this build did (their Summary outputs), shown on the channel's output line.</summary>
     public string[] StepSummaries { get; set; } = Array.Empty<string>();
 
@@ -36,25 +45,27 @@ public sealed class IndexCondaChannel : CondaTaskBase
 
     protected override void Run()
     {
+        var policy = AllowCustomSubdirs ? SubdirPolicy.AllowCustom : SubdirPolicy.KnownOnly;
+        var validation = ValidationOptions(MaxUnpackedPackageMB);
         var entries = new List<ChannelEntry>();
         var subdirs = new SortedSet<string>(SplitList(Platforms), StringComparer.Ordinal);
 
         if (UseLockFile && !string.IsNullOrEmpty(LockFile))
         {
-            var lockFile = LockFileCache.Read(BuildEngine, LockFile!, LockEnvironment, MirrorLog);
+            var lockFile = LockFileCache.Read(BuildEngine, LockFile!, LockEnvironment, MirrorLog, policy);
             var platforms = LockPlatforms.Select(lockFile, subdirs);
             foreach (var platform in platforms)
                 subdirs.Add(platform);
-            entries.AddRange(LockedEntries.FromLock(lockFile, platforms, ChannelDirectory, CancellationToken));
+            entries.AddRange(LockedEntries.FromLock(lockFile, platforms, ChannelDirectory, CancellationToken, policy));
         }
 
         foreach (var item in PackageFiles)
         {
             CancellationToken.ThrowIfCancellationRequested();
-            entries.Add(ArchiveEntries.FromArchive(item.GetMetadata("FullPath")));
+            entries.Add(ArchiveEntries.FromArchive(item.GetMetadata("FullPath"), subdirs: policy, validation: validation, ct: CancellationToken));
         }
 
-        var result = ChannelIndexer.Write(ChannelDirectory, entries, new IndexOptions { Subdirs = subdirs }, MirrorLog, CancellationToken);
+        var result = ChannelIndexer.Write(ChannelDirectory, entries, new IndexOptions { Subdirs = subdirs, SubdirPolicy = policy }, MirrorLog, CancellationToken);
         RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
         Log.LogMessage(MessageImportance.High, ChannelLine(string.IsNullOrEmpty(ProjectFile) ? null : Path.GetFileNameWithoutExtension(ProjectFile), ChannelDirectory, result, StepSummaries));
     }
@@ -75,5 +86,15 @@ public sealed class IndexCondaChannel : CondaTaskBase
         // What this build did goes on the same line: it is the only informational line the terminal logger shows.
         var did = steps?.Where(x => !string.IsNullOrWhiteSpace(x)).Select(x => x.Replace('/', ' ').Replace('\\', ' ')).ToList() ?? new List<string>();
         return $"{who} -> {channelDirectory} ({total} conda packages, {Sizes.Format(result.PackageBytes)}; {subdirs})" + (did.Count > 0 ? $" [{string.Join("; ", did)}]" : "");
+    }
+
+    /// <summary>The CondaMaxUnpackedPackageMB property: empty for the default rule, else a positive whole number of MB.</summary>
+    internal static PackageValidationOptions ValidationOptions(string? maxUnpackedMB)
+    {
+        if (string.IsNullOrWhiteSpace(maxUnpackedMB)) return new PackageValidationOptions();
+        if (!long.TryParse(maxUnpackedMB.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var mb) || mb < 1 || mb > (long.MaxValue >> 20))
+            throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
+                $"CondaMaxUnpackedPackageMB must be a positive whole number of megabytes (got '{maxUnpackedMB}'); leave it empty for the default limit.");
+        return new PackageValidationOptions { MaxUnpackedBytes = mb << 20 };
     }
 }

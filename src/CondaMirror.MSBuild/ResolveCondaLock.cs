@@ -50,6 +50,9 @@ public sealed class ResolveCondaLock : CondaTaskBase
     public long MaxRepodataBytes { get; set; } = RepodataFetchOptions.DefaultMaxRepodataBytes;
     public string? ProjectDirectory { get; set; }
 
+    /// <summary>CondaAllowCustomSubdirs: repodata records may name subdirs other than conda's platforms (single safe folder names).</summary>
+    public bool AllowCustomSubdirs { get; set; }
+
     [Output]
     public bool LockWritten { get; private set; }
 
@@ -96,6 +99,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
                 MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
                 MaxRepodataBytes = MaxRepodataBytes,
                 Credentials = credentials,
+                SubdirPolicy = AllowCustomSubdirs ? Core.Platforms.SubdirPolicy.AllowCustom : Core.Platforms.SubdirPolicy.KnownOnly,
             },
         };
 

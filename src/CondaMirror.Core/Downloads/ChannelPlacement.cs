@@ -11,6 +11,18 @@ namespace CondaMirror.Core.Downloads;
 /// </summary>
 public static partial class ChannelPlacement
 {
+    /// <summary>
+    /// Links or copies <paramref name="cachePath"/> to <c>&lt;channelDirectory&gt;/&lt;subdir&gt;/&lt;fileName&gt;</c>. Subdir and
+    /// file name come from records, so the destination is built with <see cref="SafePath.Combine"/>: CMIR330 when it
+    /// would lie outside the channel folder.
+    /// </summary>
+    /// <returns>The destination path, and whether it was written (false when it already held the same content).</returns>
+    public static (string Path, bool Written) PlaceInChannel(string cachePath, string channelDirectory, string subdir, string fileName, string? knownSha256 = null)
+    {
+        var destination = SafePath.Combine(channelDirectory, subdir, fileName);
+        return (destination, LinkOrCopy(cachePath, destination, knownSha256));
+    }
+
     /// <summary>Links or copies <paramref name="cachePath"/> to <paramref name="destinationPath"/>, skipping the work
     /// when the destination already holds identical content.</summary>
     /// <param name="knownSha256">The source's sha256 when the caller already has it (saves hashing the source).</param>

@@ -1,3 +1,4 @@
+using CondaMirror.Core.Archives;
 using CondaMirror.Core.Http;
 using CondaMirror.Core.Records;
 
@@ -52,6 +53,13 @@ public sealed class DownloadOptions
     public string CacheRoot { get; init; } = PackageCache.DefaultRoot;
 
     public IReadOnlyList<ChannelCredential> Credentials { get; init; } = Array.Empty<ChannelCredential>();
+
+    /// <summary>
+    /// Limits of the member check every package passes before it enters the cache
+    /// (<see cref="PackageArchive.ValidateMembers(string, string, string, PackageValidationOptions?, CancellationToken)"/>).
+    /// Null skips the check: only for callers whose files are not conda packages (transfer tests and benchmarks).
+    /// </summary>
+    public PackageValidationOptions? Validation { get; init; } = new();
 
     /// <summary>Minimum time between two progress lines.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(3);

@@ -52,7 +52,8 @@ public sealed class PackageCache
     public string PathFor(string sha256OrMd5Key, string fileName)
     {
         var key = sha256OrMd5Key.ToLowerInvariant();
-        return Path.Combine(Root, key[..2], key, fileName);
+        // Key and file name come from lock entries: never let them name a path outside the cache.
+        return SafePath.Combine(Root, key[..2], key, fileName);
     }
 
     /// <summary>True when the cache holds a verified copy of the request's archive (no hashing, no I/O beyond stat and a tiny read).</summary>

@@ -1,3 +1,4 @@
+using CondaMirror.Core.Archives;
 using CondaMirror.Core.IO;
 using System.Buffers;
 using System.Collections.Concurrent;
@@ -147,6 +148,9 @@ public sealed class PackageDownloader : IDisposable
         try
         {
             Verify(request, display, transfer);
+            // Once per package as it enters the cache (hits never pay for it): no member may escape the package.
+            if (_options.Validation is { } validation)
+                PackageArchive.ValidateMembers(transfer.TempPath, request.FileName, display, validation, cancellationToken);
             var key = PackageCache.KeyOf(request) ?? transfer.Sha256;
             try
             {

@@ -2,6 +2,7 @@ using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.IO;
+using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Records;
 
 namespace CondaMirror.Core.Indexing;
@@ -13,6 +14,9 @@ public sealed class IndexOptions
 
     /// <summary>Delete archives and subdirs in the channel that the new index no longer lists (the channel is a build output).</summary>
     public bool Prune { get; init; } = true;
+
+    /// <summary>Whether subdirs other than conda's platforms may be published (the CondaAllowCustomSubdirs property).</summary>
+    public SubdirPolicy SubdirPolicy { get; init; } = SubdirPolicy.KnownOnly;
 }
 
 /// <param name="PackageBytes">Total size of the archives the channel lists (what a copy of the channel weighs, less repodata).</param>
@@ -40,13 +44,13 @@ public static class ChannelIndexer
             var placed = 0;
             foreach (var (subdir, files) in bySubdir)
             {
-                var dir = Path.Combine(channelDir, subdir);
+                var dir = SafePath.Combine(channelDir, subdir);
                 Directory.CreateDirectory(dir);
                 foreach (var entry in files.Values)
                 {
                     ct.ThrowIfCancellationRequested();
                     if (entry.SourceFile is null) continue;
-                    var target = Path.Combine(dir, entry.FileName);
+                    var target = SafePath.Combine(channelDir, subdir, entry.FileName);
                     if (SameFile(entry.SourceFile, target)) continue;
                     // The record's sha256 was just computed from the source file: no need to hash it again.
                     if (ChannelPlacement.LinkOrCopy(entry.SourceFile, target, entry.Record.Sha256)) placed++;
@@ -57,7 +61,7 @@ public static class ChannelIndexer
             foreach (var (subdir, files) in bySubdir)
             {
                 ct.ThrowIfCancellationRequested();
-                var path = Path.Combine(channelDir, subdir, "repodata.json");
+                var path = SafePath.Combine(channelDir, subdir, "repodata.json");
                 AtomicFile.Write(path, s => RepodataWriter.Write(s, subdir, files.Values));
                 repodataFiles.Add(path);
                 log.Detail($"Indexed {files.Count} package(s) into {path}");
@@ -77,7 +81,8 @@ public static class ChannelIndexer
     {
         var bySubdir = new SortedDictionary<string, SortedDictionary<string, ChannelEntry>>(StringComparer.Ordinal);
         foreach (var subdir in options.Subdirs.Append("noarch"))
-            if (!bySubdir.ContainsKey(subdir)) bySubdir[subdir] = new(StringComparer.Ordinal);
+            if (!bySubdir.ContainsKey(subdir))
+                bySubdir[Subdirs.Validate(subdir, options.SubdirPolicy, "channel platforms", null)] = new(StringComparer.Ordinal);
 
         foreach (var entry in entries)
         {
@@ -85,6 +90,9 @@ public static class ChannelIndexer
             if (string.IsNullOrEmpty(entry.Record.Subdir))
                 throw new CondaMirrorException(ErrorCodes.IndexMissingSubdir,
                     $"Package {entry.FileName} does not say which subdir (platform) it belongs to; its info/index.json needs a \"subdir\" field. Rebuild it with a current conda-build or rattler-build.", where);
+            // Entries reach the indexer from several readers; the subdir and file name become paths, so check them here too.
+            Subdirs.Validate(entry.Record.Subdir, options.SubdirPolicy, $"package {entry.FileName}", where);
+            ArchiveFileName.ValidateSafe(entry.FileName, $"package {entry.FileName}", where);
             if (!ArchiveFileName.TryParse(entry.FileName, out var name) || name.Stem != entry.Record.Stem)
                 throw new CondaMirrorException(ErrorCodes.IndexFileNameMismatch,
                     $"File name {entry.FileName} does not match the package inside ({entry.Record.Stem}); conda clients reject such channels. Rename the file to {entry.Record.Stem}{(name.Format == ArchiveFormat.TarBz2 ? ".tar.bz2" : ".conda")}.", where);

@@ -1,5 +1,6 @@
 using CondaMirror.Core.IO;
 using CondaMirror.Core.Http;
+using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Zstd;
 
 namespace CondaMirror.Core.Repodata;
@@ -12,6 +13,9 @@ public sealed class RepodataFetchOptions
 
     /// <summary>A cached copy younger than this is used without asking the server (conda's default is similar).</summary>
     public TimeSpan CacheTtl { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Whether repodata records may name subdirs other than conda's platforms (CondaAllowCustomSubdirs).</summary>
+    public SubdirPolicy SubdirPolicy { get; init; } = SubdirPolicy.KnownOnly;
 
     /// <summary>Use only the cache; fail with CMIR621 when a channel subdir was never fetched.</summary>
     public bool Offline { get; init; }

@@ -163,7 +163,7 @@ public sealed class RepodataFetcher : IDisposable
                     AtomicFile.TryDelete(response.BodyPath);
                     response = response with { BodyPath = jsonPath };
                 }
-                var repodata = SparseRepodata.Load(shownUrl, SparseRepodata.ReadAllBytes(jsonPath), channel.PublicBaseUrl, subdir);
+                var repodata = SparseRepodata.Load(shownUrl, SparseRepodata.ReadAllBytes(jsonPath), channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
                 var entry = new RepodataCacheEntry
                 {
                     Variant = variant,
@@ -417,7 +417,7 @@ public sealed class RepodataFetcher : IDisposable
     {
         if (entry.Variant == RepodataVariant.Missing) return SparseRepodata.Empty(channel.PublicBaseUrl, subdir);
         var bodyPath = Path.Combine(entryDir, RepodataCacheEntry.BodyFileName);
-        return SparseRepodata.LoadFile(bodyPath, channel.PublicBaseUrl, subdir);
+        return SparseRepodata.LoadFile(bodyPath, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
     }
 
     private SparseRepodata ReadLocal(ChannelSource channel, string subdir)
@@ -428,7 +428,7 @@ public sealed class RepodataFetcher : IDisposable
         if (File.Exists(json))
         {
             if (new FileInfo(json).Length is var length && length > MaxBytes) throw TooLarge(json, length, "on disk", MaxBytes);
-            return SparseRepodata.LoadFile(json, channel.PublicBaseUrl, subdir);
+            return SparseRepodata.LoadFile(json, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
         }
         if (File.Exists(zst))
         {
@@ -439,7 +439,7 @@ public sealed class RepodataFetcher : IDisposable
             try
             {
                 using (var input = OpenLocal(zst)) DecompressZstd(zst, input, jsonPath, CancellationToken.None);
-                return SparseRepodata.Load(zst, SparseRepodata.ReadAllBytes(jsonPath), channel.PublicBaseUrl, subdir);
+                return SparseRepodata.Load(zst, SparseRepodata.ReadAllBytes(jsonPath), channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
             }
             finally
             {

@@ -208,7 +208,7 @@ public sealed class PackageDownloaderTests
         Assert.Empty(f.Server.Requests);
         Assert.Equal(0, summary.Downloaded);
         Assert.Equal(2, summary.FromCache);
-        Assert.Contains(f.Log.Infos, l => l.EndsWith(", 2 from cache", StringComparison.Ordinal));
+        Assert.Contains(f.Log.Details, l => l.EndsWith(", 2 from cache", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -27,6 +27,12 @@ public sealed class PackedPackage : IDisposable
     public string PackagePath { get; }
     public TempDirectory PackagesDirectory { get; }
 
+    /// <summary>This machine's NuGet package folder (where restoring this repository put the net8.0 reference pack),
+    /// usable as an offline feed by consumer projects that target net8.0.</summary>
+    public static string MachinePackagesFolder =>
+        Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
+            ? configured : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+
     public IReadOnlyDictionary<string, string> BuildEnvironment => new Dictionary<string, string> { ["NUGET_PACKAGES"] = PackagesDirectory.Path };
 
     /// <summary>Writes a consumer project (plain SDK class library) that references the packed package.</summary>

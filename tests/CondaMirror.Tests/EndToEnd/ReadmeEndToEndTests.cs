@@ -55,8 +55,7 @@ public class ReadmeEndToEndTests
         // comes from this machine's package folder); the README's command adds the local feed to it.
         var home = work.Combine("home");
         Directory.CreateDirectory(Path.Combine(home, ".nuget", "NuGet"));
-        var machinePackages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
-            ? configured : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var machinePackages = PackedPackage.MachinePackagesFolder;
         File.WriteAllText(Path.Combine(home, ".nuget", "NuGet", "NuGet.Config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>

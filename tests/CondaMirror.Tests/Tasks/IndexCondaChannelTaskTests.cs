@@ -120,4 +120,44 @@ public class IndexCondaChannelTaskTests
     [InlineData(5_368_709_120, "5.0 GB")]
     public void Sizes_use_the_largest_unit_with_one_decimal(long bytes, string expected) =>
         Assert.Equal(expected, Sizes.Format(bytes));
+
+    private static (IndexCondaChannel Task, FakeBuildEngine Engine) CustomSubdirTask(TempDirectory dir, bool allow, string? maxUnpackedMB = null)
+    {
+        var package = RawPackageWriter.Write(dir.Combine("packages", "tool-1.0-0.conda"), RawPackageWriter.IndexJson("tool", "1.0", "0", "my-subdir"),
+            new[] { RawTarMember.File("share/tool.txt", "x") });
+        var engine = new FakeBuildEngine();
+        return (new IndexCondaChannel
+        {
+            BuildEngine = engine,
+            ChannelDirectory = dir.Combine("channel"),
+            PackageFiles = new[] { new TaskItem(package) },
+            AllowCustomSubdirs = allow,
+            MaxUnpackedPackageMB = maxUnpackedMB,
+        }, engine);
+    }
+
+    [Fact]
+    public void A_custom_subdir_is_one_error_without_AllowCustomSubdirs_and_published_with_it()
+    {
+        using var dir = new TempDirectory();
+        var (refused, engine) = CustomSubdirTask(dir, allow: false);
+        Assert.False(refused.Execute());
+        Assert.Equal(ErrorCodes.SubdirNotAllowed, Assert.Single(engine.Errors).Code);
+
+        var (allowed, engine2) = CustomSubdirTask(dir, allow: true);
+        Assert.True(allowed.Execute(), engine2.ToString());
+        Assert.True(File.Exists(dir.Combine("channel", "my-subdir", "repodata.json")));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("lots")]
+    public void A_bad_CondaMaxUnpackedPackageMB_is_a_build_setting_error(string value)
+    {
+        using var dir = new TempDirectory();
+        var (task, engine) = CustomSubdirTask(dir, allow: true, value);
+        Assert.False(task.Execute());
+        Assert.Equal(ErrorCodes.InvalidBuildSetting, Assert.Single(engine.Errors).Code);
+    }
 }
