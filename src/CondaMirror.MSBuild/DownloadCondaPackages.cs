@@ -33,6 +33,12 @@ public sealed class DownloadCondaPackages : CondaTaskBase
     public int RetryCount { get; set; } = 5;
     public int HttpTimeoutSeconds { get; set; } = 100;
 
+    /// <summary>Limit for one whole attempt (CondaHttpRequestDeadlineSeconds); 0 for none.</summary>
+    public int HttpRequestDeadlineSeconds { get; set; } = 600;
+
+    /// <summary>The longest Retry-After honoured (CondaMaxRetryAfterSeconds); a longer one fails at once.</summary>
+    public int MaxRetryAfterSeconds { get; set; } = 60;
+
     /// <summary>CondaAllowCustomSubdirs: lock entries may name subdirs other than conda's platforms (single safe folder names).</summary>
     public bool AllowCustomSubdirs { get; set; }
 
@@ -51,9 +57,10 @@ public sealed class DownloadCondaPackages : CondaTaskBase
 
     protected override void Run()
     {
-        if (MaxParallelDownloads < 1 || RetryCount < 0 || HttpTimeoutSeconds < 1)
+        if (MaxParallelDownloads < 1 || RetryCount < 0 || HttpTimeoutSeconds < 1 || HttpRequestDeadlineSeconds < 0 || MaxRetryAfterSeconds < 0)
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
-                $"CondaMaxParallelDownloads must be ≥ 1, CondaRetryCount ≥ 0 and CondaHttpTimeoutSeconds ≥ 1 (got {MaxParallelDownloads}, {RetryCount}, {HttpTimeoutSeconds}).");
+                $"CondaMaxParallelDownloads must be ≥ 1, CondaRetryCount ≥ 0, CondaHttpTimeoutSeconds ≥ 1, CondaHttpRequestDeadlineSeconds ≥ 0 and CondaMaxRetryAfterSeconds ≥ 0 " +
+                $"(got {MaxParallelDownloads}, {RetryCount}, {HttpTimeoutSeconds}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}).");
 
         var lockFile = LockFileCache.Read(BuildEngine, LockFile, LockEnvironment, MirrorLog,
             AllowCustomSubdirs ? Core.Platforms.SubdirPolicy.AllowCustom : Core.Platforms.SubdirPolicy.KnownOnly);
@@ -69,6 +76,8 @@ public sealed class DownloadCondaPackages : CondaTaskBase
             MaxParallel = MaxParallelDownloads,
             RetryCount = RetryCount,
             AttemptTimeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
+            AttemptDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
+            MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
             CacheRoot = string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath),
             Credentials = ChannelCredentials.FromItems(Channels, ChannelAlias),
             Validation = IndexCondaChannel.ValidationOptions(MaxUnpackedPackageMB),

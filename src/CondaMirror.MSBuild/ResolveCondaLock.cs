@@ -39,6 +39,15 @@ public sealed class ResolveCondaLock : CondaTaskBase
     public string? RepodataCachePath { get; set; }
     public int RetryCount { get; set; } = 5;
     public int HttpTimeoutSeconds { get; set; } = 100;
+
+    /// <summary>Limit for one whole attempt (CondaHttpRequestDeadlineSeconds); 0 for none.</summary>
+    public int HttpRequestDeadlineSeconds { get; set; } = 600;
+
+    /// <summary>The longest Retry-After honoured (CondaMaxRetryAfterSeconds); a longer one fails at once.</summary>
+    public int MaxRetryAfterSeconds { get; set; } = 60;
+
+    /// <summary>Most bytes of one repodata file, as sent and decompressed (CondaMaxRepodataBytes).</summary>
+    public long MaxRepodataBytes { get; set; } = RepodataFetchOptions.DefaultMaxRepodataBytes;
     public string? ProjectDirectory { get; set; }
 
     /// <summary>CondaAllowCustomSubdirs: repodata records may name subdirs other than conda's platforms (single safe folder names).</summary>
@@ -53,6 +62,10 @@ public sealed class ResolveCondaLock : CondaTaskBase
 
     protected override void Run()
     {
+        if (RetryCount < 0 || HttpRequestDeadlineSeconds < 0 || MaxRetryAfterSeconds < 0 || MaxRepodataBytes < 1)
+            throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
+                "CondaRetryCount, CondaHttpRequestDeadlineSeconds and CondaMaxRetryAfterSeconds must be ≥ 0 and CondaMaxRepodataBytes ≥ 1 " +
+                $"(got {RetryCount}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}, {MaxRepodataBytes}).");
         var alias = ChannelCredentials.AliasOrDefault(ChannelAlias);
         var channelItems = Channels.Length > 0 ? Channels.Select(c => c.ItemSpec).ToArray() : new[] { "conda-forge" };
         var credentials = ChannelCredentials.FromItems(Channels, alias, ProjectDirectory);
@@ -82,6 +95,9 @@ public sealed class ResolveCondaLock : CondaTaskBase
                 Offline = Offline,
                 MaxRetries = RetryCount,
                 RequestTimeout = TimeSpan.FromSeconds(Math.Max(1, HttpTimeoutSeconds)),
+                RequestDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
+                MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
+                MaxRepodataBytes = MaxRepodataBytes,
                 Credentials = credentials,
                 SubdirPolicy = AllowCustomSubdirs ? Core.Platforms.SubdirPolicy.AllowCustom : Core.Platforms.SubdirPolicy.KnownOnly,
             },

@@ -35,14 +35,20 @@ public sealed class DownloadOptions
     /// </summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(100);
 
+    /// <summary>
+    /// Limit for one whole attempt (request and body), so a server that sends a byte now and then, which never
+    /// stalls, still fails in bounded time (CMIR520 once every attempt ran out). Zero or less: none.
+    /// </summary>
+    public TimeSpan AttemptDeadline { get; init; } = StallTimeout.DefaultDeadline;
+
     /// <summary>How long connection failures to a host may last before every download from it stops (see <see cref="HostCircuit"/>).</summary>
     public TimeSpan UnreachableAfter { get; init; } = HttpRetrySettings.DefaultUnreachableAfter;
 
     /// <summary>First retry delay; doubles each retry, with jitter.</summary>
     public TimeSpan BaseDelay { get; init; } = TimeSpan.FromSeconds(0.5);
 
-    /// <summary>Cap on a server's Retry-After.</summary>
-    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>The longest Retry-After honoured; a server asking for more fails the package at once (CMIR521).</summary>
+    public TimeSpan MaxRetryAfter { get; init; } = HttpRetrySettings.DefaultMaxRetryAfter;
 
     public string CacheRoot { get; init; } = PackageCache.DefaultRoot;
 

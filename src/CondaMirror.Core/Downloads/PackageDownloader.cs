@@ -188,6 +188,19 @@ public sealed class PackageDownloader : IDisposable
                 },
                 cancellationToken).ConfigureAwait(false);
         }
+        catch (RetryAfterTooLongException e)
+        {
+            throw new CondaMirrorException(ErrorCodes.DownloadRetryAfterTooLong,
+                $"Cannot download {request.FileName}: {UrlRedaction.Redact(e.Message)}. Build again after that time, or raise CondaMaxRetryAfterSeconds to wait for it.",
+                display, e);
+        }
+        catch (HttpDeadlineExceededException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CondaMirrorException(ErrorCodes.DownloadDeadlineExceeded,
+                $"Cannot download {request.FileName} from {display}: {attempts} attempt(s) each ran out of time ({e.Deadline.TotalSeconds:0} s) while the server was still sending. " +
+                "The link or the server is too slow; raise CondaHttpRequestDeadlineSeconds for very large packages on slow links.",
+                display, e);
+        }
         catch (Exception e) when (HttpResilience.IsTransient(e) && !cancellationToken.IsCancellationRequested)
         {
             throw new CondaMirrorException(ErrorCodes.DownloadFailedAfterRetries,
@@ -199,7 +212,7 @@ public sealed class PackageDownloader : IDisposable
 
     private async Task<Transfer> AttemptHttpAsync(DownloadRequest request, AuthenticatedTarget target, PackageCache.PartialOwner owner, ProgressTracker progress, CancellationToken token)
     {
-        using var stall = new StallTimeout(_options.AttemptTimeout, token);
+        using var stall = new StallTimeout(_options.AttemptTimeout, token, _options.AttemptDeadline);
         var temp = _cache.NewPartialPath(owner);
         long received = 0;
         try
@@ -220,10 +233,10 @@ public sealed class PackageDownloader : IDisposable
                 throw new IOException($"the response ended after {transfer.Size} of {expected} bytes");
             return transfer;
         }
-        catch (OperationCanceledException) when (stall.Stalled(token))
+        catch (OperationCanceledException) when (stall.TimedOut(token))
         {
             Discard();
-            throw new HttpStallTimeoutException(target.DisplayUrl, stall.Timeout);
+            throw stall.Failure(target.DisplayUrl);
         }
         catch
         {
@@ -245,7 +258,7 @@ public sealed class PackageDownloader : IDisposable
         var display = target.DisplayUrl;
         var statusText = $"{(int)status} {response.ReasonPhrase ?? status.ToString()}";
         if (HttpResilience.IsTransientStatus(status))
-            throw new TransientHttpStatusException(status, HttpResilience.ReadRetryAfter(response, _options.MaxRetryAfter), display);
+            throw new TransientHttpStatusException(status, HttpResilience.ReadRetryAfter(response, _options.MaxRetryAfter, display), display);
         throw status switch
         {
             HttpStatusCode.NotFound or HttpStatusCode.Gone => new CondaMirrorException(ErrorCodes.DownloadNotFound,

@@ -42,6 +42,12 @@ public static partial class ErrorCodes
     /// <summary>A package host cannot be reached at all (DNS, connection refused, connect timeout): every download from it stopped.</summary>
     public const string DownloadHostUnreachable = "CMIR513";
 
+    /// <summary>Every attempt at a package ran out of its whole-transfer deadline (CondaHttpRequestDeadlineSeconds) while the server was still sending.</summary>
+    public const string DownloadDeadlineExceeded = "CMIR520";
+
+    /// <summary>The server's Retry-After asks for a longer wait than CondaMaxRetryAfterSeconds; the message says until when.</summary>
+    public const string DownloadRetryAfterTooLong = "CMIR521";
+
     /// <summary>The server sent (or announced) more bytes than the lock's size for the package; reading stopped there.</summary>
     public const string DownloadTooLarge = "CMIR530";
 

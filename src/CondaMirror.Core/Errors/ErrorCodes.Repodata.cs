@@ -44,4 +44,16 @@ public static partial class ErrorCodes
 
     /// <summary>The repodata cache directory could not be written.</summary>
     public const string RepodataCacheWriteFailed = "CMIR631";
+
+    /// <summary>A repodata body (as sent, or decompressed) is larger than CondaMaxRepodataBytes: a decompression bomb or a wrong URL.</summary>
+    public const string RepodataTooLarge = "CMIR640";
+
+    /// <summary>Every attempt at repodata ran out of its whole-transfer deadline (CondaHttpRequestDeadlineSeconds) while the server was still sending.</summary>
+    public const string RepodataDeadlineExceeded = "CMIR641";
+
+    /// <summary>The server's Retry-After for repodata asks for a longer wait than CondaMaxRetryAfterSeconds; the message says until when.</summary>
+    public const string RepodataRetryAfterTooLong = "CMIR642";
+
+    /// <summary>The repodata response uses a Content-Encoding this build cannot decode.</summary>
+    public const string RepodataContentEncodingUnsupported = "CMIR643";
 }

@@ -15,8 +15,14 @@ public sealed class HttpRetrySettings
     /// <summary>First backoff delay; doubles per retry, with jitter.</summary>
     public TimeSpan BaseDelay { get; init; } = TimeSpan.FromSeconds(0.5);
 
-    /// <summary>Upper bound for a server's Retry-After, so one misbehaving server cannot stall a build for hours.</summary>
-    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// The longest Retry-After honoured (also the longest backoff). A server asking for more fails the request at
+    /// once with <see cref="RetryAfterTooLongException"/>: sleeping through it would stall the build, and retrying
+    /// sooner would ignore what the server said.
+    /// </summary>
+    public TimeSpan MaxRetryAfter { get; init; } = DefaultMaxRetryAfter;
+
+    public static TimeSpan DefaultMaxRetryAfter { get; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Called before each retry; log it (at low importance: retries are normal on flaky networks).</summary>
     public Action<RetryNotice>? OnRetry { get; init; }
@@ -47,6 +53,45 @@ public sealed class TransientHttpStatusException : Exception
 
     public HttpStatusCode StatusCode { get; }
     public TimeSpan? RetryAfter { get; }
+}
+
+/// <summary>
+/// Thrown when a server's Retry-After asks for a longer wait than <see cref="HttpRetrySettings.MaxRetryAfter"/>.
+/// Not transient: the request fails at once and the message says when the server wants to be asked again.
+/// </summary>
+public sealed class RetryAfterTooLongException : Exception
+{
+    public RetryAfterTooLongException(string displayUrl, HttpStatusCode statusCode, TimeSpan requested, DateTimeOffset retryAt, TimeSpan max)
+        : base($"{displayUrl} answered {(int)statusCode} {statusCode} and asks to retry after {requested.TotalSeconds:0} s " +
+               $"(at {retryAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC), longer than the {max.TotalSeconds:0} s this build waits")
+    {
+        DisplayUrl = displayUrl;
+        StatusCode = statusCode;
+        Requested = requested;
+        RetryAt = retryAt;
+    }
+
+    public string DisplayUrl { get; }
+    public HttpStatusCode StatusCode { get; }
+    public TimeSpan Requested { get; }
+
+    /// <summary>When the server asked to be retried (now + delta, or the HTTP date it sent).</summary>
+    public DateTimeOffset RetryAt { get; }
+}
+
+/// <summary>
+/// Thrown when one attempt (request and whole body) outlasts its deadline while data still trickles in, which the
+/// stall timer alone never catches. Transient: the next attempt may get a faster path.
+/// </summary>
+public sealed class HttpDeadlineExceededException : TimeoutException
+{
+    public HttpDeadlineExceededException(string displayUrl, TimeSpan deadline)
+        : base($"{displayUrl}: the transfer did not finish within {deadline.TotalSeconds:0.#} s")
+    {
+        Deadline = deadline;
+    }
+
+    public TimeSpan Deadline { get; }
 }
 
 /// <summary>Thrown when a transfer makes no progress for the per-attempt timeout.</summary>
@@ -95,21 +140,27 @@ public static class HttpResilience
         _ => false,
     };
 
-    /// <summary>Reads Retry-After (delta seconds or HTTP date), capped at <paramref name="cap"/>; null when absent.</summary>
-    public static TimeSpan? ReadRetryAfter(HttpResponseMessage response, TimeSpan cap)
+    /// <summary>
+    /// Reads Retry-After (delta seconds or HTTP date); null when absent. A wait longer than <paramref name="max"/>
+    /// throws <see cref="RetryAfterTooLongException"/> naming <paramref name="displayUrl"/> and the requested time.
+    /// </summary>
+    public static TimeSpan? ReadRetryAfter(HttpResponseMessage response, TimeSpan max, string displayUrl)
     {
         var header = response.Headers.RetryAfter;
-        TimeSpan? delay = header?.Delta ?? (header?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        var now = DateTimeOffset.UtcNow;
+        TimeSpan? delay = header?.Delta ?? (header?.Date is { } date ? date - now : null);
         if (delay is null) return null;
         if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
-        return delay > cap ? cap : delay;
+        if (delay > max)
+            throw new RetryAfterTooLongException(displayUrl, response.StatusCode, delay.Value, header!.Date ?? now + delay.Value, max);
+        return delay;
     }
 
     /// <summary>Throws <see cref="TransientHttpStatusException"/> when the response status is retryable.</summary>
     public static void ThrowIfTransient(HttpResponseMessage response, string displayUrl, HttpRetrySettings settings)
     {
         if (IsTransientStatus(response.StatusCode))
-            throw new TransientHttpStatusException(response.StatusCode, ReadRetryAfter(response, settings.MaxRetryAfter), displayUrl);
+            throw new TransientHttpStatusException(response.StatusCode, ReadRetryAfter(response, settings.MaxRetryAfter, displayUrl), displayUrl);
     }
 
     public static ResiliencePipeline CreateRetryPipeline(HttpRetrySettings settings)
@@ -122,8 +173,9 @@ public static class HttpResilience
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = settings.BaseDelay,
-            // Also caps Retry-After delays from DelayGenerator.
-            MaxDelay = settings.MaxRetryAfter,
+            // Caps the backoff (Polly does not apply it to DelayGenerator's Retry-After delays; ReadRetryAfter
+            // refuses those above the maximum). Zero means no Retry-After is waited for, not that backoff is zero.
+            MaxDelay = settings.MaxRetryAfter > TimeSpan.Zero ? settings.MaxRetryAfter : null,
             ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is { } e && IsTransient(e) && !args.Context.CancellationToken.IsCancellationRequested),
             DelayGenerator = args => ValueTask.FromResult(
                 args.Outcome.Exception is TransientHttpStatusException { RetryAfter: { } retryAfter } ? retryAfter : (TimeSpan?)null),
@@ -138,30 +190,55 @@ public static class HttpResilience
 }
 
 /// <summary>
-/// Per-attempt timeout measured as inactivity: it fires when no progress was reported for the timeout.
-/// A fixed whole-transfer limit would fail large packages on slow links; a stall is what a dead peer looks like.
+/// The two time limits of one attempt. The stall timer fires when no progress was reported for the timeout: a fixed
+/// whole-transfer limit that short would fail large packages on slow links, and a stall is what a dead peer looks like.
+/// The deadline bounds the whole attempt, because a peer that sends one byte now and then never stalls.
 /// </summary>
 public sealed class StallTimeout : IDisposable
 {
+    /// <summary>Default limit for one whole attempt (CondaHttpRequestDeadlineSeconds).</summary>
+    public static TimeSpan DefaultDeadline { get; } = TimeSpan.FromMinutes(10);
+
+    private readonly CancellationTokenSource _deadline;
     private readonly CancellationTokenSource _cts;
     private readonly TimeSpan _timeout;
 
-    public StallTimeout(TimeSpan timeout, CancellationToken outer)
+    /// <param name="deadline">Limit for the whole attempt; null or non-positive for none.</param>
+    public StallTimeout(TimeSpan timeout, CancellationToken outer, TimeSpan? deadline = null)
     {
         _timeout = timeout;
-        _cts = CancellationTokenSource.CreateLinkedTokenSource(outer);
+        Deadline = deadline is { } d && d > TimeSpan.Zero ? d : null;
+        _deadline = Deadline is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(outer, _deadline.Token);
         _cts.CancelAfter(timeout);
     }
 
-    /// <summary>Cancelled on stall or when the outer token is cancelled.</summary>
+    /// <summary>Cancelled on stall, at the deadline, or when the outer token is cancelled.</summary>
     public CancellationToken Token => _cts.Token;
 
     public TimeSpan Timeout => _timeout;
 
+    public TimeSpan? Deadline { get; }
+
     public void Progress() => _cts.CancelAfter(_timeout);
 
-    /// <summary>True when <see cref="Token"/> fired because of a stall (not because the caller cancelled).</summary>
-    public bool Stalled(CancellationToken outer) => _cts.IsCancellationRequested && !outer.IsCancellationRequested;
+    /// <summary>True when <see cref="Token"/> fired because of a stall (not the deadline, not the caller).</summary>
+    public bool Stalled(CancellationToken outer) => _cts.IsCancellationRequested && !outer.IsCancellationRequested && !_deadline.IsCancellationRequested;
 
-    public void Dispose() => _cts.Dispose();
+    /// <summary>True when <see cref="Token"/> fired because the attempt ran out of time (not because the caller cancelled).</summary>
+    public bool DeadlineExceeded(CancellationToken outer) => _deadline.IsCancellationRequested && !outer.IsCancellationRequested;
+
+    /// <summary>True when either limit fired (not the caller).</summary>
+    public bool TimedOut(CancellationToken outer) => Stalled(outer) || DeadlineExceeded(outer);
+
+    /// <summary>The exception for a limit that fired: <see cref="HttpDeadlineExceededException"/> or <see cref="HttpStallTimeoutException"/>.</summary>
+    public TimeoutException Failure(string displayUrl) => _deadline.IsCancellationRequested && Deadline is { } d
+        ? new HttpDeadlineExceededException(displayUrl, d)
+        : new HttpStallTimeoutException(displayUrl, _timeout);
+
+    public void Dispose()
+    {
+        _cts.Dispose();
+        _deadline.Dispose();
+    }
 }

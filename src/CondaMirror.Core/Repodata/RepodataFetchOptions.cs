@@ -33,6 +33,25 @@ public sealed class RepodataFetchOptions
     /// </summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Limit for one whole attempt (request and body), so a server that sends a byte now and then, which never
+    /// trips <see cref="RequestTimeout"/>, still fails in bounded time (CMIR641 once every attempt ran out).
+    /// Zero or less: none.
+    /// </summary>
+    public TimeSpan RequestDeadline { get; init; } = StallTimeout.DefaultDeadline;
+
+    /// <summary>The longest Retry-After honoured; a server asking for more fails the fetch at once (CMIR642).</summary>
+    public TimeSpan MaxRetryAfter { get; init; } = HttpRetrySettings.DefaultMaxRetryAfter;
+
+    /// <summary>
+    /// Most bytes one repodata body may have, as sent and after each decompression (Content-Encoding, .zst): a
+    /// larger one fails with CMIR640 without being retried. conda-forge's linux-64 repodata.json is about 300 MB;
+    /// the index holds the JSON in one array, so more than <see cref="Array.MaxLength"/> is never usable.
+    /// </summary>
+    public long MaxRepodataBytes { get; init; } = DefaultMaxRepodataBytes;
+
+    public static long DefaultMaxRepodataBytes => 2L << 30;
+
     /// <summary>How long connection failures to a host may last before every request to it stops (see <see cref="HostCircuit"/>).</summary>
     public TimeSpan UnreachableAfter { get; init; } = HttpRetrySettings.DefaultUnreachableAfter;
 
@@ -40,10 +59,20 @@ public sealed class RepodataFetchOptions
     public IReadOnlyList<ChannelCredential>? Credentials { get; init; }
 
     /// <summary>
-    /// Decoder for repodata.json.zst (the built-in zstd codec by default). When null, only repodata.json is
-    /// requested and a local channel that only has the .zst cannot be read.
+    /// Decoder for repodata.json.zst: given the compressed stream, a stream of the JSON (the built-in zstd codec with
+    /// <see cref="ZstdWindowLimit"/> by default). When null, only repodata.json is requested and a local channel that
+    /// only has the .zst cannot be read.
     /// </summary>
-    public Func<byte[], byte[]>? ZstdDecompressor { get; init; } = static zst => ZstdCodec.Decompress(zst);
+    public Func<Stream, Stream>? ZstdDecompressor { get; init; } =
+        static zst => ZstdCodec.Decompress(zst, new ZstdDecoderOptions { MaxWindowSize = ZstdWindowLimit });
+
+    /// <summary>
+    /// Largest zstd window accepted for repodata.json.zst: 32 MiB. The decoder buffers about 1.5 windows, so this
+    /// bounds its memory (a frame declaring the window is all a bomb needs). zstd levels up to 20 use at most this
+    /// (level 19, the usual one for repodata, uses 8 MiB); a .zst needing more (--ultra -21/-22, --long) is skipped
+    /// and repodata.json fetched instead.
+    /// </summary>
+    public const long ZstdWindowLimit = 32L << 20;
 
     /// <summary>Clock for TTL decisions (tests move it).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

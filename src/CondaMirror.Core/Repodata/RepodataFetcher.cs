@@ -7,6 +7,7 @@ using CondaMirror.Core.Channels;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Http;
+using CondaMirror.Core.Zstd;
 
 namespace CondaMirror.Core.Repodata;
 
@@ -30,12 +31,14 @@ public sealed class RepodataFetcher : IDisposable
         {
             RetryCount = options.MaxRetries,
             BaseDelay = options.RetryDelay,
+            MaxRetryAfter = options.MaxRetryAfter,
             UnreachableAfter = options.UnreachableAfter,
             OnRetry = n => log.Detail($"Fetching {n.Subject} failed ({UrlRedaction.Redact(n.Failure.Message)}); retry {n.Retry} of {n.MaxRetries} in {n.Delay.TotalSeconds:F1} s."),
         };
-        // Servers often send repodata.json gzip- or brotli-encoded, so automatic decompression is on here.
+        // Servers often send repodata.json gzip- or brotli-encoded; it is decoded here (ContentDecoding), not by the
+        // handler, so the bytes on the wire and the bytes they inflate to can both be bounded.
         _http = new ResilientHttpClient(retry,
-            handler ?? CondaHttpClientFactory.CreateHandler(4, automaticDecompression: true, CondaHttpClientFactory.ConnectTimeoutFor(options.RequestTimeout)),
+            handler ?? CondaHttpClientFactory.CreateHandler(4, automaticDecompression: false, CondaHttpClientFactory.ConnectTimeoutFor(options.RequestTimeout)),
             disposeHandler: handler is null);
     }
 
@@ -76,7 +79,7 @@ public sealed class RepodataFetcher : IDisposable
         {
             return await FetchOnlineAsync(channel, subdir, subdirUrl, entryDir, cached, cancellationToken).ConfigureAwait(false);
         }
-        catch (CondaMirrorException e) when (e.Code == ErrorCodes.RepodataNetworkError && cached is not null)
+        catch (CondaMirrorException e) when (e.Code is ErrorCodes.RepodataNetworkError or ErrorCodes.RepodataDeadlineExceeded && cached is not null)
         {
             _log.Warning(ErrorCodes.RepodataStaleCacheUsed,
                 $"Could not reach {Describe(channel, subdir)} ({e.Message}); using the cached copy from {cached.FetchedAt:u}.",
@@ -90,77 +93,104 @@ public sealed class RepodataFetcher : IDisposable
         RepodataCacheEntry? cached, CancellationToken cancellationToken)
     {
         string? zstRefused = null;
+        CondaMirrorException? zstUndecodable = null;
         foreach (var variant in VariantOrder(cached))
         {
             var url = new Uri(subdirUrl, RepodataVariant.FileName(variant));
             var validators = cached is not null && cached.Variant == variant ? cached : null;
-            var response = await SendAsync(channel, url, validators, cancellationToken).ConfigureAwait(false);
             var shownUrl = ChannelSource.Redact(url);
-
-            if (response.Status == HttpStatusCode.NotModified && validators is not null)
+            var spoolDir = SpoolDirectory(entryDir);
+            var response = await SendAsync(channel, url, validators, spoolDir, cancellationToken).ConfigureAwait(false);
+            try
             {
-                _log.Detail($"Repodata for {Describe(channel, subdir)} is unchanged (304); using the cached copy.");
-                validators.FetchedAt = _options.TimeProvider.GetUtcNow();
-                validators.ETag = response.ETag ?? validators.ETag;
-                try
+                if (response.Status == HttpStatusCode.NotModified && validators is not null)
                 {
-                    var reused = LoadCached(channel, subdir, entryDir, validators);
-                    TryWriteCache(entryDir, body: null, validators);
-                    return reused;
+                    _log.Detail($"Repodata for {Describe(channel, subdir)} is unchanged (304); using the cached copy.");
+                    validators.FetchedAt = _options.TimeProvider.GetUtcNow();
+                    validators.ETag = response.ETag ?? validators.ETag;
+                    try
+                    {
+                        var reused = LoadCached(channel, subdir, entryDir, validators);
+                        TryWriteCache(entryDir, bodyPath: null, validators);
+                        return reused;
+                    }
+                    catch (CondaMirrorException e) when (e.Code == ErrorCodes.RepodataInvalid)
+                    {
+                        _log.Detail($"The cached repodata for {Describe(channel, subdir)} is damaged ({e.Message}); downloading it again.");
+                        return await FetchOnlineAsync(channel, subdir, subdirUrl, entryDir, cached: null, cancellationToken).ConfigureAwait(false);
+                    }
                 }
-                catch (CondaMirrorException e) when (e.Code == ErrorCodes.RepodataInvalid)
+                if (response.Status == HttpStatusCode.NotFound)
                 {
-                    _log.Detail($"The cached repodata for {Describe(channel, subdir)} is damaged ({e.Message}); downloading it again.");
-                    return await FetchOnlineAsync(channel, subdir, subdirUrl, entryDir, cached: null, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            if (response.Status == HttpStatusCode.NotFound)
-            {
-                _log.Detail($"{shownUrl} not found (404).");
-                continue;
-            }
-            if (response.Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-            {
-                // Static buckets (S3, GCS) answer 403 rather than 404 for a key that does not exist, and many
-                // channels publish no .zst: only a refusal of repodata.json itself means the credentials are wrong.
-                if (variant == RepodataVariant.Zst)
-                {
-                    zstRefused = $"{shownUrl} answered {(int)response.Status} {response.Reason}";
-                    _log.Detail($"{zstRefused}; trying repodata.json.");
+                    _log.Detail($"{shownUrl} not found (404).");
                     continue;
                 }
-                throw new CondaMirrorException(ErrorCodes.RepodataAuthFailed,
-                    $"{shownUrl} refused access ({(int)response.Status} {response.Reason}){(zstRefused is null ? "" : $", and {zstRefused}")}: " +
-                    $"the channel {channel.DisplayUrl} needs credentials, or the ones given are wrong. Check the token in the channel URL (/t/<token>/), " +
-                    "user:password in it, or the CondaChannel item's BearerToken / BearerTokenEnvironmentVariable metadata.", shownUrl);
-            }
-            if (response.Body is null)
-                throw new CondaMirrorException(ErrorCodes.RepodataHttpError,
-                    $"{shownUrl} answered {(int)response.Status} {response.Reason}. Check the channel URL, or retry later.", shownUrl);
+                if (response.Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+                {
+                    // Static buckets (S3, GCS) answer 403 rather than 404 for a key that does not exist, and many
+                    // channels publish no .zst: only a refusal of repodata.json itself means the credentials are wrong.
+                    if (variant == RepodataVariant.Zst)
+                    {
+                        zstRefused = $"{shownUrl} answered {(int)response.Status} {response.Reason}";
+                        _log.Detail($"{zstRefused}; trying repodata.json.");
+                        continue;
+                    }
+                    throw new CondaMirrorException(ErrorCodes.RepodataAuthFailed,
+                        $"{shownUrl} refused access ({(int)response.Status} {response.Reason}){(zstRefused is null ? "" : $", and {zstRefused}")}: " +
+                        $"the channel {channel.DisplayUrl} needs credentials, or the ones given are wrong. Check the token in the channel URL (/t/<token>/), " +
+                        "user:password in it, or the CondaChannel item's BearerToken / BearerTokenEnvironmentVariable metadata.", shownUrl);
+                }
+                if (response.BodyPath is null)
+                    throw new CondaMirrorException(ErrorCodes.RepodataHttpError,
+                        $"{shownUrl} answered {(int)response.Status} {response.Reason}. Check the channel URL, or retry later.", shownUrl);
 
-            var body = response.Body;
-            // The cache keeps the decompressed JSON, so a cache hit never decompresses again.
-            var json = variant == RepodataVariant.Zst ? SparseRepodata.Decompress(shownUrl, body, _options.ZstdDecompressor!) : body;
-            var repodata = SparseRepodata.Load(shownUrl, json, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
-            var entry = new RepodataCacheEntry
+                // The cache keeps the decompressed JSON, so a cache hit never decompresses again. The body went to a
+                // file as it arrived; .zst is decoded file to file, and only the JSON is ever read into memory, once.
+                var jsonPath = response.BodyPath;
+                if (variant == RepodataVariant.Zst)
+                {
+                    try
+                    {
+                        jsonPath = DecompressZstdFile(shownUrl, response.BodyPath, spoolDir, cancellationToken);
+                    }
+                    catch (CondaMirrorException e) when (e.InnerException is ZstdFormatException { Code: ErrorCodes.ZstdWindowTooLarge })
+                    {
+                        // Valid zstd that needs more memory than repodata is allowed; the plain JSON needs none.
+                        _log.Detail($"{e.Message} Trying repodata.json.");
+                        zstUndecodable = e;
+                        continue;
+                    }
+                    AtomicFile.TryDelete(response.BodyPath);
+                    response = response with { BodyPath = jsonPath };
+                }
+                var repodata = SparseRepodata.Load(shownUrl, SparseRepodata.ReadAllBytes(jsonPath), channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+                var entry = new RepodataCacheEntry
+                {
+                    Variant = variant,
+                    Url = shownUrl,
+                    ETag = response.ETag,
+                    LastModified = response.LastModified?.ToString("R"),
+                    FetchedAt = _options.TimeProvider.GetUtcNow(),
+                };
+                TryWriteCache(entryDir, jsonPath, entry);
+                _log.Info($"Fetched repodata for {Describe(channel, subdir)}: {repodata.RecordCount} records ({response.WireBytes / 1024.0 / 1024.0:F1} MB {variant}).");
+                return repodata;
+            }
+            finally
             {
-                Variant = variant,
-                Url = shownUrl,
-                ETag = response.ETag,
-                LastModified = response.LastModified?.ToString("R"),
-                FetchedAt = _options.TimeProvider.GetUtcNow(),
-            };
-            TryWriteCache(entryDir, json, entry);
-            _log.Info($"Fetched repodata for {Describe(channel, subdir)}: {repodata.RecordCount} records ({body.Length / 1024.0 / 1024.0:F1} MB {variant}).");
-            return repodata;
+                // Gone once committed (moved into the cache); otherwise a body that was refused or not needed.
+                if (response.BodyPath is not null) AtomicFile.TryDelete(response.BodyPath);
+            }
         }
 
+        // Only the .zst exists and it cannot be decoded within the limits: that, not a missing subdir, is the news.
+        if (zstUndecodable is not null) throw zstUndecodable;
         var noarchUrl = ChannelSource.Redact(new Uri(subdirUrl, "repodata.json"));
         if (subdir == "noarch")
             throw new CondaMirrorException(ErrorCodes.NotACondaChannel,
                 $"Not a conda channel: {noarchUrl} not found. Check the channel name or URL.", noarchUrl);
         _log.Detail($"{channel.DisplayUrl} has no {subdir} subdir ({noarchUrl} not found); treating it as empty.");
-        TryWriteCache(entryDir, body: null, new RepodataCacheEntry
+        TryWriteCache(entryDir, bodyPath: null, new RepodataCacheEntry
         {
             Variant = RepodataVariant.Missing,
             Url = noarchUrl,
@@ -177,18 +207,25 @@ public sealed class RepodataFetcher : IDisposable
         if (cached?.Variant != RepodataVariant.Json && zst) yield return RepodataVariant.Json;
     }
 
-    /// <summary>What one GET produced: the status, validators, and the body when the status was a success.</summary>
-    private sealed record FetchResponse(HttpStatusCode Status, string? Reason, string? ETag, DateTimeOffset? LastModified, byte[]? Body);
+    /// <summary>
+    /// What one GET produced: the status, validators, and for a success the file holding the body (transport
+    /// encoding undone) and how many bytes came over the wire.
+    /// </summary>
+    private sealed record FetchResponse(HttpStatusCode Status, string? Reason, string? ETag, DateTimeOffset? LastModified, string? BodyPath, long WireBytes);
+
+    /// <summary>The byte limit in force: the option, and never more than one array can hold (the index keeps the JSON in one).</summary>
+    private long MaxBytes => Math.Min(Math.Max(1, _options.MaxRepodataBytes), Array.MaxLength);
 
     // One retry operation covers the whole transfer, body included, so a reset mid-body is retried too.
-    private async Task<FetchResponse> SendAsync(ChannelSource channel, Uri url, RepodataCacheEntry? validators, CancellationToken cancellationToken)
+    private async Task<FetchResponse> SendAsync(ChannelSource channel, Uri url, RepodataCacheEntry? validators, string spoolDir, CancellationToken cancellationToken)
     {
         var target = HttpAuthentication.Prepare(url, _options.Credentials);
         try
         {
             return await _http.ExecuteAsync(target.RequestUri, target.DisplayUrl, async (_, token) =>
             {
-                using var stall = new StallTimeout(_options.RequestTimeout, token);
+                using var stall = new StallTimeout(_options.RequestTimeout, token, _options.RequestDeadline);
+                string? bodyPath = null;
                 try
                 {
                     using var request = new HttpRequestMessage(HttpMethod.Get, target.RequestUri);
@@ -198,18 +235,43 @@ public sealed class RepodataFetcher : IDisposable
                         request.Headers.IfNoneMatch.Add(parsedTag);
                     if (validators?.LastModified is { } lastModified && DateTimeOffset.TryParse(lastModified, out var since))
                         request.Headers.IfModifiedSince = since;
+                    ContentDecoding.Accept(request.Headers);
 
                     using var response = await _http.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
                     HttpResilience.ThrowIfTransient(response, target.DisplayUrl, _http.Settings);
-                    var body = response.IsSuccessStatusCode ? await ReadBodyAsync(response.Content, stall).ConfigureAwait(false) : null;
+                    long wireBytes = 0;
+                    if (response.IsSuccessStatusCode)
+                    {
+                        bodyPath = AtomicFile.TempPathBeside(Path.Combine(spoolDir, RepodataCacheEntry.BodyFileName));
+                        wireBytes = await ReceiveBodyAsync(response, bodyPath, target.DisplayUrl, stall).ConfigureAwait(false);
+                    }
                     return new FetchResponse(response.StatusCode, response.ReasonPhrase, response.Headers.ETag?.ToString(),
-                        response.Content.Headers.LastModified, body);
+                        response.Content.Headers.LastModified, bodyPath, wireBytes);
                 }
-                catch (OperationCanceledException) when (stall.Stalled(token))
+                catch (OperationCanceledException) when (stall.TimedOut(token))
                 {
-                    throw new HttpStallTimeoutException(target.DisplayUrl, stall.Timeout);
+                    if (bodyPath is not null) AtomicFile.TryDelete(bodyPath);
+                    throw stall.Failure(target.DisplayUrl);
+                }
+                catch
+                {
+                    if (bodyPath is not null) AtomicFile.TryDelete(bodyPath);
+                    throw;
                 }
             }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RetryAfterTooLongException e)
+        {
+            throw new CondaMirrorException(ErrorCodes.RepodataRetryAfterTooLong,
+                $"{UrlRedaction.Redact(e.Message)}. Build again after that time, raise CondaMaxRetryAfterSeconds to wait for it, " +
+                "or set CondaOffline=true to resolve from cached repodata.", target.DisplayUrl, e);
+        }
+        catch (HttpDeadlineExceededException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CondaMirrorException(ErrorCodes.RepodataDeadlineExceeded,
+                $"Cannot fetch {target.DisplayUrl}: {_http.Settings.RetryCount + 1} attempt(s) each ran out of time ({e.Deadline.TotalSeconds:0} s) while the server was still sending. " +
+                "The link or the server is too slow; raise CondaHttpRequestDeadlineSeconds, or set CondaOffline=true to use cached repodata.",
+                target.DisplayUrl, e);
         }
         catch (TransientHttpStatusException e)
         {
@@ -232,19 +294,123 @@ public sealed class RepodataFetcher : IDisposable
         }
     }
 
-    private static async Task<byte[]> ReadBodyAsync(HttpContent content, StallTimeout stall)
+    /// <summary>
+    /// Streams the body to <paramref name="path"/>: wire bytes and decoded bytes are each bounded by
+    /// <see cref="MaxBytes"/>, so neither a huge body nor a gzip/brotli bomb gets further than one buffer past it.
+    /// Returns the number of bytes that came over the wire.
+    /// </summary>
+    private async Task<long> ReceiveBodyAsync(HttpResponseMessage response, string path, string displayUrl, StallTimeout stall)
     {
-        await using var stream = await content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
-        var length = content.Headers.ContentLength;
-        using var buffer = new MemoryStream(length is > 0 and < int.MaxValue ? (int)length : 1 << 20);
-        var chunk = new byte[1 << 17];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, stall.Token).ConfigureAwait(false)) > 0)
+        var max = MaxBytes;
+        if (response.Content.Headers.ContentLength is { } declared && declared > max) throw TooLarge(displayUrl, declared, "as sent", max);
+        var encodings = response.Content.Headers.ContentEncoding;
+        await using var wire = new BoundedReadStream(await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false),
+            max, n => TooLarge(displayUrl, n, "as sent", max));
+        var decoded = ContentDecoding.Decode(wire, encodings) ?? throw new CondaMirrorException(ErrorCodes.RepodataContentEncodingUnsupported,
+            $"{displayUrl} was sent with Content-Encoding '{string.Join(", ", encodings)}', which this build cannot decode (gzip, deflate and br are supported). " +
+            "Check the server or proxy configuration.", displayUrl);
+        await using var bounded = new BoundedReadStream(decoded, max, n => TooLarge(displayUrl, n, encodings.Count > 0 ? "decompressed" : "as sent", max));
+        await using var file = CreateSpoolFile(path);
+        var buffer = new byte[1 << 17];
+        try
         {
-            buffer.Write(chunk, 0, read);
-            stall.Progress();
+            int read;
+            while ((read = await bounded.ReadAsync(buffer, stall.Token).ConfigureAwait(false)) > 0)
+            {
+                try { await file.WriteAsync(buffer.AsMemory(0, read), stall.Token).ConfigureAwait(false); }
+                catch (IOException e) { throw SpoolWriteFailed(path, e); }
+                stall.Progress();
+            }
         }
-        return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
+        catch (InvalidDataException e)
+        {
+            throw new CondaMirrorException(ErrorCodes.RepodataDecompressFailed,
+                $"{displayUrl} was sent {string.Join(", ", encodings)}-encoded, and that encoding is corrupt ({e.Message}). Retry the build; if it persists, the server or a proxy is at fault.",
+                displayUrl, e);
+        }
+        return wire.Count;
+    }
+
+    /// <summary>Decodes a downloaded repodata.json.zst into a JSON file beside it, bounded like the download; returns its path.</summary>
+    private string DecompressZstdFile(string displayUrl, string zstPath, string spoolDir, CancellationToken cancellationToken)
+    {
+        var jsonPath = AtomicFile.TempPathBeside(Path.Combine(spoolDir, RepodataCacheEntry.BodyFileName));
+        try
+        {
+            using var input = new FileStream(zstPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            DecompressZstd(displayUrl, input, jsonPath, cancellationToken);
+            return jsonPath;
+        }
+        catch
+        {
+            AtomicFile.TryDelete(jsonPath);
+            throw;
+        }
+    }
+
+    private void DecompressZstd(string displayUrl, Stream zst, string jsonPath, CancellationToken cancellationToken)
+    {
+        var max = MaxBytes;
+        using var file = CreateSpoolFile(jsonPath);
+        var buffer = new byte[1 << 17];
+        try
+        {
+            using var json = new BoundedReadStream(_options.ZstdDecompressor!(zst), max, n => TooLarge(displayUrl, n, "decompressed", max), leaveOpen: false);
+            int read;
+            while ((read = json.Read(buffer)) > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                try { file.Write(buffer, 0, read); }
+                catch (IOException e) { throw SpoolWriteFailed(jsonPath, e); }
+            }
+        }
+        // The decoder's own coded errors (window too large, corrupt block) carry no URL; say which file it was.
+        catch (Exception e) when (e is ZstdFormatException or not (CondaMirrorException or OperationCanceledException or OutOfMemoryException))
+        {
+            throw new CondaMirrorException(ErrorCodes.RepodataDecompressFailed,
+                $"{displayUrl} could not be decompressed ({e.Message}). The download may be damaged; retry the build.", displayUrl, e);
+        }
+    }
+
+    private static CondaMirrorException TooLarge(string displayUrl, long bytes, string how, long max) => new(ErrorCodes.RepodataTooLarge,
+        $"{displayUrl} is larger than {max:N0} bytes {how} ({bytes:N0} bytes or more), the limit for one repodata file: a decompression bomb, " +
+        "or not repodata. Check the channel URL; raise CondaMaxRepodataBytes if the channel's repodata really is that large.", displayUrl);
+
+    private static FileStream CreateSpoolFile(string path)
+    {
+        try { return new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous | FileOptions.SequentialScan); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw SpoolWriteFailed(path, e); }
+    }
+
+    private static CondaMirrorException SpoolWriteFailed(string path, Exception e) => new(ErrorCodes.RepodataCacheWriteFailed,
+        $"Could not write repodata to {Path.GetDirectoryName(path)} ({e.Message}). Check free disk space and permissions, or set CondaRepodataCachePath.",
+        path, e);
+
+    /// <summary>Where bodies are written while they arrive: the cache entry (so committing is a rename), or the temp folder when that cannot be created.</summary>
+    private string SpoolDirectory(string entryDir)
+    {
+        try
+        {
+            Directory.CreateDirectory(entryDir);
+            return entryDir;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning(ErrorCodes.RepodataCacheWriteFailed,
+                $"Could not create the repodata cache folder {entryDir} ({e.Message}); repodata is downloaded on every build until it can. " +
+                "Check permissions, or set CondaRepodataCachePath.", entryDir);
+            return Path.GetTempPath();
+        }
+    }
+
+    private static FileStream OpenLocal(string path)
+    {
+        try { return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CondaMirrorException(ErrorCodes.RepodataReadFailed,
+                $"Could not read {path}: {e.Message} Check that the file exists and is readable.", path, e);
+        }
     }
 
     private SparseRepodata LoadCached(ChannelSource channel, string subdir, string entryDir, RepodataCacheEntry entry)
@@ -259,13 +425,26 @@ public sealed class RepodataFetcher : IDisposable
         var dir = Path.Combine(channel.BaseUrl.LocalPath, subdir);
         var json = Path.Combine(dir, "repodata.json");
         var zst = Path.Combine(dir, "repodata.json.zst");
-        if (File.Exists(json)) return SparseRepodata.LoadFile(json, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+        if (File.Exists(json))
+        {
+            if (new FileInfo(json).Length is var length && length > MaxBytes) throw TooLarge(json, length, "on disk", MaxBytes);
+            return SparseRepodata.LoadFile(json, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+        }
         if (File.Exists(zst))
         {
             if (_options.ZstdDecompressor is null)
                 throw new CondaMirrorException(ErrorCodes.RepodataDecompressFailed,
                     $"{zst} can only be read with zstd support; add an uncompressed repodata.json beside it.", zst);
-            return SparseRepodata.LoadZstd(zst, SparseRepodata.ReadAllBytes(zst), channel.PublicBaseUrl, subdir, _options.ZstdDecompressor, _options.SubdirPolicy);
+            var jsonPath = AtomicFile.TempPathBeside(Path.Combine(Path.GetTempPath(), "repodata.json"));
+            try
+            {
+                using (var input = OpenLocal(zst)) DecompressZstd(zst, input, jsonPath, CancellationToken.None);
+                return SparseRepodata.Load(zst, SparseRepodata.ReadAllBytes(jsonPath), channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+            }
+            finally
+            {
+                AtomicFile.TryDelete(jsonPath);
+            }
         }
         if (subdir == "noarch")
             throw new CondaMirrorException(ErrorCodes.NotACondaChannel,
@@ -276,16 +455,17 @@ public sealed class RepodataFetcher : IDisposable
 
     // Body first, then metadata, each via temp file + rename: a crash leaves either the old pair or no metadata
     // (a refetch), never metadata that describes a half-written body.
-    private void TryWriteCache(string entryDir, byte[]? body, RepodataCacheEntry entry)
+    // The body is a file already written (beside the cache entry when possible, so this is a rename, not a copy).
+    private void TryWriteCache(string entryDir, string? bodyPath, RepodataCacheEntry entry)
     {
         try
         {
             Directory.CreateDirectory(entryDir);
             var metadataPath = Path.Combine(entryDir, RepodataCacheEntry.MetadataFileName);
-            if (body is not null)
+            if (bodyPath is not null)
             {
                 File.Delete(metadataPath);
-                AtomicFile.WriteAllBytes(Path.Combine(entryDir, RepodataCacheEntry.BodyFileName), body);
+                File.Move(bodyPath, Path.Combine(entryDir, RepodataCacheEntry.BodyFileName), overwrite: true);
             }
             AtomicFile.WriteAllBytes(metadataPath, entry.ToJson());
         }

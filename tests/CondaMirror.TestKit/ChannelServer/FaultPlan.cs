@@ -18,9 +18,13 @@ public abstract record FaultKind
     /// before sending the rest (a stalled peer, for timeout and cancellation tests).</summary>
     public static FaultKind StallMidBody(long afterBytes, TimeSpan pause) => new StallMidBodyFault(afterBytes, pause);
 
-    /// <summary>Send the body in chunks of <paramref name="chunkBytes"/> with <paramref name="pause"/> after each (a slow link,
-    /// so a client can be interrupted at any point of a transfer).</summary>
-    public static FaultKind Throttle(int chunkBytes, TimeSpan pause) => new ThrottleFault(chunkBytes, pause);
+    /// <summary>Send the headers, then the body <paramref name="bytesPerTick"/> bytes at a time, one tick per
+    /// <paramref name="interval"/> (a peer that never stalls but never finishes either).</summary>
+    public static FaultKind Drip(TimeSpan interval, int bytesPerTick = 1) => new DripFault(interval, bytesPerTick);
+
+    /// <summary>A slow link: the body in chunks of <paramref name="chunkBytes"/> with <paramref name="pause"/> after each,
+    /// so a client can be interrupted at any point of a transfer (a drip with bigger drops).</summary>
+    public static FaultKind Throttle(int chunkBytes, TimeSpan pause) => new DripFault(pause, chunkBytes);
 
     /// <summary>Announce the full Content-Length, send only <paramref name="bytes"/> bytes, then close cleanly.</summary>
     public static FaultKind TruncateBody(long bytes) => new TruncateBodyFault(bytes);
@@ -40,8 +44,8 @@ public sealed record StatusFault(int Code, string? RetryAfter) : FaultKind;
 public sealed record DelayFault(TimeSpan Duration) : FaultKind;
 public sealed record ResetMidBodyFault(long AfterBytes) : FaultKind;
 public sealed record StallMidBodyFault(long AfterBytes, TimeSpan Pause) : FaultKind;
+public sealed record DripFault(TimeSpan Interval, int BytesPerTick) : FaultKind;
 public sealed record TruncateBodyFault(long Bytes) : FaultKind;
-public sealed record ThrottleFault(int ChunkBytes, TimeSpan Pause) : FaultKind;
 public sealed record AlterBodyFault(long? Offset) : FaultKind;
 public sealed record RequireAuthorizationFault(string ExpectedAuthorization) : FaultKind;
 

@@ -29,6 +29,7 @@ public sealed class LoopbackChannelServer : IAsyncDisposable
     private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private readonly ConcurrentDictionary<string, ServedBytes> _served = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, (TcpClient Client, Task Task)> _connections = new();
     private readonly Task _acceptLoop;
     private int _nextConnectionId;
@@ -56,6 +57,16 @@ public sealed class LoopbackChannelServer : IAsyncDisposable
     public int RequestCount(string path) => _requests.Count(r => r.Path == (path.StartsWith('/') ? path : "/" + path));
 
     public void ClearRequests() => _requests.Clear();
+
+    /// <summary>
+    /// Answers GETs of <paramref name="path"/> with exactly <paramref name="body"/> and the extra response headers
+    /// given (e.g. <c>("Content-Encoding", "gzip")</c>), whatever is on disk: for bodies no file server would produce.
+    /// Status faults still apply; body faults do not.
+    /// </summary>
+    public void ServeBytes(string path, byte[] body, params (string Name, string Value)[] headers) =>
+        _served[path.StartsWith('/') ? path : "/" + path] = new ServedBytes(body, string.Concat(headers.Select(h => $"{h.Name}: {h.Value}\r\n")));
+
+    private sealed record ServedBytes(byte[] Body, string Headers);
 
     /// <summary>The URL of a file under the root, e.g. <c>UrlFor("linux-64/x.conda")</c>.</summary>
     public string UrlFor(string relativePath) => new Uri(BaseUri, relativePath.TrimStart('/')).AbsoluteUri;
@@ -152,6 +163,13 @@ public sealed class LoopbackChannelServer : IAsyncDisposable
                 break;
         }
 
+        if (_served.TryGetValue(request.Path, out var served))
+        {
+            var servedHead = Header(200, "OK", served.Body.Length, keepAlive, served.Headers + "Content-Type: application/octet-stream\r\n");
+            await WriteAsync(stream, head ? servedHead : [.. servedHead, .. served.Body], token).ConfigureAwait(false);
+            return keepAlive;
+        }
+
         var file = Resolve(request.Path);
         if (file is null)
         {
@@ -190,12 +208,12 @@ public sealed class LoopbackChannelServer : IAsyncDisposable
                 await Task.Delay(stall.Pause, token).ConfigureAwait(false);
                 await SendRangeAsync(stream, file, stall.AfterBytes, long.MaxValue, token).ConfigureAwait(false);
                 return keepAlive;
-            case ThrottleFault throttle:
+            case DripFault drip:
                 await WriteAsync(stream, headers, token).ConfigureAwait(false);
-                for (long offset = 0; offset < info.Length; offset += throttle.ChunkBytes)
+                for (long sent = 0; sent < info.Length; sent += drip.BytesPerTick)
                 {
-                    await SendRangeAsync(stream, file, offset, throttle.ChunkBytes, token).ConfigureAwait(false);
-                    await Task.Delay(throttle.Pause, token).ConfigureAwait(false);
+                    await SendRangeAsync(stream, file, sent, drip.BytesPerTick, token).ConfigureAwait(false);
+                    await Task.Delay(drip.Interval, token).ConfigureAwait(false);
                 }
                 return keepAlive;
             case TruncateBodyFault truncate:

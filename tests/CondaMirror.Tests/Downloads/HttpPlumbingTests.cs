@@ -43,15 +43,24 @@ public sealed class HttpPlumbingTests
     }
 
     [Fact]
-    public void Retry_after_accepts_seconds_and_dates_and_is_capped()
+    public void Retry_after_accepts_seconds_and_dates_and_refuses_longer_than_the_maximum()
     {
         using var seconds = new HttpResponseMessage(System.Net.HttpStatusCode.TooManyRequests);
         seconds.Headers.TryAddWithoutValidation("Retry-After", "3");
-        Assert.Equal(TimeSpan.FromSeconds(3), HttpResilience.ReadRetryAfter(seconds, TimeSpan.FromSeconds(60)));
+        Assert.Equal(TimeSpan.FromSeconds(3), HttpResilience.ReadRetryAfter(seconds, TimeSpan.FromSeconds(60), "https://h/x"));
 
+        using var soon = new HttpResponseMessage(System.Net.HttpStatusCode.ServiceUnavailable);
+        soon.Headers.TryAddWithoutValidation("Retry-After", DateTimeOffset.UtcNow.AddSeconds(30).ToString("R"));
+        Assert.InRange(HttpResilience.ReadRetryAfter(soon, TimeSpan.FromSeconds(60), "https://h/x")!.Value, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(31));
+
+        var at = new DateTimeOffset(2031, 2, 3, 4, 5, 6, TimeSpan.Zero);
         using var date = new HttpResponseMessage(System.Net.HttpStatusCode.ServiceUnavailable);
-        date.Headers.TryAddWithoutValidation("Retry-After", DateTimeOffset.UtcNow.AddHours(1).ToString("R"));
-        Assert.Equal(TimeSpan.FromSeconds(60), HttpResilience.ReadRetryAfter(date, TimeSpan.FromSeconds(60)));
+        date.Headers.TryAddWithoutValidation("Retry-After", at.ToString("R"));
+        var e = Assert.Throws<RetryAfterTooLongException>(() => HttpResilience.ReadRetryAfter(date, TimeSpan.FromSeconds(60), "https://h/x"));
+        Assert.Equal(at, e.RetryAt);
+        Assert.Contains("2031-02-03 04:05:06 UTC", e.Message);
+        Assert.Contains("https://h/x", e.Message);
+        Assert.False(HttpResilience.IsTransient(e));
     }
 
     [Fact]

@@ -208,6 +208,14 @@ internal static class FakeZstd
 
     public static byte[] Encode(byte[] data) => Magic.Concat(data).ToArray();
 
+    /// <summary>The stream form the fetcher uses: checks the magic, then passes the rest through.</summary>
+    public static Stream Decode(Stream data)
+    {
+        var magic = new byte[4];
+        data.ReadExactly(magic);
+        return magic.AsSpan().SequenceEqual(Magic) ? data : throw new InvalidDataException("bad zstd frame magic");
+    }
+
     public static byte[] Decode(byte[] data) =>
         data.AsSpan().StartsWith(Magic) ? data[4..] : throw new InvalidDataException("bad zstd frame magic");
 }
