@@ -1,7 +1,6 @@
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Indexing;
 using CondaMirror.Core.Archives;
-using CondaMirror.Core.Errors;
 using CondaMirror.Core.IO;
 using CondaMirror.Core.Locks;
 using CondaMirror.Core.Platforms;
