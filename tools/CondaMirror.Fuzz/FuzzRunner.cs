@@ -246,11 +246,12 @@ public sealed class FuzzRunner
     {
         var methods = new StackTrace(e, fNeedFileInfo: false).GetFrames().Select(f => f.GetMethod()).Where(m => m is not null).ToList();
         static string Name(System.Reflection.MethodBase m) => $"{m.DeclaringType?.FullName}.{m.Name}";
-        var top = methods.FirstOrDefault();
-        var signature = $"{e.GetType().FullName} at {(top is null ? "?" : Name(top))}";
-        // When a library threw, the first frame of ours says which call site lets it escape.
-        var ours = methods.FirstOrDefault(m => m!.DeclaringType?.FullName?.StartsWith("CondaMirror.Core", StringComparison.Ordinal) == true);
-        return ours is not null && ours != top ? $"{signature} via {Name(ours)}" : signature;
+        // The top frame of Core, not of the whole stack: whether a library frame (Path.GetFullPath, a JSON helper)
+        // shows up depends on JIT inlining, so it would split one bug into several signatures. The first frame of
+        // ours is also the call site that lets the exception escape, which is where the fix goes.
+        var top = methods.FirstOrDefault(m => m!.DeclaringType?.FullName?.StartsWith("CondaMirror.Core", StringComparison.Ordinal) == true)
+                  ?? methods.FirstOrDefault();
+        return $"{e.GetType().FullName} at {(top is null ? "?" : Name(top))}";
     }
 
     private static string Save(string outDir, Finding finding)
