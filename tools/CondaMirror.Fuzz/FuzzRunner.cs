@@ -168,8 +168,9 @@ public sealed class FuzzRunner
                     // Mutants that still parse lead deeper than seeds alone; keep a bounded, rotating pool of them.
                     if (i >= seeds.Count && pick.Next(8) == 0)
                     {
-                        if (pool.Count < MaxPool) pool.Add(input);
-                        else pool[seeds.Count + pick.Next(MaxPool - seeds.Count)] = input;
+                        var capacity = seeds.Count + MaxPool;
+                        if (pool.Count < capacity) pool.Add(input);
+                        else pool[seeds.Count + pick.Next(MaxPool)] = input;
                     }
                 }
                 else if (target.IsExpected(error))
