@@ -70,7 +70,7 @@ internal static class YamlTree
             if (parser.TryConsume<StreamEnd>(out _)) return null;
             parser.Consume<DocumentStart>();
             var anchors = new Dictionary<string, YNode>(StringComparer.Ordinal);
-            var root = ReadNode(parser, anchors, file);
+            var root = ReadNode(parser, anchors, file, 0);
             parser.Consume<DocumentEnd>();
             return root;
         }
@@ -87,10 +87,16 @@ internal static class YamlTree
         }
     }
 
-    private static YNode ReadNode(IParser parser, Dictionary<string, YNode> anchors, string file)
+    // Lock files nest about six levels. The tree is built recursively, so without a limit a few KB of '[' or '- '
+    // overflow the stack, which kills the build process instead of failing with an error (found by fuzzing).
+    internal const int MaxDepth = 256;
+
+    private static YNode ReadNode(IParser parser, Dictionary<string, YNode> anchors, string file, int depth)
     {
         var ev = parser.Consume<ParsingEvent>();
         var line = (int)ev.Start.Line;
+        if (depth >= MaxDepth && ev is SequenceStart or MappingStart)
+            throw new CondaMirrorException(ErrorCodes.LockYamlInvalid, $"line {line}: the YAML nests deeper than {MaxDepth} levels; a lock file never does.", file);
         YNode node;
         switch (ev)
         {
@@ -103,7 +109,7 @@ internal static class YamlTree
                 break;
             case SequenceStart:
                 var seq = new YSeq(line);
-                while (!parser.TryConsume<SequenceEnd>(out _)) seq.Items.Add(ReadNode(parser, anchors, file));
+                while (!parser.TryConsume<SequenceEnd>(out _)) seq.Items.Add(ReadNode(parser, anchors, file, depth + 1));
                 node = seq;
                 break;
             case MappingStart:
@@ -111,10 +117,10 @@ internal static class YamlTree
                 HashSet<string>? seen = null;
                 while (!parser.TryConsume<MappingEnd>(out _))
                 {
-                    var keyNode = ReadNode(parser, anchors, file);
+                    var keyNode = ReadNode(parser, anchors, file, depth + 1);
                     if (keyNode is not YScalar key)
                         throw new CondaMirrorException(ErrorCodes.LockYamlInvalid, $"line {keyNode.Line}: mapping keys must be plain strings", file);
-                    var value = ReadNode(parser, anchors, file);
+                    var value = ReadNode(parser, anchors, file, depth + 1);
                     if (IsDuplicate(map, key.Value, ref seen))
                         throw new CondaMirrorException(ErrorCodes.LockYamlInvalid,
                             $"line {key.Line}: duplicate key '{key.Value}'. A lock file must not repeat a key; regenerate it.", file);
