@@ -61,6 +61,36 @@ public class FuzzFindingsTests
         Assert.Contains(message, ex.Message);
     }
 
+    [Fact]
+    public void A_lock_path_with_a_NUL_character_is_CMIR406()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine("pixi.lock");
+        File.WriteAllText(path, """
+            version: 6
+            environments:
+              default:
+                channels:
+                - url: https://x/c/
+                packages:
+                  linux-64:
+                  - conda: "./pk\0gs/a-1.0-0.conda"
+            packages:
+            - conda: "./pk\0gs/a-1.0-0.conda"
+              sha256: 0f5c2d6e0b5f5a4dd7a3b0ac9c2f9e8b7e1c8f2b3c4d5e6f708192a3b4c5d6e7
+              subdir: linux-64
+            """);
+        var ex = Assert.Throws<CondaMirrorException>(() => LockFileReader.Read(path));
+        Assert.Equal(ErrorCodes.LockEntryInvalid, ex.Code);
+    }
+
+    [Fact]
+    public void A_file_url_with_a_NUL_character_stays_a_url_when_written()
+    {
+        using var dir = new TempDirectory();
+        Assert.Equal("file:///\0-1-0.conda", LockPaths.ToLockLocation("file:///\0-1-0.conda", dir.Path));
+    }
+
     [Theory]
     [InlineData("environments: ", "[", "]")]
     [InlineData("environments: ", "{a: ", "}")]
