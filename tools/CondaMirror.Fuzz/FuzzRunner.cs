@@ -277,12 +277,15 @@ public sealed class FuzzRunner
 /// <summary>Greedy shrinking: drop lines (text), then byte ranges of halving size, while the crash keeps its signature.</summary>
 public static class Minimizer
 {
-    public static byte[] Shrink(FuzzTarget target, byte[] input, string signature, bool text, TimeSpan? budget = null)
+    public static byte[] Shrink(FuzzTarget target, byte[] input, string signature, bool text, TimeSpan? budget = null) =>
+        Shrink(input, text, budget ?? TimeSpan.FromSeconds(10),
+            candidate => FuzzRunner.Execute(target, candidate) is { } e && !target.IsExpected(e) && FuzzRunner.Signature(e) == signature);
+
+    /// <summary>Shrinks an input while <paramref name="stillFails"/> holds for it (a crash signature, a slow run).</summary>
+    public static byte[] Shrink(byte[] input, bool text, TimeSpan limit, Func<byte[], bool> stillFails)
     {
         var deadline = Stopwatch.StartNew();
-        var limit = budget ?? TimeSpan.FromSeconds(10);
-        bool Same(byte[] candidate) =>
-            deadline.Elapsed < limit && FuzzRunner.Execute(target, candidate) is { } e && !target.IsExpected(e) && FuzzRunner.Signature(e) == signature;
+        bool Same(byte[] candidate) => deadline.Elapsed < limit && stillFails(candidate);
 
         var best = input;
         if (text)

@@ -18,6 +18,7 @@ const string Usage = """
       --no-minimize        save crash inputs as found instead of shrinking them
       --replay FILE        run one saved input against the (single) --target and print the outcome;
                            a crash is shrunk and the shrunk input written to FILE.min
+      --shrink-slow MS     with --replay: shrink the input while it still runs longer than MS milliseconds
 
     Real files are added as seeds when CONDAMIRROR_TESTDATA names the shared test-data folder.
     Exit code: 0 no findings, 1 findings, 2 bad arguments.
@@ -25,6 +26,7 @@ const string Usage = """
 
 string targetsArg = "all", outDir = Path.Combine("artifacts", "fuzz");
 string? replay = null;
+double? shrinkSlowMs = null;
 int seed = 1;
 double seconds = 10, timeoutMs = 2000, maxAllocMb = 256;
 long? iterations = null;
@@ -51,6 +53,7 @@ try
             case "--out": outDir = Next(); break;
             case "--no-minimize": minimize = false; break;
             case "--replay": replay = Next(); break;
+            case "--shrink-slow": shrinkSlowMs = Number(); break;
             case "--help" or "-h": Console.WriteLine(Usage); return 0;
             default: throw new ArgumentException($"unknown option '{args[i]}'");
         }
@@ -98,6 +101,19 @@ if (replay is not null)
         var shrunk = Minimizer.Shrink(target, input, FuzzRunner.Signature(error), target.IsText, TimeSpan.FromSeconds(60));
         File.WriteAllBytes(replay + ".min", shrunk);
         Console.WriteLine($"shrunk to {shrunk.Length} bytes: {replay}.min\nbase64: {Convert.ToBase64String(shrunk)}");
+    }
+    if (shrinkSlowMs is { } slowMs)
+    {
+        var shrunk = Minimizer.Shrink(input, target.IsText, TimeSpan.FromMinutes(10), candidate =>
+        {
+            var watch = Stopwatch.StartNew();
+            var worker = new Thread(() => FuzzRunner.Execute(target, candidate));
+            worker.Start();
+            worker.Join();
+            return watch.Elapsed.TotalMilliseconds > slowMs;
+        });
+        File.WriteAllBytes(replay + ".slow", shrunk);
+        Console.WriteLine($"shrunk to {shrunk.Length} bytes still slower than {slowMs} ms: {replay}.slow");
     }
     Directory.Delete(scratch, recursive: true);
     return error is null || target.IsExpected(error) ? 0 : 1;
