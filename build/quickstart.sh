@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-VERSION="0.1.0-local"
+VERSION="0.1.0"
 
 echo "== Generating the sample upstream channel"
 dotnet run --project samples/SampleUpstream -c Release -- "$ROOT/samples/upstream-channel"

@@ -90,3 +90,39 @@ public static partial class BenchmarkRegistry
         return 0;
     });
 }
+
+public static partial class BenchmarkRegistry
+{
+    /// <summary>
+    /// The full member pass (every member of both parts, links, unpacked-bytes limit) over every package under a
+    /// folder: archive MB/s and unpacked MB/s per format. Args: [folder] [rounds].
+    /// </summary>
+    private static Benchmark RegisterArchivesValidateMembers() => new("archives-validate", "PackageArchive.ValidateMembers over a folder of packages", args =>
+    {
+        var folder = args.Length > 0 ? args[0] : Path.Combine(CondaMirror.TestKit.TestData.Root ?? ".", "packages");
+        var rounds = args.Length > 1 ? int.Parse(args[1]) : 5;
+        var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Where(f => ArchiveFileName.TryGetFormat(f, out _) && new FileInfo(f).Length > 1000)
+            .ToList();
+        foreach (var format in new[] { ArchiveFormat.Conda, ArchiveFormat.TarBz2 })
+        {
+            var subset = files.Where(f => PackageArchive.DetectFormat(f) == format).ToList();
+            long archiveBytes = 0, unpacked = 0;
+            var valid = new List<string>();
+            foreach (var f in subset) // warm-up, and only packages that pass count (refusals are listed)
+            {
+                try { unpacked += PackageArchive.ValidateMembers(f).UnpackedBytes; archiveBytes += new FileInfo(f).Length; valid.Add(f); }
+                catch (CondaMirror.Core.Errors.CondaMirrorException e) { Console.WriteLine($"refused {Path.GetFileName(f)}: {e.Code} {e.Message}"); }
+            }
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            for (var r = 0; r < rounds; r++)
+                foreach (var f in valid) PackageArchive.ValidateMembers(f);
+            var seconds = sw.Elapsed.TotalSeconds / rounds;
+            var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds / rounds;
+            Console.WriteLine($"{format,-7} {valid.Count,4} packages ({archiveBytes / 1e6:F1} MB archive, {unpacked / 1e6:F1} MB unpacked) x{rounds}: " +
+                $"{seconds * 1000:F0} ms/round wall, {archiveBytes / 1e6 / seconds:F0} MB/s archive, {unpacked / 1e6 / seconds:F0} MB/s unpacked; CPU {archiveBytes / 1e6 / Math.Max(cpuSeconds, 1e-9):F0} MB/s archive");
+        }
+        return 0;
+    });
+}

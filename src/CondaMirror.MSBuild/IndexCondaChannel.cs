@@ -1,5 +1,10 @@
+using CondaMirror.Core.Errors;
 using CondaMirror.Core.Indexing;
+using CondaMirror.Core.Archives;
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.IO;
 using CondaMirror.Core.Locks;
+using CondaMirror.Core.Platforms;
 using Microsoft.Build.Framework;
 
 namespace CondaMirror.MSBuild;
@@ -28,32 +33,90 @@ public sealed class IndexCondaChannel : CondaTaskBase
     /// <summary>Local .conda/.tar.bz2 files to add to the channel.</summary>
     public ITaskItem[] PackageFiles { get; set; } = Array.Empty<ITaskItem>();
 
+    /// <summary>CondaAllowCustomSubdirs: records may name subdirs other than conda's platforms (single safe folder names).</summary>
+    public bool AllowCustomSubdirs { get; set; }
+
+    /// <summary>CondaMaxUnpackedPackageMB: a fixed limit on what one local package may unpack to; empty for the default rule.</summary>
+    public string? MaxUnpackedPackageMB { get; set; }
+
+    /// <summary>What the resolve and download steps of this build did (their Summary outputs), shown on the channel's output line.</summary>
+    public string[] StepSummaries { get; set; } = Array.Empty<string>();
+
+    /// <summary>
+    /// The step's completion record, the target's up-to-date output: removed before anything is written and written
+    /// (atomically, listing every repodata.json) only after all of them were, so a run that failed part-way never
+    /// lets the next build skip this step.
+    /// </summary>
+    public string? StampFile { get; set; }
+
     [Output]
     public ITaskItem[] RepodataFiles { get; private set; } = Array.Empty<ITaskItem>();
 
     protected override void Run()
     {
+        var policy = AllowCustomSubdirs ? SubdirPolicy.AllowCustom : SubdirPolicy.KnownOnly;
+        var validation = ValidationOptions(MaxUnpackedPackageMB);
+        if (!string.IsNullOrEmpty(StampFile)) Stamp(() => File.Delete(StampFile!), "remove");
         var entries = new List<ChannelEntry>();
         var subdirs = new SortedSet<string>(SplitList(Platforms), StringComparer.Ordinal);
 
         if (UseLockFile && !string.IsNullOrEmpty(LockFile))
         {
-            var lockFile = LockFileCache.Read(BuildEngine, LockFile!, LockEnvironment, MirrorLog);
+            var lockFile = LockFileCache.Read(BuildEngine, LockFile!, LockEnvironment, MirrorLog, policy);
             var platforms = LockPlatforms.Select(lockFile, subdirs);
             foreach (var platform in platforms)
                 subdirs.Add(platform);
-            entries.AddRange(LockedEntries.FromLock(lockFile, platforms, ChannelDirectory, CancellationToken));
+            entries.AddRange(LockedEntries.FromLock(lockFile, platforms, ChannelDirectory, CancellationToken, policy));
         }
 
         foreach (var item in PackageFiles)
         {
             CancellationToken.ThrowIfCancellationRequested();
-            entries.Add(ArchiveEntries.FromArchive(item.GetMetadata("FullPath")));
+            entries.Add(ArchiveEntries.FromArchive(item.GetMetadata("FullPath"), subdirs: policy, validation: validation, ct: CancellationToken));
         }
 
-        var result = ChannelIndexer.Write(ChannelDirectory, entries, new IndexOptions { Subdirs = subdirs }, MirrorLog, CancellationToken);
+        var result = ChannelIndexer.Write(ChannelDirectory, entries, new IndexOptions { Subdirs = subdirs, SubdirPolicy = policy }, MirrorLog, CancellationToken);
         RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
-        var summary = string.Join(", ", result.PackagesPerSubdir.Select(kv => $"{kv.Key}: {kv.Value}"));
-        Log.LogMessage(MessageImportance.High, $"Conda channel {ChannelDirectory} indexed ({summary}).");
+        if (!string.IsNullOrEmpty(StampFile))
+            Stamp(() => AtomicFile.WriteAllText(StampFile!, string.Concat(result.RepodataFiles.Select(f => f + "\n"))), "write");
+        Log.LogMessage(MessageImportance.High, ChannelLine(string.IsNullOrEmpty(ProjectFile) ? null : Path.GetFileNameWithoutExtension(ProjectFile), ChannelDirectory, result, StepSummaries));
+    }
+
+    private void Stamp(Action action, string verb)
+    {
+        try { action(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CondaMirrorException(ErrorCodes.IndexStampFailed,
+                $"Cannot {verb} the index step's record '{StampFile}': {e.Message} Check that the obj folder is writable and the disk has space.", StampFile, e);
+        }
+    }
+
+    /// <summary>
+    /// "Name -&gt; path (...)", Name being the project file's name without extension ($(MSBuildProjectName)), is
+    /// MSBuild's output-path line: the console logger prints it at minimal verbosity, and the terminal logger, which
+    /// shows no informational message below detailed verbosity, shows the text after " -&gt; " on the project's result
+    /// line (the last such line of the project wins, so the channel replaces the assembly there, as a publish folder
+    /// does). The summary after the path holds no directory separator, so the terminal logger's link still opens the
+    /// channel folder.
+    /// </summary>
+    internal static string ChannelLine(string? projectName, string channelDirectory, IndexResult result, IReadOnlyList<string>? steps = null)
+    {
+        var total = result.PackagesPerSubdir.Values.Sum();
+        var subdirs = string.Join(", ", result.PackagesPerSubdir.Select(kv => $"{kv.Key}: {kv.Value}"));
+        var who = string.IsNullOrWhiteSpace(projectName) ? "Conda channel" : projectName;
+        // What this build did goes on the same line: it is the only informational line the terminal logger shows.
+        var did = steps?.Where(x => !string.IsNullOrWhiteSpace(x)).Select(x => x.Replace('/', ' ').Replace('\\', ' ')).ToList() ?? new List<string>();
+        return $"{who} -> {channelDirectory} ({total} conda packages, {Sizes.Format(result.PackageBytes)}; {subdirs})" + (did.Count > 0 ? $" [{string.Join("; ", did)}]" : "");
+    }
+
+    /// <summary>The CondaMaxUnpackedPackageMB property: empty for the default rule, else a positive whole number of MB.</summary>
+    internal static PackageValidationOptions ValidationOptions(string? maxUnpackedMB)
+    {
+        if (string.IsNullOrWhiteSpace(maxUnpackedMB)) return new PackageValidationOptions();
+        if (!long.TryParse(maxUnpackedMB.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var mb) || mb < 1 || mb > (long.MaxValue >> 20))
+            throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
+                $"CondaMaxUnpackedPackageMB must be a positive whole number of megabytes (got '{maxUnpackedMB}'); leave it empty for the default limit.");
+        return new PackageValidationOptions { MaxUnpackedBytes = mb << 20 };
     }
 }

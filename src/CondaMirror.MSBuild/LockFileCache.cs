@@ -1,5 +1,6 @@
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Locks;
+using CondaMirror.Core.Platforms;
 using Microsoft.Build.Framework;
 
 namespace CondaMirror.MSBuild;
@@ -11,16 +12,16 @@ namespace CondaMirror.MSBuild;
 /// </summary>
 internal static class LockFileCache
 {
-    public static CondaLockFile Read(IBuildEngine engine, string path, string environment, IMirrorLog log)
+    public static CondaLockFile Read(IBuildEngine engine, string path, string environment, IMirrorLog log, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
     {
         var info = new FileInfo(path);
         var key = info.Exists
-            ? $"CondaMirror.Lock|{info.FullName}|{environment}|{info.Length}|{info.LastWriteTimeUtc.Ticks}"
+            ? $"CondaMirror.Lock|{info.FullName}|{environment}|{info.Length}|{info.LastWriteTimeUtc.Ticks}|{subdirs}"
             : null;
         var cache = engine as IBuildEngine4;
         if (key is not null && cache?.GetRegisteredTaskObject(key, RegisteredTaskObjectLifetime.Build) is CondaLockFile cached)
             return cached;
-        var lockFile = LockFileReader.Read(path, environment, log);
+        var lockFile = LockFileReader.Read(path, environment, log, subdirs);
         if (key is not null)
             cache?.RegisterTaskObject(key, lockFile, RegisteredTaskObjectLifetime.Build, allowEarlyCollection: true);
         return lockFile;

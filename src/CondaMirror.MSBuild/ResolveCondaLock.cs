@@ -41,8 +41,15 @@ public sealed class ResolveCondaLock : CondaTaskBase
     public int HttpTimeoutSeconds { get; set; } = 100;
     public string? ProjectDirectory { get; set; }
 
+    /// <summary>CondaAllowCustomSubdirs: repodata records may name subdirs other than conda's platforms (single safe folder names).</summary>
+    public bool AllowCustomSubdirs { get; set; }
+
     [Output]
     public bool LockWritten { get; private set; }
+
+    /// <summary>What the solve changed, briefly ("lock linux-64 56 (+2), win-64 54"), for the channel's output line; empty when up to date.</summary>
+    [Output]
+    public string Summary { get; private set; } = "";
 
     protected override void Run()
     {
@@ -76,11 +83,23 @@ public sealed class ResolveCondaLock : CondaTaskBase
                 MaxRetries = RetryCount,
                 RequestTimeout = TimeSpan.FromSeconds(Math.Max(1, HttpTimeoutSeconds)),
                 Credentials = credentials,
+                SubdirPolicy = AllowCustomSubdirs ? Core.Platforms.SubdirPolicy.AllowCustom : Core.Platforms.SubdirPolicy.KnownOnly,
             },
         };
 
-        var outcome = new LockResolver(MirrorLog).Resolve(settings, CancellationToken);
+        ResolveOutcome outcome;
+        try
+        {
+            outcome = new LockResolver(MirrorLog).Resolve(settings, CancellationToken);
+        }
+        catch (CondaMirrorException e) when (e.File is null && LocateItem(e.Message) is { } element)
+        {
+            // A solver error about the requested items: point at the CondaPackage element it names first.
+            throw new CondaMirrorException(e.Code, e.Message, element.File, e) { Line = element.Line };
+        }
         LockWritten = outcome.LockWritten;
+        if (!outcome.UpToDate && outcome.Changes.Count > 0)
+            Summary = "lock " + string.Join(", ", outcome.Changes.Select(c => c.Brief()));
         if (outcome.UpToDate)
             Log.LogMessage(MessageImportance.Normal, $"Conda lock {LockFile} is up to date.");
         else
@@ -99,6 +118,19 @@ public sealed class ResolveCondaLock : CondaTaskBase
             spec = $"{spec} {(version.Length > 0 ? version : "*")}{(build.Length > 0 ? " " + build : "")}";
         if (channel.Length > 0) spec = $"{channel}::{spec}";
         return new RequestedPackage(spec, $"CondaPackage '{item.ItemSpec}'");
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex ItemReference =
+        new(@"CondaPackage '([^'\r\n]{1,512})'", System.Text.RegularExpressions.RegexOptions.NonBacktracking);
+
+    /// <summary>The element of the first CondaPackage item a message names, found in the project's XML (MSBuild gives tasks no item lines).</summary>
+    private ProjectChecks.PackageElement? LocateItem(string message)
+    {
+        var match = ItemReference.Match(message);
+        if (!match.Success || string.IsNullOrEmpty(ProjectFile)) return null;
+        var name = match.Groups[1].Value;
+        return ProjectChecks.PackageElementScanner.Scan(new[] { ProjectFile! }, Path.GetDirectoryName(Path.GetFullPath(ProjectFile!))!)
+            .FirstOrDefault(e => e.Include.Split(';').Any(part => string.Equals(part.Trim(), name, StringComparison.Ordinal)));
     }
 
     private static string? NullIfEmpty(string s) => string.IsNullOrWhiteSpace(s) ? null : s;

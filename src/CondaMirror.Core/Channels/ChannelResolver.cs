@@ -13,7 +13,7 @@ public static class ChannelResolver
     public const string DefaultChannelAlias = "https://conda.anaconda.org/";
 
     // Channel names are anaconda.org-style path segments: letters, digits, '.', '_', '-' (and '+', seen in labels).
-    private static readonly Regex NamePattern = new(@"^[A-Za-z0-9_.+-]+(/[A-Za-z0-9_.+-]+)*$", RegexOptions.CultureInvariant);
+    private static readonly Regex NamePattern = new(@"^[A-Za-z0-9_.+-]+(/[A-Za-z0-9_.+-]+)*$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
 
     public static ChannelSource Resolve(string itemSpec, string channelAlias = DefaultChannelAlias, string? baseDirectory = null)
     {

@@ -11,7 +11,7 @@ namespace CondaMirror.Core.Channels;
 /// </summary>
 public sealed class ChannelSource
 {
-    private static readonly Regex TokenSegment = new("/t/[^/]+/", RegexOptions.CultureInvariant);
+    private static readonly Regex TokenSegment = new("/t/[^/]+/", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
 
     public ChannelSource(string name, Uri baseUrl, string? bearerToken = null)
     {

@@ -5,12 +5,26 @@ using CondaMirror.Core.Errors;
 namespace CondaMirror.Core.Downloads;
 
 /// <summary>
-/// Puts an archive (from the package cache, or a local package file) into a channel folder: a hard link when the file system allows it (no extra disk,
-/// instant), else a copy. Either way the destination appears atomically (temp name in the destination folder,
-/// then rename), so a channel never shows a half-written archive.
+/// Puts an archive (from the package cache, or a local package file) into a channel folder: a reflink where the file
+/// system has them (btrfs, XFS: a file of its own sharing the cache's blocks, so an edit of the channel file never
+/// reaches the cache), else a hard link (no extra disk, instant; the cache file is read-only and the cache re-hashes a
+/// file whose stat changed, see <see cref="PackageCache"/>), else a copy. Either way the destination appears
+/// atomically (temp name in the destination folder, then rename), so a channel never shows a half-written archive.
 /// </summary>
 public static partial class ChannelPlacement
 {
+    /// <summary>
+    /// Links or copies <paramref name="cachePath"/> to <c>&lt;channelDirectory&gt;/&lt;subdir&gt;/&lt;fileName&gt;</c>. Subdir and
+    /// file name come from records, so the destination is built with <see cref="SafePath.Combine"/>: CMIR330 when it
+    /// would lie outside the channel folder.
+    /// </summary>
+    /// <returns>The destination path, and whether it was written (false when it already held the same content).</returns>
+    public static (string Path, bool Written) PlaceInChannel(string cachePath, string channelDirectory, string subdir, string fileName, string? knownSha256 = null)
+    {
+        var destination = SafePath.Combine(channelDirectory, subdir, fileName);
+        return (destination, LinkOrCopy(cachePath, destination, knownSha256));
+    }
+
     /// <summary>Links or copies <paramref name="cachePath"/> to <paramref name="destinationPath"/>, skipping the work
     /// when the destination already holds identical content.</summary>
     /// <param name="knownSha256">The source's sha256 when the caller already has it (saves hashing the source).</param>
@@ -24,7 +38,7 @@ public static partial class ChannelPlacement
             if (IsIdentical(cachePath, destinationPath, knownSha256)) return false;
             Directory.CreateDirectory(destinationDir);
             temp = Path.Combine(destinationDir, "." + Path.GetFileName(destinationPath) + "." + Guid.NewGuid().ToString("N")[..12] + ".tmp");
-            if (!TryCreateHardLink(cachePath, temp))
+            if (!TryReflink(cachePath, temp, destinationDir) && !TryCreateHardLink(cachePath, temp))
                 File.Copy(cachePath, temp, overwrite: false);
             File.Move(temp, destinationPath, overwrite: true);
             temp = null;
@@ -74,6 +88,37 @@ public static partial class ChannelPlacement
             return false;
         }
     }
+
+    // Folders whose file system refused a reflink: asked once per process, not once per package.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> NoReflink = new(StringComparer.Ordinal);
+
+    /// <summary>ioctl(FICLONE) on Linux: a copy-on-write clone. False (and nothing left behind) where the file system or
+    /// the pair of folders (another volume) does not support it.</summary>
+    internal static bool TryReflink(string existing, string newFile, string destinationDir)
+    {
+        if (!OperatingSystem.IsLinux() || NoReflink.ContainsKey(destinationDir)) return false;
+        using var source = new FileStream(existing, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1);
+        bool cloned;
+        using (var target = new FileStream(newFile, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+        {
+            try
+            {
+                const uint Ficlone = 0x40049409;
+                cloned = ioctl(target.SafeFileHandle.DangerousGetHandle().ToInt32(), Ficlone, source.SafeFileHandle.DangerousGetHandle().ToInt32()) == 0;
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                cloned = false;
+            }
+        }
+        if (cloned) return true;
+        File.Delete(newFile);
+        NoReflink[destinationDir] = true;
+        return false;
+    }
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int ioctl(int fd, nuint request, int sourceFd);
 
     [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int link(string oldpath, string newpath);

@@ -1,3 +1,4 @@
+using CondaMirror.Core.Archives;
 using CondaMirror.Core.Http;
 using CondaMirror.Core.Records;
 
@@ -28,8 +29,14 @@ public sealed class DownloadOptions
     /// <summary>Retries after the first attempt for network errors, timeouts, 408, 429 and 5xx.</summary>
     public int RetryCount { get; init; } = 5;
 
-    /// <summary>Per-attempt timeout, measured as inactivity: an attempt fails when no byte arrives for this long.</summary>
+    /// <summary>
+    /// Per-attempt timeout, measured as inactivity: an attempt fails when no byte arrives for this long. Connecting
+    /// has a shorter limit of its own, <see cref="CondaHttpClientFactory.ConnectTimeoutFor"/> (10 s, or half of this when that is shorter).
+    /// </summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>How long connection failures to a host may last before every download from it stops (see <see cref="HostCircuit"/>).</summary>
+    public TimeSpan UnreachableAfter { get; init; } = HttpRetrySettings.DefaultUnreachableAfter;
 
     /// <summary>First retry delay; doubles each retry, with jitter.</summary>
     public TimeSpan BaseDelay { get; init; } = TimeSpan.FromSeconds(0.5);
@@ -39,7 +46,19 @@ public sealed class DownloadOptions
 
     public string CacheRoot { get; init; } = PackageCache.DefaultRoot;
 
+    /// <summary>Largest size a lock may give one package (the biggest conda packages are a few GB); larger is a broken lock.</summary>
+    public long MaxPackageBytes { get; init; } = DefaultMaxPackageBytes;
+
+    public const long DefaultMaxPackageBytes = 64L << 30;
+
     public IReadOnlyList<ChannelCredential> Credentials { get; init; } = Array.Empty<ChannelCredential>();
+
+    /// <summary>
+    /// Limits of the member check every package passes before it enters the cache
+    /// (<see cref="PackageArchive.ValidateMembers(string, string, string, PackageValidationOptions?, CancellationToken)"/>).
+    /// Null skips the check: only for callers whose files are not conda packages (transfer tests and benchmarks).
+    /// </summary>
+    public PackageValidationOptions? Validation { get; init; } = new();
 
     /// <summary>Minimum time between two progress lines.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(3);

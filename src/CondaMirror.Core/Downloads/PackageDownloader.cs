@@ -1,3 +1,4 @@
+using CondaMirror.Core.Archives;
 using CondaMirror.Core.IO;
 using System.Buffers;
 using System.Collections.Concurrent;
@@ -9,7 +10,6 @@ using System.Security.Cryptography;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Http;
-using Polly;
 
 namespace CondaMirror.Core.Downloads;
 
@@ -26,35 +26,37 @@ public sealed class PackageDownloader : IDisposable
 
     private readonly DownloadOptions _options;
     private readonly IMirrorLog _log;
-    private readonly HttpClient _client;
     private readonly PackageCache _cache;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly ResilientHttpClient _http;
 
     public PackageDownloader(DownloadOptions options, IMirrorLog log, HttpMessageHandler? handler = null)
     {
         _options = options;
         _log = log;
         _cache = new PackageCache(options.CacheRoot);
-        _client = CondaHttpClientFactory.CreateClient(
-            handler ?? CondaHttpClientFactory.CreateHandler(options.MaxParallel, automaticDecompression: false, options.AttemptTimeout),
+        _http = new ResilientHttpClient(
+            new HttpRetrySettings
+            {
+                RetryCount = options.RetryCount,
+                BaseDelay = options.BaseDelay,
+                MaxRetryAfter = options.MaxRetryAfter,
+                UnreachableAfter = options.UnreachableAfter,
+                OnRetry = n => _log.Detail(
+                    $"Retrying {n.Subject} ({n.Retry}/{n.MaxRetries}) in {n.Delay.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s: {UrlRedaction.Redact(n.Failure.Message)}"),
+            },
+            handler ?? CondaHttpClientFactory.CreateHandler(options.MaxParallel, automaticDecompression: false,
+                CondaHttpClientFactory.ConnectTimeoutFor(options.AttemptTimeout)),
             disposeHandler: handler is null);
-        _pipeline = HttpResilience.CreateRetryPipeline(new HttpRetrySettings
-        {
-            RetryCount = options.RetryCount,
-            BaseDelay = options.BaseDelay,
-            MaxRetryAfter = options.MaxRetryAfter,
-            OnRetry = n => _log.Detail(
-                $"Retrying {n.Subject} ({n.Retry}/{n.MaxRetries}) in {n.Delay.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s: {UrlRedaction.Redact(n.Failure.Message)}"),
-        });
     }
 
     public PackageCache Cache => _cache;
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose() => _http.Dispose();
 
     /// <summary>
     /// Makes every request available in the cache. Packages that fail do not stop the others (those stay cached for
-    /// the next build); afterwards one <see cref="CondaMirrorException"/> reports every failure.
+    /// the next build); afterwards one <see cref="CondaMirrorException"/> reports every failure. A host that cannot be
+    /// reached at all stops every download from it within seconds and is reported once, not once per package.
     /// Cancellation aborts transfers, removes their temp files and throws <see cref="OperationCanceledException"/>.
     /// </summary>
     public async Task<DownloadSummary> DownloadAsync(IReadOnlyList<DownloadRequest> requests, CancellationToken cancellationToken)
@@ -84,8 +86,11 @@ public sealed class PackageDownloader : IDisposable
             _log.Warning(ErrorCodes.DownloadUnverifiable,
                 $"{unverifiable.Count} package(s) have no sha256 or md5 in the lock, so their bytes cannot be verified and they are never taken from the cache: {string.Join(", ", unverifiable.Take(5))}{(unverifiable.Count > 5 ? ", ..." : "")}. Re-lock with a tool that records hashes.");
 
+        // Only a run with something to fetch claims partial files (a cache that only serves hits may be read-only).
+        using var owner = misses.Count > 0 ? ClaimPartials() : null;
         var progress = new ProgressTracker(work.Count, work.Count - misses.Count, misses.Sum(g => g[0].Size ?? 0));
         var failures = new ConcurrentQueue<CondaMirrorException>();
+        var unreachable = new ConcurrentQueue<HostUnreachableException>();
         using (var reporterStop = new CancellationTokenSource())
         {
             var reporter = ReportProgressAsync(progress, reporterStop.Token);
@@ -98,7 +103,7 @@ public sealed class PackageDownloader : IDisposable
                     {
                         try
                         {
-                            var path = await FetchAsync(group[0], progress, token).ConfigureAwait(false);
+                            var path = await FetchAsync(group[0], owner!, progress, token).ConfigureAwait(false);
                             _log.Detail($"Downloaded {group[0].Subdir}/{group[0].FileName} to {path}");
                             foreach (var r in group) paths[r] = path;
                             progress.PackageDone();
@@ -106,6 +111,10 @@ public sealed class PackageDownloader : IDisposable
                         catch (CondaMirrorException e)
                         {
                             failures.Enqueue(e);
+                        }
+                        catch (HostUnreachableException e)
+                        {
+                            unreachable.Enqueue(e);
                         }
                     }).ConfigureAwait(false);
             }
@@ -121,23 +130,29 @@ public sealed class PackageDownloader : IDisposable
             }
         }
 
-        if (!failures.IsEmpty) throw Combine(failures.ToList());
+        var fromCache = work.Count - misses.Count;
+        var failed = failures.Count + unreachable.Count;
+        if (failed > 0)
+            throw Combine(failures.ToList(), unreachable.ToList(), new Counts(work.Count, misses.Count - failed, fromCache, failed));
 
-        var downloaded = misses.Count;
-        _log.Info(string.Create(CultureInfo.InvariantCulture,
-            $"Downloaded {downloaded} packages ({Mb(progress.Bytes):0.0} MB) in {stopwatch.Elapsed.TotalSeconds:0.0} s, {work.Count - misses.Count} from cache"));
-        return new DownloadSummary(new Dictionary<DownloadRequest, string>(paths), downloaded, work.Count - misses.Count, progress.Bytes, stopwatch.Elapsed);
+        // A detail: the task reports the summary itself at high importance.
+        _log.Detail(string.Create(CultureInfo.InvariantCulture,
+            $"Downloaded {misses.Count} packages ({Mb(progress.Bytes):0.0} MB) in {stopwatch.Elapsed.TotalSeconds:0.0} s, {fromCache} from cache"));
+        return new DownloadSummary(new Dictionary<DownloadRequest, string>(paths), misses.Count, fromCache, progress.Bytes, stopwatch.Elapsed);
     }
 
-    private async Task<string> FetchAsync(DownloadRequest request, ProgressTracker progress, CancellationToken cancellationToken)
+    private async Task<string> FetchAsync(DownloadRequest request, PackageCache.PartialOwner owner, ProgressTracker progress, CancellationToken cancellationToken)
     {
         var display = UrlRedaction.Redact(request.Url);
         var transfer = IsHttp(request.Url)
-            ? await FetchHttpAsync(request, display, progress, cancellationToken).ConfigureAwait(false)
-            : await CopyLocalAsync(request, display, progress, cancellationToken).ConfigureAwait(false);
+            ? await FetchHttpAsync(request, display, owner, progress, cancellationToken).ConfigureAwait(false)
+            : await CopyLocalAsync(request, display, owner, progress, cancellationToken).ConfigureAwait(false);
         try
         {
             Verify(request, display, transfer);
+            // Once per package as it enters the cache (hits never pay for it): no member may escape the package.
+            if (_options.Validation is { } validation)
+                PackageArchive.ValidateMembers(transfer.TempPath, request.FileName, display, validation, cancellationToken);
             var key = PackageCache.KeyOf(request) ?? transfer.Sha256;
             try
             {
@@ -154,24 +169,24 @@ public sealed class PackageDownloader : IDisposable
         }
     }
 
-    private async Task<Transfer> FetchHttpAsync(DownloadRequest request, string display, ProgressTracker progress, CancellationToken cancellationToken)
+    private async Task<Transfer> FetchHttpAsync(DownloadRequest request, string display, PackageCache.PartialOwner owner, ProgressTracker progress, CancellationToken cancellationToken)
     {
         AuthenticatedTarget target;
         try { target = HttpAuthentication.Prepare(new Uri(request.Url), _options.Credentials); }
         catch (UriFormatException) { throw InvalidRequest(request, "the URL is not valid"); }
 
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(HttpResilience.SubjectKey, request.FileName);
         var attempts = 0;
         try
         {
-            return await _pipeline.ExecuteAsync(
-                async ctx =>
+            return await _http.ExecuteAsync(
+                target.RequestUri,
+                request.FileName,
+                async (attempt, token) =>
                 {
-                    attempts++;
-                    return await AttemptHttpAsync(request, target, progress, ctx.CancellationToken).ConfigureAwait(false);
+                    attempts = attempt;
+                    return await AttemptHttpAsync(request, target, owner, progress, token).ConfigureAwait(false);
                 },
-                context).ConfigureAwait(false);
+                cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (HttpResilience.IsTransient(e) && !cancellationToken.IsCancellationRequested)
         {
@@ -180,16 +195,12 @@ public sealed class PackageDownloader : IDisposable
                 "Check the network, proxy settings (HTTPS_PROXY) and the server, then build again; packages already downloaded stay cached.",
                 display, e);
         }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
     }
 
-    private async Task<Transfer> AttemptHttpAsync(DownloadRequest request, AuthenticatedTarget target, ProgressTracker progress, CancellationToken token)
+    private async Task<Transfer> AttemptHttpAsync(DownloadRequest request, AuthenticatedTarget target, PackageCache.PartialOwner owner, ProgressTracker progress, CancellationToken token)
     {
         using var stall = new StallTimeout(_options.AttemptTimeout, token);
-        var temp = NewPartialPath();
+        var temp = _cache.NewPartialPath(owner);
         long received = 0;
         try
         {
@@ -197,11 +208,14 @@ public sealed class PackageDownloader : IDisposable
             message.Headers.Authorization = target.Authorization;
             // The bytes must be exactly the archive the lock hashed; ask servers not to re-encode it.
             message.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
-            using var response = await _client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
+            using var response = await _http.Client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
             ThrowForStatus(request, target, response);
             stall.Progress();
+            // A body announced larger than the lock's size is refused before a byte of it is read.
+            if (request.Size is { } limit && response.Content.Headers.ContentLength is { } announced && announced > limit)
+                throw TooLarge(request, target.DisplayUrl, $"the server announced {announced} bytes");
             await using var body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
-            var transfer = await CopyHashedAsync(body, temp, request, stall, n => { received += n; progress.AddBytes(n); }, stall.Token).ConfigureAwait(false);
+            var transfer = await CopyHashedAsync(body, temp, request, target.DisplayUrl, stall, n => { received += n; progress.AddBytes(n); }, stall.Token).ConfigureAwait(false);
             if (response.Content.Headers.ContentLength is { } expected && expected != transfer.Size)
                 throw new IOException($"the response ended after {transfer.Size} of {expected} bytes");
             return transfer;
@@ -245,7 +259,7 @@ public sealed class PackageDownloader : IDisposable
         };
     }
 
-    private async Task<Transfer> CopyLocalAsync(DownloadRequest request, string display, ProgressTracker progress, CancellationToken cancellationToken)
+    private async Task<Transfer> CopyLocalAsync(DownloadRequest request, string display, PackageCache.PartialOwner owner, ProgressTracker progress, CancellationToken cancellationToken)
     {
         string source;
         try { source = request.Url.StartsWith("file:", StringComparison.OrdinalIgnoreCase) ? new Uri(request.Url).LocalPath : Path.GetFullPath(request.Url); }
@@ -259,12 +273,12 @@ public sealed class PackageDownloader : IDisposable
                 $"Cannot read {request.FileName} from {display}: {e.Message} Restore the file or re-lock.", display, e);
         }
 
-        var temp = NewPartialPath();
+        var temp = _cache.NewPartialPath(owner);
         await using (input)
         {
             try
             {
-                return await CopyHashedAsync(input, temp, request, stall: null, progress.AddBytes, cancellationToken).ConfigureAwait(false);
+                return await CopyHashedAsync(input, temp, request, display, stall: null, progress.AddBytes, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -285,8 +299,10 @@ public sealed class PackageDownloader : IDisposable
     /// as they are (the retry policy judges them); write failures are cache problems and never retried.
     /// MD5 is only computed when it is the strongest hash the lock offers: SHA-256 already proves the content,
     /// and MD5 would cost a third more CPU per byte.
+    /// With a size in the lock, at most one byte more than that is read: a source that keeps sending fails at once
+    /// (CMIR530) instead of filling the disk. Nothing is pre-allocated: a killed build leaves only what arrived.
     /// </summary>
-    private async Task<Transfer> CopyHashedAsync(Stream source, string tempPath, DownloadRequest request, StallTimeout? stall, Action<long> onBytes, CancellationToken token)
+    private async Task<Transfer> CopyHashedAsync(Stream source, string tempPath, DownloadRequest request, string display, StallTimeout? stall, Action<long> onBytes, CancellationToken token)
     {
         using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var md5 = string.IsNullOrEmpty(request.Sha256) ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
@@ -300,16 +316,20 @@ public sealed class PackageDownloader : IDisposable
                 output = new FileStream(tempPath, new FileStreamOptions
                 {
                     Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0,
-                    Options = FileOptions.Asynchronous, PreallocationSize = request.Size ?? 0,
+                    Options = FileOptions.Asynchronous,
                 });
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw PackageCache.WriteFailed(_cache.Root, e); }
 
             await using (output)
             {
+                // One byte past the lock's size is enough to know the source is too large.
+                var limit = request.Size is { } size ? size + 1 : long.MaxValue;
                 while (true)
                 {
-                    var read = await source.ReadAsync(buffer.AsMemory(0, BufferSize), token).ConfigureAwait(false);
+                    var want = (int)Math.Min(BufferSize, limit - total);
+                    if (want == 0) throw TooLarge(request, display, $"more than {request.Size} bytes arrived");
+                    var read = await source.ReadAsync(buffer.AsMemory(0, want), token).ConfigureAwait(false);
                     if (read == 0) break;
                     stall?.Progress();
                     sha256.AppendData(buffer, 0, read);
@@ -319,8 +339,6 @@ public sealed class PackageDownloader : IDisposable
                     total += read;
                     onBytes(read);
                 }
-                // Preallocation may have made the file longer than what arrived.
-                if (output.Length != total) output.SetLength(total);
             }
         }
         finally
@@ -349,15 +367,20 @@ public sealed class PackageDownloader : IDisposable
             display);
     }
 
-    private string NewPartialPath()
+    private PackageCache.PartialOwner ClaimPartials()
     {
-        try { return _cache.NewPartialPath(); }
+        try { return _cache.ClaimPartials(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw PackageCache.WriteFailed(_cache.Root, e); }
     }
 
-    private static void Validate(DownloadRequest request)
+    private void Validate(DownloadRequest request)
     {
         if (string.IsNullOrWhiteSpace(request.Url)) throw InvalidRequest(request, "the URL is empty");
+        if (request.Size is { } size && (size < 0 || size > _options.MaxPackageBytes))
+            throw new CondaMirrorException(ErrorCodes.DownloadSizeInvalid, string.Create(CultureInfo.InvariantCulture,
+                $"The lock gives {request.FileName} (from {UrlRedaction.Redact(request.Url)}) a size of {size} bytes, ") +
+                (size < 0 ? "which is negative. " : string.Create(CultureInfo.InvariantCulture, $"more than the {_options.MaxPackageBytes}-byte limit for one package. ")) +
+                "Fix the lock entry's size or re-lock.", UrlRedaction.Redact(request.Url));
         if (string.IsNullOrWhiteSpace(request.FileName) || request.FileName is "." or ".." ||
             request.FileName.IndexOfAny(['/', '\\', ':']) >= 0 || request.FileName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
             throw InvalidRequest(request, "the file name is not a plain archive file name");
@@ -367,6 +390,12 @@ public sealed class PackageDownloader : IDisposable
         if (request.Url.Contains("://", StringComparison.Ordinal) && !IsHttp(request.Url) && !request.Url.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
             throw InvalidRequest(request, "only http, https and file URLs (or local paths) are supported");
     }
+
+    private static CondaMirrorException TooLarge(DownloadRequest request, string display, string what) => new(ErrorCodes.DownloadTooLarge,
+        string.Create(CultureInfo.InvariantCulture,
+            $"Cannot download {request.FileName} from {display}: the lock says it is {request.Size} bytes, but {what}; reading stopped there and nothing was kept. ") +
+        "The server's file differs from the one in the lock: re-lock if the package was re-published, otherwise the server or a proxy is sending something else.",
+        display);
 
     private static bool IsHex(string value, int length) => value.Length == length && value.All(Uri.IsHexDigit);
 
@@ -388,16 +417,40 @@ public sealed class PackageDownloader : IDisposable
         return slash > 0 ? path[..slash] : path;
     }
 
-    private static CondaMirrorException Combine(IReadOnlyList<CondaMirrorException> failures)
+    /// <summary>How many distinct archives the run had, and what became of them.</summary>
+    private readonly record struct Counts(int Total, int Downloaded, int FromCache, int Failed)
     {
-        if (failures.Count == 1) return failures[0];
-        const int Shown = 20;
-        var lines = failures.Take(Shown).Select(f => $"  {f.Code}: {f.Message}");
-        var more = failures.Count > Shown ? $"\n  ... and {failures.Count - Shown} more" : string.Empty;
-        return new CondaMirrorException(ErrorCodes.DownloadsFailed,
-            $"{failures.Count} packages could not be downloaded (the others are cached):\n{string.Join("\n", lines)}{more}",
-            failures[0].File, new AggregateException(failures));
+        public string Describe() => Downloaded + FromCache == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"None of the {Total} packages was downloaded or already in the package cache.")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"Of {Total} packages, {Downloaded} were downloaded and {FromCache} were already in the package cache; those stay cached for the next build.");
     }
+
+    private static CondaMirrorException Combine(IReadOnlyList<CondaMirrorException> failures, IReadOnlyList<HostUnreachableException> unreachable, Counts counts)
+    {
+        // One error per unreachable host, however many packages it was to serve.
+        var hosts = unreachable.GroupBy(u => u.Host, StringComparer.OrdinalIgnoreCase).ToList();
+        if (failures.Count == 0 && hosts.Count == 1) return HostUnreachable(hosts[0].First(), hosts[0].Count(), counts);
+        var hostErrors = hosts.Select(g => HostUnreachable(g.First(), g.Count(), counts: null)).ToList();
+        if (failures.Count == 1 && hostErrors.Count == 0) return failures[0];
+
+        var all = hostErrors.Concat(failures).ToList();
+        const int Shown = 20;
+        var lines = all.Take(Shown).Select(f => $"  {f.Code}: {f.Message}");
+        var more = all.Count > Shown ? $"\n  ... and {all.Count - Shown} more" : string.Empty;
+        return new CondaMirrorException(ErrorCodes.DownloadsFailed,
+            string.Create(CultureInfo.InvariantCulture, $"{counts.Failed} packages could not be downloaded. {counts.Describe()}\n{string.Join("\n", lines)}{more}"),
+            all[0].File, new AggregateException(all));
+    }
+
+    /// <param name="counts">The run's totals, when this error stands alone (a combined error states them once, up front).</param>
+    private static CondaMirrorException HostUnreachable(HostUnreachableException e, int packages, Counts? counts) => new(ErrorCodes.DownloadHostUnreachable,
+        string.Create(CultureInfo.InvariantCulture,
+            $"Cannot download {packages} package(s) from {e.Host}: the host is unreachable, {e.Reason} ({e.FailedAttempts} connection attempt(s) failed over {e.Duration.TotalSeconds:0.0} s), so no further downloads from it were tried.") +
+        (counts is { } c ? " " + c.Describe() : "") +
+        " Check the network connection and proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) and build again, " +
+        "or build where the package cache (CondaPackageCachePath) already holds these packages.",
+        e.Host, e);
 
     private async Task ReportProgressAsync(ProgressTracker progress, CancellationToken stop)
     {

@@ -59,4 +59,10 @@ public static partial class ErrorCodes
 
     /// <summary>CMIR220: a package cannot be written: invalid or duplicate member path, or an unsupported output extension.</summary>
     public const string ArchiveWriteInvalid = "CMIR220";
+
+    /// <summary>A symbolic or hard link inside a package points outside the package (absolute target, or <c>..</c> past its root).</summary>
+    public const string ArchiveLinkEscapes = "CMIR230";
+
+    /// <summary>A package unpacks to more bytes than the limit (a decompression bomb, or a limit to raise with CondaMaxUnpackedPackageMB).</summary>
+    public const string ArchiveUnpackedTooLarge = "CMIR231";
 }

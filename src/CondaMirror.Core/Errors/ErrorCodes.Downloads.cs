@@ -38,4 +38,16 @@ public static partial class ErrorCodes
 
     /// <summary>Warning: a lock entry has neither sha256 nor md5, so its download cannot be verified or cached by content.</summary>
     public const string DownloadUnverifiable = "CMIR512";
+
+    /// <summary>A package host cannot be reached at all (DNS, connection refused, connect timeout): every download from it stopped.</summary>
+    public const string DownloadHostUnreachable = "CMIR513";
+
+    /// <summary>The server sent (or announced) more bytes than the lock's size for the package; reading stopped there.</summary>
+    public const string DownloadTooLarge = "CMIR530";
+
+    /// <summary>A lock entry's size is negative or larger than any package can be.</summary>
+    public const string DownloadSizeInvalid = "CMIR531";
+
+    /// <summary>A cached package changed after it was verified (written through a channel's hard link, or replaced) and could not be evicted.</summary>
+    public const string PackageCacheEntryTampered = "CMIR532";
 }

@@ -16,4 +16,10 @@ public static partial class ErrorCodes
 
     /// <summary>The channel folder could not be written (permissions, disk full, path too long).</summary>
     public const string IndexWriteFailed = "CMIR305";
+
+    /// <summary>A path the build would write (channel folder, package cache) lies outside its output root.</summary>
+    public const string OutputPathEscapes = "CMIR330";
+
+    /// <summary>The index step's completion record (obj/condamirror/index.stamp) could not be removed or written.</summary>
+    public const string IndexStampFailed = "CMIR340";
 }

@@ -38,4 +38,16 @@ public static partial class ErrorCodes
 
     /// <summary>The lock document handed to the writer is inconsistent (missing fields, conflicting records).</summary>
     public const string LockWriteInvalid = "CMIR411";
+
+    /// <summary>The YAML uses an alias (<c>*name</c>); lock files never need one, and expanding them is a memory bomb.</summary>
+    public const string LockYamlAlias = "CMIR450";
+
+    /// <summary>The YAML nests deeper than a lock file ever does (64 levels).</summary>
+    public const string LockYamlTooDeep = "CMIR451";
+
+    /// <summary>The lock file is larger than the limit (256 MB, or <c>CONDAMIRROR_MAX_LOCK_BYTES</c>).</summary>
+    public const string LockFileTooLarge = "CMIR452";
+
+    /// <summary>A line of an @EXPLICIT file is longer than 64 KB, far beyond any package URL.</summary>
+    public const string LockLineTooLong = "CMIR453";
 }

@@ -19,4 +19,13 @@ public static partial class ErrorCodes
 
     /// <summary>A build-number spec (<c>build_number='&gt;3'</c>) that conda's BuildNumberMatch would reject.</summary>
     public const string InvalidBuildNumberSpec = "CMIR106";
+
+    /// <summary>A subdir from a package, repodata record or lock is not a safe single folder name (absolute path, <c>..</c>, separators, reserved name).</summary>
+    public const string SubdirUnsafe = "CMIR120";
+
+    /// <summary>A subdir from a package, repodata record or lock is a safe name but not a conda platform, and custom subdirs are not allowed.</summary>
+    public const string SubdirNotAllowed = "CMIR121";
+
+    /// <summary>A package file name from a record or lock (<c>fn</c>, a URL's last segment) is not a single safe file name.</summary>
+    public const string PackageFileNameUnsafe = "CMIR122";
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Authentication;
 using Polly;
 using Polly.Retry;
@@ -19,6 +20,15 @@ public sealed class HttpRetrySettings
 
     /// <summary>Called before each retry; log it (at low importance: retries are normal on flaky networks).</summary>
     public Action<RetryNotice>? OnRetry { get; init; }
+
+    /// <summary>
+    /// How long connection failures to one host may persist (with at least two failed attempts) before the host is
+    /// declared unreachable and every request to it stops; see <see cref="HostCircuit"/>. Short enough that an
+    /// off-line build fails in seconds, long enough that a DNS or Wi-Fi blip is retried through.
+    /// </summary>
+    public TimeSpan UnreachableAfter { get; init; } = DefaultUnreachableAfter;
+
+    public static TimeSpan DefaultUnreachableAfter { get; } = TimeSpan.FromSeconds(5);
 }
 
 /// <param name="Retry">1 for the first retry.</param>
@@ -67,6 +77,21 @@ public static class HttpResilience
         HttpRequestException { InnerException: AuthenticationException } => false,
         HttpRequestException => true,
         IOException => true,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Failures to reach the host at all: its name does not resolve, the connection is refused or cannot be made,
+    /// or connecting timed out. Transient for one request; persistent ones open the host's <see cref="HostCircuit"/>.
+    /// </summary>
+    public static bool IsUnreachable(Exception exception) => exception switch
+    {
+        HttpConnectTimeoutException => true,
+        HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError } => true,
+        // Handlers other than SocketsHttpHandler may leave HttpRequestError unset; the socket error still tells.
+        HttpRequestException { InnerException: SocketException s } => s.SocketErrorCode is SocketError.HostNotFound or SocketError.TryAgain
+            or SocketError.NoData or SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable
+            or SocketError.HostDown or SocketError.NetworkDown or SocketError.TimedOut,
         _ => false,
     };
 

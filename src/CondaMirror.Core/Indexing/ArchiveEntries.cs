@@ -1,6 +1,7 @@
 using CondaMirror.Core.Archives;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.IO;
+using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Records;
 
 namespace CondaMirror.Core.Indexing;
@@ -16,15 +17,22 @@ public static class ArchiveEntries
     private static readonly string[] DroppedKeys =
         { "has_prefix", "mtime", "ucs", "requires_features", "binstar", "target-triplet", "machine", "operatingsystem" };
 
-    public static ChannelEntry FromArchive(string path, string? fileName = null)
+    /// <summary>
+    /// A local package file (a CondaPackageFile item): every member is checked first (<see cref="PackageArchive.ValidateMembers(string, PackageValidationOptions?, CancellationToken)"/>),
+    /// since no download step has looked at it, then its record is read.
+    /// </summary>
+    public static ChannelEntry FromArchive(string path, string? fileName = null, SubdirPolicy subdirs = SubdirPolicy.KnownOnly,
+        PackageValidationOptions? validation = null, CancellationToken ct = default)
     {
         if (!File.Exists(path))
             throw new CondaMirrorException(ErrorCodes.IndexPackageFileMissing, $"Package file {path} does not exist.", path);
-        var record = RecordFromArchive(path);
-        return new ChannelEntry(record, fileName ?? Path.GetFileName(path), path);
+        PackageArchive.ValidateMembers(path, validation, ct);
+        var record = RecordFromArchive(path, subdirs: subdirs);
+        return new ChannelEntry(record, ArchiveFileName.ValidateSafe(fileName ?? Path.GetFileName(path), "package file", path), path);
     }
 
-    public static PackageRecord RecordFromArchive(string path, FileHashes? knownHashes = null)
+    /// <summary>The record of an archive from its info/index.json; its subdir must be allowed by <paramref name="subdirs"/>.</summary>
+    public static PackageRecord RecordFromArchive(string path, FileHashes? knownHashes = null, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
     {
         var info = PackageArchive.ReadInfo(path, InfoMembers.IndexJson);
         var record = info.Index.Clone();
@@ -32,6 +40,9 @@ public static class ArchiveEntries
         record.Platform = null;
         foreach (var key in DroppedKeys) record.Extra.Remove(key);
         if (string.IsNullOrEmpty(record.Subdir) && record.Noarch is not null) record.Subdir = "noarch";
+        // A missing subdir is CMIR301 in the indexer; a present one must be a platform (or an allowed custom name).
+        if (!string.IsNullOrEmpty(record.Subdir))
+            Subdirs.Validate(record.Subdir, subdirs, $"info/index.json of {Path.GetFileName(path)}", path);
         var hashes = knownHashes ?? FileHashes.Compute(path);
         record.Md5 = hashes.Md5;
         record.Sha256 = hashes.Sha256;

@@ -2,6 +2,7 @@ using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.IO;
+using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Records;
 
 namespace CondaMirror.Core.Indexing;
@@ -13,9 +14,13 @@ public sealed class IndexOptions
 
     /// <summary>Delete archives and subdirs in the channel that the new index no longer lists (the channel is a build output).</summary>
     public bool Prune { get; init; } = true;
+
+    /// <summary>Whether subdirs other than conda's platforms may be published (the CondaAllowCustomSubdirs property).</summary>
+    public SubdirPolicy SubdirPolicy { get; init; } = SubdirPolicy.KnownOnly;
 }
 
-public sealed record IndexResult(IReadOnlyDictionary<string, int> PackagesPerSubdir, IReadOnlyList<string> RepodataFiles, int FilesPlaced, int FilesPruned);
+/// <param name="PackageBytes">Total size of the archives the channel lists (what a copy of the channel weighs, less repodata).</param>
+public sealed record IndexResult(IReadOnlyDictionary<string, int> PackagesPerSubdir, IReadOnlyList<string> RepodataFiles, int FilesPlaced, int FilesPruned, long PackageBytes);
 
 /// <summary>
 /// Turns a set of archives into a conda channel folder: every archive at <c>&lt;subdir&gt;/&lt;file&gt;</c>, a
@@ -39,13 +44,13 @@ public static class ChannelIndexer
             var placed = 0;
             foreach (var (subdir, files) in bySubdir)
             {
-                var dir = Path.Combine(channelDir, subdir);
+                var dir = SafePath.Combine(channelDir, subdir);
                 Directory.CreateDirectory(dir);
                 foreach (var entry in files.Values)
                 {
                     ct.ThrowIfCancellationRequested();
                     if (entry.SourceFile is null) continue;
-                    var target = Path.Combine(dir, entry.FileName);
+                    var target = SafePath.Combine(channelDir, subdir, entry.FileName);
                     if (SameFile(entry.SourceFile, target)) continue;
                     // The record's sha256 was just computed from the source file: no need to hash it again.
                     if (ChannelPlacement.LinkOrCopy(entry.SourceFile, target, entry.Record.Sha256)) placed++;
@@ -56,14 +61,14 @@ public static class ChannelIndexer
             foreach (var (subdir, files) in bySubdir)
             {
                 ct.ThrowIfCancellationRequested();
-                var path = Path.Combine(channelDir, subdir, "repodata.json");
+                var path = SafePath.Combine(channelDir, subdir, "repodata.json");
                 AtomicFile.Write(path, s => RepodataWriter.Write(s, subdir, files.Values));
                 repodataFiles.Add(path);
                 log.Detail($"Indexed {files.Count} package(s) into {path}");
             }
 
             var pruned = options.Prune ? Prune(channelDir, bySubdir) : 0;
-            return new IndexResult(bySubdir.ToDictionary(kv => kv.Key, kv => kv.Value.Count), repodataFiles, placed, pruned);
+            return new IndexResult(bySubdir.ToDictionary(kv => kv.Key, kv => kv.Value.Count), repodataFiles, placed, pruned, PackageBytes(channelDir, bySubdir));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -76,7 +81,8 @@ public static class ChannelIndexer
     {
         var bySubdir = new SortedDictionary<string, SortedDictionary<string, ChannelEntry>>(StringComparer.Ordinal);
         foreach (var subdir in options.Subdirs.Append("noarch"))
-            if (!bySubdir.ContainsKey(subdir)) bySubdir[subdir] = new(StringComparer.Ordinal);
+            if (!bySubdir.ContainsKey(subdir))
+                bySubdir[Subdirs.Validate(subdir, options.SubdirPolicy, "channel platforms", null)] = new(StringComparer.Ordinal);
 
         foreach (var entry in entries)
         {
@@ -84,6 +90,9 @@ public static class ChannelIndexer
             if (string.IsNullOrEmpty(entry.Record.Subdir))
                 throw new CondaMirrorException(ErrorCodes.IndexMissingSubdir,
                     $"Package {entry.FileName} does not say which subdir (platform) it belongs to; its info/index.json needs a \"subdir\" field. Rebuild it with a current conda-build or rattler-build.", where);
+            // Entries reach the indexer from several readers; the subdir and file name become paths, so check them here too.
+            Subdirs.Validate(entry.Record.Subdir, options.SubdirPolicy, $"package {entry.FileName}", where);
+            ArchiveFileName.ValidateSafe(entry.FileName, $"package {entry.FileName}", where);
             if (!ArchiveFileName.TryParse(entry.FileName, out var name) || name.Stem != entry.Record.Stem)
                 throw new CondaMirrorException(ErrorCodes.IndexFileNameMismatch,
                     $"File name {entry.FileName} does not match the package inside ({entry.Record.Stem}); conda clients reject such channels. Rename the file to {entry.Record.Stem}{(name.Format == ArchiveFormat.TarBz2 ? ".tar.bz2" : ".conda")}.", where);
@@ -112,6 +121,19 @@ public static class ChannelIndexer
 
     private static bool SameFile(string source, string target) =>
         string.Equals(Path.GetFullPath(source), Path.GetFullPath(target), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+
+    // The placed file is the truth; the record's size only stands in for an archive that is not there.
+    private static long PackageBytes(string channelDir, SortedDictionary<string, SortedDictionary<string, ChannelEntry>> bySubdir)
+    {
+        long total = 0;
+        foreach (var (subdir, files) in bySubdir)
+            foreach (var entry in files.Values)
+            {
+                var file = new FileInfo(Path.Combine(channelDir, subdir, entry.FileName));
+                total += file.Exists ? file.Length : entry.Record.Size ?? 0;
+            }
+        return total;
+    }
 
     // Removes archives no subdir lists any more, and subdirs that are no longer part of the channel.
     private static int Prune(string channelDir, SortedDictionary<string, SortedDictionary<string, ChannelEntry>> bySubdir)

@@ -1,6 +1,7 @@
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.IO;
 using CondaMirror.Core.Locks;
+using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Records;
 
 namespace CondaMirror.Core.Indexing;
@@ -12,28 +13,29 @@ namespace CondaMirror.Core.Indexing;
 /// </summary>
 public static class LockedEntries
 {
-    public static IReadOnlyList<ChannelEntry> FromLock(CondaLockFile lockFile, IReadOnlyList<string> platforms, string channelDirectory, CancellationToken ct = default)
+    public static IReadOnlyList<ChannelEntry> FromLock(CondaLockFile lockFile, IReadOnlyList<string> platforms, string channelDirectory, CancellationToken ct = default,
+        SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
     {
         var result = new List<ChannelEntry>();
         foreach (var locked in LockPlatforms.DistinctRecords(lockFile, platforms))
         {
             ct.ThrowIfCancellationRequested();
-            var archive = Path.Combine(channelDirectory, locked.Subdir, locked.FileName);
+            var archive = SafePath.Combine(channelDirectory, locked.Subdir, locked.FileName);
             if (!File.Exists(archive))
                 throw new CondaMirrorException(ErrorCodes.IndexPackageFileMissing,
                     $"{locked.Subdir}/{locked.FileName} from the lock is not in the channel folder; the download step did not run or its output was deleted. Rebuild (or run with -t:Rebuild).",
                     archive);
-            result.Add(new ChannelEntry(Complete(locked, archive), locked.FileName));
+            result.Add(new ChannelEntry(Complete(locked, archive, subdirs), locked.FileName));
         }
         return result;
     }
 
-    private static PackageRecord Complete(RepodataRecord locked, string archive)
+    private static PackageRecord Complete(RepodataRecord locked, string archive, SubdirPolicy subdirs)
     {
         if (!locked.HasFullRecord)
         {
             // The archive itself is the only full source; its hashes are the ones the download just verified.
-            return ArchiveEntries.RecordFromArchive(archive);
+            return ArchiveEntries.RecordFromArchive(archive, subdirs: subdirs);
         }
         var record = locked.Record.Clone();
         record.Subdir ??= locked.Subdir;

@@ -1,5 +1,6 @@
 using CondaMirror.Core.Http;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Records;
 
 namespace CondaMirror.Core.Locks;
@@ -15,7 +16,7 @@ namespace CondaMirror.Core.Locks;
 /// </summary>
 internal static class CondaLockReader
 {
-    public static CondaLockFile Read(YMap root, int version, LockFileFormat format, string path, string environment, YamlFields y)
+    public static CondaLockFile Read(YMap root, int version, LockFileFormat format, string path, string environment, YamlFields y, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
     {
         if (environment != "default")
             throw new CondaMirrorException(ErrorCodes.LockEnvironmentNotFound,
@@ -31,7 +32,7 @@ internal static class CondaLockReader
         var skippedPypi = new List<string>();
         var seenPypi = new HashSet<string>(StringComparer.Ordinal);
         foreach (var platform in y.OptMap(root, "metadata") is { } m ? y.StringList(m, "platforms") : new())
-            byPlatform.TryAdd(platform, new List<RepodataRecord>());
+            byPlatform.TryAdd(Subdirs.Validate(platform, subdirs, "metadata.platforms", path), new List<RepodataRecord>());
 
         foreach (var node in y.OptSeq(root, "package")?.Items ?? new())
         {
@@ -45,19 +46,20 @@ internal static class CondaLockReader
             }
             if (manager != "conda")
                 throw y.Entry(e, $"package '{name}' has unknown manager '{manager}' (expected conda or pip)");
-            var platform = Required(y, e, "platform", name);
+            // The platform names the environment and, for archives outside a subdir folder, the subdir they are placed in.
+            var platform = Subdirs.Validate(Required(y, e, "platform", name), subdirs, $"line {e.Line}: package '{name}' platform", path);
             var url = Required(y, e, "url", name);
             if (!seenUrls.TryGetValue(platform, out var seen)) seenUrls[platform] = seen = new HashSet<string>(StringComparer.Ordinal);
             if (!seen.Add(url)) continue; // conda-lock repeats a package once per category
             if (!byPlatform.TryGetValue(platform, out var list)) byPlatform[platform] = list = new List<RepodataRecord>();
-            list.Add(ToRecord(e, name, platform, url, full, y));
+            list.Add(ToRecord(e, name, platform, url, full, y, subdirs));
         }
 
         var result = byPlatform.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<RepodataRecord>)kv.Value, StringComparer.Ordinal);
         return new CondaLockFile(format, version, path, "default", channels, result, skippedPypi);
     }
 
-    private static RepodataRecord ToRecord(YMap e, string name, string platform, string url, bool full, YamlFields y)
+    private static RepodataRecord ToRecord(YMap e, string name, string platform, string url, bool full, YamlFields y, SubdirPolicy subdirs)
     {
         if (!LocationFields.IsHierarchical(url))
             throw y.Entry(e, $"package '{name}' has URL '{UrlRedaction.Redact(url)}', which is not an http(s) or file URL");
@@ -90,6 +92,7 @@ internal static class CondaLockReader
         // The URL's subdir wins (old pixi wrote the environment platform as 'subdir' of noarch rows). Without one, the
         // row's subdir or platform is the best guess; for partial records the indexer reads the real one from the archive.
         r.Subdir = derived.Subdir ?? (full ? y.OptString(e, "subdir") : null) ?? platform;
+        Subdirs.Validate(r.Subdir, subdirs, $"line {e.Line}: package '{name}'", y.File);
         r.BuildNumber = y.OptLong(e, "build_number") ?? LocationFields.BuildNumberFromBuild(r.Build) ?? 0;
         r.Depends = Dependencies(e, y);
         var (arch, os) = Platforms.Platforms.RecordArchAndPlatform(r.Subdir);
@@ -112,7 +115,8 @@ internal static class CondaLockReader
         r.Platform = os; // the row's 'platform' is the environment platform, never the record's os field
 
         var channel = y.OptString(e, "channel") ?? derived.Channel;
-        var record = new RepodataRecord(r, url, derived.FileName!, channel is null ? null : UrlRedaction.StripCredentials(channel).TrimEnd('/'))
+        var fileName = ArchiveFileName.ValidateSafe(derived.FileName, $"line {e.Line}: package '{name}'", y.File);
+        var record = new RepodataRecord(r, url, fileName, channel is null ? null : UrlRedaction.StripCredentials(channel).TrimEnd('/'))
         {
             HasFullRecord = full,
         };

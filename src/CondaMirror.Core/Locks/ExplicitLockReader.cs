@@ -1,5 +1,6 @@
 using CondaMirror.Core.Http;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Records;
 
 namespace CondaMirror.Core.Locks;
@@ -11,7 +12,10 @@ namespace CondaMirror.Core.Locks;
 /// </summary>
 internal static class ExplicitLockReader
 {
-    public static CondaLockFile Read(string text, string path, string environment)
+    /// <summary>Longest line accepted. Package URLs are a few hundred characters; this bounds every per-line step.</summary>
+    public const int MaxLineChars = 64 * 1024;
+
+    public static CondaLockFile Read(string text, string path, string environment, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
     {
         if (environment != "default")
             throw new CondaMirrorException(ErrorCodes.LockEnvironmentNotFound,
@@ -24,6 +28,10 @@ internal static class ExplicitLockReader
         foreach (var raw in text.Split('\n'))
         {
             lineNo++;
+            if (raw.Length > MaxLineChars)
+                throw new CondaMirrorException(ErrorCodes.LockLineTooLong,
+                    $"line {lineNo} is {raw.Length} characters long, over the {MaxLineChars}-character limit; a package URL is never that long, so the file is damaged.", path)
+                { Line = lineNo };
             var line = raw.Trim();
             if (line.Length == 0) continue;
             if (line[0] == '#')
@@ -51,11 +59,12 @@ internal static class ExplicitLockReader
         }
 
         var platform = declaredPlatform ?? InferPlatform(records, path);
-        if (!Platforms.Platforms.IsKnown(platform) || platform == "noarch")
+        if (!Subdirs.IsAllowed(platform, subdirs) || platform == "noarch")
             throw new CondaMirrorException(ErrorCodes.ExplicitPlatformUnknown,
                 $"'# platform: {platform}' is not a conda platform; use one of {string.Join(", ", Platforms.Platforms.Known.Where(p => p != "noarch"))}.", path);
         // Archives outside a <subdir>/ folder: the file's platform is the best guess until the indexer reads index.json.
         foreach (var r in records) r.Record.Subdir ??= platform;
+        foreach (var r in records) Subdirs.Validate(r.Record.Subdir, subdirs, $"package {r.FileName}", path);
         foreach (var r in records) (r.Record.Arch, r.Record.Platform) = Platforms.Platforms.RecordArchAndPlatform(r.Record.Subdir);
 
         var channels = records.Select(r => r.Channel).Where(c => c is not null).Select(c => c!).Distinct(StringComparer.Ordinal).ToList();
@@ -103,7 +112,8 @@ internal static class ExplicitLockReader
         };
         ParseFragment(fragment, r, lineNo, path);
         var channel = derived.Channel is null ? null : UrlRedaction.StripCredentials(derived.Channel);
-        return new RepodataRecord(r, url, derived.FileName!, channel) { HasFullRecord = false };
+        var fileName = ArchiveFileName.ValidateSafe(derived.FileName, $"line {lineNo}", path);
+        return new RepodataRecord(r, url, fileName, channel) { HasFullRecord = false };
     }
 
     private static void ParseFragment(string fragment, PackageRecord r, int lineNo, string path)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Platforms;
 
 namespace CondaMirror.Core.Locks;
 
@@ -13,7 +14,9 @@ namespace CondaMirror.Core.Locks;
 /// </summary>
 public static class LockFileReader
 {
-    public static CondaLockFile Read(string path, string environment = "default", IMirrorLog? log = null)
+    /// <param name="subdirs">Whether entries may name subdirs other than conda's platforms (CondaAllowCustomSubdirs);
+    /// every subdir and file name is checked as it is read (CMIR120–CMIR122).</param>
+    public static CondaLockFile Read(string path, string environment = "default", IMirrorLog? log = null, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
     {
         log ??= NullMirrorLog.Instance;
         var text = ReadText(path);
@@ -21,7 +24,7 @@ public static class LockFileReader
         CondaLockFile result;
         if (format == LockFileFormat.Explicit)
         {
-            result = ExplicitLockReader.Read(text, path, environment);
+            result = ExplicitLockReader.Read(text, path, environment, subdirs);
         }
         else
         {
@@ -29,8 +32,8 @@ public static class LockFileReader
             var root = YamlTree.Load(text, path) as YMap
                 ?? throw new CondaMirrorException(ErrorCodes.LockFormatUnrecognized, "the file is not a YAML mapping, so it is not a lock file.", path);
             result = root.Has("environments")
-                ? PixiLockReader.Read(root, VersionOf(root, y) ?? 0, path, environment, y)
-                : ReadCondaLockShaped(root, path, environment, y);
+                ? PixiLockReader.Read(root, VersionOf(root, y) ?? 0, path, environment, y, subdirs)
+                : ReadCondaLockShaped(root, path, environment, y, subdirs);
         }
         var total = result.PackagesByPlatform.Sum(p => p.Value.Count);
         log.Detail($"read {result.Format} v{result.Version} lock {path}: environment '{result.Environment}', {total} package entries on {result.PackagesByPlatform.Count} platform(s)");
@@ -71,7 +74,7 @@ public static class LockFileReader
             "not a lock file: expected pixi.lock ('environments:'), conda-lock.yml ('package:') or an @EXPLICIT list.", path);
     }
 
-    private static CondaLockFile ReadCondaLockShaped(YMap root, string path, string environment, YamlFields y)
+    private static CondaLockFile ReadCondaLockShaped(YMap root, string path, string environment, YamlFields y, SubdirPolicy subdirs)
     {
         var version = VersionOf(root, y);
         if (version is null)
@@ -79,8 +82,8 @@ public static class LockFileReader
                 "not a conda-lock v1 file (missing version). Files from conda-lock before 1.0 or pixi before 0.7 have no 'version'; regenerate the lock with a current conda-lock or pixi.", path);
         return version switch
         {
-            1 => CondaLockReader.Read(root, 1, LockFileFormat.CondaLockV1, path, environment, y),
-            2 or 3 => CondaLockReader.Read(root, version.Value, LockFileFormat.PixiLock, path, environment, y),
+            1 => CondaLockReader.Read(root, 1, LockFileFormat.CondaLockV1, path, environment, y, subdirs),
+            2 or 3 => CondaLockReader.Read(root, version.Value, LockFileFormat.PixiLock, path, environment, y, subdirs),
             > 3 and <= PixiLockReader.NewestVersion => throw new CondaMirrorException(ErrorCodes.LockFormatUnrecognized,
                 $"a version {version} lock must have 'environments'; the file is damaged, regenerate it.", path),
             _ => throw new CondaMirrorException(ErrorCodes.LockVersionUnsupported,
@@ -108,15 +111,53 @@ public static class LockFileReader
         return null;
     }
 
+    /// <summary>Largest lock file read unless <see cref="MaxLockBytesVariable"/> says otherwise; real locks are a few MB.</summary>
+    public const long DefaultMaxLockBytes = 256L * 1024 * 1024;
+
+    /// <summary>Environment variable that overrides <see cref="DefaultMaxLockBytes"/> (a positive byte count).</summary>
+    public const string MaxLockBytesVariable = "CONDAMIRROR_MAX_LOCK_BYTES";
+
+    /// <summary>The size limit in force: <see cref="MaxLockBytesVariable"/> when set, else the default.</summary>
+    public static long MaxLockBytes
+    {
+        get
+        {
+            var configured = Environment.GetEnvironmentVariable(MaxLockBytesVariable);
+            if (string.IsNullOrWhiteSpace(configured)) return DefaultMaxLockBytes;
+            if (long.TryParse(configured.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) && bytes > 0) return bytes;
+            throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
+                $"{MaxLockBytesVariable}='{configured}' is not a positive number of bytes.");
+        }
+    }
+
     private static string ReadText(string path)
     {
+        var max = MaxLockBytes;
         try
         {
-            return File.ReadAllText(path);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            // Seekable files are refused before reading; pipes and devices (/dev/zero) by counting as they stream.
+            if (stream.CanSeek && stream.Length > max) throw TooLarge(path, max, stream.Length);
+            using var reader = new StreamReader(stream, detectEncodingFromByteOrderMarks: true);
+            var text = new System.Text.StringBuilder(stream.CanSeek ? (int)Math.Min(stream.Length, int.MaxValue) : 4096);
+            var buffer = new char[81920];
+            int read;
+            // A char takes at least one byte in UTF-8, so more chars than max means more bytes than max.
+            while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                if (text.Length + (long)read > max) throw TooLarge(path, max, null);
+                text.Append(buffer, 0, read);
+            }
+            return text.ToString();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new CondaMirrorException(ErrorCodes.LockFileUnreadable, $"cannot read the lock file: {ex.Message}", path, ex);
         }
     }
+
+    private static CondaMirrorException TooLarge(string path, long max, long? size) =>
+        new(ErrorCodes.LockFileTooLarge,
+            $"the lock file is {(size is null ? "larger than" : $"{size} bytes, over")} the {max}-byte limit; lock files are a few MB. " +
+            $"If this one is genuine, raise the limit with the {MaxLockBytesVariable} environment variable.", path);
 }

@@ -1,6 +1,7 @@
 using CondaMirror.Core.Http;
 using System.Text.RegularExpressions;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Records;
 
 namespace CondaMirror.Core.Locks;
@@ -25,7 +26,7 @@ internal static partial class PixiLockReader
     // Keys only source packages carry.
     private static readonly string[] SourceKeys = { "package_build_source", "sources", "source_depends", "input", "build_packages", "host_packages", "variants" };
 
-    public static CondaLockFile Read(YMap root, int version, string path, string environment, YamlFields y)
+    public static CondaLockFile Read(YMap root, int version, string path, string environment, YamlFields y, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
     {
         if (version > NewestVersion)
             throw new CondaMirrorException(ErrorCodes.LockVersionUnsupported,
@@ -34,7 +35,7 @@ internal static partial class PixiLockReader
             throw new CondaMirrorException(ErrorCodes.LockVersionUnsupported,
                 $"unsupported pixi.lock version {version} with 'environments'; regenerate it with a newer pixi (pixi lock).", path);
 
-        var declaredPlatforms = version >= 7 ? ReadPlatforms(root, y) : null;
+        var declaredPlatforms = version >= 7 ? ReadPlatforms(root, y, subdirs) : null;
         var environments = y.Map(root["environments"] ?? throw y.Invalid(root, "missing 'environments'"), "environments");
         var env = environments[environment];
         if (env is null)
@@ -57,7 +58,7 @@ internal static partial class PixiLockReader
         var packages = y.OptMap(envMap, "packages");
         foreach (var (platform, listNode) in packages?.Entries ?? new())
         {
-            ValidatePlatformKey(platform, declaredPlatforms, listNode, path);
+            ValidatePlatformKey(platform, declaredPlatforms, listNode, path, subdirs);
             var list = new List<RepodataRecord>();
             var seenUrls = new HashSet<string>(StringComparer.Ordinal);
             if (listNode is YScalar { IsNull: true }) { byPlatform[platform] = list; continue; }
@@ -80,7 +81,7 @@ internal static partial class PixiLockReader
                 var entry = index.FindConda(location, sel)
                     ?? throw y.Entry(sel, $"environment '{environment}' ({platform}) refers to '{location}', which is not in the top-level 'packages' list; the lock file is inconsistent, regenerate it.");
                 if (!cache.TryGetValue(entry, out var converted))
-                    cache[entry] = converted = ToRecord(entry, location, version, lockDir, y);
+                    cache[entry] = converted = ToRecord(entry, location, version, lockDir, y, subdirs);
                 if (converted.Source is not null) { sources.Add($"{platform}: {converted.Source}"); continue; }
                 if (seenUrls.Add(converted.Record!.Url)) list.Add(converted.Record);
             }
@@ -95,7 +96,7 @@ internal static partial class PixiLockReader
         return new CondaLockFile(LockFileFormat.PixiLock, version, path, environment, channels, byPlatform, skippedPypi);
     }
 
-    private static Dictionary<string, string> ReadPlatforms(YMap root, YamlFields y)
+    private static Dictionary<string, string> ReadPlatforms(YMap root, YamlFields y, SubdirPolicy subdirs)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         var seq = y.OptSeq(root, "platforms") ?? throw new CondaMirrorException(ErrorCodes.LockPlatformInvalid,
@@ -107,7 +108,7 @@ internal static partial class PixiLockReader
             if (!PlatformName().IsMatch(name))
                 throw new CondaMirrorException(ErrorCodes.LockPlatformInvalid, $"line {map.Line}: invalid platform name '{name}' (letters, digits, '-', '_' and '.' only)", y.File);
             var subdir = y.OptString(map, "subdir") ?? name;
-            if (!Platforms.Platforms.IsKnown(subdir))
+            if (!Subdirs.IsAllowed(subdir, subdirs))
                 throw new CondaMirrorException(ErrorCodes.LockPlatformInvalid,
                     $"line {map.Line}: platform '{name}' has unknown subdir '{subdir}'; known: {string.Join(", ", Platforms.Platforms.Known)}", y.File);
             if (!result.TryAdd(name, subdir))
@@ -116,7 +117,7 @@ internal static partial class PixiLockReader
         return result;
     }
 
-    private static void ValidatePlatformKey(string platform, Dictionary<string, string>? declared, YNode at, string path)
+    private static void ValidatePlatformKey(string platform, Dictionary<string, string>? declared, YNode at, string path, SubdirPolicy subdirs)
     {
         if (declared is not null)
         {
@@ -124,7 +125,7 @@ internal static partial class PixiLockReader
                 throw new CondaMirrorException(ErrorCodes.LockPlatformInvalid,
                     $"line {at.Line}: platform '{platform}' is used by an environment but not declared in 'platforms' ({string.Join(", ", declared.Keys)}); regenerate the lock file.", path);
         }
-        else if (!Platforms.Platforms.IsKnown(platform))
+        else if (!Subdirs.IsAllowed(platform, subdirs))
         {
             throw new CondaMirrorException(ErrorCodes.LockPlatformInvalid,
                 $"line {at.Line}: unknown platform '{platform}'; known: {string.Join(", ", Platforms.Platforms.Known)}", path);
@@ -161,7 +162,7 @@ internal static partial class PixiLockReader
         return UrlRedaction.StripCredentials(url).TrimEnd('/');
     }
 
-    private static (RepodataRecord? Record, string? Source) ToRecord(YMap e, string location, int version, string lockDir, YamlFields y)
+    private static (RepodataRecord? Record, string? Source) ToRecord(YMap e, string location, int version, string lockDir, YamlFields y, SubdirPolicy subdirs)
     {
         var derivedRules = version >= 6;
         string url;
@@ -197,6 +198,7 @@ internal static partial class PixiLockReader
         r.Subdir = string.IsNullOrEmpty(subdir) ? derived.Subdir : subdir;
         if (r.Subdir is null)
             throw y.Entry(e, $"package '{location}' has no 'subdir' and none can be derived from its location");
+        Subdirs.Validate(r.Subdir, subdirs, $"line {e.Line}: package '{location}'", y.File);
         r.Noarch = NormalizeNoarch(y.OptString(e, "noarch"))
             ?? (derivedRules ? LocationFields.NoarchFrom((isPath ? null : derived.Subdir) ?? r.Subdir, archive.Build) : null);
         r.Sha256 = Hash(y, e, "sha256", 64);
@@ -226,7 +228,7 @@ internal static partial class PixiLockReader
                 purls.EnumerateArray().Select(p => p.ToString()).Distinct().Order(StringComparer.Ordinal).ToArray());
 
         var channel = y.OptString(e, "channel") ?? derived.Channel;
-        var fileName = y.OptString(e, "file_name") ?? derived.FileName ?? $"{r.Stem}.conda";
+        var fileName = ArchiveFileName.ValidateSafe(y.OptString(e, "file_name") ?? derived.FileName ?? $"{r.Stem}.conda", $"line {e.Line}: package '{location}'", y.File);
         return (new RepodataRecord(r, url, fileName, channel is null ? null : UrlRedaction.StripCredentials(channel).TrimEnd('/')), null);
     }
 

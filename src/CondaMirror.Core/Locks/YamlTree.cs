@@ -61,6 +61,17 @@ internal sealed class YMap : YNode
 
 internal static class YamlTree
 {
+    /// <summary>
+    /// Deepest nesting accepted. Locks are about six levels deep; the bound keeps the recursive reader (and
+    /// <see cref="ToJson"/>, whose JsonDocument allows 64) far from a stack overflow on hostile input.
+    /// </summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>
+    /// Builds the tree in one pass over the parser's events. Aliases are refused at their event, before anything
+    /// is expanded: pixi and conda-lock never write them, and a tree shared through aliases turns a 1 KB file into
+    /// gigabytes once a reader walks it ("billion laughs"). Anchors alone are harmless and ignored.
+    /// </summary>
     public static YNode? Load(string text, string file)
     {
         var parser = new Parser(new StringReader(text));
@@ -69,8 +80,7 @@ internal static class YamlTree
             parser.Consume<StreamStart>();
             if (parser.TryConsume<StreamEnd>(out _)) return null;
             parser.Consume<DocumentStart>();
-            var anchors = new Dictionary<string, YNode>(StringComparer.Ordinal);
-            var root = ReadNode(parser, anchors, file, 0);
+            var root = ReadNode(parser, file, 1);
             parser.Consume<DocumentEnd>();
             return root;
         }
@@ -87,52 +97,48 @@ internal static class YamlTree
         }
     }
 
-    // Lock files nest about six levels. The tree is built recursively, so without a limit a few KB of '[' or '- '
-    // overflow the stack, which kills the build process instead of failing with an error (found by fuzzing).
-    internal const int MaxDepth = 256;
-
-    private static YNode ReadNode(IParser parser, Dictionary<string, YNode> anchors, string file, int depth)
+    private static YNode ReadNode(IParser parser, string file, int depth)
     {
         var ev = parser.Consume<ParsingEvent>();
         var line = (int)ev.Start.Line;
-        if (depth >= MaxDepth && ev is SequenceStart or MappingStart)
-            throw new CondaMirrorException(ErrorCodes.LockYamlInvalid, $"line {line}: the YAML nests deeper than {MaxDepth} levels; a lock file never does.", file);
-        YNode node;
         switch (ev)
         {
             case AnchorAlias alias:
-                if (!anchors.TryGetValue(alias.Value.Value, out var target))
-                    throw new CondaMirrorException(ErrorCodes.LockYamlInvalid, $"line {line}: unknown YAML alias *{alias.Value.Value}", file);
-                return target;
+                throw new CondaMirrorException(ErrorCodes.LockYamlAlias,
+                    $"line {line}: YAML alias *{alias.Value.Value}. Lock files are written without anchors and aliases, and expanding them can take unbounded memory; regenerate the lock or write the value out.", file);
             case Scalar s:
-                node = new YScalar(s.Value, s.Style == ScalarStyle.Plain, line);
-                break;
+                return new YScalar(s.Value, s.Style == ScalarStyle.Plain, line);
             case SequenceStart:
+                CheckDepth(depth, line, file);
                 var seq = new YSeq(line);
-                while (!parser.TryConsume<SequenceEnd>(out _)) seq.Items.Add(ReadNode(parser, anchors, file, depth + 1));
-                node = seq;
-                break;
+                while (!parser.TryConsume<SequenceEnd>(out _)) seq.Items.Add(ReadNode(parser, file, depth + 1));
+                return seq;
             case MappingStart:
+                CheckDepth(depth, line, file);
                 var map = new YMap(line);
                 HashSet<string>? seen = null;
                 while (!parser.TryConsume<MappingEnd>(out _))
                 {
-                    var keyNode = ReadNode(parser, anchors, file, depth + 1);
+                    var keyNode = ReadNode(parser, file, depth + 1);
                     if (keyNode is not YScalar key)
                         throw new CondaMirrorException(ErrorCodes.LockYamlInvalid, $"line {keyNode.Line}: mapping keys must be plain strings", file);
-                    var value = ReadNode(parser, anchors, file, depth + 1);
+                    var value = ReadNode(parser, file, depth + 1);
                     if (IsDuplicate(map, key.Value, ref seen))
                         throw new CondaMirrorException(ErrorCodes.LockYamlInvalid,
                             $"line {key.Line}: duplicate key '{key.Value}'. A lock file must not repeat a key; regenerate it.", file);
                     map.Entries.Add(new(key.Value, value));
                 }
-                node = map;
-                break;
+                return map;
             default:
                 throw new CondaMirrorException(ErrorCodes.LockYamlInvalid, $"line {line}: unexpected YAML event {ev.GetType().Name}", file);
         }
-        if (ev is NodeEvent { Anchor.IsEmpty: false } anchored) anchors[anchored.Anchor.Value] = node;
-        return node;
+    }
+
+    private static void CheckDepth(int depth, int line, string file)
+    {
+        if (depth > MaxDepth)
+            throw new CondaMirrorException(ErrorCodes.LockYamlTooDeep,
+                $"line {line}: the YAML nests more than {MaxDepth} levels deep; a lock file is a few levels deep, so this one is damaged.", file);
     }
 
     // Small maps (almost all of them) are checked linearly; big ones switch to a set.

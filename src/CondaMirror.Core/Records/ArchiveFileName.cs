@@ -1,3 +1,6 @@
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.IO;
+
 namespace CondaMirror.Core.Records;
 
 /// <summary>The two conda archive formats (CEP 35 .conda and the legacy .tar.bz2).</summary>
@@ -37,5 +40,18 @@ public readonly record struct ArchiveFileName(string Name, string Version, strin
         if (secondDash <= 0) return false;
         result = new ArchiveFileName(stem[..secondDash], stem[(secondDash + 1)..lastDash], stem[(lastDash + 1)..], format);
         return result.Name.Length > 0 && result.Version.Length > 0 && result.Build.Length > 0;
+    }
+
+    /// <summary>
+    /// Returns <paramref name="fileName"/> when it is a single safe file name (<see cref="SafePath.IsPlainSegment"/>),
+    /// else throws CMIR122. File names from records and locks (<c>fn</c>, a URL's last segment) become paths in the
+    /// package cache and the channel, so a name with a separator or <c>..</c> is refused where it enters.
+    /// </summary>
+    public static string ValidateSafe(string? fileName, string where, string? file)
+    {
+        if (SafePath.IsPlainSegment(fileName)) return fileName!;
+        throw new CondaMirrorException(ErrorCodes.PackageFileNameUnsafe,
+            $"{where}: package file name '{fileName}' is not a plain file name (it is empty or holds a path separator, '..', a drive colon or a reserved name); " +
+            "it would place files outside the channel. Fix or remove the entry.", file);
     }
 }

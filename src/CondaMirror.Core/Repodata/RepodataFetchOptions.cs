@@ -1,5 +1,6 @@
 using CondaMirror.Core.IO;
 using CondaMirror.Core.Http;
+using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Zstd;
 
 namespace CondaMirror.Core.Repodata;
@@ -13,6 +14,9 @@ public sealed class RepodataFetchOptions
     /// <summary>A cached copy younger than this is used without asking the server (conda's default is similar).</summary>
     public TimeSpan CacheTtl { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Whether repodata records may name subdirs other than conda's platforms (CondaAllowCustomSubdirs).</summary>
+    public SubdirPolicy SubdirPolicy { get; init; } = SubdirPolicy.KnownOnly;
+
     /// <summary>Use only the cache; fail with CMIR621 when a channel subdir was never fetched.</summary>
     public bool Offline { get; init; }
 
@@ -25,8 +29,12 @@ public sealed class RepodataFetchOptions
     /// <summary>
     /// A request fails (and is retried) when no data arrives for this long. Measured as inactivity rather than as
     /// a whole-transfer limit, because conda-forge's linux-64 repodata is hundreds of MB and slow links are legitimate.
+    /// Connecting has a shorter limit of its own, <see cref="CondaHttpClientFactory.ConnectTimeoutFor"/>.
     /// </summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long connection failures to a host may last before every request to it stops (see <see cref="HostCircuit"/>).</summary>
+    public TimeSpan UnreachableAfter { get; init; } = HttpRetrySettings.DefaultUnreachableAfter;
 
     /// <summary>Configured credentials (longest URL prefix wins); user:password in a channel URL takes precedence.</summary>
     public IReadOnlyList<ChannelCredential>? Credentials { get; init; }

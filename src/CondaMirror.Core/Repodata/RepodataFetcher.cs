@@ -7,7 +7,6 @@ using CondaMirror.Core.Channels;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Http;
-using Polly;
 
 namespace CondaMirror.Core.Repodata;
 
@@ -21,25 +20,23 @@ public sealed class RepodataFetcher : IDisposable
 {
     private readonly RepodataFetchOptions _options;
     private readonly IMirrorLog _log;
-    private readonly HttpClient _http;
-    private readonly HttpRetrySettings _retry;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly ResilientHttpClient _http;
 
     public RepodataFetcher(RepodataFetchOptions options, IMirrorLog log, HttpMessageHandler? handler = null)
     {
         _options = options;
         _log = log;
-        // Servers often send repodata.json gzip- or brotli-encoded, so automatic decompression is on here.
-        _http = handler is null
-            ? CondaHttpClientFactory.CreateClient(CondaHttpClientFactory.CreateHandler(4, automaticDecompression: true, TimeSpan.FromSeconds(30)), disposeHandler: true)
-            : CondaHttpClientFactory.CreateClient(handler, disposeHandler: false);
-        _retry = new HttpRetrySettings
+        var retry = new HttpRetrySettings
         {
             RetryCount = options.MaxRetries,
             BaseDelay = options.RetryDelay,
-            OnRetry = n => log.Detail($"Fetching {n.Subject} failed ({n.Failure.Message}); retry {n.Retry} of {n.MaxRetries} in {n.Delay.TotalSeconds:F1} s."),
+            UnreachableAfter = options.UnreachableAfter,
+            OnRetry = n => log.Detail($"Fetching {n.Subject} failed ({UrlRedaction.Redact(n.Failure.Message)}); retry {n.Retry} of {n.MaxRetries} in {n.Delay.TotalSeconds:F1} s."),
         };
-        _pipeline = HttpResilience.CreateRetryPipeline(_retry);
+        // Servers often send repodata.json gzip- or brotli-encoded, so automatic decompression is on here.
+        _http = new ResilientHttpClient(retry,
+            handler ?? CondaHttpClientFactory.CreateHandler(4, automaticDecompression: true, CondaHttpClientFactory.ConnectTimeoutFor(options.RequestTimeout)),
+            disposeHandler: handler is null);
     }
 
     public void Dispose() => _http.Dispose();
@@ -92,6 +89,7 @@ public sealed class RepodataFetcher : IDisposable
     private async Task<SparseRepodata> FetchOnlineAsync(ChannelSource channel, string subdir, Uri subdirUrl, string entryDir,
         RepodataCacheEntry? cached, CancellationToken cancellationToken)
     {
+        string? zstRefused = null;
         foreach (var variant in VariantOrder(cached))
         {
             var url = new Uri(subdirUrl, RepodataVariant.FileName(variant));
@@ -122,9 +120,20 @@ public sealed class RepodataFetcher : IDisposable
                 continue;
             }
             if (response.Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                // Static buckets (S3, GCS) answer 403 rather than 404 for a key that does not exist, and many
+                // channels publish no .zst: only a refusal of repodata.json itself means the credentials are wrong.
+                if (variant == RepodataVariant.Zst)
+                {
+                    zstRefused = $"{shownUrl} answered {(int)response.Status} {response.Reason}";
+                    _log.Detail($"{zstRefused}; trying repodata.json.");
+                    continue;
+                }
                 throw new CondaMirrorException(ErrorCodes.RepodataAuthFailed,
-                    $"{shownUrl} refused access ({(int)response.Status} {response.Reason}). " +
-                    "Check the channel's credentials (token in the URL or the configured credentials).", shownUrl);
+                    $"{shownUrl} refused access ({(int)response.Status} {response.Reason}){(zstRefused is null ? "" : $", and {zstRefused}")}: " +
+                    $"the channel {channel.DisplayUrl} needs credentials, or the ones given are wrong. Check the token in the channel URL (/t/<token>/), " +
+                    "user:password in it, or the CondaChannel item's BearerToken / BearerTokenEnvironmentVariable metadata.", shownUrl);
+            }
             if (response.Body is null)
                 throw new CondaMirrorException(ErrorCodes.RepodataHttpError,
                     $"{shownUrl} answered {(int)response.Status} {response.Reason}. Check the channel URL, or retry later.", shownUrl);
@@ -132,7 +141,7 @@ public sealed class RepodataFetcher : IDisposable
             var body = response.Body;
             // The cache keeps the decompressed JSON, so a cache hit never decompresses again.
             var json = variant == RepodataVariant.Zst ? SparseRepodata.Decompress(shownUrl, body, _options.ZstdDecompressor!) : body;
-            var repodata = SparseRepodata.Load(shownUrl, json, channel.PublicBaseUrl, subdir);
+            var repodata = SparseRepodata.Load(shownUrl, json, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
             var entry = new RepodataCacheEntry
             {
                 Variant = variant,
@@ -175,13 +184,11 @@ public sealed class RepodataFetcher : IDisposable
     private async Task<FetchResponse> SendAsync(ChannelSource channel, Uri url, RepodataCacheEntry? validators, CancellationToken cancellationToken)
     {
         var target = HttpAuthentication.Prepare(url, _options.Credentials);
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(HttpResilience.SubjectKey, target.DisplayUrl);
         try
         {
-            return await _pipeline.ExecuteAsync(async ctx =>
+            return await _http.ExecuteAsync(target.RequestUri, target.DisplayUrl, async (_, token) =>
             {
-                using var stall = new StallTimeout(_options.RequestTimeout, ctx.CancellationToken);
+                using var stall = new StallTimeout(_options.RequestTimeout, token);
                 try
                 {
                     using var request = new HttpRequestMessage(HttpMethod.Get, target.RequestUri);
@@ -192,33 +199,36 @@ public sealed class RepodataFetcher : IDisposable
                     if (validators?.LastModified is { } lastModified && DateTimeOffset.TryParse(lastModified, out var since))
                         request.Headers.IfModifiedSince = since;
 
-                    using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
-                    HttpResilience.ThrowIfTransient(response, target.DisplayUrl, _retry);
+                    using var response = await _http.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
+                    HttpResilience.ThrowIfTransient(response, target.DisplayUrl, _http.Settings);
                     var body = response.IsSuccessStatusCode ? await ReadBodyAsync(response.Content, stall).ConfigureAwait(false) : null;
                     return new FetchResponse(response.StatusCode, response.ReasonPhrase, response.Headers.ETag?.ToString(),
                         response.Content.Headers.LastModified, body);
                 }
-                catch (OperationCanceledException) when (stall.Stalled(ctx.CancellationToken))
+                catch (OperationCanceledException) when (stall.Stalled(token))
                 {
                     throw new HttpStallTimeoutException(target.DisplayUrl, stall.Timeout);
                 }
-            }, context).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (TransientHttpStatusException e)
         {
             throw new CondaMirrorException(ErrorCodes.RepodataHttpError,
-                $"{target.DisplayUrl} answered {(int)e.StatusCode} {e.StatusCode} after {_retry.RetryCount + 1} attempts. The server is failing; retry later.",
+                $"{target.DisplayUrl} answered {(int)e.StatusCode} {e.StatusCode} after {_http.Settings.RetryCount + 1} attempts. The server is failing; retry later.",
+                target.DisplayUrl, e);
+        }
+        catch (HostUnreachableException e)
+        {
+            throw new CondaMirrorException(ErrorCodes.RepodataNetworkError,
+                $"Cannot fetch {target.DisplayUrl}: {e.Message}, so no further requests to it were tried. " +
+                "Check the network connection and proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), or set CondaOffline=true to resolve from cached repodata.",
                 target.DisplayUrl, e);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException)
         {
             throw new CondaMirrorException(ErrorCodes.RepodataNetworkError,
-                $"Could not reach {target.DisplayUrl}: {e.Message}. Check the network or proxy, or set CondaOffline=true to use cached repodata.",
+                $"Could not reach {target.DisplayUrl}: {UrlRedaction.Redact(e.Message)}. Check the network or proxy, or set CondaOffline=true to use cached repodata.",
                 target.DisplayUrl, e);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
         }
     }
 
@@ -241,7 +251,7 @@ public sealed class RepodataFetcher : IDisposable
     {
         if (entry.Variant == RepodataVariant.Missing) return SparseRepodata.Empty(channel.PublicBaseUrl, subdir);
         var bodyPath = Path.Combine(entryDir, RepodataCacheEntry.BodyFileName);
-        return SparseRepodata.LoadFile(bodyPath, channel.PublicBaseUrl, subdir);
+        return SparseRepodata.LoadFile(bodyPath, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
     }
 
     private SparseRepodata ReadLocal(ChannelSource channel, string subdir)
@@ -249,13 +259,13 @@ public sealed class RepodataFetcher : IDisposable
         var dir = Path.Combine(channel.BaseUrl.LocalPath, subdir);
         var json = Path.Combine(dir, "repodata.json");
         var zst = Path.Combine(dir, "repodata.json.zst");
-        if (File.Exists(json)) return SparseRepodata.LoadFile(json, channel.PublicBaseUrl, subdir);
+        if (File.Exists(json)) return SparseRepodata.LoadFile(json, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
         if (File.Exists(zst))
         {
             if (_options.ZstdDecompressor is null)
                 throw new CondaMirrorException(ErrorCodes.RepodataDecompressFailed,
                     $"{zst} can only be read with zstd support; add an uncompressed repodata.json beside it.", zst);
-            return SparseRepodata.LoadZstd(zst, SparseRepodata.ReadAllBytes(zst), channel.PublicBaseUrl, subdir, _options.ZstdDecompressor);
+            return SparseRepodata.LoadZstd(zst, SparseRepodata.ReadAllBytes(zst), channel.PublicBaseUrl, subdir, _options.ZstdDecompressor, _options.SubdirPolicy);
         }
         if (subdir == "noarch")
             throw new CondaMirrorException(ErrorCodes.NotACondaChannel,

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Records;
 using CondaMirror.Core.Zstd;
 
@@ -22,9 +23,11 @@ public sealed class SparseRepodata
     private readonly Dictionary<string, int> _nameIds;
     private readonly RepodataRecord[]?[] _materialised;
     private readonly string? _path;
+    private readonly SubdirPolicy _subdirPolicy;
 
-    private SparseRepodata(byte[] json, string? path, Uri channelBase, string requestedSubdir, RepodataIndex index)
+    private SparseRepodata(byte[] json, string? path, Uri channelBase, string requestedSubdir, RepodataIndex index, SubdirPolicy subdirs)
     {
+        _subdirPolicy = subdirs;
         _json = json;
         _path = path;
         _spans = index.Spans;
@@ -35,7 +38,9 @@ public sealed class SparseRepodata
         _materialised = new RepodataRecord[_names.Length][];
 
         ChannelBase = channelBase;
-        Subdir = index.InfoSubdir ?? requestedSubdir;
+        // info.subdir becomes the subdir of records that omit theirs, and so a folder of the mirror.
+        Subdir = index.InfoSubdir is null ? requestedSubdir
+            : Subdirs.Validate(index.InfoSubdir, subdirs, "repodata info.subdir", path ?? channelBase.AbsoluteUri);
         RepodataVersion = index.RepodataVersion;
         BaseUrl = index.BaseUrl;
         Channel = channelBase.AbsoluteUri.TrimEnd('/');
@@ -92,14 +97,16 @@ public sealed class SparseRepodata
                 yield return record;
     }
 
-    public static SparseRepodata Load(string? path, byte[] json, Uri channelBase, string subdir)
+    /// <param name="subdirs">Whether records may name subdirs other than conda's platforms; <c>info.subdir</c> is
+    /// checked here, each record's subdir and file name when it is first materialised (CMIR120–CMIR122).</param>
+    public static SparseRepodata Load(string? path, byte[] json, Uri channelBase, string subdir, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
     {
         var index = RepodataIndexer.Build(json, path);
-        return new SparseRepodata(json, path, channelBase, subdir, index);
+        return new SparseRepodata(json, path, channelBase, subdir, index, subdirs);
     }
 
-    public static SparseRepodata LoadFile(string path, Uri channelBase, string subdir) =>
-        Load(path, ReadAllBytes(path), channelBase, subdir);
+    public static SparseRepodata LoadFile(string path, Uri channelBase, string subdir, SubdirPolicy subdirs = SubdirPolicy.KnownOnly) =>
+        Load(path, ReadAllBytes(path), channelBase, subdir, subdirs);
 
     internal static byte[] ReadAllBytes(string path)
     {
@@ -116,8 +123,8 @@ public sealed class SparseRepodata
         LoadZstd(path, zst, channelBase, subdir, static bytes => ZstdCodec.Decompress(bytes));
 
     /// <summary>Loads repodata.json.zst bytes; <paramref name="decompress"/> is the zstd decoder.</summary>
-    public static SparseRepodata LoadZstd(string? path, byte[] zst, Uri channelBase, string subdir, Func<byte[], byte[]> decompress) =>
-        Load(path, Decompress(path, zst, decompress), channelBase, subdir);
+    public static SparseRepodata LoadZstd(string? path, byte[] zst, Uri channelBase, string subdir, Func<byte[], byte[]> decompress, SubdirPolicy subdirs = SubdirPolicy.KnownOnly) =>
+        Load(path, Decompress(path, zst, decompress), channelBase, subdir, subdirs);
 
     internal static byte[] Decompress(string? path, byte[] zst, Func<byte[], byte[]> decompress)
     {
@@ -160,6 +167,9 @@ public sealed class SparseRepodata
             }
             // Records normally repeat their subdir; conda fills it from the file when one does not.
             record.Subdir ??= Subdir;
+            var where = $"repodata record '{fileName}'";
+            Subdirs.Validate(record.Subdir, _subdirPolicy, where, _path ?? PackageBaseUrl.AbsoluteUri);
+            ArchiveFileName.ValidateSafe(fileName, where, _path ?? PackageBaseUrl.AbsoluteUri);
             if (record.Name.Length == 0) record.Name = _names[id];
             result[i - start] = new RepodataRecord(record, PackageBaseUrl.AbsoluteUri + fileName, fileName, Channel);
         }

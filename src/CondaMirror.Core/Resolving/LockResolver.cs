@@ -18,6 +18,14 @@ public sealed record PlatformChange(string Platform, int Total, int Added, int U
 {
     public override string ToString() =>
         $"{Platform}: {Total} packages ({Added} added, {Upgraded} upgraded, {Downgraded} downgraded, {Removed} removed)";
+
+    /// <summary>"linux-64 56 (2 added, 1 upgraded)": the platform, its package count and only the changes that happened.</summary>
+    public string Brief()
+    {
+        var parts = new[] { (Added, "added"), (Upgraded, "upgraded"), (Downgraded, "downgraded"), (Removed, "removed") }
+            .Where(x => x.Item1 > 0).Select(x => $"{x.Item1} {x.Item2}").ToList();
+        return parts.Count == 0 ? $"{Platform} {Total}" : $"{Platform} {Total} ({string.Join(" ", parts)})";
+    }
 }
 
 /// <summary>
@@ -72,7 +80,7 @@ public sealed partial class LockResolver
                 "\nBuild once with CondaLockedMode=false to update the lock, review and commit it.", settings.LockFile);
         }
 
-        var previous = ReadPreviousLock(settings.LockFile, RecordedEnvironment(recorded?.Lines));
+        var previous = ReadPreviousLock(settings.LockFile, RecordedEnvironment(recorded?.Lines), settings.Fetch.SubdirPolicy);
         // Platforms are solved one after the other so that only noarch and one platform's repodata are in memory at
         // a time (conda-forge's linux-64 alone is ~300 MB of JSON); each step fetches its channels concurrently.
         using var fetcher = new RepodataFetcher(settings.Fetch, _log, _handler);
@@ -109,7 +117,8 @@ public sealed partial class LockResolver
             .Select(p => Compare(p, previous.TryGetValue(p, out var old) ? old : Array.Empty<RepodataRecord>(), solved[p]))
             .ToList();
         WriteLock(settings, inputs, hash, solved);
-        foreach (var change in changes) _log.Info("Resolved " + change);
+        // The task reports each change at high importance; here it is only a detail, not a second copy at normal verbosity.
+        foreach (var change in changes) _log.Detail("Resolved " + change);
         return new ResolveOutcome(false, true, changes);
     }
 
@@ -187,13 +196,13 @@ public sealed partial class LockResolver
     }
 
     /// <summary>The packages of the previous lock, read from the environment it was written to (which may differ from the one asked for now).</summary>
-    private Dictionary<string, IReadOnlyList<RepodataRecord>> ReadPreviousLock(string lockFile, string environment)
+    private Dictionary<string, IReadOnlyList<RepodataRecord>> ReadPreviousLock(string lockFile, string environment, Platforms.SubdirPolicy subdirs)
     {
         var result = new Dictionary<string, IReadOnlyList<RepodataRecord>>(StringComparer.Ordinal);
         if (!File.Exists(lockFile)) return result;
         try
         {
-            var previous = LockFileReader.Read(lockFile, environment, _log);
+            var previous = LockFileReader.Read(lockFile, environment, _log, subdirs);
             foreach (var (platform, records) in previous.PackagesByPlatform) result[platform] = records;
         }
         catch (CondaMirrorException e)

@@ -34,6 +34,7 @@ public sealed class BuildNumberSpec
     public static BuildNumberSpec Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        SpecRegex.CheckLength(text, ErrorCodes.InvalidBuildNumberSpec, "build number spec");
         if (TryParsePythonInt(text, out var exact))
             return new BuildNumberSpec(exact.ToString(CultureInfo.InvariantCulture), exact, n => n == exact);
 
@@ -66,13 +67,13 @@ public sealed class BuildNumberSpec
             Regex regex;
             try
             {
-                regex = new Regex(spec, RegexOptions.CultureInvariant);
+                regex = SpecRegex.Compile(spec);
             }
             catch (ArgumentException ex)
             {
                 throw Invalid(text, $"invalid regular expression ({ex.Message})");
             }
-            return new BuildNumberSpec(spec, null, n => regex.IsMatch(n.ToString(CultureInfo.InvariantCulture)));
+            return new BuildNumberSpec(spec, null, n => SpecRegex.IsMatch(regex, n.ToString(CultureInfo.InvariantCulture), spec, ErrorCodes.InvalidBuildNumberSpec));
         }
         // conda compares this string with the integer build number, which is never equal.
         return new BuildNumberSpec(spec, null, _ => false);

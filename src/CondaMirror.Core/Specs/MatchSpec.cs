@@ -28,19 +28,22 @@ namespace CondaMirror.Core.Specs;
 /// </summary>
 public sealed partial class MatchSpec
 {
-    [GeneratedRegex(@"\A.*(\[.*\])", RegexOptions.CultureInvariant)]
+    // conda's expressions. Those that can take quadratic time in the spec's length have a timeout (mapped to CMIR103
+    // in ParseCore) as a backstop; the length limit already keeps them in the milliseconds. The timeout is generous
+    // because it counts wall time, which a busy machine or a GC pause stretches.
+    [GeneratedRegex(@"\A.*(\[.*\])", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 5000)]
     private static partial Regex BracketsPart();
 
-    [GeneratedRegex(@"\A.*(\(.*\))", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A.*(\(.*\))", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 5000)]
     private static partial Regex ParensPart();
 
-    [GeneratedRegex(@"([a-zA-Z0-9_-]+?)=([""']?)([^'""]*?)(\2)(?:[, ]|$)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"([a-zA-Z0-9_-]+?)=([""']?)([^'""]*?)(\2)(?:[, ]|$)", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 5000)]
     private static partial Regex KeyValue();
 
     [GeneratedRegex(@"\A([^ =<>!~]+)?([><!=~ ].+)?", RegexOptions.CultureInvariant)]
     private static partial Regex NameAndRest();
 
-    [GeneratedRegex(@"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([^-=,|<>~]+?))?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([^-=,|<>~]+?))?$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 5000)]
     private static partial Regex VersionPlusBuild();
 
     // conda's MatchSpec.FIELD_NAMES, in the order the canonical string lists bracket keys.
@@ -320,7 +323,20 @@ public sealed partial class MatchSpec
     {
         if (string.IsNullOrWhiteSpace(original))
             throw Invalid(original, "the spec is empty; give at least a package name");
+        SpecRegex.CheckLength(original, ErrorCodes.InvalidMatchSpec, "match spec");
+        try
+        {
+            return ParseLimited(original);
+        }
+        catch (RegexMatchTimeoutException ex)
+        {
+            throw new CondaMirrorException(ErrorCodes.InvalidMatchSpec,
+                $"invalid match spec '{SpecRegex.Shorten(original)}': too complex to parse in time; real specs are short and simple.", inner: ex);
+        }
+    }
 
+    private static MatchSpec ParseLimited(string original)
+    {
         // Legacy "feature@" form: any package that tracks the feature.
         if (original.EndsWith('@'))
         {

@@ -50,7 +50,7 @@ internal sealed class StringMatcher
     {
         if (candidate is null) return false;
         if (_lowerCandidate) candidate = candidate.ToLowerInvariant();
-        if (_regex is not null) return _regex.IsMatch(candidate);
+        if (_regex is not null) return SpecRegex.IsMatch(_regex, candidate, Value, ErrorCodes.InvalidMatchSpec);
         if (_globParts is not null) return MatchesGlob(_globParts, candidate);
         return string.Equals(Value, candidate, StringComparison.Ordinal);
     }
@@ -88,7 +88,7 @@ internal sealed class StringMatcher
     {
         try
         {
-            return new Regex(pattern, RegexOptions.CultureInvariant);
+            return SpecRegex.Compile(pattern);
         }
         catch (ArgumentException ex)
         {

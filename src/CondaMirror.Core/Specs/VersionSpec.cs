@@ -24,8 +24,9 @@ namespace CondaMirror.Core.Specs;
 /// </summary>
 public abstract partial class VersionSpec
 {
-    // Tokens of a spec expression: a whole regex, an operator or parenthesis, or anything else.
-    [GeneratedRegex(@"\s*\^[^$]*[$]|\s*[()|,]|[^()|,]+", RegexOptions.CultureInvariant)]
+    // Tokens of a spec expression: a whole regex, an operator or parenthesis, or anything else. Quadratic at worst
+    // ("^a,^a,..."), so it has a generous timeout as a backstop to the length limit; mapped to CMIR102.
+    [GeneratedRegex(@"\s*\^[^$]*[$]|\s*[()|,]|[^()|,]+", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 5000)]
     private static partial Regex Tokenizer();
 
     // An operator directly followed by a version; rejects "<= 1.2", "<>1.2" and "<=!1.2".
@@ -99,8 +100,18 @@ public abstract partial class VersionSpec
 
     private static VersionSpec ParseExpression(string text)
     {
-        // Only strings with grouping or regex characters go through the expression parser, as in conda.
-        return text.AsSpan().IndexOfAny("()|,^$") >= 0 ? FromTree(Treeify(text)) : ParseLeaf(text);
+        SpecRegex.CheckLength(text, ErrorCodes.InvalidVersionSpec, "version spec");
+        try
+        {
+            // Only strings with grouping or regex characters go through the expression parser, as in conda.
+            return text.AsSpan().IndexOfAny("()|,^$") >= 0 ? FromTree(Treeify(text)) : ParseLeaf(text);
+        }
+        catch (RegexMatchTimeoutException ex)
+        {
+            // A backstop: the length limit keeps the tokenizer (quadratic at worst) in the milliseconds.
+            throw new CondaMirrorException(ErrorCodes.InvalidVersionSpec,
+                $"invalid version spec '{SpecRegex.Shorten(text)}': too complex to parse in time; real specs are short and simple.", inner: ex);
+        }
     }
 
     // Leaves of the tree are single tokens: re-tokenizing one (as conda does) gives the same token back.
@@ -258,7 +269,7 @@ public abstract partial class VersionSpec
     {
         try
         {
-            return new Regex(pattern, RegexOptions.CultureInvariant);
+            return SpecRegex.Compile(pattern);
         }
         catch (ArgumentException ex)
         {
@@ -341,7 +352,7 @@ internal sealed class RegexVersionSpec : VersionSpec
     }
 
     // Python's re.match anchors at the start only; every pattern here starts with '^' anyway.
-    internal override bool Evaluate(string raw, CondaVersion? parsed) => _regex.IsMatch(raw);
+    internal override bool Evaluate(string raw, CondaVersion? parsed) => SpecRegex.IsMatch(_regex, raw, _text, ErrorCodes.InvalidVersionSpec);
 
     public override string ToString() => _text;
 }

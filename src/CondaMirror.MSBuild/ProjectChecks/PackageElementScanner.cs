@@ -19,7 +19,7 @@ public static class PackageElementScanner
     private const string ItemName = "CondaPackage";
 
     // $(Property), @(Item) and %(Metadata) references: their values are unknown here, so only literal text is judged.
-    private static readonly Regex Reference = new(@"[$@%]\([^()]*\)", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+    private static readonly Regex Reference = new(@"[$@%]\([^()]*\)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
 
     /// <summary>Every CondaPackage element in <paramref name="roots"/> and their literal imports, each file read once.</summary>
     public static IReadOnlyList<PackageElement> Scan(IEnumerable<string> roots, string projectDirectory)

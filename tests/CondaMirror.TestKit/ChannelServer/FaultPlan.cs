@@ -18,6 +18,10 @@ public abstract record FaultKind
     /// before sending the rest (a stalled peer, for timeout and cancellation tests).</summary>
     public static FaultKind StallMidBody(long afterBytes, TimeSpan pause) => new StallMidBodyFault(afterBytes, pause);
 
+    /// <summary>Send the body in chunks of <paramref name="chunkBytes"/> with <paramref name="pause"/> after each (a slow link,
+    /// so a client can be interrupted at any point of a transfer).</summary>
+    public static FaultKind Throttle(int chunkBytes, TimeSpan pause) => new ThrottleFault(chunkBytes, pause);
+
     /// <summary>Announce the full Content-Length, send only <paramref name="bytes"/> bytes, then close cleanly.</summary>
     public static FaultKind TruncateBody(long bytes) => new TruncateBodyFault(bytes);
 
@@ -37,6 +41,7 @@ public sealed record DelayFault(TimeSpan Duration) : FaultKind;
 public sealed record ResetMidBodyFault(long AfterBytes) : FaultKind;
 public sealed record StallMidBodyFault(long AfterBytes, TimeSpan Pause) : FaultKind;
 public sealed record TruncateBodyFault(long Bytes) : FaultKind;
+public sealed record ThrottleFault(int ChunkBytes, TimeSpan Pause) : FaultKind;
 public sealed record AlterBodyFault(long? Offset) : FaultKind;
 public sealed record RequireAuthorizationFault(string ExpectedAuthorization) : FaultKind;
 

@@ -190,6 +190,14 @@ public sealed class LoopbackChannelServer : IAsyncDisposable
                 await Task.Delay(stall.Pause, token).ConfigureAwait(false);
                 await SendRangeAsync(stream, file, stall.AfterBytes, long.MaxValue, token).ConfigureAwait(false);
                 return keepAlive;
+            case ThrottleFault throttle:
+                await WriteAsync(stream, headers, token).ConfigureAwait(false);
+                for (long offset = 0; offset < info.Length; offset += throttle.ChunkBytes)
+                {
+                    await SendRangeAsync(stream, file, offset, throttle.ChunkBytes, token).ConfigureAwait(false);
+                    await Task.Delay(throttle.Pause, token).ConfigureAwait(false);
+                }
+                return keepAlive;
             case TruncateBodyFault truncate:
                 await WriteAsync(stream, headers, token).ConfigureAwait(false);
                 await SendRangeAsync(stream, file, 0, truncate.Bytes, token).ConfigureAwait(false);

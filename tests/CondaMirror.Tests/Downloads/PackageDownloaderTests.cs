@@ -27,7 +27,7 @@ public sealed class PackageDownloaderTests
             Assert.Equal(File.ReadAllBytes(f.ChannelPathOf(r)), File.ReadAllBytes(path));
         }
         f.AssertCacheClean();
-        Assert.Contains(f.Log.Infos, l => l.StartsWith("Downloaded 12 packages (", StringComparison.Ordinal) && l.EndsWith(", 0 from cache", StringComparison.Ordinal));
+        Assert.Contains(f.Log.Details, l => l.StartsWith("Downloaded 12 packages (", StringComparison.Ordinal) && l.EndsWith(", 0 from cache", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -208,7 +208,7 @@ public sealed class PackageDownloaderTests
         Assert.Empty(f.Server.Requests);
         Assert.Equal(0, summary.Downloaded);
         Assert.Equal(2, summary.FromCache);
-        Assert.Contains(f.Log.Infos, l => l.EndsWith(", 2 from cache", StringComparison.Ordinal));
+        Assert.Contains(f.Log.Details, l => l.EndsWith(", 2 from cache", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -378,7 +378,7 @@ public sealed class PackageDownloaderTests
         await f.RunAsync(f.Options(progress: TimeSpan.FromMilliseconds(50)), r);
 
         Assert.Contains(f.Log.Infos, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^Downloading: 0/1 packages, \d+\.\d/0\.2 MB, \d+\.\d MB/s$"));
-        Assert.Matches(@"^Downloaded 1 packages \(0\.2 MB\) in \d+\.\d s, 0 from cache$", f.Log.Infos[^1]);
+        Assert.Matches(@"^Downloaded 1 packages \(0\.2 MB\) in \d+\.\d s, 0 from cache$", f.Log.Details[^1]);
     }
 
     [Fact]

@@ -43,6 +43,12 @@ public class ChannelAuthEndToEndTests
         // The project file itself holds the token and detailed logs echo properties; task output must not.
         var taskLines = result.Output.Split('\n').Where(l => l.Contains("Conda") && !l.Contains("CondaChannel") && !l.Contains("Include=")).ToList();
         Assert.DoesNotContain(taskLines, l => l.Contains(token));
+        // Nor any file the build wrote: obj/ (the step inputs), bin/, the lock, the caches.
+        var written = Directory.EnumerateFiles(work.Path, "*", SearchOption.AllDirectories)
+            .Where(f => !f.StartsWith(work.Combine("srv"), StringComparison.Ordinal) && Path.GetFileName(f) != "Consumer.csproj")
+            .Where(f => File.ReadAllText(f).Contains(token, StringComparison.Ordinal) || f.Contains(token, StringComparison.Ordinal))
+            .ToList();
+        Assert.True(written.Count == 0, "the token was written to: " + string.Join(", ", written));
     }
 
     [Fact]

@@ -115,22 +115,16 @@ public class FrontDoorEndToEndTests
     }
 
     [Fact]
-    public void Errors_from_the_tasks_point_at_the_users_project_not_the_package_targets()
+    public void Errors_from_the_tasks_point_at_the_users_project_and_the_items_line_not_the_package_targets()
     {
         using var work = new TempDirectory("condamirror-e2e");
-        Upstream().WriteTo(work.Combine("upstream"));
-        var project = _package.WriteProject(work.Combine("app"), Properties(work) + $"""
-              <ItemGroup>
-                <CondaChannel Include="{new Uri(work.Combine("upstream") + "/").AbsoluteUri}" />
-                <CondaPackage Include="no-such-package" />
-              </ItemGroup>
-            """);
+        var project = FileChannelProject(work, "no-such-package");
         var result = _package.Build(project);
         Assert.False(result.Succeeded, result.ToString());
         var errors = Regex.Matches(result.Output, @"^\s*(?:\d+>)?(\S.*?)\s*(?:\(\d+(?:,\d+)?\))?\s*: error (CMIR\d+):", RegexOptions.Multiline).Select(m => m.Groups[1].Value).Distinct().ToList();
         Assert.NotEmpty(errors);
         Assert.All(errors, file => Assert.Equal(project, file));
-        Assert.Contains("error CMIR701", result.Output);
+        Assert.Matches(new Regex($@"{Regex.Escape(project)}\({LineOf(project, "no-such-package")}\): error CMIR701"), result.Output);
     }
 
     [Fact]
@@ -148,8 +142,8 @@ public class FrontDoorEndToEndTests
 
         var result = _package.Build(project, "-m");
         Assert.True(result.Succeeded, result.ToString());
-        Assert.Equal(1, Regex.Matches(result.Output, @"Conda lock linux-64: \d+ packages").Count);
-        Assert.Equal(1, Regex.Matches(result.Output, @"Conda channel .* indexed").Count);
+        Assert.Single(Regex.Matches(result.Output, @"Conda lock linux-64: \d+ packages"));
+        Assert.Single(Regex.Matches(result.Output, @"-> \S*conda-channel/ \(\d+ conda packages"));
         Assert.Equal(1, server.RequestCount("/noarch/pip-24.0-pyh_0.conda"));
         var channel = work.Combine("app", "bin", "Debug", "conda-channel");
         Assert.True(File.Exists(Path.Combine(channel, "noarch", "pip-24.0-pyh_0.conda")), result.ToString());
@@ -210,13 +204,7 @@ public class FrontDoorEndToEndTests
     public void The_NET_task_host_is_chosen_on_NET_Framework_MSBuild_18_older_ones_get_CMIR807_and_the_task_host_builds_the_channel()
     {
         using var work = new TempDirectory("condamirror-e2e");
-        Upstream().WriteTo(work.Combine("upstream"));
-        var project = _package.WriteProject(work.Combine("app"), Properties(work) + $"""
-              <ItemGroup>
-                <CondaChannel Include="{new Uri(work.Combine("upstream") + "/").AbsoluteUri}" />
-                <CondaPackage Include="pip" />
-              </ItemGroup>
-            """);
+        var project = FileChannelProject(work, "pip");
         Assert.True(_package.Restore(project).Succeeded);
         string TaskHost(params string[] properties) =>
             DotnetCli.Run(work.Path, _package.BuildEnvironment,
@@ -252,7 +240,7 @@ public class FrontDoorEndToEndTests
         Assert.True(plan.Succeeded, plan.ToString());
         Assert.Matches(@"Conda plan linux-64: 1 packages, 0\.0 MB; 0 in the cache, 1 to download", plan.Output);
         Assert.Matches(@"Conda plan noarch: 1 packages, 0\.0 MB; 0 in the cache, 1 to download", plan.Output);
-        Assert.Contains("Conda plan: 2 packages", plan.Output);
+        Assert.Matches(@"Consumer -> Conda plan: 2 packages, .*; 2 to download \(\d+\.\d MB\), 0 in the cache; to download per subdir: linux-64 1 of 1, noarch 1 of 1; the channel is not written", plan.Output);
         Assert.DoesNotContain(server.Requests, r => r.Path.EndsWith(".conda", StringComparison.Ordinal));
         Assert.False(Directory.Exists(channel), "a plan writes no channel");
 
@@ -264,7 +252,7 @@ public class FrontDoorEndToEndTests
         var again = DotnetCli.Run(work.Path, _package.BuildEnvironment, "msbuild", project, "-t:CondaMirrorPlan", "-nodeReuse:false", "-v:n", "-tl:off");
         Assert.True(again.Succeeded, again.ToString());
         Assert.Contains("Conda plan: 2 packages", again.Output);
-        Assert.Matches(@"Conda plan: .*; 0 to download \(0\.0 MB\)", again.Output);
+        Assert.Matches(@"Consumer -> Conda plan: 2 packages, .*; 0 to download \(0\.0 MB\), 2 in the cache", again.Output);
     }
 
     [Fact]
@@ -293,14 +281,25 @@ public class FrontDoorEndToEndTests
         Assert.Equal(new[] { "UserFirst", "BeforeCondaMirror", "UserBeforeDownload lock=True", "UserBeforeIndex", "AfterCondaMirror channel=True" }, order);
     }
 
+    /// <summary>The upstream as a file:// channel and a consumer project requesting one package from it.</summary>
+    private string FileChannelProject(TempDirectory work, string package)
+    {
+        Upstream().WriteTo(work.Combine("upstream"));
+        return _package.WriteProject(work.Combine("app"), Properties(work) + $"""
+              <ItemGroup>
+                <CondaChannel Include="{new Uri(work.Combine("upstream") + "/").AbsoluteUri}" />
+                <CondaPackage Include="{package}" />
+              </ItemGroup>
+            """);
+    }
+
     /// <summary>A net8.0;net10.0 consumer. The net8.0 reference pack comes from this machine's NuGet package folder,
     /// where building this repository's net8.0 projects put it.</summary>
     private string MultiTargetedProject(string directory, string body)
     {
         var project = _package.WriteProject(directory, body);
         File.WriteAllText(project, File.ReadAllText(project).Replace("<TargetFramework>net10.0</TargetFramework>", "<TargetFrameworks>net8.0;net10.0</TargetFrameworks>"));
-        var globalPackages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
-            ? configured : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var globalPackages = PackedPackage.MachinePackagesFolder;
         Assert.True(Directory.Exists(Path.Combine(globalPackages, "microsoft.netcore.app.ref")),
             $"the net8.0 reference pack is expected in {globalPackages} (restoring this repository puts it there)");
         var config = Path.Combine(directory, "nuget.config");

@@ -27,15 +27,32 @@ public sealed class PackedPackage : IDisposable
     public string PackagePath { get; }
     public TempDirectory PackagesDirectory { get; }
 
+    /// <summary>This machine's NuGet package folder (where restoring this repository put the net8.0 reference pack),
+    /// usable as an offline feed by consumer projects that target net8.0.</summary>
+    public static string MachinePackagesFolder =>
+        Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
+            ? configured : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+
     public IReadOnlyDictionary<string, string> BuildEnvironment => new Dictionary<string, string> { ["NUGET_PACKAGES"] = PackagesDirectory.Path };
 
     /// <summary>Writes a consumer project (plain SDK class library) that references the packed package.</summary>
     public string WriteProject(string directory, string body, string name = "Consumer") =>
         ConsumerProject.Write(directory, FeedDirectory, Version, body, name);
 
-    public CommandResult Build(string projectPath, params string[] extraArgs) =>
+    /// <summary>The classic console logger at normal verbosity: every high and normal importance message, in order.</summary>
+    public static readonly IReadOnlyList<string> ConsoleLogger = new[] { "-v:n", "-tl:off" };
+
+    public CommandResult Build(string projectPath, params string[] extraArgs) => BuildWithLogger(projectPath, ConsoleLogger, extraArgs);
+
+    /// <summary>A build whose output comes through the given logger switches (e.g. <c>-tl:off -v:m</c>, <c>-bl:path</c>).</summary>
+    public CommandResult BuildWithLogger(string projectPath, IReadOnlyList<string> loggerArgs, params string[] extraArgs) =>
         DotnetCli.Run(Path.GetDirectoryName(projectPath)!, BuildEnvironment,
-            new[] { "build", projectPath, "-nodeReuse:false", "-v:n", "-tl:off" }.Concat(extraArgs).ToArray());
+            new[] { "build", projectPath, "-nodeReuse:false" }.Concat(loggerArgs).Concat(extraArgs).ToArray());
+
+    /// <summary>A build in a pseudo-terminal with the terminal logger (<c>-tl:on</c>) and <paramref name="extraArgs"/>, e.g. <c>-tlp:verbosity=detailed</c>.</summary>
+    public CommandResult BuildInTerminal(string projectPath, params string[] extraArgs) =>
+        DotnetCli.RunInTerminal(Path.GetDirectoryName(projectPath)!, BuildEnvironment,
+            new[] { "build", projectPath, "-nodeReuse:false", "-tl:on" }.Concat(extraArgs).ToArray());
 
     public CommandResult Restore(string projectPath) =>
         DotnetCli.Run(Path.GetDirectoryName(projectPath)!, BuildEnvironment, "restore", projectPath, "-nodeReuse:false");

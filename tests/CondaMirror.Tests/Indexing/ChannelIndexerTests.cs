@@ -28,6 +28,7 @@ public class ChannelIndexerTests
 
         Assert.Equal(new[] { "linux-64", "noarch", "osx-arm64", "win-64" }, result.PackagesPerSubdir.Keys.OrderBy(k => k));
         Assert.Equal(0, result.PackagesPerSubdir["osx-arm64"]);
+        Assert.Equal(files.Sum(f => new FileInfo(f).Length), result.PackageBytes);
         using var linux = JsonDocument.Parse(File.ReadAllBytes(channel.Combine("linux-64", "repodata.json")));
         var conda = linux.RootElement.GetProperty("packages.conda").GetProperty("alpha-1.0-h1_0.conda");
         var bz2 = linux.RootElement.GetProperty("packages").GetProperty("alpha-1.0-h1_0.tar.bz2");

@@ -47,6 +47,30 @@ public class LockResolverTests
     }
 
     [Fact]
+    public void Channels_on_an_unreachable_host_fail_the_resolve_once_within_seconds()
+    {
+        using var dir = new TempDirectory();
+        var host = $"http://127.0.0.1:{CondaMirror.Tests.Downloads.UnreachableHostTests.ClosedPort()}";
+        var settings = new ResolveSettings
+        {
+            Packages = new[] { new RequestedPackage("tool", "CondaPackage 'tool'") },
+            Platforms = new[] { "linux-64", "osx-arm64" },
+            LockFile = dir.Combine("conda-mirror.lock"),
+            Channels = new[] { ChannelResolver.Resolve(host + "/forge"), ChannelResolver.Resolve(host + "/bioconda") },
+            // What a build passes at default settings (CondaRetryCount=5, CondaHttpTimeoutSeconds=100).
+            Fetch = new RepodataFetchOptions { CacheDirectory = dir.Combine("repodata-cache"), MaxRetries = 5, RequestTimeout = TimeSpan.FromSeconds(100) },
+        };
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var e = Assert.Throws<CondaMirrorException>(() => new LockResolver().Resolve(settings));
+
+        Assert.Equal(ErrorCodes.RepodataNetworkError, e.Code);
+        Assert.Contains(host + " is unreachable", e.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.False(File.Exists(settings.LockFile));
+    }
+
+    [Fact]
     public void Unchanged_inputs_do_nothing_not_even_reading_the_channel()
     {
         using var dir = new TempDirectory();

@@ -112,4 +112,34 @@ public class DownloadCondaPackagesTaskTests
         Assert.Equal(ErrorCodes.InvalidBuildSetting, error.Code);
         Assert.Contains("CondaMaxParallelDownloads", error.Message);
     }
+
+    [Fact]
+    public async Task Progress_is_a_normal_importance_line_every_few_seconds_and_absent_for_a_quick_download()
+    {
+        using var dir = new TempDirectory();
+        new ChannelBuilder().Add(new PackageSpec("big", "1.0", "0", "noarch") { PayloadBytes = 300_000 }).WriteTo(dir.Combine("upstream"));
+        await using var server = new LoopbackChannelServer(dir.Combine("upstream"));
+        var lockFile = WriteLockWithPypi(dir, server, "big-1.0-0.conda");
+        DownloadCondaPackages NewTask(FakeBuildEngine engine, string cache) => new()
+        {
+            BuildEngine = engine, LockFile = lockFile, ChannelDirectory = dir.Combine("channel-" + cache), CachePath = dir.Combine(cache),
+        };
+        static List<BuildMessageEventArgs> ProgressLines(FakeBuildEngine engine) =>
+            engine.Messages.Where(m => m.Message!.StartsWith("Downloading: ", StringComparison.Ordinal)).ToList();
+
+        var quick = new FakeBuildEngine();
+        Assert.True(NewTask(quick, "quick").Execute(), quick.ToString());
+        Assert.Empty(ProgressLines(quick));
+
+        // A transfer that pauses 7 s: the first line comes after the interval (3 s), then at most one per interval.
+        server.Faults.Add("**/*.conda", TestKit.FaultKind.StallMidBody(50_000, TimeSpan.FromSeconds(7)));
+        var slow = new FakeBuildEngine();
+        var sw = Stopwatch.StartNew();
+        Assert.True(NewTask(slow, "slow").Execute(), slow.ToString());
+        var lines = ProgressLines(slow);
+        Assert.InRange(lines.Count, 1, (int)(sw.Elapsed.TotalSeconds / 3));
+        Assert.All(lines, m => Assert.Equal(MessageImportance.Normal, m.Importance));
+        Assert.Matches(@"^Downloading: 0/1 packages, \d+\.\d/\d+\.\d MB, \d+\.\d MB/s$", lines[0].Message);
+        Assert.Contains(slow.Messages, m => m.Importance == MessageImportance.High && m.Message!.Contains("1 in channel (1 downloaded, 0 from cache"));
+    }
 }

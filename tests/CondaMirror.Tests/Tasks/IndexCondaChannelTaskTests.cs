@@ -3,6 +3,7 @@ using CondaMirror.Core.Errors;
 using CondaMirror.MSBuild;
 using CondaMirror.TestKit;
 using CondaMirror.TestKit.Channels;
+using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using Xunit;
 using static CondaMirror.Tests.Archives.ArchiveFixtures;
@@ -97,12 +98,66 @@ public class IndexCondaChannelTaskTests
             ChannelDirectory = dir.Combine("channel"),
             Platforms = "linux-64;win-64",
             PackageFiles = files.Select(f => new TaskItem(f)).ToArray(),
+            ProjectFile = dir.Combine("Mirror.csproj"),
         };
 
         Assert.True(task.Execute(), engine.ToString());
 
         Assert.Equal(new[] { "linux-64", "noarch", "win-64" },
             task.RepodataFiles.Select(i => Path.GetFileName(Path.GetDirectoryName(i.ItemSpec))).OrderBy(x => x));
-        Assert.Contains("indexed (linux-64: 1, noarch: 1, win-64: 0)", engine.AllMessages);
+        // MSBuild's "Name -> output" shape at high importance: the one line the terminal logger shows by default.
+        var bytes = files.Sum(f => new FileInfo(f).Length);
+        var line = Assert.Single(engine.Messages, m => m.Message!.StartsWith("Mirror -> ", StringComparison.Ordinal));
+        Assert.Equal(MessageImportance.High, line.Importance);
+        Assert.Equal($"Mirror -> {dir.Combine("channel")} (2 conda packages, {Sizes.Format(bytes)}; linux-64: 1, noarch: 1, win-64: 0)", line.Message);
+    }
+
+    [Theory]
+    [InlineData(0, "0 B")]
+    [InlineData(1023, "1023 B")]
+    [InlineData(1536, "1.5 KB")]
+    [InlineData(31_769_424, "30.3 MB")]
+    [InlineData(5_368_709_120, "5.0 GB")]
+    public void Sizes_use_the_largest_unit_with_one_decimal(long bytes, string expected) =>
+        Assert.Equal(expected, Sizes.Format(bytes));
+
+    private static (IndexCondaChannel Task, FakeBuildEngine Engine) CustomSubdirTask(TempDirectory dir, bool allow, string? maxUnpackedMB = null)
+    {
+        var package = RawPackageWriter.Write(dir.Combine("packages", "tool-1.0-0.conda"), RawPackageWriter.IndexJson("tool", "1.0", "0", "my-subdir"),
+            new[] { RawTarMember.File("share/tool.txt", "x") });
+        var engine = new FakeBuildEngine();
+        return (new IndexCondaChannel
+        {
+            BuildEngine = engine,
+            ChannelDirectory = dir.Combine("channel"),
+            PackageFiles = new[] { new TaskItem(package) },
+            AllowCustomSubdirs = allow,
+            MaxUnpackedPackageMB = maxUnpackedMB,
+        }, engine);
+    }
+
+    [Fact]
+    public void A_custom_subdir_is_one_error_without_AllowCustomSubdirs_and_published_with_it()
+    {
+        using var dir = new TempDirectory();
+        var (refused, engine) = CustomSubdirTask(dir, allow: false);
+        Assert.False(refused.Execute());
+        Assert.Equal(ErrorCodes.SubdirNotAllowed, Assert.Single(engine.Errors).Code);
+
+        var (allowed, engine2) = CustomSubdirTask(dir, allow: true);
+        Assert.True(allowed.Execute(), engine2.ToString());
+        Assert.True(File.Exists(dir.Combine("channel", "my-subdir", "repodata.json")));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("lots")]
+    public void A_bad_CondaMaxUnpackedPackageMB_is_a_build_setting_error(string value)
+    {
+        using var dir = new TempDirectory();
+        var (task, engine) = CustomSubdirTask(dir, allow: true, value);
+        Assert.False(task.Execute());
+        Assert.Equal(ErrorCodes.InvalidBuildSetting, Assert.Single(engine.Errors).Code);
     }
 }
