@@ -1,3 +1,5 @@
+using CondaMirror.Core.Errors;
+
 namespace CondaMirror.Core.Locks;
 
 /// <summary>
@@ -25,6 +27,7 @@ public static class LockPaths
             !Uri.TryCreate(url, UriKind.Absolute, out var uri) || !uri.IsFile || uri.IsUnc || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
             return url;
         var trailingSlash = url.EndsWith('/');
+        if (!IsValidPath(uri.LocalPath)) return url; // e.g. a NUL character: no relative form, the URL stays as read
         var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(uri.LocalPath));
         var from = Path.TrimEndingDirectorySeparator(Path.GetFullPath(lockDirectory));
         if (!ShareFolderBelowRoot(target, from)) return url;
@@ -43,7 +46,11 @@ public static class LockPaths
     {
         if (LocationFields.IsUrl(location)) return location;
         var trailingSlash = location.EndsWith('/') || location.EndsWith('\\');
-        var full = Path.GetFullPath(Path.Combine(lockDirectory, location.Replace('\\', '/').Replace('/', Path.DirectorySeparatorChar)));
+        var combined = Path.Combine(lockDirectory, location.Replace('\\', '/').Replace('/', Path.DirectorySeparatorChar));
+        if (!IsValidPath(combined))
+            throw new CondaMirrorException(ErrorCodes.LockEntryInvalid,
+                $"the location '{location}' in the lock file in '{lockDirectory}' is not a valid path (it contains a NUL character or is too long). Regenerate the lock.");
+        var full = Path.GetFullPath(combined);
         var url = new Uri(Path.TrimEndingDirectorySeparator(full)).AbsoluteUri;
         return trailingSlash ? url + "/" : url;
     }
@@ -57,6 +64,20 @@ public static class LockPaths
         (location is "." or ".." || location.StartsWith("./", StringComparison.Ordinal) || location.StartsWith("../", StringComparison.Ordinal) ||
          location.StartsWith(".\\", StringComparison.Ordinal) || location.StartsWith("..\\", StringComparison.Ordinal) ||
          location.StartsWith('/') || location.Contains('\\') || Path.IsPathRooted(location));
+
+    // Path.GetFullPath throws ArgumentException for these; a lock is input, so they must become coded errors.
+    private static bool IsValidPath(string path)
+    {
+        try
+        {
+            Path.GetFullPath(path);
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return false;
+        }
+    }
 
     private static bool ShareFolderBelowRoot(string a, string b)
     {

@@ -89,6 +89,12 @@ internal static class YamlTree
             throw new CondaMirrorException(ErrorCodes.LockYamlInvalid,
                 $"not valid YAML at line {ex.Start.Line}: {ex.Message}. Regenerate the lock file or fix it by hand.", file, ex);
         }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet's scanner fails on some malformed input (e.g. "package:\n{\ne") with this instead of a YamlException.
+            throw new CondaMirrorException(ErrorCodes.LockYamlInvalid,
+                $"not valid YAML near line {parser.Current?.Start.Line ?? 0}: {ex.Message} Regenerate the lock file or fix it by hand.", file, ex);
+        }
     }
 
     private static YNode ReadNode(IParser parser, string file, int depth)

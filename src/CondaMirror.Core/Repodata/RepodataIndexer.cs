@@ -58,7 +58,8 @@ internal static class RepodataIndexer
             if (reader.TokenType != JsonTokenType.EndObject)
                 throw Invalid(path, "the top-level object is not terminated");
         }
-        catch (JsonException e)
+        // Utf8JsonReader reports invalid UTF-8 and broken \u escapes (GetString, ValueTextEquals) as InvalidOperationException.
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             throw Invalid(path, $"{e.Message.TrimEnd('.')} (near byte {reader.BytesConsumed})", e);
         }

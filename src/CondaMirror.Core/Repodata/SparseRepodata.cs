@@ -149,16 +149,19 @@ public sealed class SparseRepodata
         for (var i = start; i < end; i++)
         {
             ref readonly var span = ref _spans[i];
-            var fileName = DecodeString(_json.AsSpan(span.KeyStart, span.KeyLength));
+            string fileName = "";
             PackageRecord record;
             try
             {
+                fileName = DecodeString(_json.AsSpan(span.KeyStart, span.KeyLength));
                 var reader = new Utf8JsonReader(_json.AsSpan(span.RecordStart, span.RecordLength));
                 reader.Read();
                 record = PackageRecordJson.Read(ref reader);
             }
-            catch (JsonException e)
+            // GetString reports invalid UTF-8 as InvalidOperationException, not JsonException.
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
+                if (fileName.Length == 0) fileName = Encoding.UTF8.GetString(_json.AsSpan(span.KeyStart + 1, span.KeyLength - 2)); // lossy, for the message
                 throw new CondaMirrorException(ErrorCodes.RepodataRecordInvalid,
                     $"The repodata record '{fileName}' is malformed: {e.Message}", _path ?? PackageBaseUrl.AbsoluteUri, e);
             }

@@ -449,7 +449,16 @@ public sealed partial class MatchSpec
     // A package file or URL: name, version and build come from the file name, channel and subdir from the URL.
     private static MatchSpec FromPackageFile(string original, string spec)
     {
-        var url = spec.Contains("://", StringComparison.Ordinal) ? spec : LocalFileUrl(spec);
+        string url;
+        try
+        {
+            url = spec.Contains("://", StringComparison.Ordinal) ? spec : LocalFileUrl(spec);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            // Path.GetFullPath rejects e.g. a NUL character.
+            throw Invalid(original, $"'{spec}' is not a usable package file path ({e.Message})");
+        }
         var slash = url.LastIndexOf('/');
         var fileName = Uri.UnescapeDataString(url[(slash + 1)..]);
         var location = ChannelName.Parse(url[..slash]);

@@ -139,6 +139,13 @@ public abstract partial class VersionSpec
                 var op = stack.Pop();
                 var right = output[^1];
                 var left = output[^2];
+                if (left is Group fused && fused.Operator == op)
+                {
+                    // Extend the left group in place: copying it for every operator made long chains (a,b,c,...) quadratic.
+                    AddFused(fused.Items, right, op);
+                    output.RemoveAt(output.Count - 1);
+                    continue;
+                }
                 output.RemoveRange(output.Count - 2, 2);
                 var items = new List<object>();
                 AddFused(items, left, op);
