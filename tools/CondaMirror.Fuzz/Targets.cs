@@ -403,49 +403,7 @@ internal sealed class LockTarget : FuzzTarget
             - conda_source: mypkg[abc123] @ .
               version: 1.0
             """,
-            $$"""
-            version: 1
-            metadata:
-              channels:
-              - url: conda-forge
-                used_env_vars: []
-              platforms:
-              - linux-64
-            package:
-            - name: tzdata
-              version: 2024b
-              manager: conda
-              platform: linux-64
-              dependencies: {}
-              url: https://conda.anaconda.org/conda-forge/noarch/tzdata-2024b-hc8b5060_0.conda
-              hash:
-                md5: {{Md5}}
-                sha256: {{Sha}}
-              category: main
-              optional: false
-            - name: libgomp
-              version: 12.1.0
-              manager: conda
-              platform: linux-64
-              dependencies:
-                _libgcc_mutex: 0.1 conda_forge
-                libzlib: ''
-              url: https://conda.anaconda.org/conda-forge/linux-64/libgomp-12.1.0-h8d9b700_16.tar.bz2
-              hash:
-                md5: {{Md5}}
-              category: main
-              optional: false
-            - name: requests
-              version: 2.31.0
-              manager: pip
-              platform: linux-64
-              dependencies: {}
-              url: https://files.pythonhosted.org/packages/requests-2.31.0-py3-none-any.whl
-              hash:
-                sha256: {{Sha}}
-              category: main
-              optional: false
-            """,
+            "version: 1\n" + CondaMirror.TestKit.Locks.LockSamples.CondaLockV1Body,
             $"""
             # This file may be used to create an environment using:
             # $ conda create --name <env> --file <this file>

@@ -81,30 +81,12 @@ public static partial class PackageArchive
         }
     }
 
-    private static void ValidateTarBz2(Stream stream, ReadOnlySpan<byte> magic, MemberPass pass)
-    {
-        var file = pass.File;
-        if (magic.Length < 4 || !magic[..3].SequenceEqual("BZh"u8) || magic[3] is < (byte)'1' or > (byte)'9')
-            throw WrongMagic(file, "a bzip2 stream", magic);
-        try
+    private static void ValidateTarBz2(Stream stream, ReadOnlySpan<byte> magic, MemberPass pass) =>
+        ThroughBzip2(stream, magic, pass.File, bzip2 =>
         {
-            using var bzip2 = new MultiStreamBzip2Stream(stream);
             pass.Walk(bzip2, infoTarOnly: false);
-        }
-        catch (EndOfStreamException e)
-        {
-            throw Truncated(file, "the bzip2 stream ends before its end marker (the file is incomplete or damaged)", e);
-        }
-        catch (Exception e) when (e is SharpZipBaseException or InvalidDataException)
-        {
-            throw new CondaMirrorException(ErrorCodes.ArchiveBzip2Corrupt,
-                $"Package archive is corrupt: the bzip2 data cannot be decompressed ({e.Message}). Re-download it or remove it from the folder.", file, e);
-        }
-        catch (IOException e)
-        {
-            throw Unreadable(file, e);
-        }
-    }
+            return true;
+        });
 
     private static void ValidateConda(Stream stream, ReadOnlySpan<byte> magic, string fileName, MemberPass pass)
     {

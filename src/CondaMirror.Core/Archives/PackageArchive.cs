@@ -86,14 +86,19 @@ public static partial class PackageArchive
             : ReadTarBz2(whole, magicBytes, displayName, wanted, ct);
     }
 
-    private static PackageInfo ReadTarBz2(Stream stream, ReadOnlySpan<byte> magic, string file, InfoMembers wanted, CancellationToken ct)
+    private static PackageInfo ReadTarBz2(Stream stream, ReadOnlySpan<byte> magic, string file, InfoMembers wanted, CancellationToken ct) =>
+        ThroughBzip2(stream, magic, file, bzip2 => ReadInfoTar(bzip2, file, ArchiveFormat.TarBz2, infoTarOnly: false, wanted, ct));
+
+    /// <summary>Runs <paramref name="read"/> over the decompressed tar of a .tar.bz2, mapping every bzip2 failure
+    /// (bad magic, truncation, corrupt blocks, I/O) to its coded error.</summary>
+    private static T ThroughBzip2<T>(Stream stream, ReadOnlySpan<byte> magic, string file, Func<Stream, T> read)
     {
         if (magic.Length < 4 || !magic[..3].SequenceEqual("BZh"u8) || magic[3] is < (byte)'1' or > (byte)'9')
             throw WrongMagic(file, "a bzip2 stream", magic);
         try
         {
             using var bzip2 = new MultiStreamBzip2Stream(stream);
-            return ReadInfoTar(bzip2, file, ArchiveFormat.TarBz2, infoTarOnly: false, wanted, ct);
+            return read(bzip2);
         }
         catch (EndOfStreamException e)
         {

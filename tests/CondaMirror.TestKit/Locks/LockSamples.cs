@@ -1,0 +1,53 @@
+namespace CondaMirror.TestKit.Locks;
+
+/// <summary>Small lock texts shared by the lock reader tests and the fuzz tool's seeds.</summary>
+public static class LockSamples
+{
+    /// <summary>Well-formed hashes that belong to no real file.</summary>
+    public const string PlaceholderSha256 = "fe51de6107f9edc7aa4f786a70f4a883943bc9d39b3bb7307c04c41410990726";
+    public const string PlaceholderMd5 = "d7c89558ba9fa0495403155b64376d81";
+
+    /// <summary>A conda-lock v1 body without its version line: two conda packages (one without sha256) and a pip one.</summary>
+    public const string CondaLockV1Body = $$"""
+        metadata:
+          channels:
+          - url: conda-forge
+            used_env_vars: []
+          platforms:
+          - linux-64
+        package:
+        - name: tzdata
+          version: 2024b
+          manager: conda
+          platform: linux-64
+          dependencies: {}
+          url: https://conda.anaconda.org/conda-forge/noarch/tzdata-2024b-hc8b5060_0.conda
+          hash:
+            md5: {{PlaceholderMd5}}
+            sha256: {{PlaceholderSha256}}
+          category: main
+          optional: false
+        - name: libgomp
+          version: 12.1.0
+          manager: conda
+          platform: linux-64
+          dependencies:
+            _libgcc_mutex: 0.1 conda_forge
+            libzlib: ''
+          url: https://conda.anaconda.org/conda-forge/linux-64/libgomp-12.1.0-h8d9b700_16.tar.bz2
+          hash:
+            md5: {{PlaceholderMd5}}
+          category: main
+          optional: false
+        - name: requests
+          version: 2.31.0
+          manager: pip
+          platform: linux-64
+          dependencies: {}
+          url: https://files.pythonhosted.org/packages/requests-2.31.0-py3-none-any.whl
+          hash:
+            sha256: {{PlaceholderSha256}}
+          category: main
+          optional: false
+        """;
+}
