@@ -27,37 +27,7 @@ public class LockFileReaderTests : IDisposable
     [Fact]
     public void V4_ReadsExplicitFieldsAndSkipsPypi()
     {
-        var path = WriteFile("pixi.lock", $"""
-            version: 4
-            environments:
-              default:
-                channels:
-                  - url: https://conda.anaconda.org/conda-forge/
-                packages:
-                  linux-64:
-                    - conda: https://conda.anaconda.org/conda-forge/linux-64/bzip2-1.0.8-hd590300_5.conda
-                    - pypi: https://files.pythonhosted.org/packages/aa/six-1.16.0-py2.py3-none-any.whl
-            packages:
-              - kind: conda
-                name: bzip2
-                version: 1.0.8
-                build: hd590300_5
-                build_number: 5
-                subdir: linux-64
-                url: https://conda.anaconda.org/conda-forge/linux-64/bzip2-1.0.8-hd590300_5.conda
-                sha256: {Sha}
-                md5: {Md5}
-                depends:
-                  - libgcc-ng >=12
-                license: bzip2-1.0.6
-                size: 254228
-                timestamp: 1699279927352
-                purls: []
-              - kind: pypi
-                name: six
-                version: 1.16.0
-                url: https://files.pythonhosted.org/packages/aa/six-1.16.0-py2.py3-none-any.whl
-            """);
+        var path = WriteFile("pixi.lock", LockSamples.PixiLockV4);
         var lockFile = LockFileReader.Read(path);
         Assert.Equal(LockFileFormat.PixiLock, lockFile.Format);
         Assert.Equal(4, lockFile.Version);
