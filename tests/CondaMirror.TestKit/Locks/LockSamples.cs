@@ -83,4 +83,19 @@ public static class LockSamples
             version: 1.16.0
             url: https://files.pythonhosted.org/packages/aa/six-1.16.0-py2.py3-none-any.whl
         """;
+
+    /// <summary>A pixi.lock v6 up to its <c>packages:</c> key, whose default environment locks the one conda-forge
+    /// linux-64 file <paramref name="fileName"/>; the caller appends that package's entry.</summary>
+    public static string PixiLockV6Head(string fileName) => $"""
+        version: 6
+        environments:
+          default:
+            channels:
+            - url: https://conda.anaconda.org/conda-forge/
+            packages:
+              linux-64:
+              - conda: https://conda.anaconda.org/conda-forge/linux-64/{fileName}
+        packages:
+
+        """;
 }

@@ -1,3 +1,4 @@
+using CondaMirror.TestKit.Locks;
 using System.Diagnostics;
 using System.Text;
 using CondaMirror.Core.Errors;
@@ -44,16 +45,7 @@ public sealed class BoundedLockTests : IDisposable
         return sb.ToString();
     }
 
-    private static string BillionLaughsPixiLock() => $"""
-        version: 6
-        environments:
-          default:
-            channels:
-            - url: https://conda.anaconda.org/conda-forge/
-            packages:
-              linux-64:
-              - conda: https://conda.anaconda.org/conda-forge/linux-64/bomb-1.0-h0_0.conda
-        packages:
+    private static string BillionLaughsPixiLock() => LockSamples.PixiLockV6Head("bomb-1.0-h0_0.conda") + $"""
         - conda: https://conda.anaconda.org/conda-forge/linux-64/bomb-1.0-h0_0.conda
           sha256: {Sha}
           md5: {Md5}
@@ -128,16 +120,7 @@ public sealed class BoundedLockTests : IDisposable
     [Fact]
     public void An_anchor_without_alias_is_harmless_and_still_reads()
     {
-        var path = WriteFile("pixi.lock", $"""
-            version: 6
-            environments:
-              default:
-                channels:
-                - url: https://conda.anaconda.org/conda-forge/
-                packages:
-                  linux-64:
-                  - conda: https://conda.anaconda.org/conda-forge/linux-64/a-1.0-h0_0.conda
-            packages:
+        var path = WriteFile("pixi.lock", LockSamples.PixiLockV6Head("a-1.0-h0_0.conda") + $"""
             - &first
               conda: https://conda.anaconda.org/conda-forge/linux-64/a-1.0-h0_0.conda
               sha256: {Sha}
@@ -167,16 +150,7 @@ public sealed class BoundedLockTests : IDisposable
     public void Nesting_up_to_the_limit_is_accepted()
     {
         var nested = string.Concat(Enumerable.Repeat("[", YamlTree.MaxDepth - 3)) + "x" + string.Concat(Enumerable.Repeat("]", YamlTree.MaxDepth - 3));
-        var path = WriteFile("pixi.lock", $"""
-            version: 6
-            environments:
-              default:
-                channels:
-                - url: https://conda.anaconda.org/conda-forge/
-                packages:
-                  linux-64:
-                  - conda: https://conda.anaconda.org/conda-forge/linux-64/a-1.0-h0_0.conda
-            packages:
+        var path = WriteFile("pixi.lock", LockSamples.PixiLockV6Head("a-1.0-h0_0.conda") + $"""
             - conda: https://conda.anaconda.org/conda-forge/linux-64/a-1.0-h0_0.conda
               sha256: {Sha}
               depends: []
