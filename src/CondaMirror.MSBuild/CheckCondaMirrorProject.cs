@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.IO;
 using CondaMirror.Core.Specs;
 using CondaMirror.MSBuild.ProjectChecks;
 using Microsoft.Build.Framework;
@@ -44,7 +45,9 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
                     NullIfEmpty(item.GetMetadata("DefiningProjectFullPath"))));
 
         if (errors.Count > 0) throw new AggregateException(errors);
-        if (!string.IsNullOrWhiteSpace(ChannelDirectory) && !IsInside(Path.GetFullPath(ChannelDirectory), Path.GetDirectoryName(Path.GetFullPath(projectFile))!))
+        // A channel inside the project's own folder (bin/...) cannot be another project's, and a copied or moved
+        // checkout must not trip over an owner record of its old location.
+        if (!string.IsNullOrWhiteSpace(ChannelDirectory) && !SafePath.IsInside(Path.GetDirectoryName(Path.GetFullPath(projectFile))!, ChannelDirectory))
             ClaimChannel(Path.GetFullPath(ChannelDirectory), Path.GetFullPath(projectFile));
     }
 
@@ -115,14 +118,6 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
                 "Projects building into one channel folder would remove each other's packages. Give each project its own CondaChannelOutputPath, " +
                 $"or, if the other project no longer builds there, delete {ownerFile}.");
         }
-    }
-
-    // A channel inside the project's own folder (bin/...) cannot be another project's, and a copied or moved
-    // checkout must not trip over an owner record of its old location.
-    private static bool IsInside(string path, string directory)
-    {
-        var root = directory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + Path.DirectorySeparatorChar;
-        return path.StartsWith(root, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
     }
 
     private static string? NullIfEmpty(string value) => string.IsNullOrEmpty(value) ? null : value;
