@@ -17,6 +17,40 @@ internal static class MsgPackInput
 
     private static long Remaining(ref MessagePackReader r) => r.Sequence.Length - r.Consumed;
 
+    /// <summary>
+    /// The length or count a str/bin/ext/array/map header declares, read from the raw bytes before the library sees
+    /// it: the library casts 32-bit lengths to int, so a declared 4 GB string reaches it as a negative length.
+    /// </summary>
+    private static long DeclaredLength(ref MessagePackReader r)
+    {
+        byte code = r.NextCode;
+        if (code is >= 0x80 and <= 0x8f or >= 0x90 and <= 0x9f) return code & 0x0f;
+        if (code is >= 0xa0 and <= 0xbf) return code & 0x1f;
+        if (code is >= 0xd4 and <= 0xd8) return 1 << (code - 0xd4);
+        int width = code switch
+        {
+            0xc4 or 0xc7 or 0xd9 => 1,
+            0xc5 or 0xc8 or 0xda or 0xdc or 0xde => 2,
+            0xc6 or 0xc9 or 0xdb or 0xdd or 0xdf => 4,
+            _ => throw new InvalidOperationException($"0x{code:x2} has no length"),
+        };
+        var rest = r.Sequence.Slice(r.Position);
+        if (rest.Length < 1 + width) throw new EndOfStreamException("the data ends inside a length");
+        Span<byte> header = stackalloc byte[5];
+        rest.Slice(1, width).CopyTo(header);
+        long length = 0;
+        for (int i = 0; i < width; i++) length = (length << 8) | header[i];
+        return length;
+    }
+
+    /// <summary>Refuses a str, bin or ext whose declared length is over the limit or beyond the bytes left.</summary>
+    private static void CheckBytesLength(ref MessagePackReader r, ShardReadOptions o, string what, string kind)
+    {
+        long length = DeclaredLength(ref r);
+        if (length > o.MaxStringBytes) throw new InvalidDataException($"{what} is {kind} of {length} bytes (limit {o.MaxStringBytes})");
+        if (length > Remaining(ref r)) throw new EndOfStreamException($"{what} is {kind} of {length} bytes with {Remaining(ref r)} left");
+    }
+
     public static MessagePackType Peek(ref MessagePackReader r)
     {
         if (r.End) throw new EndOfStreamException("the data ends where a value was expected");
@@ -26,28 +60,27 @@ internal static class MsgPackInput
     public static int ReadMapHeader(ref MessagePackReader r, ShardReadOptions o, string what)
     {
         if (Peek(ref r) != MessagePackType.Map) throw new InvalidDataException($"{what} must be a map, found {Describe(ref r)}");
-        int count = r.ReadMapHeader();
+        long count = DeclaredLength(ref r);
         // Each entry needs at least a key byte and a value byte.
         if (count > o.MaxCollectionCount || count > Remaining(ref r) / 2)
             throw new InvalidDataException($"{what} declares {count} entries (limit {o.MaxCollectionCount}, and at most half the {Remaining(ref r)} bytes left)");
-        return count;
+        return r.ReadMapHeader();
     }
 
     public static int ReadArrayHeader(ref MessagePackReader r, ShardReadOptions o, string what)
     {
         if (Peek(ref r) != MessagePackType.Array) throw new InvalidDataException($"{what} must be an array, found {Describe(ref r)}");
-        int count = r.ReadArrayHeader();
+        long count = DeclaredLength(ref r);
         if (count > o.MaxCollectionCount || count > Remaining(ref r))
             throw new InvalidDataException($"{what} declares {count} items (limit {o.MaxCollectionCount}, and at most the {Remaining(ref r)} bytes left)");
-        return count;
+        return r.ReadArrayHeader();
     }
 
     public static string ReadString(ref MessagePackReader r, ShardReadOptions o, string what)
     {
         if (Peek(ref r) != MessagePackType.String) throw new InvalidDataException($"{what} must be a string, found {Describe(ref r)}");
-        // A slice of the input (the library checks the declared length against the bytes left): nothing allocated yet.
-        var bytes = r.ReadStringSequence()!.Value;
-        if (bytes.Length > o.MaxStringBytes) throw new InvalidDataException($"{what} is a string of {bytes.Length} bytes (limit {o.MaxStringBytes})");
+        CheckBytesLength(ref r, o, what, "a string");
+        var bytes = r.ReadStringSequence()!.Value; // a slice of the input
         try
         {
             return bytes.IsSingleSegment ? StrictUtf8.GetString(bytes.FirstSpan) : StrictUtf8.GetString(bytes.ToArray());
@@ -61,9 +94,8 @@ internal static class MsgPackInput
     public static byte[] ReadBinary(ref MessagePackReader r, ShardReadOptions o, string what)
     {
         if (Peek(ref r) != MessagePackType.Binary) throw new InvalidDataException($"{what} must be binary, found {Describe(ref r)}");
-        var bytes = r.ReadBytes()!.Value; // the library checks the declared length against the bytes left
-        if (bytes.Length > o.MaxStringBytes) throw new InvalidDataException($"{what} is {bytes.Length} bytes of binary (limit {o.MaxStringBytes})");
-        return bytes.ToArray();
+        CheckBytesLength(ref r, o, what, "binary");
+        return r.ReadBytes()!.Value.ToArray();
     }
 
     public static long ReadInteger(ref MessagePackReader r, string what)
@@ -93,8 +125,14 @@ internal static class MsgPackInput
             }
             case MessagePackType.Unknown:
                 throw new InvalidDataException($"{what}: byte 0x{r.NextCode:x2} is not a MessagePack type (reserved)");
+            case MessagePackType.String:
+            case MessagePackType.Binary:
+            case MessagePackType.Extension:
+                CheckBytesLength(ref r, o, what, "a value");
+                r.Skip();
+                break;
             default:
-                r.Skip(); // scalars, strings, binary, extensions: no nesting
+                r.Skip(); // fixed-size scalars
                 break;
         }
     }
@@ -164,6 +202,8 @@ internal static class MsgPackInput
     /// <summary>The msgpack timestamp extension (type -1) as an ISO 8601 UTC string; any other extension is refused.</summary>
     public static string ReadTimestampExtension(ref MessagePackReader r, string what)
     {
+        long length = DeclaredLength(ref r);
+        if (length > Remaining(ref r)) throw new EndOfStreamException($"{what} is an extension of {length} bytes with {Remaining(ref r)} left");
         var header = r.CreatePeekReader().ReadExtensionFormatHeader();
         if (header.TypeCode != ReservedMessagePackExtensionTypeCode.DateTime)
             throw new InvalidDataException($"{what} holds a MessagePack extension of type {header.TypeCode}, which conda data never uses");

@@ -282,7 +282,7 @@ public static class ShardReader
     private static PackageRecord ParseRecord(ref MessagePackReader r, ShardReadOptions o, string what)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, JsonOptions))
         {
             int n = MsgPackInput.ReadMapHeader(ref r, o, what);
             MsgPackInput.Enter(o, 2, what);
@@ -310,10 +310,13 @@ public static class ShardReader
     private static JsonElement ReadJsonElement(ref MessagePackReader r, ShardReadOptions o, int depth, string what)
     {
         var buffer = new ArrayBufferWriter<byte>(64);
-        using (var w = new Utf8JsonWriter(buffer)) MsgPackInput.CopyAsJson(ref r, w, o, depth, what);
+        using (var w = new Utf8JsonWriter(buffer, JsonOptions)) MsgPackInput.CopyAsJson(ref r, w, o, depth, what);
         using var doc = JsonDocument.Parse(buffer.WrittenMemory);
         return doc.RootElement.Clone();
     }
+
+    // Unescaped as in repodata.json, so kept values read back with the same raw text.
+    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = RepodataJsonEncoder.Instance };
 
     private static void Once(ref bool seen, string key)
     {

@@ -8,9 +8,10 @@ namespace CondaMirror.Core.Repodata.Shards;
 
 /// <summary>
 /// Writes CEP-16 shard indexes and shards in the encoding rattler-index writes: maps with string keys, hashes as
-/// raw bytes (bin 32 for shard hashes and sha256, bin 16 for md5), integers in their shortest form. Every map's keys
-/// are in ordinal order (record fields as in repodata.json, see <see cref="PackageRecordJson"/>), so the same
-/// content gives the same bytes, and so the same shard hash.
+/// raw bytes (bin 32 for shard hashes and sha256, bin 16 for md5), integers in their shortest form. The maps we
+/// compose (index, info, shards, packages, record fields) are in ordinal key order, as repodata.json's are (see
+/// <see cref="PackageRecordJson"/>); values kept from upstream keep their own order. So the same content gives
+/// the same bytes, and so the same shard hash.
 /// </summary>
 public static class ShardWriter
 {
@@ -157,14 +158,16 @@ public static class ShardWriter
         foreach (var item in items) w.Write(item);
     }
 
-    /// <summary>A kept JSON value as MessagePack; object keys in ordinal order so extras are deterministic too.</summary>
+    /// <summary>
+    /// A kept JSON value as MessagePack. Nested objects keep their key order, as the JSON form re-emits them
+    /// verbatim, so a channel's shards and its repodata.json say the same thing in the same order.
+    /// </summary>
     private static void WriteJson(ref MessagePackWriter w, JsonElement value, string key)
     {
         switch (value.ValueKind)
         {
             case JsonValueKind.Object:
                 var members = value.EnumerateObject().ToList();
-                members.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
                 w.WriteMapHeader(members.Count);
                 foreach (var m in members)
                 {
