@@ -6,6 +6,7 @@ using CondaMirror.Core.Errors;
 using CondaMirror.Core.Locks;
 using CondaMirror.Core.Records;
 using CondaMirror.Core.Repodata;
+using CondaMirror.Core.Repodata.Shards;
 using CondaMirror.Core.Specs;
 using CondaMirror.Core.Versions;
 using CondaMirror.Core.Zstd;
@@ -22,7 +23,7 @@ public static class Targets
         new VersionTarget(), new VersionSpecTarget(), new MatchSpecTarget(),
         new LockTarget(), new RepodataTarget(),
         new ZstdTarget(), new Bzip2Target(), new TarTarget(), new IndexJsonTarget(),
-        new CondaArchiveTarget(), new TarBz2ArchiveTarget(),
+        new CondaArchiveTarget(), new TarBz2ArchiveTarget(), new ShardTarget(),
     };
 
     public static FuzzTarget? ByName(string name) =>
@@ -461,6 +462,59 @@ internal sealed class RepodataTarget : FuzzTarget
     {
         var repodata = SparseRepodata.Load(null, input, Channel, "linux-64");
         foreach (var record in repodata.AllRecords()) _ = record.Url;
+    }
+}
+
+/// <summary>
+/// CEP-16 shard index and shard readers over raw MessagePack (both readers see every input), and what a successful
+/// shard read writes must read back: the writer cannot produce what the reader refuses.
+/// </summary>
+internal sealed class ShardTarget : FuzzTarget
+{
+    public override string Name => "shards";
+    public override string Description => "ShardReader.ReadIndex and ReadShard over MessagePack; a shard read is re-written and read again";
+
+    public override IEnumerable<byte[]> Seeds(string scratch)
+    {
+        var index = new ShardIndex { Subdir = "linux-64", BaseUrl = "../pkgs/", ShardsBaseUrl = "./shards/", CreatedAt = "2025-06-01T12:00:00Z" };
+        index.SetShard("zlib", Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
+        index.SetShard("python", Enumerable.Range(0, 32).Select(i => (byte)(255 - i)).ToArray());
+        var record = PackageRecordJson.Parse("""
+            {"name":"zlib","version":"1.3.1","build":"h0_2","build_number":2,"subdir":"linux-64","depends":["libgcc >=13"],
+             "constrains":["zlib-ng <0"],"license":"Zlib","md5":"a0a1a2a3a4a5a6a7a8a9aaabacadaeaf",
+             "sha256":"101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f","size":92286,"timestamp":1727963453000,
+             "track_features":"mkl","noarch":"generic","run_exports":{"weak":["libzlib >=1.3.1,<2.0a0"]},"legacy_bz2_md5":"00112233445566778899aabbccddeeff"}
+            """);
+        var shard = new Shard();
+        shard.Add("zlib-1.3.1-h0_2.conda", record);
+        shard.Add("zlib-1.3.1-h0_2.tar.bz2", record);
+        shard.Removed.Add("zlib-1.2-0.tar.bz2");
+        return new[]
+        {
+            ShardWriter.WriteIndex(index),
+            ShardWriter.WriteShard(shard),
+            ShardWriter.WriteShard(new Shard()),
+            // An index with a hash as an array of 32 integers (older rattler-index), written out by hand.
+            new byte[] { 0x82, 0xa4, (byte)'i', (byte)'n', (byte)'f', (byte)'o', 0x80, 0xa6, (byte)'s', (byte)'h', (byte)'a', (byte)'r', (byte)'d', (byte)'s', 0x81, 0xa1, (byte)'a', 0xdc, 0x00, 0x20 }
+                .Concat(Enumerable.Range(0, 32).Select(i => (byte)(i * 3 % 128))).ToArray(),
+        };
+    }
+
+    public override IEnumerable<byte[]> TestDataSeeds(string root) =>
+        Files(root, "repodata", new[] { ".msgpack.zst" }, max: 20, maxBytes: 1 << 20).Select(z => ZstdCodec.Decompress(z));
+
+    public override void Run(byte[] input)
+    {
+        try
+        {
+            ShardReader.ReadIndex(input);
+        }
+        finally
+        {
+            // The shard reader sees the input whatever the index reader made of it.
+            var shard = ShardReader.ReadShard(input);
+            ShardReader.ReadShard(ShardWriter.WriteShard(shard));
+        }
     }
 }
 

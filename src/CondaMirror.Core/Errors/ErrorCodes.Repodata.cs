@@ -56,4 +56,16 @@ public static partial class ErrorCodes
 
     /// <summary>The repodata response uses a Content-Encoding this build cannot decode.</summary>
     public const string RepodataContentEncodingUnsupported = "CMIR643";
+
+    /// <summary>A CEP-16 shard index (repodata_shards.msgpack.zst) is malformed: not zstd, not MessagePack, not shaped like an index, or over a bound.</summary>
+    public const string ShardIndexInvalid = "CMIR650";
+
+    /// <summary>A CEP-16 shard (&lt;sha256&gt;.msgpack.zst) is malformed: not zstd, not MessagePack, not shaped like a shard, a bad record, or over a bound.</summary>
+    public const string ShardInvalid = "CMIR651";
+
+    /// <summary>A shard's bytes do not have the sha256 its index names.</summary>
+    public const string ShardHashMismatch = "CMIR652";
+
+    /// <summary>A shard index or shard decompresses to more than the limit (64 MiB): a decompression bomb or not a shard.</summary>
+    public const string ShardTooLarge = "CMIR653";
 }

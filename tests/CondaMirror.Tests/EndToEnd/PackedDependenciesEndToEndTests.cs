@@ -1,0 +1,124 @@
+using System.IO.Compression;
+using System.Reflection;
+using System.Runtime.Loader;
+using System.Text.Json;
+using CondaMirror.TestKit;
+using Xunit;
+
+namespace CondaMirror.Tests.EndToEnd;
+
+/// <summary>
+/// The packed package's tasks/net8.0 folder holds the task assembly's whole dependency closure (MessagePack
+/// included) and none of MSBuild's own assemblies, and that closure works when loaded the way MSBuild loads a task
+/// assembly: an isolated load context resolving through the task assembly's deps.json, falling back to the host for
+/// what the folder does not have. (A real build cannot show MessagePack loading: no task reads shards yet, and the
+/// runtime loads an assembly only when code using it runs.)
+/// </summary>
+[Collection(EndToEndCollection.Name)]
+public sealed class PackedDependenciesEndToEndTests
+{
+    private readonly PackedPackage _package;
+
+    public PackedDependenciesEndToEndTests(PackedPackage package) => _package = package;
+
+    private string ExtractTasks(TempDirectory work)
+    {
+        ZipFile.ExtractToDirectory(_package.PackagePath, work.Combine("pkg"));
+        return work.Combine("pkg", "tasks", "net8.0");
+    }
+
+    [Fact]
+    public void Tasks_folder_holds_MessagePack_and_no_MSBuild_assembly_and_deps_json_lists_only_files_that_are_there()
+    {
+        using var work = new TempDirectory("condamirror-packed");
+        var tasks = ExtractTasks(work);
+        var dlls = Directory.GetFiles(tasks, "*.dll").Select(Path.GetFileName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+        foreach (var expected in new[] { "CondaMirror.MSBuild.dll", "CondaMirror.Core.dll", "MessagePack.dll", "MessagePack.Annotations.dll", "YamlDotNet.dll", "ICSharpCode.SharpZipLib.dll", "Polly.dll", "Polly.Core.dll" })
+            Assert.Contains(expected, dlls);
+        // MSBuild ships these and loads its own; a second copy in the task folder could be loaded beside it.
+        Assert.DoesNotContain(dlls, d => d!.StartsWith("Microsoft.Build", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain("Microsoft.NET.StringTools.dll", dlls);
+        Assert.DoesNotContain("System.Collections.Immutable.dll", dlls);
+
+        // Every runtime assembly deps.json promises is in the folder (the load context resolves through it).
+        using var deps = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(tasks, "CondaMirror.MSBuild.deps.json")));
+        var target = deps.RootElement.GetProperty("targets").EnumerateObject().Single().Value;
+        var promised = new List<string>();
+        foreach (var library in target.EnumerateObject())
+            if (library.Value.TryGetProperty("runtime", out var runtime))
+                promised.AddRange(runtime.EnumerateObject().Select(a => Path.GetFileName(a.Name)));
+        Assert.Contains("MessagePack.dll", promised);
+        Assert.All(promised, file => Assert.Contains(file, dlls));
+    }
+
+    [Fact]
+    public void Shard_code_runs_from_the_tasks_folder_in_a_load_context_of_its_own()
+    {
+        using var work = new TempDirectory("condamirror-packed");
+        var tasks = ExtractTasks(work);
+        var context = new TaskLoadContext(Path.Combine(tasks, "CondaMirror.MSBuild.dll"));
+        try
+        {
+            var core = context.LoadFromAssemblyPath(Path.Combine(tasks, "CondaMirror.Core.dll"));
+            var indexType = core.GetType("CondaMirror.Core.Repodata.Shards.ShardIndex", throwOnError: true)!;
+            var index = Activator.CreateInstance(indexType)!;
+            indexType.GetProperty("Subdir")!.SetValue(index, "linux-64");
+            ((System.Collections.IDictionary)indexType.GetProperty("Shards")!.GetValue(index)!)["zlib"] = new byte[32]; // SetShard takes a span: not callable by reflection
+            var writer = core.GetType("CondaMirror.Core.Repodata.Shards.ShardWriter", throwOnError: true)!;
+            var reader = core.GetType("CondaMirror.Core.Repodata.Shards.ShardReader", throwOnError: true)!;
+            var bytes = (byte[])writer.GetMethod("WriteIndex")!.Invoke(null, new[] { index })!;
+            var back = reader.GetMethod("ReadIndex")!.Invoke(null, new object?[] { new ReadOnlyMemory<byte>(bytes), null, null })!;
+            Assert.Equal("linux-64", indexType.GetProperty("Subdir")!.GetValue(back));
+
+            // MessagePack came from the package's folder, into that context, not from the test host.
+            var messagePack = context.Assemblies.Single(a => a.GetName().Name == "MessagePack");
+            Assert.Equal(Path.Combine(tasks, "MessagePack.dll"), messagePack.Location);
+            // No MSBuild assembly was needed by the low-level reader and writer.
+            Assert.DoesNotContain(context.Assemblies, a => a.GetName().Name!.StartsWith("Microsoft.", StringComparison.Ordinal));
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    [Fact]
+    public void A_real_build_loads_the_tasks_with_the_new_closure()
+    {
+        using var work = new TempDirectory("condamirror-e2e");
+        TestKit.Channels.ChannelBuilder.WritePackage(work.Combine("packages", "noarch"), new TestKit.Channels.PackageSpec("helper", "1.0", "pyh_0") { Noarch = "python" });
+        var project = _package.WriteProject(work.Combine("app"), """
+              <ItemGroup>
+                <CondaPackageFile Include="../packages/**/*.conda" />
+              </ItemGroup>
+            """);
+        var result = _package.Build(project);
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.True(File.Exists(Path.Combine(work.Path, "app", "bin", "Debug", "net10.0", "conda-channel", "noarch", "helper-1.0-pyh_0.conda")), result.ToString());
+    }
+
+    /// <summary>
+    /// Resolves like MSBuild's task load context: through the task assembly's deps.json, then the task folder, and
+    /// otherwise from the host (which is where MSBuild's own assemblies, e.g. Microsoft.NET.StringTools, come from).
+    /// </summary>
+    private sealed class TaskLoadContext : AssemblyLoadContext
+    {
+        private readonly AssemblyDependencyResolver _resolver;
+        private readonly string _directory;
+
+        public TaskLoadContext(string taskAssembly) : base("condamirror-tasks", isCollectible: true)
+        {
+            _resolver = new AssemblyDependencyResolver(taskAssembly);
+            _directory = Path.GetDirectoryName(taskAssembly)!;
+        }
+
+        protected override Assembly? Load(AssemblyName name)
+        {
+            var path = _resolver.ResolveAssemblyToPath(name);
+            if (path is not null) return LoadFromAssemblyPath(path);
+            var candidate = Path.Combine(_directory, name.Name + ".dll");
+            return File.Exists(candidate) ? LoadFromAssemblyPath(candidate) : null;
+        }
+    }
+}
