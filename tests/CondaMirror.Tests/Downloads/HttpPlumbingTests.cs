@@ -1,6 +1,6 @@
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
-using CondaMirror.Core.Http;
+using CondaMirror.Core.Networking;
 using CondaMirror.TestKit;
 using Xunit;
 
