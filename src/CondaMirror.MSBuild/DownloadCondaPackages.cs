@@ -1,4 +1,5 @@
 using CondaMirror.Core.IO;
+using CondaMirror.Core.Channels;
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Locks;
@@ -80,7 +81,7 @@ public sealed class DownloadCondaPackages : CondaTaskBase
             AttemptDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
             MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
             CacheRoot = string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath),
-            Credentials = CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelAlias),
+            Credentials = CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelResolver.RootResolver(ChannelAlias)),
             Validation = IndexCondaChannel.ValidationOptions(MaxUnpackedPackageMB),
         };
         var mirror = new ChannelMirror(options, MirrorLog);

@@ -69,7 +69,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
                 $"(got {RetryCount}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}, {MaxRepodataBytes}).");
         var alias = ChannelResolver.AliasOrDefault(ChannelAlias);
         var channelItems = Channels.Length > 0 ? Channels.Select(c => c.ItemSpec).ToArray() : new[] { "conda-forge" };
-        var credentials = CredentialSet.FromChannels(ChannelAuthItems.From(Channels), alias, ProjectDirectory);
+        var credentials = CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelResolver.RootResolver(alias, ProjectDirectory));
         var channels = channelItems
             .Select(c => ChannelResolver.Resolve(c, alias, ProjectDirectory))
             .ToList();

@@ -19,6 +19,16 @@ public static class ChannelResolver
     /// <summary>The channel alias in force: the configured one (CondaChannelAlias), or conda's default when it is empty.</summary>
     public static string AliasOrDefault(string? alias) => string.IsNullOrWhiteSpace(alias) ? DefaultChannelAlias : alias;
 
+    /// <summary>
+    /// What a channel spec means as a URL root, for <see cref="CredentialSet.FromChannels"/>: specs resolved like
+    /// <see cref="Resolve"/> with <paramref name="channelAlias"/> (conda's default when empty) and <paramref name="baseDirectory"/>.
+    /// </summary>
+    public static Func<string, UrlRoot> RootResolver(string? channelAlias, string? baseDirectory = null)
+    {
+        var alias = AliasOrDefault(channelAlias);
+        return spec => Resolve(spec, alias, baseDirectory).Root;
+    }
+
     public static ChannelSource Resolve(string itemSpec, string channelAlias = DefaultChannelAlias, string? baseDirectory = null)
     {
         var spec = (itemSpec ?? "").Trim();

@@ -15,25 +15,27 @@ public sealed class ChannelSource
     {
         if (!baseUrl.IsAbsoluteUri) throw new ArgumentException("channel base URL must be absolute", nameof(baseUrl));
         Name = name;
-        BaseUrl = WithTrailingSlash(baseUrl);
-        PublicBaseUrl = WithTrailingSlash(UrlRedaction.StripCredentials(BaseUrl));
+        Root = new UrlRoot(WithTrailingSlash(baseUrl));
     }
+
+    /// <summary>The channel root as requested and in its public form.</summary>
+    public UrlRoot Root { get; }
 
     /// <summary>What the user wrote, normalised: "conda-forge", "pytorch/label/nightly", or the redacted URL.</summary>
     public string Name { get; }
 
     /// <summary>Channel root with a trailing slash; may contain credentials. Use for requests only.</summary>
-    public Uri BaseUrl { get; }
+    public Uri BaseUrl => Root.Request;
 
     /// <summary>Channel root without user info or /t/&lt;token&gt;/ segment: safe to write into lock files and logs.</summary>
-    public Uri PublicBaseUrl { get; }
+    public Uri PublicBaseUrl => Root.Public;
 
     public bool IsFile => BaseUrl.IsFile;
 
     public bool IsHttp => BaseUrl.Scheme is "http" or "https";
 
     /// <summary>True when requests carry credentials from the URL (user info or token segment).</summary>
-    public bool HasUrlCredentials => BaseUrl.AbsoluteUri != PublicBaseUrl.AbsoluteUri;
+    public bool HasUrlCredentials => Root.HasCredentials;
 
     /// <summary>The channel URL as shown to users: credentials replaced by ***, no trailing slash.</summary>
     public string DisplayUrl => UrlRedaction.Redact(BaseUrl).TrimEnd('/');
@@ -45,13 +47,7 @@ public sealed class ChannelSource
     /// Maps a public (credential-free) URL under this channel back to the URL to request, re-adding the
     /// credentials; URLs outside the channel are returned unchanged.
     /// </summary>
-    public Uri ToRequestUri(string publicUrl)
-    {
-        var prefix = PublicBaseUrl.AbsoluteUri;
-        return publicUrl.StartsWith(prefix, StringComparison.Ordinal)
-            ? new Uri(BaseUrl, publicUrl[prefix.Length..])
-            : new Uri(publicUrl);
-    }
+    public Uri ToRequestUri(string publicUrl) => Root.ToRequestUri(publicUrl);
 
     public override string ToString() => Name == DisplayUrl ? Name : $"{Name} ({DisplayUrl})";
 

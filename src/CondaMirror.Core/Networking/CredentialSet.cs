@@ -1,4 +1,3 @@
-using CondaMirror.Core.Channels;
 using CondaMirror.Core.Errors;
 
 namespace CondaMirror.Core.Networking;
@@ -36,12 +35,13 @@ public sealed class CredentialSet
 {
     public static CredentialSet None { get; } = new(Array.Empty<ChannelCredential>());
 
-    private readonly ChannelSource[] _urlChannels;
+    private readonly UrlRoot[] _urlRoots;
 
-    public CredentialSet(IEnumerable<ChannelCredential> configured, IEnumerable<ChannelSource>? urlChannels = null)
+    /// <param name="roots">Channel roots; those whose URL carries credentials serve <see cref="RequestUrl"/>.</param>
+    public CredentialSet(IEnumerable<ChannelCredential> configured, IEnumerable<UrlRoot>? roots = null)
     {
         Configured = configured.ToArray();
-        _urlChannels = (urlChannels ?? Array.Empty<ChannelSource>()).Where(c => c.HasUrlCredentials).ToArray();
+        _urlRoots = (roots ?? Array.Empty<UrlRoot>()).Where(r => r.HasCredentials).ToArray();
     }
 
     /// <summary>Credentials configured per URL prefix (bearer or basic).</summary>
@@ -50,16 +50,16 @@ public sealed class CredentialSet
     /// <summary>
     /// Reads the credentials of <paramref name="channels"/>: a literal bearer token, or one from the environment variable
     /// named, or user and password from two environment variables (values that never pass through the host, so no
-    /// build log can show them). Channels are resolved with <paramref name="channelAlias"/> (conda's default when empty)
-    /// against <paramref name="baseDirectory"/>; those whose URL carries credentials are kept for <see cref="RequestUrl"/>.
-    /// A variable named but not set, or only one of user and password, is CMIR (InvalidBuildSetting).
+    /// build log can show them). Channels whose URL carries credentials are kept for <see cref="RequestUrl"/>.
+    /// A variable named but not set, or only one of user and password, is InvalidBuildSetting.
     /// </summary>
+    /// <param name="resolve">What a channel spec means as a root URL (Channels' <c>ChannelResolver.RootResolver</c>);
+    /// credentials apply to everything under its public form.</param>
     /// <param name="environment">Reads an environment variable; the process environment by default (tests pass their own).</param>
-    public static CredentialSet FromChannels(IEnumerable<ChannelAuthSettings> channels, string? channelAlias, string? baseDirectory = null,
+    public static CredentialSet FromChannels(IEnumerable<ChannelAuthSettings> channels, Func<string, UrlRoot> resolve,
         Func<string, string?>? environment = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
-        var alias = ChannelResolver.AliasOrDefault(channelAlias);
         var list = channels.ToList();
         var configured = new List<ChannelCredential>();
         foreach (var channel in list)
@@ -72,14 +72,14 @@ public sealed class CredentialSet
                 throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
                     $"CondaChannel '{channel.Channel}' sets only one of UserEnvironmentVariable and PasswordEnvironmentVariable; basic authentication needs both.");
             if (string.IsNullOrEmpty(token) && user is null) continue;
-            var prefix = ChannelResolver.Resolve(channel.Channel, alias, baseDirectory).PublicBaseUrl.AbsoluteUri;
+            var prefix = resolve(channel.Channel).Public.AbsoluteUri;
             configured.Add(string.IsNullOrEmpty(token)
                 ? new ChannelCredential(prefix, null, user, password)
                 : new ChannelCredential(prefix, token, null, null));
         }
         // After every configured credential was read, so a missing variable is reported before a bad channel spec, as before.
-        var urlChannels = list.Select(c => ChannelResolver.Resolve(c.Channel, alias, baseDirectory)).ToList();
-        return new CredentialSet(configured, urlChannels);
+        var roots = list.Select(c => resolve(c.Channel)).ToList();
+        return new CredentialSet(configured, roots);
     }
 
     /// <summary>
@@ -87,9 +87,7 @@ public sealed class CredentialSet
     /// (locks hold the credential-free form) gets them back; any other URL is returned unchanged.
     /// </summary>
     public string RequestUrl(string publicUrl) =>
-        _urlChannels.FirstOrDefault(c => publicUrl.StartsWith(c.PublicBaseUrl.AbsoluteUri, StringComparison.Ordinal)) is { } channel
-            ? channel.ToRequestUri(publicUrl).AbsoluteUri
-            : publicUrl;
+        _urlRoots.FirstOrDefault(r => r.Covers(publicUrl)) is { } root ? root.ToRequestUri(publicUrl).AbsoluteUri : publicUrl;
 
     /// <summary>What to send for <paramref name="url"/>: see <see cref="HttpAuthentication.Prepare"/>.</summary>
     public AuthenticatedTarget Authenticate(Uri url) => HttpAuthentication.Prepare(url, Configured);

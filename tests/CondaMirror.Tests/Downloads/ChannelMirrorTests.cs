@@ -1,3 +1,4 @@
+using CondaMirror.Core.Channels;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
@@ -42,7 +43,7 @@ public sealed class ChannelMirrorTests : IAsyncDisposable
         RetryCount = 1,
         BaseDelay = TimeSpan.FromMilliseconds(10),
         ProgressInterval = TimeSpan.FromMinutes(1),
-        Credentials = CredentialSet.FromChannels([new ChannelAuthSettings(_server.BaseUri.AbsoluteUri + "t/" + Token)], null, environment: _ => null),
+        Credentials = CredentialSet.FromChannels([new ChannelAuthSettings(_server.BaseUri.AbsoluteUri + "t/" + Token)], ChannelResolver.RootResolver(null), environment: _ => null),
     };
 
     private RepodataRecord Named(string name) => _records.Single(r => r.Record.Name == name);

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using CondaMirror.Core.Channels;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Networking;
 using Xunit;
@@ -18,7 +19,7 @@ public sealed class CredentialSetTests
     [Fact]
     public void A_literal_bearer_token_covers_the_channel_and_nothing_beside_it()
     {
-        var set = CredentialSet.FromChannels([new ChannelAuthSettings("https://h.example/private") { BearerToken = "tok-1" }], null, environment: Env());
+        var set = CredentialSet.FromChannels([new ChannelAuthSettings("https://h.example/private") { BearerToken = "tok-1" }], ChannelResolver.RootResolver(null), environment: Env());
 
         var credential = Assert.Single(set.Configured);
         Assert.Equal("https://h.example/private/", credential.UrlPrefix);
@@ -38,7 +39,7 @@ public sealed class CredentialSetTests
                 new ChannelAuthSettings("https://c.example/ch") { BearerToken = "literal", BearerTokenEnvironmentVariable = "UNSET" },
                 new ChannelAuthSettings("https://d.example/ch"),
             ],
-            null,
+            ChannelResolver.RootResolver(null),
             environment: Env(("A_TOKEN", "from-env"), ("B_USER", "bob"), ("B_PASS", "p:ss w0rd")));
 
         Assert.Equal(3, set.Configured.Count);
@@ -54,7 +55,7 @@ public sealed class CredentialSetTests
     [Fact]
     public void User_info_in_the_url_wins_over_a_configured_token()
     {
-        var set = CredentialSet.FromChannels([new ChannelAuthSettings("https://h.example/private") { BearerToken = "tok" }], null, environment: Env());
+        var set = CredentialSet.FromChannels([new ChannelAuthSettings("https://h.example/private") { BearerToken = "tok" }], ChannelResolver.RootResolver(null), environment: Env());
         var target = set.Authenticate(new Uri("https://alice:s3cret@h.example/private/noarch/a-1-0.conda"));
         Assert.Equal(Basic("alice", "s3cret"), target.Authorization!.ToString());
         Assert.Equal("https://h.example/private/noarch/a-1-0.conda", target.RequestUri.AbsoluteUri);
@@ -67,7 +68,7 @@ public sealed class CredentialSetTests
     [InlineData("https://mirror.example/conda", "https://mirror.example/conda/my-org/")]
     public void Channel_names_are_resolved_against_the_alias(string? alias, string prefix)
     {
-        var set = CredentialSet.FromChannels([new ChannelAuthSettings("my-org") { BearerToken = "t" }], alias, environment: Env());
+        var set = CredentialSet.FromChannels([new ChannelAuthSettings("my-org") { BearerToken = "t" }], ChannelResolver.RootResolver(alias), environment: Env());
         Assert.Equal(prefix, Assert.Single(set.Configured).UrlPrefix);
     }
 
@@ -75,13 +76,13 @@ public sealed class CredentialSetTests
     public void A_variable_that_is_not_set_is_a_build_setting_error_naming_it()
     {
         var e = Assert.Throws<CondaMirrorException>(() => CredentialSet.FromChannels(
-            [new ChannelAuthSettings("https://h.example/ch") { BearerTokenEnvironmentVariable = "MISSING_TOKEN" }], null, environment: Env()));
+            [new ChannelAuthSettings("https://h.example/ch") { BearerTokenEnvironmentVariable = "MISSING_TOKEN" }], ChannelResolver.RootResolver(null), environment: Env()));
         Assert.Equal(ErrorCodes.InvalidBuildSetting, e.Code);
         Assert.Equal("CondaChannel 'https://h.example/ch' takes its token from environment variable MISSING_TOKEN, which is not set. " +
                      "Set it, or remove BearerTokenEnvironmentVariable.", e.Message);
 
         var empty = Assert.Throws<CondaMirrorException>(() => CredentialSet.FromChannels(
-            [new ChannelAuthSettings("https://h.example/ch") { PasswordEnvironmentVariable = "P", UserEnvironmentVariable = "U" }], null,
+            [new ChannelAuthSettings("https://h.example/ch") { PasswordEnvironmentVariable = "P", UserEnvironmentVariable = "U" }], ChannelResolver.RootResolver(null),
             environment: Env(("U", "bob"), ("P", ""))));
         Assert.Contains("takes its password from environment variable P", empty.Message);
     }
@@ -90,7 +91,7 @@ public sealed class CredentialSetTests
     public void Basic_authentication_needs_both_variables()
     {
         var e = Assert.Throws<CondaMirrorException>(() => CredentialSet.FromChannels(
-            [new ChannelAuthSettings("https://h.example/ch") { UserEnvironmentVariable = "U" }], null, environment: Env(("U", "bob"))));
+            [new ChannelAuthSettings("https://h.example/ch") { UserEnvironmentVariable = "U" }], ChannelResolver.RootResolver(null), environment: Env(("U", "bob"))));
         Assert.Equal(ErrorCodes.InvalidBuildSetting, e.Code);
         Assert.Contains("sets only one of UserEnvironmentVariable and PasswordEnvironmentVariable", e.Message);
         Assert.DoesNotContain("bob", e.Message);
@@ -105,7 +106,7 @@ public sealed class CredentialSetTests
                 new ChannelAuthSettings("https://bob:pw@repo.example/forge"),
                 new ChannelAuthSettings("conda-forge"),
             ],
-            null, environment: Env());
+            ChannelResolver.RootResolver(null), environment: Env());
 
         Assert.Empty(set.Configured);
         Assert.Equal("https://conda.anaconda.org/t/tok-123/my-org/linux-64/a-1-0.conda",

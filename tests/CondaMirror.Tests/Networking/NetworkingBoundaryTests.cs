@@ -28,7 +28,8 @@ public sealed class NetworkingBoundaryTests
         (new Regex("\"[^\"]*/t/(?!<token>)"), "matches or builds a /t/<token>/ path segment"),
         (new Regex(@"\bnew\s+ChannelCredential\s*\("), "makes a credential"),
         (new Regex(@"\b(HttpAuthentication)\s*\."), "authenticates a request itself"),
-        (new Regex(@"\.(HasUrlCredentials|ToRequestUri)\b"), "re-adds a channel URL's credentials itself (CredentialSet.RequestUrl does)"),
+        // ChannelSource forwards these to its UrlRoot (Networking); anyone else re-mapping URLs does the credential set's job.
+        (new Regex(@"(?<!\bRoot)\.(HasUrlCredentials|HasCredentials|ToRequestUri)\b"), "re-adds a channel URL's credentials itself (CredentialSet.RequestUrl does)"),
         (new Regex(@"\bstatic\s+(string|Uri)\s+(Redact\w*|StripCredentials)\s*\("), "defines a second redaction function"),
     ];
 
@@ -97,7 +98,7 @@ public sealed class NetworkingBoundaryTests
     [Fact]
     public void Credential_and_HTTP_types_live_in_Networking()
     {
-        foreach (var type in new[] { typeof(ChannelCredential), typeof(CredentialSet), typeof(ChannelAuthSettings), typeof(HttpAuthentication),
+        foreach (var type in new[] { typeof(ChannelCredential), typeof(CredentialSet), typeof(ChannelAuthSettings), typeof(HttpAuthentication), typeof(UrlRoot),
                      typeof(AuthenticatedTarget), typeof(NetworkClient), typeof(HttpResilience), typeof(UrlRedaction) })
             Assert.Equal("CondaMirror.Core.Networking", type.Namespace);
         // The MSBuild assembly makes no HTTP client of its own.
