@@ -286,14 +286,14 @@ public sealed class RepodataFetcher : IDisposable
     private async Task<long> ReceiveBodyAsync(HttpResponseMessage response, string path, string displayUrl, StallTimeout stall)
     {
         var max = MaxBytes;
-        if (response.Content.Headers.ContentLength is { } declared && declared > max) throw TooLarge(displayUrl, declared, "as sent", max);
-        var encodings = response.Content.Headers.ContentEncoding;
-        await using var wire = new BoundedReadStream(await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false),
-            max, n => TooLarge(displayUrl, n, "as sent", max));
-        var decoded = ContentDecoding.Decode(wire, encodings) ?? throw new CondaMirrorException(ErrorCodes.RepodataContentEncodingUnsupported,
-            $"{displayUrl} was sent with Content-Encoding '{string.Join(", ", encodings)}', which this build cannot decode (gzip, deflate and br are supported). " +
-            "Check the server or proxy configuration.", displayUrl);
-        await using var bounded = new BoundedReadStream(decoded, max, n => TooLarge(displayUrl, n, encodings.Count > 0 ? "decompressed" : "as sent", max));
+        await using var body = await BoundedBody.OpenAsync(response, max,
+            (n, decoded) => TooLarge(displayUrl, n, decoded ? "decompressed" : "as sent", max),
+            encodings => new CondaMirrorException(ErrorCodes.RepodataContentEncodingUnsupported,
+                $"{displayUrl} was sent with Content-Encoding '{string.Join(", ", encodings)}', which this build cannot decode (gzip, deflate and br are supported). " +
+                "Check the server or proxy configuration.", displayUrl),
+            stall.Token).ConfigureAwait(false);
+        var bounded = body.Content;
+        var encodings = body.Encodings;
         await using var file = CreateSpoolFile(path);
         var buffer = new byte[1 << 17];
         try
@@ -312,7 +312,7 @@ public sealed class RepodataFetcher : IDisposable
                 $"{displayUrl} was sent {string.Join(", ", encodings)}-encoded, and that encoding is corrupt ({e.Message}). Retry the build; if it persists, the server or a proxy is at fault.",
                 displayUrl, e);
         }
-        return wire.Count;
+        return body.WireBytes;
     }
 
     /// <summary>Decodes a downloaded repodata.json.zst into a JSON file beside it, bounded like the download; returns its path.</summary>
