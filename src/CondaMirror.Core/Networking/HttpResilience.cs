@@ -136,14 +136,15 @@ public static class HttpResilience
     public static bool IsTransientStatus(HttpStatusCode status) =>
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 
-    /// <summary>Network-level failures worth another attempt. TLS/certificate failures are not: they will not heal.</summary>
-    public static bool IsTransient(Exception exception) => exception switch
+    /// <summary>
+    /// Failures worth another attempt, read off <see cref="Classify"/>: retryable statuses, stalls and deadlines, and
+    /// network failures except TLS/certificate ones, which will not heal. A host found unreachable and a Retry-After
+    /// beyond the maximum are final.
+    /// </summary>
+    public static bool IsTransient(Exception exception) => Classify(exception) switch
     {
-        TransientHttpStatusException => true,
-        TimeoutException => true,
-        HttpRequestException { InnerException: AuthenticationException } => false,
-        HttpRequestException => true,
-        IOException => true,
+        HttpFailureKind.ServerError or HttpFailureKind.DeadlineExceeded => true,
+        HttpFailureKind.Network => exception is not HttpRequestException { InnerException: AuthenticationException },
         _ => false,
     };
 

@@ -156,4 +156,18 @@ public sealed class NetworkClientTests : IAsyncDisposable
         Assert.Equal(HttpFailureKind.None, HttpResilience.Classify(new Core.Errors.CondaMirrorException("CMIR530", "too large")));
         Assert.Equal(HttpFailureKind.None, HttpResilience.Classify(new InvalidOperationException()));
     }
+
+    [Fact]
+    public void Retries_are_decided_from_the_same_classification()
+    {
+        Assert.True(HttpResilience.IsTransient(new TransientHttpStatusException(HttpStatusCode.ServiceUnavailable, null, "https://h/x")));
+        Assert.True(HttpResilience.IsTransient(new HttpDeadlineExceededException("https://h/x", TimeSpan.FromSeconds(1))));
+        Assert.True(HttpResilience.IsTransient(new HttpStallTimeoutException("https://h/x", TimeSpan.FromSeconds(1))));
+        Assert.True(HttpResilience.IsTransient(new HttpConnectTimeoutException("h", null, new SocketException())));
+        Assert.True(HttpResilience.IsTransient(new HttpRequestException("reset", new IOException())));
+        Assert.True(HttpResilience.IsTransient(new IOException("reset")));
+        Assert.False(HttpResilience.IsTransient(new HostUnreachableException("https://h", "refused", 2, TimeSpan.FromSeconds(5), new IOException())));
+        Assert.False(HttpResilience.IsTransient(new OperationCanceledException()));
+        Assert.False(HttpResilience.IsTransient(new Core.Errors.CondaMirrorException("CMIR530", "too large")));
+    }
 }
