@@ -3,14 +3,16 @@ using CondaMirror.Core.Channels;
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Locks;
+using CondaMirror.Core.Networking;
 using Microsoft.Build.Framework;
 
 namespace CondaMirror.MSBuild;
 
 /// <summary>
-/// Downloads every package of the lock (selected environment and platforms) into the verified per-user cache,
-/// in parallel with retries, then hard-links (or copies) each one into <c>&lt;channel&gt;/&lt;subdir&gt;/</c>.
-/// Cache hits make no request; a failure leaves neither cache nor channel with a partial file.
+/// Mirrors every package of the lock (selected environment and platforms) into <c>&lt;channel&gt;/&lt;subdir&gt;/</c> through
+/// Core's <see cref="ChannelMirror"/> (verified per-user cache, parallel downloads with retries, then a link or copy).
+/// Cache hits make no request; a failure leaves neither cache nor channel with a partial file. This task only maps
+/// items and properties to the mirror's options and its result to outputs and log lines.
 /// </summary>
 public sealed class DownloadCondaPackages : CondaTaskBase
 {
@@ -79,61 +81,36 @@ public sealed class DownloadCondaPackages : CondaTaskBase
             AttemptDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
             MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
             CacheRoot = string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath),
-            Credentials = ChannelCredentials.FromItems(Channels, ChannelAlias),
+            Credentials = CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelResolver.RootResolver(ChannelAlias)),
             Validation = IndexCondaChannel.ValidationOptions(MaxUnpackedPackageMB),
         };
-        // Locks hold credential-free URLs; channels given with /t/<token>/ or user:pass@ get them back for the request.
-        var alias = ChannelCredentials.AliasOrDefault(ChannelAlias);
-        var secretChannels = Channels.Select(c => ChannelResolver.Resolve(c.ItemSpec, alias)).Where(c => c.HasUrlCredentials).ToList();
-        string RequestUrl(string url) =>
-            secretChannels.FirstOrDefault(c => url.StartsWith(c.PublicBaseUrl.AbsoluteUri, StringComparison.Ordinal)) is { } channel
-                ? channel.ToRequestUri(url).AbsoluteUri : url;
-        var requests = records.Select(r => new DownloadRequest(RequestUrl(r.Url), r.FileName, r.Subdir, r.Record.Sha256, r.Record.Md5, r.Record.Size)).ToList();
+        var mirror = new ChannelMirror(options, MirrorLog);
         if (PlanOnly)
         {
-            LogPlan(requests, new PackageCache(options.CacheRoot));
+            LogPlan(mirror.Plan(records));
             return;
         }
-        var downloader = new PackageDownloader(options, MirrorLog);
-        var summary = downloader.DownloadAsync(requests, CancellationToken).GetAwaiter().GetResult();
+        var result = mirror.MirrorAsync(records, ChannelDirectory, CancellationToken).GetAwaiter().GetResult();
 
-        var placed = new List<ITaskItem>(requests.Count);
-        foreach (var request in requests)
-        {
-            CancellationToken.ThrowIfCancellationRequested();
-            var (target, _) = ChannelPlacement.PlaceInChannel(summary.CachePaths[request], ChannelDirectory, request.Subdir, request.FileName);
-            placed.Add(new Microsoft.Build.Utilities.TaskItem(target));
-        }
-        ChannelFiles = placed.ToArray();
+        var summary = result.Downloads;
+        ChannelFiles = result.ChannelFiles.Select(path => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(path)).ToArray();
         Summary = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{summary.Downloaded} downloaded ({Sizes.Format(summary.BytesDownloaded)} in {summary.Elapsed.TotalSeconds:F1} s), {summary.FromCache} from cache");
         Log.LogMessage(MessageImportance.High,
-            $"Conda packages: {requests.Count} in channel ({summary.Downloaded} downloaded, {summary.FromCache} from cache, {summary.BytesDownloaded / 1048576.0:F1} MB in {summary.Elapsed.TotalSeconds:F2} s).");
+            $"Conda packages: {result.ChannelFiles.Count} in channel ({summary.Downloaded} downloaded, {summary.FromCache} from cache, {summary.BytesDownloaded / 1048576.0:F1} MB in {summary.Elapsed.TotalSeconds:F2} s).");
     }
 
     /// <summary>One line per subdir and a total: packages, MB, how many the cache already holds, what remains to download.</summary>
-    private void LogPlan(IReadOnlyList<DownloadRequest> requests, PackageCache cache)
+    private void LogPlan(MirrorPlan plan)
     {
         static string Mb(long bytes) => (bytes / 1048576.0).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
-        var unknownSize = requests.Count(r => r.Size is null);
-        var rows = requests
-            .GroupBy(r => r.Subdir, StringComparer.Ordinal)
-            .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g =>
-            {
-                var cached = g.Where(r => cache.TryGetVerified(r, out _)).ToList();
-                var missing = g.Except(cached).ToList();
-                return (Subdir: g.Key, Count: g.Count(), Bytes: g.Sum(r => r.Size ?? 0),
-                        Cached: cached.Count, MissingCount: missing.Count, MissingBytes: missing.Sum(r => r.Size ?? 0));
-            })
-            .ToList();
-        foreach (var row in rows)
+        foreach (var row in plan.Subdirs)
             Log.LogMessage(MessageImportance.High,
-                $"Conda plan {row.Subdir}: {row.Count} packages, {Mb(row.Bytes)} MB; {row.Cached} in the cache, {row.MissingCount} to download ({Mb(row.MissingBytes)} MB).");
+                $"Conda plan {row.Subdir}: {row.Packages} packages, {Mb(row.Bytes)} MB; {row.Cached} in the cache, {row.ToDownload} to download ({Mb(row.BytesToDownload)} MB).");
         // In MSBuild's output-path shape ("Project -> ..."), the one informational line the terminal logger shows.
         var project = string.IsNullOrEmpty(ProjectFile) ? "Conda plan" : Path.GetFileNameWithoutExtension(ProjectFile);
         Log.LogMessage(MessageImportance.High,
-            $"{project} -> Conda plan: {requests.Count} packages, {Mb(rows.Sum(r => r.Bytes))} MB in all; {rows.Sum(r => r.MissingCount)} to download ({Mb(rows.Sum(r => r.MissingBytes))} MB), " +
-            $"{rows.Sum(r => r.Cached)} in the cache; to download per subdir: {string.Join(", ", rows.Select(r => $"{r.Subdir} {r.MissingCount} of {r.Count}"))}; the channel is not written" + (unknownSize > 0 ? $"; {unknownSize} package(s) have no size in the lock and count as 0 MB" : "") + ".");
+            $"{project} -> Conda plan: {plan.Packages} packages, {Mb(plan.Bytes)} MB in all; {plan.ToDownload} to download ({Mb(plan.BytesToDownload)} MB), " +
+            $"{plan.Cached} in the cache; to download per subdir: {string.Join(", ", plan.Subdirs.Select(r => $"{r.Subdir} {r.ToDownload} of {r.Packages}"))}; the channel is not written" + (plan.UnknownSize > 0 ? $"; {plan.UnknownSize} package(s) have no size in the lock and count as 0 MB" : "") + ".");
     }
 }

@@ -1,5 +1,6 @@
 using CondaMirror.Core.Channels;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Networking;
 using CondaMirror.Core.Repodata;
 using CondaMirror.Core.Resolving;
 using Microsoft.Build.Framework;
@@ -66,9 +67,9 @@ public sealed class ResolveCondaLock : CondaTaskBase
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
                 "CondaRetryCount, CondaHttpRequestDeadlineSeconds and CondaMaxRetryAfterSeconds must be ≥ 0 and CondaMaxRepodataBytes ≥ 1 " +
                 $"(got {RetryCount}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}, {MaxRepodataBytes}).");
-        var alias = ChannelCredentials.AliasOrDefault(ChannelAlias);
+        var alias = ChannelResolver.AliasOrDefault(ChannelAlias);
         var channelItems = Channels.Length > 0 ? Channels.Select(c => c.ItemSpec).ToArray() : new[] { "conda-forge" };
-        var credentials = ChannelCredentials.FromItems(Channels, alias, ProjectDirectory);
+        var credentials = CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelResolver.RootResolver(alias, ProjectDirectory));
         var channels = channelItems
             .Select(c => ChannelResolver.Resolve(c, alias, ProjectDirectory))
             .ToList();

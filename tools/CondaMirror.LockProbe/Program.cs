@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using CondaMirror.Core.Errors;
-using CondaMirror.Core.Http;
+using CondaMirror.Core.Networking;
 using CondaMirror.Core.Locks;
 
 // One hostile-input case per process, so a caller can bound this process's peak memory (VmHWM) and time.

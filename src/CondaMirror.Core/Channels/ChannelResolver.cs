@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Networking;
 
 namespace CondaMirror.Core.Channels;
 
@@ -14,6 +15,19 @@ public static class ChannelResolver
 
     // Channel names are anaconda.org-style path segments: letters, digits, '.', '_', '-' (and '+', seen in labels).
     private static readonly Regex NamePattern = new(@"^[A-Za-z0-9_.+-]+(/[A-Za-z0-9_.+-]+)*$", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+
+    /// <summary>The channel alias in force: the configured one (CondaChannelAlias), or conda's default when it is empty.</summary>
+    public static string AliasOrDefault(string? alias) => string.IsNullOrWhiteSpace(alias) ? DefaultChannelAlias : alias;
+
+    /// <summary>
+    /// What a channel spec means as a URL root, for <see cref="CredentialSet.FromChannels"/>: specs resolved like
+    /// <see cref="Resolve"/> with <paramref name="channelAlias"/> (conda's default when empty) and <paramref name="baseDirectory"/>.
+    /// </summary>
+    public static Func<string, UrlRoot> RootResolver(string? channelAlias, string? baseDirectory = null)
+    {
+        var alias = AliasOrDefault(channelAlias);
+        return spec => Resolve(spec, alias, baseDirectory).Root;
+    }
 
     public static ChannelSource Resolve(string itemSpec, string channelAlias = DefaultChannelAlias, string? baseDirectory = null)
     {
@@ -44,10 +58,10 @@ public static class ChannelResolver
     {
         if (scheme is not ("http" or "https" or "file"))
             throw new CondaMirrorException(ErrorCodes.ChannelSchemeUnsupported,
-                $"Channel '{Redact(spec)}' uses the unsupported scheme '{scheme}'. Use http://, https:// or file://.", Redact(spec));
+                $"Channel '{UrlRedaction.RedactUrlOrText(spec)}' uses the unsupported scheme '{scheme}'. Use http://, https:// or file://.", UrlRedaction.RedactUrlOrText(spec));
         if (!Uri.TryCreate(spec, UriKind.Absolute, out var uri) || (scheme != "file" && string.IsNullOrEmpty(uri.Host)))
             throw new CondaMirrorException(ErrorCodes.ChannelSpecInvalid,
-                $"Channel '{Redact(spec)}' is not a valid URL. Check the spelling, e.g. https://conda.anaconda.org/conda-forge.", Redact(spec));
+                $"Channel '{UrlRedaction.RedactUrlOrText(spec)}' is not a valid URL. Check the spelling, e.g. https://conda.anaconda.org/conda-forge.", UrlRedaction.RedactUrlOrText(spec));
         var source = new ChannelSource("", uri);
         return new ChannelSource(source.DisplayUrl, uri);
     }
@@ -91,7 +105,4 @@ public static class ChannelResolver
                 $"The channel alias '{text}' is not an absolute http(s) or file URL (e.g. https://conda.anaconda.org/).", text);
         return alias.AbsolutePath.EndsWith('/') ? alias : new UriBuilder(alias) { Path = alias.AbsolutePath + "/" }.Uri;
     }
-
-    private static string Redact(string spec) =>
-        Uri.TryCreate(spec, UriKind.Absolute, out var uri) ? ChannelSource.Redact(uri) : spec;
 }

@@ -1,5 +1,5 @@
 using CondaMirror.Core.Archives;
-using CondaMirror.Core.Http;
+using CondaMirror.Core.Networking;
 using CondaMirror.Core.Records;
 
 namespace CondaMirror.Core.Downloads;
@@ -57,7 +57,8 @@ public sealed class DownloadOptions
 
     public const long DefaultMaxPackageBytes = 64L << 30;
 
-    public IReadOnlyList<ChannelCredential> Credentials { get; init; } = Array.Empty<ChannelCredential>();
+    /// <summary>Configured credentials for the requests' headers (URLs with credentials of their own keep them).</summary>
+    public CredentialSet Credentials { get; init; } = CredentialSet.None;
 
     /// <summary>
     /// Limits of the member check every package passes before it enters the cache

@@ -9,7 +9,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Errors;
-using CondaMirror.Core.Http;
+using CondaMirror.Core.Networking;
 
 namespace CondaMirror.Core.Downloads;
 
@@ -27,15 +27,16 @@ public sealed class PackageDownloader : IDisposable
     private readonly DownloadOptions _options;
     private readonly IMirrorLog _log;
     private readonly PackageCache _cache;
-    private readonly ResilientHttpClient _http;
+    private readonly NetworkClient _http;
 
     public PackageDownloader(DownloadOptions options, IMirrorLog log, HttpMessageHandler? handler = null)
     {
         _options = options;
         _log = log;
         _cache = new PackageCache(options.CacheRoot);
-        _http = new ResilientHttpClient(
-            new HttpRetrySettings
+        _http = new NetworkClient(new NetworkOptions
+        {
+            Retry = new HttpRetrySettings
             {
                 RetryCount = options.RetryCount,
                 BaseDelay = options.BaseDelay,
@@ -44,9 +45,11 @@ public sealed class PackageDownloader : IDisposable
                 OnRetry = n => _log.Detail(
                     $"Retrying {n.Subject} ({n.Retry}/{n.MaxRetries}) in {n.Delay.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s: {UrlRedaction.Redact(n.Failure.Message)}"),
             },
-            handler ?? CondaHttpClientFactory.CreateHandler(options.MaxParallel, automaticDecompression: false,
-                CondaHttpClientFactory.ConnectTimeoutFor(options.AttemptTimeout)),
-            disposeHandler: handler is null);
+            AttemptTimeout = options.AttemptTimeout,
+            AttemptDeadline = options.AttemptDeadline,
+            MaxConnectionsPerServer = options.MaxParallel,
+            Credentials = options.Credentials,
+        }, handler);
     }
 
     public PackageCache Cache => _cache;
@@ -171,94 +174,65 @@ public sealed class PackageDownloader : IDisposable
 
     private async Task<Transfer> FetchHttpAsync(DownloadRequest request, string display, PackageCache.PartialOwner owner, ProgressTracker progress, CancellationToken cancellationToken)
     {
-        AuthenticatedTarget target;
-        try { target = HttpAuthentication.Prepare(new Uri(request.Url), _options.Credentials); }
+        HttpGet get;
+        try { get = new HttpGet(_http.Authenticate(new Uri(request.Url)), request.FileName); }
         catch (UriFormatException) { throw InvalidRequest(request, "the URL is not valid"); }
 
-        var attempts = 0;
         try
         {
-            return await _http.ExecuteAsync(
-                target.RequestUri,
-                request.FileName,
-                async (attempt, token) =>
-                {
-                    attempts = attempt;
-                    return await AttemptHttpAsync(request, target, owner, progress, token).ConfigureAwait(false);
-                },
-                cancellationToken).ConfigureAwait(false);
+            return await _http.GetAsync(get, (response, attempt) => ReceiveAsync(request, response, attempt, owner, progress), cancellationToken).ConfigureAwait(false);
         }
-        catch (RetryAfterTooLongException e)
+        // Unreachable hosts are reported once per host by the caller; everything else network-made is coded here.
+        catch (Exception e) when (HttpResilience.Classify(e) is var kind && (kind == HttpFailureKind.RetryAfterTooLong ||
+            (kind is not (HttpFailureKind.None or HttpFailureKind.Unreachable) && !cancellationToken.IsCancellationRequested)))
         {
-            throw new CondaMirrorException(ErrorCodes.DownloadRetryAfterTooLong,
-                $"Cannot download {request.FileName}: {UrlRedaction.Redact(e.Message)}. Build again after that time, or raise CondaMaxRetryAfterSeconds to wait for it.",
-                display, e);
-        }
-        catch (HttpDeadlineExceededException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new CondaMirrorException(ErrorCodes.DownloadDeadlineExceeded,
-                $"Cannot download {request.FileName} from {display}: {attempts} attempt(s) each ran out of time ({e.Deadline.TotalSeconds:0} s) while the server was still sending. " +
-                "The link or the server is too slow; raise CondaHttpRequestDeadlineSeconds for very large packages on slow links.",
-                display, e);
-        }
-        catch (Exception e) when (HttpResilience.IsTransient(e) && !cancellationToken.IsCancellationRequested)
-        {
-            throw new CondaMirrorException(ErrorCodes.DownloadFailedAfterRetries,
-                $"Cannot download {request.FileName} from {display} after {attempts} attempt(s): {UrlRedaction.Redact(e.Message)}. " +
-                "Check the network, proxy settings (HTTPS_PROXY) and the server, then build again; packages already downloaded stay cached.",
-                display, e);
+            throw kind switch
+            {
+                HttpFailureKind.RetryAfterTooLong => new CondaMirrorException(ErrorCodes.DownloadRetryAfterTooLong,
+                    $"Cannot download {request.FileName}: {UrlRedaction.Redact(e.Message)}. Build again after that time, or raise CondaMaxRetryAfterSeconds to wait for it.",
+                    display, e),
+                HttpFailureKind.DeadlineExceeded => new CondaMirrorException(ErrorCodes.DownloadDeadlineExceeded,
+                    $"Cannot download {request.FileName} from {display}: {get.Attempts} attempt(s) each ran out of time ({((HttpDeadlineExceededException)e).Deadline.TotalSeconds:0} s) while the server was still sending. " +
+                    "The link or the server is too slow; raise CondaHttpRequestDeadlineSeconds for very large packages on slow links.",
+                    display, e),
+                _ => new CondaMirrorException(ErrorCodes.DownloadFailedAfterRetries,
+                    $"Cannot download {request.FileName} from {display} after {get.Attempts} attempt(s): {UrlRedaction.Redact(e.Message)}. " +
+                    "Check the network, proxy settings (HTTPS_PROXY) and the server, then build again; packages already downloaded stay cached.",
+                    display, e),
+            };
         }
     }
 
-    private async Task<Transfer> AttemptHttpAsync(DownloadRequest request, AuthenticatedTarget target, PackageCache.PartialOwner owner, ProgressTracker progress, CancellationToken token)
+    /// <summary>One attempt's body: status checked, streamed to a fresh partial file while hashing, bounded by the lock's size.</summary>
+    private async Task<Transfer> ReceiveAsync(DownloadRequest request, HttpResponseMessage response, HttpAttempt attempt, PackageCache.PartialOwner owner, ProgressTracker progress)
     {
-        using var stall = new StallTimeout(_options.AttemptTimeout, token, _options.AttemptDeadline);
         var temp = _cache.NewPartialPath(owner);
         long received = 0;
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Get, target.RequestUri);
-            message.Headers.Authorization = target.Authorization;
-            // The bytes must be exactly the archive the lock hashed; ask servers not to re-encode it.
-            message.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
-            using var response = await _http.Client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
-            ThrowForStatus(request, target, response);
-            stall.Progress();
+            ThrowForStatus(request, attempt.DisplayUrl, response);
             // A body announced larger than the lock's size is refused before a byte of it is read.
             if (request.Size is { } limit && response.Content.Headers.ContentLength is { } announced && announced > limit)
-                throw TooLarge(request, target.DisplayUrl, $"the server announced {announced} bytes");
-            await using var body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
-            var transfer = await CopyHashedAsync(body, temp, request, target.DisplayUrl, stall, n => { received += n; progress.AddBytes(n); }, stall.Token).ConfigureAwait(false);
+                throw TooLarge(request, attempt.DisplayUrl, $"the server announced {announced} bytes");
+            await using var body = await response.Content.ReadAsStreamAsync(attempt.Token).ConfigureAwait(false);
+            var transfer = await CopyHashedAsync(body, temp, request, attempt.DisplayUrl, attempt.Stall, n => { received += n; progress.AddBytes(n); }, attempt.Token).ConfigureAwait(false);
             if (response.Content.Headers.ContentLength is { } expected && expected != transfer.Size)
                 throw new IOException($"the response ended after {transfer.Size} of {expected} bytes");
             return transfer;
         }
-        catch (OperationCanceledException) when (stall.TimedOut(token))
-        {
-            Discard();
-            throw stall.Failure(target.DisplayUrl);
-        }
         catch
-        {
-            Discard();
-            throw;
-        }
-
-        void Discard()
         {
             AtomicFile.TryDelete(temp);
             progress.AddBytes(-received);
+            throw;
         }
     }
 
-    private void ThrowForStatus(DownloadRequest request, AuthenticatedTarget target, HttpResponseMessage response)
+    private static void ThrowForStatus(DownloadRequest request, string display, HttpResponseMessage response)
     {
         if (response.IsSuccessStatusCode) return;
         var status = response.StatusCode;
-        var display = target.DisplayUrl;
         var statusText = $"{(int)status} {response.ReasonPhrase ?? status.ToString()}";
-        if (HttpResilience.IsTransientStatus(status))
-            throw new TransientHttpStatusException(status, HttpResilience.ReadRetryAfter(response, _options.MaxRetryAfter, display), display);
         throw status switch
         {
             HttpStatusCode.NotFound or HttpStatusCode.Gone => new CondaMirrorException(ErrorCodes.DownloadNotFound,

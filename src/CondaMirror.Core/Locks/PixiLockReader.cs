@@ -1,4 +1,4 @@
-using CondaMirror.Core.Http;
+using CondaMirror.Core.Networking;
 using System.Text.RegularExpressions;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Platforms;

@@ -1,4 +1,4 @@
-using CondaMirror.Core.Http;
+using CondaMirror.Core.Networking;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;

@@ -1,5 +1,5 @@
 using CondaMirror.Core.IO;
-using CondaMirror.Core.Http;
+using CondaMirror.Core.Networking;
 using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Zstd;
 
@@ -56,7 +56,7 @@ public sealed class RepodataFetchOptions
     public TimeSpan UnreachableAfter { get; init; } = HttpRetrySettings.DefaultUnreachableAfter;
 
     /// <summary>Configured credentials (longest URL prefix wins); user:password in a channel URL takes precedence.</summary>
-    public IReadOnlyList<ChannelCredential>? Credentials { get; init; }
+    public CredentialSet Credentials { get; init; } = CredentialSet.None;
 
     /// <summary>
     /// Decoder for repodata.json.zst: given the compressed stream, a stream of the JSON (the built-in zstd codec with

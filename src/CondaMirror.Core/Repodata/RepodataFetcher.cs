@@ -6,7 +6,7 @@ using System.Text;
 using CondaMirror.Core.Channels;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Errors;
-using CondaMirror.Core.Http;
+using CondaMirror.Core.Networking;
 using CondaMirror.Core.Zstd;
 
 namespace CondaMirror.Core.Repodata;
@@ -21,25 +21,28 @@ public sealed class RepodataFetcher : IDisposable
 {
     private readonly RepodataFetchOptions _options;
     private readonly IMirrorLog _log;
-    private readonly ResilientHttpClient _http;
+    private readonly NetworkClient _http;
 
     public RepodataFetcher(RepodataFetchOptions options, IMirrorLog log, HttpMessageHandler? handler = null)
     {
         _options = options;
         _log = log;
-        var retry = new HttpRetrySettings
+        _http = new NetworkClient(new NetworkOptions
         {
-            RetryCount = options.MaxRetries,
-            BaseDelay = options.RetryDelay,
-            MaxRetryAfter = options.MaxRetryAfter,
-            UnreachableAfter = options.UnreachableAfter,
-            OnRetry = n => log.Detail($"Fetching {n.Subject} failed ({UrlRedaction.Redact(n.Failure.Message)}); retry {n.Retry} of {n.MaxRetries} in {n.Delay.TotalSeconds:F1} s."),
-        };
-        // Servers often send repodata.json gzip- or brotli-encoded; it is decoded here (ContentDecoding), not by the
-        // handler, so the bytes on the wire and the bytes they inflate to can both be bounded.
-        _http = new ResilientHttpClient(retry,
-            handler ?? CondaHttpClientFactory.CreateHandler(4, automaticDecompression: false, CondaHttpClientFactory.ConnectTimeoutFor(options.RequestTimeout)),
-            disposeHandler: handler is null);
+            Retry = new HttpRetrySettings
+            {
+                RetryCount = options.MaxRetries,
+                BaseDelay = options.RetryDelay,
+                MaxRetryAfter = options.MaxRetryAfter,
+                UnreachableAfter = options.UnreachableAfter,
+                OnRetry = n => log.Detail($"Fetching {n.Subject} failed ({UrlRedaction.Redact(n.Failure.Message)}); retry {n.Retry} of {n.MaxRetries} in {n.Delay.TotalSeconds:F1} s."),
+            },
+            AttemptTimeout = options.RequestTimeout,
+            AttemptDeadline = options.RequestDeadline,
+            // Channels are fetched concurrently, a few subdirs at a time.
+            MaxConnectionsPerServer = 4,
+            Credentials = options.Credentials,
+        }, handler);
     }
 
     public void Dispose() => _http.Dispose();
@@ -73,7 +76,7 @@ public sealed class RepodataFetcher : IDisposable
         if (_options.Offline)
             throw new CondaMirrorException(ErrorCodes.RepodataOfflineCacheMissing,
                 $"Offline mode: no cached repodata for {Describe(channel, subdir)}. Run the build once online or set CondaOffline=false.",
-                ChannelSource.Redact(subdirUrl));
+                UrlRedaction.Redact(subdirUrl));
 
         try
         {
@@ -83,7 +86,7 @@ public sealed class RepodataFetcher : IDisposable
         {
             _log.Warning(ErrorCodes.RepodataStaleCacheUsed,
                 $"Could not reach {Describe(channel, subdir)} ({e.Message}); using the cached copy from {cached.FetchedAt:u}.",
-                ChannelSource.Redact(subdirUrl));
+                UrlRedaction.Redact(subdirUrl));
             return LoadCached(channel, subdir, entryDir, cached);
         }
     }
@@ -98,9 +101,9 @@ public sealed class RepodataFetcher : IDisposable
         {
             var url = new Uri(subdirUrl, RepodataVariant.FileName(variant));
             var validators = cached is not null && cached.Variant == variant ? cached : null;
-            var shownUrl = ChannelSource.Redact(url);
+            var shownUrl = UrlRedaction.Redact(url);
             var spoolDir = SpoolDirectory(entryDir);
-            var response = await SendAsync(channel, url, validators, spoolDir, cancellationToken).ConfigureAwait(false);
+            var response = await SendAsync(url, validators, spoolDir, cancellationToken).ConfigureAwait(false);
             try
             {
                 if (response.Status == HttpStatusCode.NotModified && validators is not null)
@@ -185,7 +188,7 @@ public sealed class RepodataFetcher : IDisposable
 
         // Only the .zst exists and it cannot be decoded within the limits: that, not a missing subdir, is the news.
         if (zstUndecodable is not null) throw zstUndecodable;
-        var noarchUrl = ChannelSource.Redact(new Uri(subdirUrl, "repodata.json"));
+        var noarchUrl = UrlRedaction.Redact(new Uri(subdirUrl, "repodata.json"));
         if (subdir == "noarch")
             throw new CondaMirrorException(ErrorCodes.NotACondaChannel,
                 $"Not a conda channel: {noarchUrl} not found. Check the channel name or URL.", noarchUrl);
@@ -216,42 +219,32 @@ public sealed class RepodataFetcher : IDisposable
     /// <summary>The byte limit in force: the option, and never more than one array can hold (the index keeps the JSON in one).</summary>
     private long MaxBytes => Math.Min(Math.Max(1, _options.MaxRepodataBytes), Array.MaxLength);
 
-    // One retry operation covers the whole transfer, body included, so a reset mid-body is retried too.
-    private async Task<FetchResponse> SendAsync(ChannelSource channel, Uri url, RepodataCacheEntry? validators, string spoolDir, CancellationToken cancellationToken)
+    // One GET through the network client: retried as a whole, body included, so a reset mid-body is retried too.
+    private async Task<FetchResponse> SendAsync(Uri url, RepodataCacheEntry? validators, string spoolDir, CancellationToken cancellationToken)
     {
-        var target = HttpAuthentication.Prepare(url, _options.Credentials);
+        var get = new HttpGet(_http.Authenticate(url), UrlRedaction.Redact(url.OriginalString))
+        {
+            IfNoneMatch = validators?.ETag is { } etag && EntityTagHeaderValue.TryParse(etag, out var parsedTag) ? parsedTag : null,
+            IfModifiedSince = validators?.LastModified is { } lastModified && DateTimeOffset.TryParse(lastModified, out var since) ? since : null,
+            // Servers often send repodata.json gzip- or brotli-encoded; ReceiveBodyAsync undoes it and bounds both sides.
+            AcceptCompressed = true,
+        };
+        var display = get.DisplayUrl;
         try
         {
-            return await _http.ExecuteAsync(target.RequestUri, target.DisplayUrl, async (_, token) =>
+            return await _http.GetAsync(get, async (response, attempt) =>
             {
-                using var stall = new StallTimeout(_options.RequestTimeout, token, _options.RequestDeadline);
                 string? bodyPath = null;
                 try
                 {
-                    using var request = new HttpRequestMessage(HttpMethod.Get, target.RequestUri);
-                    request.Headers.Authorization = target.Authorization ??
-                        (string.IsNullOrEmpty(channel.BearerToken) ? null : new AuthenticationHeaderValue("Bearer", channel.BearerToken));
-                    if (validators?.ETag is { } etag && EntityTagHeaderValue.TryParse(etag, out var parsedTag))
-                        request.Headers.IfNoneMatch.Add(parsedTag);
-                    if (validators?.LastModified is { } lastModified && DateTimeOffset.TryParse(lastModified, out var since))
-                        request.Headers.IfModifiedSince = since;
-                    ContentDecoding.Accept(request.Headers);
-
-                    using var response = await _http.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
-                    HttpResilience.ThrowIfTransient(response, target.DisplayUrl, _http.Settings);
                     long wireBytes = 0;
                     if (response.IsSuccessStatusCode)
                     {
                         bodyPath = AtomicFile.TempPathBeside(Path.Combine(spoolDir, RepodataCacheEntry.BodyFileName));
-                        wireBytes = await ReceiveBodyAsync(response, bodyPath, target.DisplayUrl, stall).ConfigureAwait(false);
+                        wireBytes = await ReceiveBodyAsync(response, bodyPath, display, attempt.Stall).ConfigureAwait(false);
                     }
                     return new FetchResponse(response.StatusCode, response.ReasonPhrase, response.Headers.ETag?.ToString(),
                         response.Content.Headers.LastModified, bodyPath, wireBytes);
-                }
-                catch (OperationCanceledException) when (stall.TimedOut(token))
-                {
-                    if (bodyPath is not null) AtomicFile.TryDelete(bodyPath);
-                    throw stall.Failure(target.DisplayUrl);
                 }
                 catch
                 {
@@ -260,37 +253,28 @@ public sealed class RepodataFetcher : IDisposable
                 }
             }, cancellationToken).ConfigureAwait(false);
         }
-        catch (RetryAfterTooLongException e)
+        catch (Exception e) when (HttpResilience.Classify(e) is var kind && kind != HttpFailureKind.None)
         {
-            throw new CondaMirrorException(ErrorCodes.RepodataRetryAfterTooLong,
-                $"{UrlRedaction.Redact(e.Message)}. Build again after that time, raise CondaMaxRetryAfterSeconds to wait for it, " +
-                "or set CondaOffline=true to resolve from cached repodata.", target.DisplayUrl, e);
-        }
-        catch (HttpDeadlineExceededException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new CondaMirrorException(ErrorCodes.RepodataDeadlineExceeded,
-                $"Cannot fetch {target.DisplayUrl}: {_http.Settings.RetryCount + 1} attempt(s) each ran out of time ({e.Deadline.TotalSeconds:0} s) while the server was still sending. " +
-                "The link or the server is too slow; raise CondaHttpRequestDeadlineSeconds, or set CondaOffline=true to use cached repodata.",
-                target.DisplayUrl, e);
-        }
-        catch (TransientHttpStatusException e)
-        {
-            throw new CondaMirrorException(ErrorCodes.RepodataHttpError,
-                $"{target.DisplayUrl} answered {(int)e.StatusCode} {e.StatusCode} after {_http.Settings.RetryCount + 1} attempts. The server is failing; retry later.",
-                target.DisplayUrl, e);
-        }
-        catch (HostUnreachableException e)
-        {
-            throw new CondaMirrorException(ErrorCodes.RepodataNetworkError,
-                $"Cannot fetch {target.DisplayUrl}: {e.Message}, so no further requests to it were tried. " +
-                "Check the network connection and proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), or set CondaOffline=true to resolve from cached repodata.",
-                target.DisplayUrl, e);
-        }
-        catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException)
-        {
-            throw new CondaMirrorException(ErrorCodes.RepodataNetworkError,
-                $"Could not reach {target.DisplayUrl}: {UrlRedaction.Redact(e.Message)}. Check the network or proxy, or set CondaOffline=true to use cached repodata.",
-                target.DisplayUrl, e);
+            throw kind switch
+            {
+                HttpFailureKind.RetryAfterTooLong => new CondaMirrorException(ErrorCodes.RepodataRetryAfterTooLong,
+                    $"{UrlRedaction.Redact(e.Message)}. Build again after that time, raise CondaMaxRetryAfterSeconds to wait for it, " +
+                    "or set CondaOffline=true to resolve from cached repodata.", display, e),
+                HttpFailureKind.DeadlineExceeded when !cancellationToken.IsCancellationRequested => new CondaMirrorException(ErrorCodes.RepodataDeadlineExceeded,
+                    $"Cannot fetch {display}: {_http.Settings.RetryCount + 1} attempt(s) each ran out of time ({((HttpDeadlineExceededException)e).Deadline.TotalSeconds:0} s) while the server was still sending. " +
+                    "The link or the server is too slow; raise CondaHttpRequestDeadlineSeconds, or set CondaOffline=true to use cached repodata.",
+                    display, e),
+                HttpFailureKind.ServerError => new CondaMirrorException(ErrorCodes.RepodataHttpError,
+                    $"{display} answered {(int)((TransientHttpStatusException)e).StatusCode} {((TransientHttpStatusException)e).StatusCode} after {_http.Settings.RetryCount + 1} attempts. The server is failing; retry later.",
+                    display, e),
+                HttpFailureKind.Unreachable => new CondaMirrorException(ErrorCodes.RepodataNetworkError,
+                    $"Cannot fetch {display}: {e.Message}, so no further requests to it were tried. " +
+                    "Check the network connection and proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), or set CondaOffline=true to resolve from cached repodata.",
+                    display, e),
+                _ => new CondaMirrorException(ErrorCodes.RepodataNetworkError,
+                    $"Could not reach {display}: {UrlRedaction.Redact(e.Message)}. Check the network or proxy, or set CondaOffline=true to use cached repodata.",
+                    display, e),
+            };
         }
     }
 
@@ -302,14 +286,14 @@ public sealed class RepodataFetcher : IDisposable
     private async Task<long> ReceiveBodyAsync(HttpResponseMessage response, string path, string displayUrl, StallTimeout stall)
     {
         var max = MaxBytes;
-        if (response.Content.Headers.ContentLength is { } declared && declared > max) throw TooLarge(displayUrl, declared, "as sent", max);
-        var encodings = response.Content.Headers.ContentEncoding;
-        await using var wire = new BoundedReadStream(await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false),
-            max, n => TooLarge(displayUrl, n, "as sent", max));
-        var decoded = ContentDecoding.Decode(wire, encodings) ?? throw new CondaMirrorException(ErrorCodes.RepodataContentEncodingUnsupported,
-            $"{displayUrl} was sent with Content-Encoding '{string.Join(", ", encodings)}', which this build cannot decode (gzip, deflate and br are supported). " +
-            "Check the server or proxy configuration.", displayUrl);
-        await using var bounded = new BoundedReadStream(decoded, max, n => TooLarge(displayUrl, n, encodings.Count > 0 ? "decompressed" : "as sent", max));
+        await using var body = await BoundedBody.OpenAsync(response, max,
+            (n, decoded) => TooLarge(displayUrl, n, decoded ? "decompressed" : "as sent", max),
+            encodings => new CondaMirrorException(ErrorCodes.RepodataContentEncodingUnsupported,
+                $"{displayUrl} was sent with Content-Encoding '{string.Join(", ", encodings)}', which this build cannot decode (gzip, deflate and br are supported). " +
+                "Check the server or proxy configuration.", displayUrl),
+            stall.Token).ConfigureAwait(false);
+        var bounded = body.Content;
+        var encodings = body.Encodings;
         await using var file = CreateSpoolFile(path);
         var buffer = new byte[1 << 17];
         try
@@ -328,7 +312,7 @@ public sealed class RepodataFetcher : IDisposable
                 $"{displayUrl} was sent {string.Join(", ", encodings)}-encoded, and that encoding is corrupt ({e.Message}). Retry the build; if it persists, the server or a proxy is at fault.",
                 displayUrl, e);
         }
-        return wire.Count;
+        return body.WireBytes;
     }
 
     /// <summary>Decodes a downloaded repodata.json.zst into a JSON file beside it, bounded like the download; returns its path.</summary>

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Downloads;
-using CondaMirror.Core.Http;
+using CondaMirror.Core.Networking;
 using CondaMirror.TestKit;
 
 namespace CondaMirror.Tests.Downloads;
@@ -47,7 +47,7 @@ internal sealed class DownloadFixture : IAsyncDisposable
         MaxParallel = maxParallel,
         BaseDelay = TimeSpan.FromMilliseconds(10),
         AttemptTimeout = attemptTimeout ?? TimeSpan.FromSeconds(10),
-        Credentials = credentials ?? Array.Empty<ChannelCredential>(),
+        Credentials = credentials is null ? CredentialSet.None : new CredentialSet(credentials),
         ProgressInterval = progress ?? TimeSpan.FromMinutes(1),
         Validation = null, // the served files are random bytes, not packages: these tests are about transfers
     };

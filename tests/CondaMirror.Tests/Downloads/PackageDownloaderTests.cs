@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
-using CondaMirror.Core.Http;
+using CondaMirror.Core.Networking;
 using CondaMirror.TestKit;
 using Xunit;
 

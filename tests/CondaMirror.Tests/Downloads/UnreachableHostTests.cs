@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
-using CondaMirror.Core.Http;
+using CondaMirror.Core.Networking;
 using CondaMirror.TestKit;
 using Xunit;
 
@@ -160,7 +160,7 @@ public sealed class UnreachableHostTests
     public async Task Once_open_the_circuit_refuses_requests_without_touching_the_network()
     {
         using var blip = new FailFirstHandler(failures: int.MaxValue);
-        using var http = new ResilientHttpClient(new HttpRetrySettings { RetryCount = 0 }, blip, disposeHandler: false);
+        using var http = new NetworkClient(new HttpRetrySettings { RetryCount = 0 }, blip, disposeHandler: false);
         var uri = new Uri("https://user:pw@repo.example.org/forge/noarch/a.conda");
 
         var first = await Assert.ThrowsAsync<HostUnreachableException>(() => http.ExecuteAsync(uri, "a", (_, t) => http.Client.GetAsync(uri, t), CancellationToken.None));

@@ -1,5 +1,5 @@
 using CondaMirror.TestKit.Locks;
-using CondaMirror.Core.Http;
+using CondaMirror.Core.Networking;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Locks;
 using CondaMirror.Core.Records;

@@ -3,6 +3,7 @@ using System.Text;
 using CondaMirror.Core.Channels;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Networking;
 using CondaMirror.Core.Repodata;
 using CondaMirror.TestKit;
 using Xunit;
@@ -22,8 +23,9 @@ public sealed class RepodataFetcherTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private RepodataFetcher Fetcher(bool offline = false, bool zstd = true, int retries = 2) => new(new RepodataFetchOptions
+    private RepodataFetcher Fetcher(bool offline = false, bool zstd = true, int retries = 2, CredentialSet? credentials = null) => new(new RepodataFetchOptions
     {
+        Credentials = credentials ?? CredentialSet.None,
         CacheDirectory = _temp.Combine("cache"),
         Offline = offline,
         TimeProvider = _clock,
@@ -219,9 +221,11 @@ public sealed class RepodataFetcherTests : IDisposable
         foreach (var file in Directory.GetFiles(_temp.Combine("cache"), "cache.json", SearchOption.AllDirectories))
             Assert.DoesNotContain("hunter2", File.ReadAllText(file));
 
-        var bearer = new ChannelSource("private", new Uri("https://repo.example.org/forge/")) { BearerToken = "tok" };
+        // A bearer token configured for the channel's prefix (the CondaChannel item's BearerToken metadata).
+        var bearer = ChannelResolver.Resolve("https://repo.example.org/forge");
+        using var bearerFetcher = Fetcher(zstd: false, credentials: new CredentialSet(new[] { new ChannelCredential(bearer.PublicBaseUrl.AbsoluteUri, "tok", null, null) }));
         _clock.Advance(TimeSpan.FromHours(1));
-        await fetcher.FetchAsync(bearer, "noarch");
+        await bearerFetcher.FetchAsync(bearer, "noarch");
         Assert.Equal("Bearer tok", _server.Requests[^1].Headers.Authorization!.ToString());
     }
 

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 
-namespace CondaMirror.Core.Http;
+namespace CondaMirror.Core.Networking;
 
 /// <summary>A request target with credentials moved out of the URL into an Authorization header.</summary>
 /// <param name="RequestUri">The URL to send (user-info stripped; <c>/t/&lt;token&gt;/</c> path tokens stay, servers need them).</param>

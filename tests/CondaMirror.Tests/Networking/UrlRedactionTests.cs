@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using CondaMirror.Core.Http;
+using CondaMirror.Core.Networking;
 using Xunit;
 
-namespace CondaMirror.Tests.Http;
+namespace CondaMirror.Tests.Networking;
 
 public sealed class UrlRedactionTests
 {

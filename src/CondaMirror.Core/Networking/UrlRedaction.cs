@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace CondaMirror.Core.Http;
+namespace CondaMirror.Core.Networking;
 
 /// <summary>
 /// Removes secrets from URLs before they reach a log line or an error message: the user-info part
@@ -31,13 +31,28 @@ public static class UrlRedaction
         return result;
     }
 
-    public static string Redact(Uri? uri) => uri is null ? string.Empty : Redact(uri.OriginalString);
+    /// <summary>An absolute URI in its normalised (escaped) form with every secret replaced; a relative one as written.</summary>
+    public static string Redact(Uri? uri) => uri is null ? string.Empty : uri.IsAbsoluteUri ? Redact(uri.AbsoluteUri) : uri.ToString();
+
+    /// <summary>What a user wrote where a URL is expected: redacted in its normalised form when it parses as an absolute URI, otherwise unchanged.</summary>
+    public static string RedactUrlOrText(string text) => Uri.TryCreate(text, UriKind.Absolute, out var uri) ? Redact(uri) : text;
 
     /// <summary>For lock files and channel lists: removes user info and <c>/t/&lt;token&gt;</c> segments entirely.</summary>
     public static string StripCredentials(string url)
     {
         var result = ReplaceUserInfo(url, null);
         return ReplacePathTokens(result, null);
+    }
+
+    /// <summary>
+    /// The same for a parsed URI, part by part: user name and password are cleared and <c>/t/&lt;token&gt;</c> segments
+    /// leave the path only (a host named <c>t</c> is not a token). Used for channel roots, whose path ends in '/'.
+    /// </summary>
+    public static Uri StripCredentials(Uri url)
+    {
+        var builder = new UriBuilder(url) { UserName = string.Empty, Password = string.Empty };
+        builder.Path = ReplacePathTokens(builder.Path, null);
+        return builder.Uri;
     }
 
     public static bool HasCredentials(string url) => FindUserInfo(url, 0).Start >= 0 || FindPathToken(url, 0).Start >= 0;

@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Net.Http.Headers;
 
-namespace CondaMirror.Core.Http;
+namespace CondaMirror.Core.Networking;
 
 /// <summary>
 /// Transport decompression (Content-Encoding) done by hand instead of by the handler, so the caller can bound both

@@ -1,4 +1,4 @@
-namespace CondaMirror.Core.Http;
+namespace CondaMirror.Core.Networking;
 
 /// <summary>
 /// Credentials for every URL that starts with <paramref name="UrlPrefix"/> (matched at a path boundary,

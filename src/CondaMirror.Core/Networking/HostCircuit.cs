@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 
-namespace CondaMirror.Core.Http;
+namespace CondaMirror.Core.Networking;
 
 /// <summary>A connection could not be established within the handler's ConnectTimeout. Transient, like other network errors.</summary>
 public sealed class HttpConnectTimeoutException : TimeoutException

@@ -1,4 +1,4 @@
-namespace CondaMirror.Core.Http;
+namespace CondaMirror.Core.Networking;
 
 /// <summary>
 /// Passes reads through and fails once more than <see cref="Limit"/> bytes have come out, so a body of any size

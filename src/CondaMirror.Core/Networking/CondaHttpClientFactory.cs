@@ -1,7 +1,7 @@
 using System.Net;
 using System.Reflection;
 
-namespace CondaMirror.Core.Http;
+namespace CondaMirror.Core.Networking;
 
 /// <summary>
 /// The one place that configures HTTP for talking to conda channels. Retries and timeouts are not

@@ -4,7 +4,7 @@ using System.Security.Authentication;
 using Polly;
 using Polly.Retry;
 
-namespace CondaMirror.Core.Http;
+namespace CondaMirror.Core.Networking;
 
 /// <summary>How often and how patiently to retry transient HTTP failures.</summary>
 public sealed class HttpRetrySettings
@@ -40,6 +40,28 @@ public sealed class HttpRetrySettings
 /// <param name="Retry">1 for the first retry.</param>
 /// <param name="Subject">What is being fetched, as set with <see cref="HttpResilience.SubjectKey"/> on the context.</param>
 public sealed record RetryNotice(int Retry, int MaxRetries, Exception Failure, TimeSpan Delay, string? Subject);
+
+/// <summary>The kinds of HTTP failure, see <see cref="HttpResilience.Classify"/>.</summary>
+public enum HttpFailureKind
+{
+    /// <summary>Not a network failure.</summary>
+    None,
+
+    /// <summary>The server asked to be retried later than the build waits (<see cref="RetryAfterTooLongException"/>).</summary>
+    RetryAfterTooLong,
+
+    /// <summary>The host's circuit is open: it could not be reached at all (<see cref="HostUnreachableException"/>).</summary>
+    Unreachable,
+
+    /// <summary>A retryable status (408, 429, 5xx) that outlasted the retries (<see cref="TransientHttpStatusException"/>).</summary>
+    ServerError,
+
+    /// <summary>Every attempt ran out of its whole-attempt time (<see cref="HttpDeadlineExceededException"/>).</summary>
+    DeadlineExceeded,
+
+    /// <summary>Connection, TLS, transfer or stall failures that outlasted the retries.</summary>
+    Network,
+}
 
 /// <summary>Thrown by an attempt that got a retryable status (408, 429, 5xx); carries the server's Retry-After.</summary>
 public sealed class TransientHttpStatusException : Exception
@@ -102,7 +124,7 @@ public sealed class HttpStallTimeoutException : TimeoutException
 }
 
 /// <summary>
-/// Polly v8 retry pipeline shared by every HTTP consumer (packages, repodata). The operation passed to it
+/// Polly v8 retry pipeline and failure classification shared by every HTTP consumer (through <see cref="NetworkClient"/>). The operation passed to it
 /// should cover the whole transfer, body included, so a connection reset mid-body is retried too.
 /// Exponential backoff with jitter; a Retry-After from the server replaces the computed delay.
 /// </summary>
@@ -114,15 +136,32 @@ public static class HttpResilience
     public static bool IsTransientStatus(HttpStatusCode status) =>
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
 
-    /// <summary>Network-level failures worth another attempt. TLS/certificate failures are not: they will not heal.</summary>
-    public static bool IsTransient(Exception exception) => exception switch
+    /// <summary>
+    /// Failures worth another attempt, read off <see cref="Classify"/>: retryable statuses, stalls and deadlines, and
+    /// network failures except TLS/certificate ones, which will not heal. A host found unreachable and a Retry-After
+    /// beyond the maximum are final.
+    /// </summary>
+    public static bool IsTransient(Exception exception) => Classify(exception) switch
     {
-        TransientHttpStatusException => true,
-        TimeoutException => true,
-        HttpRequestException { InnerException: AuthenticationException } => false,
-        HttpRequestException => true,
-        IOException => true,
+        HttpFailureKind.ServerError or HttpFailureKind.DeadlineExceeded => true,
+        HttpFailureKind.Network => exception is not HttpRequestException { InnerException: AuthenticationException },
         _ => false,
+    };
+
+    /// <summary>
+    /// What an HTTP failure that left <see cref="NetworkClient"/> means, for every fetcher alike: each maps the kinds to
+    /// its own error codes. <see cref="HttpFailureKind.None"/> for anything that is not a network failure (the
+    /// fetcher's own coded errors, cancellation, bugs), which callers let pass.
+    /// </summary>
+    public static HttpFailureKind Classify(Exception exception) => exception switch
+    {
+        RetryAfterTooLongException => HttpFailureKind.RetryAfterTooLong,
+        HostUnreachableException => HttpFailureKind.Unreachable,
+        TransientHttpStatusException => HttpFailureKind.ServerError,
+        HttpDeadlineExceededException => HttpFailureKind.DeadlineExceeded,
+        // TLS and certificate failures included: not worth a retry (IsTransient), but still the network's fault.
+        HttpRequestException or IOException or TimeoutException => HttpFailureKind.Network,
+        _ => HttpFailureKind.None,
     };
 
     /// <summary>
