@@ -113,8 +113,6 @@ public static class ChannelBundle
             Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
             Uid = 0,
             Gid = 0,
-            UserName = "",
-            GroupName = "",
         };
         return entry;
     }
