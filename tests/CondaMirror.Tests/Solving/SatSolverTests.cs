@@ -1,4 +1,5 @@
 using CondaMirror.Core.Solving;
+using CondaMirror.Core.Solving.Sat;
 using Xunit;
 
 namespace CondaMirror.Tests.Solving;
