@@ -192,7 +192,9 @@ internal sealed class CondaDependencyProvider : IDependencyProvider<Candidate, S
         }
     }
 
-    /// <summary>The best still-possible candidate: conda's preference order is already the candidates' order.</summary>
+    /// <summary>conda's preference order is already the candidates' order, so the first open one is the choice.</summary>
+    public bool ChoosesCandidates => false;
+
     public int ChooseCandidate(SpecMatcher? requirement, IReadOnlyList<Candidate> candidates, ReadOnlySpan<int> open) => open[0];
 
     public ConflictCandidateNode DescribeCandidate(int id, Candidate candidate) =>

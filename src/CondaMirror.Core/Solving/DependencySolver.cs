@@ -38,17 +38,22 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
         public int FirstVariable { get; }
     }
 
-    /// <summary>The candidates of a spec, best first, as variables and as objects (for the decision hook).</summary>
+    /// <summary>The candidates of a spec, best first, as variables (and as objects once the decision hook needs them).</summary>
     private sealed class SpecMatches
     {
-        public SpecMatches(int[] variables, TCandidate[] candidates)
-        {
-            Variables = variables;
-            Candidates = candidates;
-        }
+        private TCandidate[]? _candidates;
+
+        public SpecMatches(int[] variables) => Variables = variables;
 
         public int[] Variables { get; }
-        public TCandidate[] Candidates { get; }
+
+        public TCandidate[] Candidates(List<TCandidate?> byVariable)
+        {
+            if (_candidates is not null) return _candidates;
+            var list = new TCandidate[Variables.Length];
+            for (var i = 0; i < list.Length; i++) list[i] = byVariable[Variables[i]]!;
+            return _candidates = list;
+        }
     }
 
     /// <summary>When Trigger is true (or always, for 0), one of the spec's candidates must be.</summary>
@@ -59,9 +64,11 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
             Trigger = trigger;
             Spec = spec;
             Matches = matches;
+            Variables = matches.Variables;
         }
 
         public int Trigger { get; }
+        public int[] Variables { get; } // copied from Matches: Decide reads it for every requirement, every decision
         public TSpec? Spec { get; }
         public SpecMatches Matches { get; }
         public int SatisfiedBy { get; set; }
@@ -73,7 +80,9 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
     private readonly List<TCandidate?> _byVariable = new() { null };
     private readonly Dictionary<TSpec, SpecMatches> _matching = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, List<(int Variable, TSpec Spec)>> _pendingConstrains = new(StringComparer.Ordinal);
-    private readonly List<Requirement> _requirements = new();
+    // A plain array: in this shared generic code a List's enumerator would not inline, and Decide walks it per decision.
+    private Requirement[] _requirements = new Requirement[16];
+    private int _requirementCount;
     private readonly List<ClauseOrigin> _origins = new();
     private readonly List<Dependency<TSpec>> _dependencies = new();
     private int[] _open = new int[16];
@@ -96,7 +105,8 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
     public NameEntry Load(string name)
     {
         if (_names.TryGetValue(name, out var loaded)) return loaded;
-        var candidates = _provider.GetCandidates(name).ToArray();
+        var provided = _provider.GetCandidates(name);
+        var candidates = provided as TCandidate[] ?? provided.ToArray();
         var vars = new int[candidates.Length];
         for (var i = 0; i < candidates.Length; i++)
         {
@@ -120,14 +130,9 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
         if (_matching.TryGetValue(spec, out var known)) return known;
         var name = Load(_provider.NameOf(spec));
         var vars = new List<int>();
-        var candidates = new List<TCandidate>();
         for (var i = 0; i < name.Candidates.Length; i++)
-        {
-            if (!_provider.Matches(spec, name.Candidates[i])) continue;
-            vars.Add(name.FirstVariable + i);
-            candidates.Add(name.Candidates[i]);
-        }
-        known = new SpecMatches(vars.ToArray(), candidates.ToArray());
+            if (_provider.Matches(spec, name.Candidates[i])) vars.Add(name.FirstVariable + i);
+        known = new SpecMatches(vars.ToArray());
         _matching[spec] = known;
         return known;
     }
@@ -136,7 +141,7 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
     public void AddRequest(TSpec spec, ConflictRequest request)
     {
         var matches = Matches(spec);
-        _requirements.Add(new Requirement(0, spec, matches));
+        AddRequirement(new Requirement(0, spec, matches));
         _sat.AddClause(matches.Variables, Tag(new ClauseOrigin(ClauseKind.Requested, 0, spec, request.Spec, request)));
     }
 
@@ -148,6 +153,12 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
     {
         for (var v = 1; v < _byVariable.Count; v++)
             if (_byVariable[v] is { } c && _sat.IsTrue(v)) yield return c;
+    }
+
+    private void AddRequirement(Requirement requirement)
+    {
+        if (_requirementCount == _requirements.Length) Array.Resize(ref _requirements, _requirements.Length * 2);
+        _requirements[_requirementCount++] = requirement;
     }
 
     private int Tag(ClauseOrigin origin)
@@ -175,7 +186,7 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
                 {
                     var spec = dependency.Spec!;
                     var matches = Matches(spec);
-                    _requirements.Add(new Requirement(variable, spec, matches));
+                    AddRequirement(new Requirement(variable, spec, matches));
                     var clause = new int[matches.Variables.Length + 1];
                     clause[0] = -variable;
                     matches.Variables.CopyTo(clause, 1);
@@ -219,26 +230,30 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
     /// </summary>
     int ISatHooks.Decide()
     {
-        foreach (var req in _requirements)
+        var requirements = _requirements;
+        for (var r = 0; r < _requirementCount; r++)
         {
+            var req = requirements[r];
             if (req.Trigger != 0 && !_sat.IsTrue(req.Trigger)) continue;
             if (req.SatisfiedBy != 0 && _sat.IsTrue(req.SatisfiedBy)) continue;
-            var vars = req.Matches.Variables;
-            var open = 0;
+            var vars = req.Variables;
+            var first = -1;
             var satisfied = false;
             for (var i = 0; i < vars.Length; i++)
             {
                 var v = vars[i];
                 if (_sat.IsTrue(v)) { req.SatisfiedBy = v; satisfied = true; break; }
-                if (_sat.IsUnassigned(v))
-                {
-                    if (open == _open.Length) Array.Resize(ref _open, _open.Length * 2);
-                    _open[open++] = i;
-                }
+                if (first < 0 && _sat.IsUnassigned(v)) first = i;
             }
-            if (satisfied || open == 0) continue;
-            var pick = _provider.ChooseCandidate(req.Spec, req.Matches.Candidates, _open.AsSpan(0, open));
-            if (!_open.AsSpan(0, open).Contains(pick))
+            if (satisfied || first < 0) continue;
+            if (!_provider.ChoosesCandidates) return vars[first];
+            // Only a provider with an order of its own pays for listing the open candidates.
+            if (_open.Length < vars.Length) _open = new int[Math.Max(vars.Length, _open.Length * 2)];
+            var open = 0;
+            for (var i = first; i < vars.Length; i++)
+                if (_sat.IsUnassigned(vars[i])) _open[open++] = i;
+            var pick = _provider.ChooseCandidate(req.Spec, req.Matches.Candidates(_byVariable), _open.AsSpan(0, open));
+            if ((uint)pick >= (uint)vars.Length || !_sat.IsUnassigned(vars[pick]))
                 throw new InvalidOperationException($"the decision hook chose candidate {pick}, which is not open");
             return vars[pick];
         }

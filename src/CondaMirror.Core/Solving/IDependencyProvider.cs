@@ -35,7 +35,13 @@ internal interface IDependencyProvider<TCandidate, TSpec> where TCandidate : cla
     void GetDependencies(TCandidate candidate, List<Dependency<TSpec>> into);
 
     /// <summary>
-    /// The decision-order hook: the solver has picked the first requirement (requested specs first, then
+    /// False: decisions take the first open candidate of a requirement (the order of <see cref="GetCandidates"/>)
+    /// and <see cref="ChooseCandidate"/> is never called, which spares listing the open candidates per decision.
+    /// </summary>
+    bool ChoosesCandidates { get; }
+
+    /// <summary>
+    /// The decision-order hook (when <see cref="ChoosesCandidates"/>): the solver has picked the first requirement (requested specs first, then
     /// dependencies in the order they were reached) that no installed candidate satisfies; this picks which of
     /// its still-possible candidates to try. <paramref name="open"/> holds their indices into
     /// <paramref name="candidates"/>, best first; the result must be one of them.

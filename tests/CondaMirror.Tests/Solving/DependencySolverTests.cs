@@ -83,6 +83,7 @@ public class DependencySolverTests
         public IReadOnlyList<Candidate> GetCandidates(string name) => _inner.GetCandidates(name);
         public bool Matches(SpecMatcher spec, Candidate candidate) => _inner.Matches(spec, candidate);
         public void GetDependencies(Candidate candidate, List<Dependency<SpecMatcher>> into) => _inner.GetDependencies(candidate, into);
+        public bool ChoosesCandidates => true;
         public int ChooseCandidate(SpecMatcher? requirement, IReadOnlyList<Candidate> candidates, ReadOnlySpan<int> open) => open[^1];
         public ConflictCandidateNode DescribeCandidate(int id, Candidate candidate) => _inner.DescribeCandidate(id, candidate);
         public ConflictMissingNode DescribeMissing(int id, SpecMatcher spec) => _inner.DescribeMissing(id, spec);
