@@ -1,4 +1,3 @@
-using CondaMirror.Core.Specs;
 using System.Diagnostics;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Records;
@@ -9,8 +8,8 @@ namespace CondaMirror.Core.Solving;
 /// <summary>
 /// Solves conda environments: picks one record per needed name so that every requested spec, every depends
 /// and every constrains holds, preferring the newest versions (and the locked ones). Complete and sound: a
-/// CDCL search over a lazily built encoding; no heuristic shortcut can lose a
-/// solution. Thread-safe: each call is independent. The parts: <see cref="CondaDependencyProvider"/> (conda's
+/// CDCL search over a lazily built encoding; no heuristic shortcut can lose a solution. Thread-safe: each call
+/// is independent. The parts: <see cref="CondaDependencyProvider"/> (conda's
 /// candidates, priority and preferences) behind <see cref="IDependencyProvider{TCandidate, TSpec}"/>,
 /// <see cref="DependencySolver{TCandidate, TSpec}"/> (the encoding and search, via <see cref="Sat.SatSolver"/>), and
 /// <see cref="ConflictRenderer"/> (the words of a <see cref="ConflictGraph"/>).
