@@ -75,6 +75,7 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
     }
 
     private readonly IDependencyProvider<TCandidate, TSpec> _provider;
+    private readonly bool _providerChooses; // read once: Decide runs per decision
     private readonly SatSolver _sat = new();
     private readonly Dictionary<string, NameEntry> _names = new(StringComparer.Ordinal);
     private readonly List<TCandidate?> _byVariable = new() { null };
@@ -90,6 +91,7 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
     public DependencySolver(IDependencyProvider<TCandidate, TSpec> provider)
     {
         _provider = provider;
+        _providerChooses = provider.ChoosesCandidates;
     }
 
     /// <summary>The SAT engine, for callers that add clauses of their own (objectives) or solve under assumptions.</summary>
@@ -246,7 +248,7 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
                 if (first < 0 && _sat.IsUnassigned(v)) first = i;
             }
             if (satisfied || first < 0) continue;
-            if (!_provider.ChoosesCandidates) return vars[first];
+            if (!_providerChooses) return vars[first];
             // Only a provider with an order of its own pays for listing the open candidates.
             if (_open.Length < vars.Length) _open = new int[Math.Max(vars.Length, _open.Length * 2)];
             var open = 0;

@@ -118,6 +118,7 @@ internal sealed class SatSolver
         ct.ThrowIfCancellationRequested();
         _failedAssumptions = Array.Empty<int>();
         Backtrack(0);
+        var assumptionCount = assumptions.Count; // read once: the loop below runs once per step of the search
         var iterations = 0;
         while (true)
         {
@@ -154,7 +155,7 @@ internal sealed class SatSolver
             }
             if (_pendingClauses.Count > 0) continue;
 
-            if (DecisionLevel < assumptions.Count)
+            if (DecisionLevel < assumptionCount)
             {
                 var assumption = assumptions[DecisionLevel];
                 var value = ValueOf(assumption);
