@@ -94,7 +94,11 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
         _providerChooses = provider.ChoosesCandidates;
     }
 
-    /// <summary>The SAT engine, for callers that add clauses of their own (objectives) or solve under assumptions.</summary>
+    /// <summary>
+    /// The SAT engine, for callers that add clauses of their own (objectives) or solve under assumptions. Their
+    /// clauses carry <see cref="SatSolver.NoTag"/>: tags are this class's record of why a clause exists, and the
+    /// conflict graph leaves untagged clauses out.
+    /// </summary>
     public SatSolver Sat => _sat;
 
     public int NamesLoaded => _names.Count;
@@ -312,14 +316,14 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
         foreach (var id in core)
         {
             var tag = _sat.TagOf(id);
-            if (tag >= 0 && _origins[tag] is { Kind: ClauseKind.Requested } origin) requested[origin.Request!.Index] = (origin.Request, origin.Spec!);
+            if (tag >= 0 && tag < _origins.Count && _origins[tag] is { Kind: ClauseKind.Requested } origin) requested[origin.Request!.Index] = (origin.Request, origin.Spec!);
         }
         foreach (var (request, spec) in requested.Values) Requires(0, spec, request.Spec);
 
         foreach (var id in core)
         {
             var tag = _sat.TagOf(id);
-            if (tag < 0) continue;
+            if (tag < 0 || tag >= _origins.Count) continue; // a caller's own clause: not part of the package problem
             var origin = _origins[tag];
             var literals = _sat.LiteralsOf(id);
             switch (origin.Kind)

@@ -1,4 +1,5 @@
 using CondaMirror.Core.Solving;
+using CondaMirror.Core.Solving.Sat;
 using Xunit;
 
 namespace CondaMirror.Tests.Solving;
@@ -44,7 +45,7 @@ public class DependencySolverTests
         Assert.Equal("app=1.0 lib=3.0", Installed(solver));
 
         // An objective step as an optimiser would take it: forbid what was picked, solve again, read the model.
-        solver.Sat.AddClause(new[] { -VariableOf(solver, "lib", "3.0") }, tag: -1);
+        solver.Sat.AddClause(new[] { -VariableOf(solver, "lib", "3.0") }, SatSolver.NoTag);
         Assert.True(solver.Solve(Array.Empty<int>(), CancellationToken.None));
         Assert.Equal("app=1.0 lib=2.0", Installed(solver));
         var model = solver.Sat.Model();
