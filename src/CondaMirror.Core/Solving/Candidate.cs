@@ -23,7 +23,6 @@ internal sealed class Candidate
     public bool IsLocked { get; set; }
     public int TrackFeatureCount { get; }
     public bool IsCondaFormat { get; }
-    public int Variable { get; set; }
 
     /// <summary>
     /// conda's preference among builds of one name: the locked record first, then fewest track_features,

@@ -1,4 +1,5 @@
 using CondaMirror.Core.Solving;
+using CondaMirror.Core.Solving.Sat;
 using Xunit;
 
 namespace CondaMirror.Tests.Solving;
@@ -139,5 +140,79 @@ public class SatSolverTests
         using var cts = new CancellationTokenSource();
         cts.Cancel();
         Assert.Throws<OperationCanceledException>(() => s.Solve(new CnfHooks(s, true), cts.Token));
+    }
+
+    private static bool Satisfies(bool[] model, IEnumerable<int[]> clauses) =>
+        clauses.All(c => c.Any(l => l > 0 ? model[l] : !model[-l]));
+
+    private static List<int[]> RandomClauses(Random rng, int n, int m) =>
+        Enumerable.Range(0, m).Select(_ => Enumerable.Range(0, rng.Next(1, 4)).Select(_ => rng.Next(1, n + 1) * (rng.Next(2) == 0 ? 1 : -1)).ToArray()).ToList();
+
+    /// <summary>What an optimiser on top needs: add clauses after a solve and solve again, keeping what was learned.</summary>
+    [Fact]
+    public void ClausesAddedAfterASolveAreRespectedByTheNextSolve()
+    {
+        var rng = new Random(2024);
+        int sat = 0, unsat = 0;
+        for (var round = 0; round < 300; round++)
+        {
+            var n = rng.Next(3, 10);
+            var clauses = RandomClauses(rng, n, rng.Next(2, n * 5));
+            var s = new SatSolver();
+            for (var i = 0; i < n; i++) s.NewVariable();
+            var hooks = new CnfHooks(s, positiveFirst: round % 2 == 0);
+            var half = clauses.Count / 2;
+            for (var i = 0; i < half; i++) s.AddClause(clauses[i], i);
+            var first = s.Solve(hooks, CancellationToken.None);
+            Assert.Equal(BruteForce(n, clauses.Take(half).ToList()), first);
+            if (first) Assert.True(Satisfies(s.Model(), clauses.Take(half)));
+            for (var i = half; i < clauses.Count; i++) s.AddClause(clauses[i], i);
+            var second = s.Solve(hooks, CancellationToken.None);
+            Assert.Equal(BruteForce(n, clauses), second);
+            if (second) { sat++; Assert.True(Satisfies(s.Model(), clauses)); }
+            else unsat++;
+        }
+        Assert.True(sat > 50 && unsat > 50, $"sat={sat} unsat={unsat}");
+    }
+
+    [Fact]
+    public void AssumptionsAreHonouredAndFailuresNameTheAssumptionsToBlame()
+    {
+        var rng = new Random(77);
+        int sat = 0, failed = 0;
+        for (var round = 0; round < 400; round++)
+        {
+            var n = rng.Next(3, 10);
+            var clauses = RandomClauses(rng, n, rng.Next(1, n * 3));
+            var s = new SatSolver();
+            for (var i = 0; i < n; i++) s.NewVariable();
+            for (var i = 0; i < clauses.Count; i++) s.AddClause(clauses[i], i);
+            var hooks = new CnfHooks(s, positiveFirst: round % 2 == 0);
+            var formulaSat = BruteForce(n, clauses);
+            // Several rounds of assumptions on one solver: each answer must be as if solved from scratch.
+            for (var k = 0; k < 4; k++)
+            {
+                var assumptions = Enumerable.Range(0, rng.Next(1, 4)).Select(_ => rng.Next(1, n + 1) * (rng.Next(2) == 0 ? 1 : -1)).Distinct().ToArray();
+                var withUnits = clauses.Concat(assumptions.Select(a => new[] { a })).ToList();
+                var result = s.Solve(hooks, assumptions, CancellationToken.None);
+                Assert.Equal(BruteForce(n, withUnits), result);
+                if (result)
+                {
+                    sat++;
+                    Assert.True(Satisfies(s.Model(), withUnits));
+                }
+                else if (formulaSat)
+                {
+                    failed++;
+                    Assert.Empty(s.UnsatCore());
+                    Assert.NotEmpty(s.FailedAssumptions);
+                    Assert.All(s.FailedAssumptions, a => Assert.Contains(a, assumptions));
+                    Assert.False(BruteForce(n, clauses.Concat(s.FailedAssumptions.Select(a => new[] { a })).ToList()));
+                }
+                else Assert.NotEmpty(s.UnsatCore());
+            }
+            Assert.Equal(formulaSat, s.Solve(hooks, CancellationToken.None)); // assumptions leave nothing behind
+        }
+        Assert.True(sat > 100 && failed > 50, $"sat={sat} failed={failed}");
     }
 }

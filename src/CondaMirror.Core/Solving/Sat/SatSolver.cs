@@ -1,10 +1,11 @@
-namespace CondaMirror.Core.Solving;
+namespace CondaMirror.Core.Solving.Sat;
 
 /// <summary>
 /// What the CDCL engine asks of the problem encoder. The encoder grows the formula while the search runs:
 /// <see cref="Expand"/> is called once for every variable the first time it becomes true (the place to add its
 /// dependency clauses), and <see cref="Decide"/> picks the next decision literal, or 0 when nothing is left to
-/// decide (every pending requirement is satisfied, so all unassigned variables can be false).
+/// decide. Returning 0 is a promise that every clause holds when all unassigned variables are false (true of the
+/// package encoding: requirements are satisfied and the rest are negative or implications), so the engine stops there.
 /// </summary>
 internal interface ISatHooks
 {
@@ -19,6 +20,10 @@ internal interface ISatHooks
 /// search (they are installed at the decision level where they become unit or conflicting, which keeps the
 /// watch invariants intact). Every learned clause remembers the clauses it was resolved from, so an
 /// unsatisfiable result yields an unsatisfiable core in terms of the encoder's original clauses.
+/// Knows nothing of packages: the encoder talks to it through variables, tagged clauses and <see cref="ISatHooks"/>.
+/// Incremental: clauses may be added after a solve, and <see cref="Solve(ISatHooks, IReadOnlyList{int}, CancellationToken)"/>
+/// may be called again, under assumptions (literals decided first, one per level, as in MiniSat), keeping every
+/// learned clause; <see cref="Model"/> reports the assignment of the last satisfiable run.
 /// Literals are DIMACS-style: +v means variable v is true, -v false; variables start at 1.
 /// </summary>
 internal sealed class SatSolver
@@ -47,6 +52,7 @@ internal sealed class SatSolver
     private int _propagateHead;
     private int _expandHead;
     private int _finalConflict = -1;
+    private int[] _failedAssumptions = Array.Empty<int>();
 
     public int VariableCount { get; private set; }
     public int ClauseCount => _clauses.Count;
@@ -99,9 +105,20 @@ internal sealed class SatSolver
     public IReadOnlyList<int> LiteralsOf(int clauseId) => _clauses[clauseId];
 
     /// <summary>Runs the search. True: a model is in place (read it with <see cref="IsTrue"/>). False: unsatisfiable.</summary>
-    public bool Solve(ISatHooks hooks, CancellationToken ct)
+    public bool Solve(ISatHooks hooks, CancellationToken ct) => Solve(hooks, Array.Empty<int>(), ct);
+
+    /// <summary>
+    /// Runs the search with the assumption literals taken as decisions before any the hooks make. True: a model
+    /// that satisfies them is in place. False: either the formula is unsatisfiable (<see cref="UnsatCore"/> is
+    /// non-empty) or it is under these assumptions (<see cref="FailedAssumptions"/> names the ones to blame).
+    /// Starts again from level 0, so it may follow an earlier solve and clauses added since.
+    /// </summary>
+    public bool Solve(ISatHooks hooks, IReadOnlyList<int> assumptions, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
+        _failedAssumptions = Array.Empty<int>();
+        Backtrack(0);
+        var assumptionCount = assumptions.Count; // read once: the loop below runs once per step of the search
         var iterations = 0;
         while (true)
         {
@@ -138,6 +155,21 @@ internal sealed class SatSolver
             }
             if (_pendingClauses.Count > 0) continue;
 
+            if (DecisionLevel < assumptionCount)
+            {
+                var assumption = assumptions[DecisionLevel];
+                var value = ValueOf(assumption);
+                if (value < 0)
+                {
+                    _failedAssumptions = AnalyzeFinal(assumption);
+                    return false;
+                }
+                // One level per assumption, even when it already holds, so level k+1 always means assumption k.
+                _trailLimits.Add(_trail.Count);
+                if (value == 0) Assign(assumption, -1);
+                continue;
+            }
+
             var decision = hooks.Decide();
             if (decision == 0)
             {
@@ -149,6 +181,17 @@ internal sealed class SatSolver
             _trailLimits.Add(_trail.Count);
             Assign(decision, -1);
         }
+    }
+
+    /// <summary>After a false result under assumptions: the assumptions that together force the failure.</summary>
+    public IReadOnlyList<int> FailedAssumptions => _failedAssumptions;
+
+    /// <summary>The assignment of the last satisfiable run: index v holds whether variable v is true (index 0 unused).</summary>
+    public bool[] Model()
+    {
+        var model = new bool[VariableCount + 1];
+        for (var v = 1; v <= VariableCount; v++) model[v] = _value[v] > 0;
+        return model;
     }
 
     /// <summary>
@@ -359,6 +402,31 @@ internal sealed class SatSolver
         var id = Store(new[] { -v, -forcer }, _groupTags[_group[v] - 1], null);
         _reason[v] = id;
         return id;
+    }
+
+    /// <summary>
+    /// The assumptions (decisions, all on levels below the current one) whose consequences make the given
+    /// assumption false: walks the implication graph back from its negation. Includes the assumption itself.
+    /// </summary>
+    private int[] AnalyzeFinal(int failed)
+    {
+        var result = new List<int> { failed };
+        var v0 = Math.Abs(failed);
+        if (_level[v0] == 0) return result.ToArray(); // false without any assumption
+        _seen[v0] = true;
+        for (var i = _trail.Count - 1; i >= _trailLimits[0]; i--)
+        {
+            var v = Math.Abs(_trail[i]);
+            if (!_seen[v]) continue;
+            _seen[v] = false;
+            if (_reason[v] < 0 && _amoReason[v] == 0) { result.Add(_trail[i]); continue; }
+            foreach (var q in _clauses[ReasonClause(v)])
+            {
+                var u = Math.Abs(q);
+                if (u != v && _level[u] > 0) _seen[u] = true;
+            }
+        }
+        return result.ToArray();
     }
 
     /// <summary>First-UIP conflict analysis, then backjump to the asserting level and assert the learned clause.</summary>
