@@ -21,6 +21,9 @@ public sealed class ResolveCondaLock : CondaTaskBase
     /// <summary>CondaChannel items in priority order. None: conda-forge.</summary>
     public ITaskItem[] Channels { get; set; } = Array.Empty<ITaskItem>();
 
+    /// <summary>CondaChannelMirror items: fetch a channel's files from these mirrors instead (the lock and channel keep canonical URLs).</summary>
+    public ITaskItem[] ChannelMirrors { get; set; } = Array.Empty<ITaskItem>();
+
     /// <summary>CondaVirtualPackage items (Include = name such as __glibc; metadata Version, Build, Platform).</summary>
     public ITaskItem[] VirtualPackages { get; set; } = Array.Empty<ITaskItem>();
 
@@ -100,6 +103,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
                 MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
                 MaxRepodataBytes = MaxRepodataBytes,
                 Credentials = credentials,
+                Mirrors = ChannelMirrorItems.From(ChannelMirrors, alias, ProjectDirectory),
                 SubdirPolicy = AllowCustomSubdirs ? Core.Platforms.SubdirPolicy.AllowCustom : Core.Platforms.SubdirPolicy.KnownOnly,
             },
         };

@@ -42,6 +42,8 @@ public sealed class RepodataFetcher : IDisposable
             // Channels are fetched concurrently, a few subdirs at a time.
             MaxConnectionsPerServer = 4,
             Credentials = options.Credentials,
+            Mirrors = options.Mirrors,
+            OnMirrorFailed = (failed, next, e) => log.Warning(ErrorCodes.MirrorFailedOver, $"The mirror {failed} failed ({UrlRedaction.Redact(e.Message)}); trying {next}."),
         }, handler);
     }
 
