@@ -1,3 +1,4 @@
+using CondaMirror.Core.Policies;
 using CondaMirror.Core.Channels;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Networking;
@@ -26,6 +27,12 @@ public sealed class ResolveCondaLock : CondaTaskBase
 
     /// <summary>CondaVirtualPackage items (Include = name such as __glibc; metadata Version, Build, Platform).</summary>
     public ITaskItem[] VirtualPackages { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>CondaExclude items: Include (or Name metadata) a name glob; optional License, Build and Channel metadata.</summary>
+    public ITaskItem[] Excludes { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>CondaAllowLicense items: Include (or License metadata) a license glob; when present, only matching licenses.</summary>
+    public ITaskItem[] AllowedLicenses { get; set; } = Array.Empty<ITaskItem>();
 
     /// <summary>';'-separated subdirs. Empty: the platforms of the existing lock, else the platform of the building machine.</summary>
     public string? Platforms { get; set; }
@@ -93,6 +100,10 @@ public sealed class ResolveCondaLock : CondaTaskBase
             LockFile = LockFile,
             Environment = string.IsNullOrWhiteSpace(LockEnvironment) ? ResolveSettings.DefaultEnvironment : LockEnvironment.Trim(),
             LockedMode = LockedMode,
+            Policy = new PackagePolicy(
+                Excludes.Select(e => new ExcludeRule(NullIfEmpty(e.GetMetadata("Name")) ?? e.ItemSpec,
+                    NullIfEmpty(e.GetMetadata("License")), NullIfEmpty(e.GetMetadata("Build")), NullIfEmpty(e.GetMetadata("Channel")))),
+                AllowedLicenses.Select(l => NullIfEmpty(l.GetMetadata("License")) ?? l.ItemSpec)),
             Fetch = new RepodataFetchOptions
             {
                 CacheDirectory = string.IsNullOrWhiteSpace(RepodataCachePath) ? RepodataFetchOptions.DefaultCacheDirectory() : Path.GetFullPath(RepodataCachePath),
@@ -151,6 +162,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
         if (!match.Success || string.IsNullOrEmpty(ProjectFile)) return null;
         var name = match.Groups[1].Value;
         return ProjectChecks.PackageElementScanner.Scan(new[] { ProjectFile! }, Path.GetDirectoryName(Path.GetFullPath(ProjectFile!))!)
+            .Where(e => e.ItemType == ProjectChecks.PackageElementScanner.PackageItem)
             .FirstOrDefault(e => e.Include.Split(';').Any(part => string.Equals(part.Trim(), name, StringComparison.Ordinal)));
     }
 

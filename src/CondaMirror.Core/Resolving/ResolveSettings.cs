@@ -1,3 +1,4 @@
+using CondaMirror.Core.Policies;
 using CondaMirror.Core.Channels;
 using CondaMirror.Core.Repodata;
 using CondaMirror.Core.Solving;
@@ -36,6 +37,9 @@ public sealed record ResolveSettings
     public bool LockedMode { get; init; }
 
     public RepodataFetchOptions Fetch { get; init; } = new();
+
+    /// <summary>Package policy applied in every platform's solve (and recorded in the lock's inputs).</summary>
+    public PackagePolicy Policy { get; init; } = PackagePolicy.None;
 }
 
 public sealed record VirtualPackageOverride(string Name, string Version, string? Build, string? Platform);

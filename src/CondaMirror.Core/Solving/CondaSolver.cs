@@ -55,7 +55,9 @@ internal sealed class SolveRun
                     $"{Prefix(origin)}'{text}' is not a valid package spec ({error}). Use conda MatchSpec syntax, e.g. 'numpy >=1.26' or 'python 3.11.*'.",
                     origin);
             var name = _solver.Load(spec.Name);
-            if (name.Candidates.Length == 0) throw UnknownPackage(spec, i, origin);
+            if (name.Candidates.Length == 0) throw _provider.DescribeMissing(0, spec).Reason == ConflictMissingReason.ExcludedByPolicy
+                ? ExcludedByPolicy(spec, i, origin)
+                : UnknownPackage(spec, i, origin);
             if (_solver.Matching(spec).Length == 0) throw NoMatchingVersion(spec, i, origin);
             roots.Add((spec, i));
         }
@@ -127,9 +129,18 @@ internal sealed class SolveRun
         var message = $"{spec.Text} cannot be installed: the channels have {spec.Name} {VersionSummary.Describe(missing.AvailableVersions.Select(CondaVersion.Parse))}";
         if (missing.IgnoredByChannelPriority > 0)
             message += $" ({missing.IgnoredByChannelPriority} more records of {spec.Name} are in lower-priority channels, which strict channel priority ignores)";
-        message += ".";
+        message += missing.PolicyNote() + ".";
         return new SolveConflictException(ErrorCodes.SolverNoMatchingVersion, Prefix(origin) + message + " Relax the version constraint.",
             new[] { message }, origin, graph);
+    }
+
+    private CondaMirrorException ExcludedByPolicy(SpecMatcher spec, int index, string? origin)
+    {
+        var graph = MissingGraph(spec, index, origin);
+        var missing = (ConflictMissingNode)graph.Nodes[1];
+        var message = $"{spec.Text} cannot be installed: every {spec.Name} in the channels is excluded by the package policy{missing.PolicyNote()}.";
+        return new SolveConflictException(ErrorCodes.SolverExcludedByPolicy,
+            Prefix(origin) + message + " Change the CondaExclude / CondaAllowLicense items, or remove the request.", new[] { message }, origin, graph);
     }
 
     private static string Prefix(string? origin) => origin is null ? "" : $"{origin}: ";

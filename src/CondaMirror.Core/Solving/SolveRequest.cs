@@ -1,3 +1,4 @@
+using CondaMirror.Core.Policies;
 using CondaMirror.Core.Records;
 
 namespace CondaMirror.Core.Solving;
@@ -35,6 +36,9 @@ public sealed class SolveRequest
 
     /// <summary>Channel base URLs, highest priority first. Strict: a name is taken only from the first channel that has it.</summary>
     public IReadOnlyList<string> ChannelPriority { get; init; } = Array.Empty<string>();
+
+    /// <summary>CondaExclude / CondaAllowLicense: records it excludes are never candidates, and conflicts name the rule.</summary>
+    public PackagePolicy Policy { get; init; } = PackagePolicy.None;
 }
 
 /// <summary>Counters and timings of one solve.</summary>
