@@ -190,7 +190,8 @@ public static class ChannelIndexer
                 if (entry.HasMetadata) continue;
                 ct.ThrowIfCancellationRequested();
                 var path = SafePath.Combine(channelDir, subdir, name);
-                var info = PackageArchive.ReadInfo(path, InfoMembers.IndexJson | InfoMembers.About | InfoMembers.RunExports, ct);
+                // Every member was checked when the archive entered the cache; here only info/ is wanted.
+                var info = PackageArchive.ReadInfo(path, InfoMembers.IndexJson | InfoMembers.About | InfoMembers.RunExports | InfoMembers.StopAtPayload, ct);
                 var runExports = info.RunExports ?? (entry.Record.Extra.TryGetValue("run_exports", out var fromRecord) ? fromRecord : null);
                 files[name] = entry with { About = PackageAbout.FromJson(info.About), RunExports = RunExports.Normalize(runExports, path) };
             }
