@@ -58,6 +58,21 @@ public static partial class BenchmarkRegistry
             }
             Console.WriteLine($"round {round}: " + string.Join("; ", times.Select(kv => kv.Key + " " + kv.Value[^1].ToString("0.000", CultureInfo.InvariantCulture) + " s")));
         }
+        // Where the in-place cost goes: one info/ read per archive (about.json, run_exports.json), by format, serially.
+        foreach (var format in new[] { ".conda", ".tar.bz2" })
+        {
+            var subset = inPlace.Where(e => e.FileName.EndsWith(format, StringComparison.Ordinal)).ToList();
+            var perPackage = new List<double>();
+            for (var round = 0; round < rounds; round++)
+            {
+                var clock = Stopwatch.StartNew();
+                foreach (var e in subset)
+                    Core.Archives.PackageArchive.ReadInfo(Path.Combine(placed, e.Subdir, e.FileName),
+                        Core.Archives.InfoMembers.IndexJson | Core.Archives.InfoMembers.About | Core.Archives.InfoMembers.RunExports | Core.Archives.InfoMembers.StopAtPayload);
+                perPackage.Add(clock.Elapsed.TotalMilliseconds / subset.Count);
+            }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"info/ read {format,-9} median {Median(perPackage):0.00} ms/package ({subset.Count} packages)"));
+        }
         foreach (var (what, seconds) in times)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what,-36} best {seconds.Min():0.000} s, median {Median(seconds):0.000} s"));
         foreach (var name in new[] { "repodata.json", "repodata.json.zst", "run_exports.json", "index.html" })

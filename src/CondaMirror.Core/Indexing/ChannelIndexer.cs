@@ -183,18 +183,32 @@ public static class ChannelIndexer
     // run_exports stand in for archives that have no info/run_exports.json.
     private static void LoadMetadata(string channelDir, SortedDictionary<string, SortedDictionary<string, ChannelEntry>> bySubdir, CancellationToken ct)
     {
-        foreach (var (subdir, files) in bySubdir)
-            foreach (var name in files.Keys.ToList())
+        var todo = bySubdir.SelectMany(kv => kv.Value.Where(e => !e.Value.HasMetadata).Select(e => (Subdir: kv.Key, Name: e.Key, Entry: e.Value))).ToList();
+        var loaded = new ChannelEntry?[todo.Count];
+        var failed = new Exception?[todo.Count];
+        // Archives are independent reads: use the cores. Results land by position, so output and the error reported
+        // (the first failing archive in channel order) do not depend on scheduling.
+        Parallel.For(0, todo.Count, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            var (subdir, name, entry) = todo[i];
+            try
             {
-                var entry = files[name];
-                if (entry.HasMetadata) continue;
-                ct.ThrowIfCancellationRequested();
                 var path = SafePath.Combine(channelDir, subdir, name);
                 // Every member was checked when the archive entered the cache; here only info/ is wanted.
                 var info = PackageArchive.ReadInfo(path, InfoMembers.IndexJson | InfoMembers.About | InfoMembers.RunExports | InfoMembers.StopAtPayload, ct);
                 var runExports = info.RunExports ?? (entry.Record.Extra.TryGetValue("run_exports", out var fromRecord) ? fromRecord : null);
-                files[name] = entry with { About = PackageAbout.FromJson(info.About), RunExports = RunExports.Normalize(runExports, path) };
+                loaded[i] = entry with { About = PackageAbout.FromJson(info.About), RunExports = RunExports.Normalize(runExports, path) };
             }
+            catch (Exception e) when (e is CondaMirrorException or IOException or UnauthorizedAccessException)
+            {
+                failed[i] = e;
+            }
+        });
+        for (var i = 0; i < todo.Count; i++)
+        {
+            if (failed[i] is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+            bySubdir[todo[i].Subdir][todo[i].Name] = loaded[i]!;
+        }
     }
 
     private static SortedDictionary<string, SortedDictionary<string, ChannelEntry>> Validate(IEnumerable<ChannelEntry> entries, IndexOptions options)
