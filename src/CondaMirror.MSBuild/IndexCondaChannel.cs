@@ -115,7 +115,7 @@ public sealed class IndexCondaChannel : CondaTaskBase
         RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
         IndexFiles = result.IndexFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
         if (!string.IsNullOrEmpty(IndexFilesList))
-            Stamp(() => ChannelIndexer.WriteIfChanged(IndexFilesList!, System.Text.Encoding.UTF8.GetBytes(string.Concat(result.IndexFiles.Select(f => f + "\n")))), "write the file list of");
+            Stamp(() => ChannelIndexer.WriteIfChanged(IndexFilesList!, System.Text.Encoding.UTF8.GetBytes(string.Concat(result.IndexFiles.Select(f => f + "\n")))), "write the index file list beside");
         MirrorLog.Detail($"{result.ChangedFiles.Count} index file(s) changed: {string.Join(", ", result.ChangedFiles.Select(f => Path.GetRelativePath(ChannelDirectory, f)))}");
         if (!string.IsNullOrEmpty(StampFile))
             Stamp(() => AtomicFile.WriteAllText(StampFile!, string.Concat(result.RepodataFiles.Select(f => f + "\n"))), "write");
