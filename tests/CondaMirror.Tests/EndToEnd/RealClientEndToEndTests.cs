@@ -74,6 +74,46 @@ public class RealClientEndToEndTests
         Assert.Contains("/noarch/helper-1.0-pyh_0.tar.bz2", paths);
     }
 
+    [SkippableFact]
+    public async Task Rattler_installs_from_a_channel_mirrored_from_a_pixi_lock()
+    {
+        var node = RequireClient();
+        using var work = new TempDirectory("condamirror-e2e");
+        new ChannelBuilder()
+            .Add(new PackageSpec("app", "2.0", "h1_0", "linux-64") { Depends = new[] { "lib >=1" }, RunExportsJson = """{"weak": ["app >=2"]}""" })
+            .Add(new PackageSpec("lib", "1.5", "h3_0", "linux-64") { Format = ArchiveFormat.TarBz2 })
+            .WriteTo(work.Combine("upstream"));
+        await using var upstream = new LoopbackChannelServer(work.Combine("upstream"));
+        var records = ChannelRecords.Read(work.Combine("upstream"), upstream.BaseUri);
+        var document = new CondaMirror.Core.Locks.LockDocument();
+        var environment = document.Environment("default", new[] { records[0].Channel! });
+        foreach (var r in records) environment.Add("linux-64", r);
+        var lockPath = work.Combine("pixi.lock");
+        CondaMirror.Core.Locks.PixiLockWriter.Write(lockPath, document);
+        var project = _package.WriteProject(work.Combine("app"), $"""
+              <PropertyGroup>
+                <CondaLockFile>{lockPath}</CondaLockFile>
+                <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
+                <CondaWriteShards>false</CondaWriteShards>
+              </PropertyGroup>
+            """);
+        var build = _package.Build(project);
+        Assert.True(build.Succeeded, build.ToString());
+        var channel = Path.Combine(work.Path, "app", "bin", "Debug", "net10.0", "conda-channel");
+        // The downloaded archives' run_exports reached run_exports.json (read from the placed files).
+        Assert.Contains("app >=2", File.ReadAllText(Path.Combine(channel, "linux-64", "run_exports.json")));
+        await using var mirror = new LoopbackChannelServer(channel);
+
+        var (exit, stdout, stderr) = Run(node, Path.Combine(ClientDir, "install.cjs"), mirror.BaseUri.AbsoluteUri, "linux-64,noarch", "app");
+
+        Assert.True(exit == 0, $"rattler failed ({exit}): {stderr}\n{stdout}");
+        var installed = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("url").GetString()).Order(StringComparer.Ordinal);
+        Assert.Equal(new[] { mirror.UrlFor("linux-64/app-2.0-h1_0.conda"), mirror.UrlFor("linux-64/lib-1.5-h3_0.tar.bz2") }, installed);
+        var paths = mirror.Requests.Select(r => r.Path).ToList();
+        Assert.Contains("/linux-64/repodata.json.zst", paths);
+        Assert.DoesNotContain("/linux-64/repodata.json", paths);
+    }
+
     private static (int Exit, string Stdout, string Stderr) Run(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = ClientDir };
