@@ -133,4 +133,56 @@ public class ChannelOutputsEndToEndTests
             Assert.All(present, f => Assert.True(File.Exists(Path.Combine(channel, f)), $"{property}=false removed {f}"));
         }
     }
+
+    [Fact]
+    public async Task A_lock_change_in_one_platform_rewrites_that_subdir_only_and_the_next_build_skips_download_and_index()
+    {
+        using var work = new TempDirectory("condamirror-e2e");
+        new ChannelBuilder()
+            .Add(new PackageSpec("app", "2.0", "h1_0", "linux-64") { License = "Apache-2.0" })
+            .Add(new PackageSpec("app", "2.0", "h2_0", "win-64") { License = "BSD-3-Clause" })
+            .Add(new PackageSpec("util", "0.3", "pyh_0", "noarch") { Noarch = "python" })
+            .WriteTo(work.Combine("upstream"));
+        await using var server = new LoopbackChannelServer(work.Combine("upstream"));
+        var records = ChannelRecords.Read(work.Combine("upstream"), server.BaseUri);
+        var document = new CondaMirror.Core.Locks.LockDocument();
+        var environment = document.Environment("default", new[] { records[0].Channel! });
+        foreach (var platform in new[] { "linux-64", "win-64" })
+            foreach (var r in records.Where(r => r.Subdir == platform || r.Subdir == "noarch"))
+                environment.Add(platform, r);
+        var lockPath = work.Combine("pixi.lock");
+        CondaMirror.Core.Locks.PixiLockWriter.Write(lockPath, document);
+        var project = _package.WriteProject(work.Combine("app"), $"""
+              <PropertyGroup>
+                <CondaLockFile>{lockPath}</CondaLockFile>
+                <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
+              </PropertyGroup>
+            """);
+        var channel = Path.Combine(work.Path, "app", "bin", "Debug", "net10.0", "conda-channel");
+        var first = _package.Build(project);
+        Assert.True(first.Succeeded, first.ToString());
+        var before = Times(channel);
+
+        // A repodata patch of win-64's record only (as a re-lock after an upstream patch brings).
+        Thread.Sleep(1100);
+        var text = File.ReadAllText(lockPath);
+        Assert.Contains("license: BSD-3-Clause", text);
+        File.WriteAllText(lockPath, text.Replace("license: BSD-3-Clause", "license: BSD-3-Clause AND MIT"));
+        var second = _package.Build(project);
+        Assert.True(second.Succeeded, second.ToString());
+        var after = Times(channel);
+        var changed = after.Where(kv => before[kv.Key] != kv.Value).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
+        Assert.Contains("win-64/repodata.json", changed);
+        Assert.Contains("win-64/repodata.json.zst", changed);
+        // Nothing of linux-64 or noarch moved (the root files may: they summarise every subdir).
+        Assert.All(changed, f => Assert.True(f.StartsWith("win-64/", StringComparison.Ordinal) || f is "channeldata.json" or "index.html", $"{f} was rewritten"));
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+
+        // linux-64 and noarch files are now older than the lock; the steps still count as done.
+        var third = _package.Build(project);
+        Assert.True(third.Succeeded, third.ToString());
+        Assert.Contains("Skipping target \"CondaMirrorDownload\" because all output files are up-to-date", third.Output);
+        Assert.Contains("Skipping target \"CondaMirrorIndex\" because all output files are up-to-date", third.Output);
+        Assert.Equal(after, Times(channel));
+    }
 }
