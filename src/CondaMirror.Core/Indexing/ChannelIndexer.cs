@@ -73,6 +73,7 @@ public static class ChannelIndexer
         channelDir = Path.GetFullPath(channelDir);
 
         var bySubdir = Validate(entries, options);
+        var baseUrl = BaseUrl(options.BaseUrl); // a setting error, like a bad entry, fails before the channel is touched
         ct.ThrowIfCancellationRequested();
 
         try
@@ -94,7 +95,6 @@ public static class ChannelIndexer
             }
 
             if (options.NeedsMetadata) LoadMetadata(channelDir, bySubdir, ct);
-            var baseUrl = BaseUrl(options.BaseUrl);
             var title = options.Title ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(channelDir));
             var changed = new List<string>();
             var indexFiles = new List<string>();
