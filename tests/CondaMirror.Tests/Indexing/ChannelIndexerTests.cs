@@ -100,7 +100,7 @@ public class ChannelIndexerTests
         Assert.False(Directory.Exists(channel.Combine("win-64")));
         // win-64's archive and its four index files: repodata.json, repodata.json.zst, run_exports.json, index.html.
         Assert.Equal(5, result.FilesPruned);
-        Assert.Empty(Directory.EnumerateFiles(channel.Path, "*", SearchOption.AllDirectories).Where(f => f.Contains("win-64")));
+        Assert.DoesNotContain(Directory.EnumerateFiles(channel.Path, "*", SearchOption.AllDirectories), f => f.Contains("win-64"));
         Assert.True(File.Exists(channel.Combine("noarch", "notes.txt")));
     }
 
