@@ -1,3 +1,4 @@
+using System.Text.Json;
 using CondaMirror.Core.Records;
 
 namespace CondaMirror.Core.Indexing;
@@ -9,4 +10,13 @@ namespace CondaMirror.Core.Indexing;
 public sealed record ChannelEntry(PackageRecord Record, string FileName, string? SourceFile = null)
 {
     public string Subdir => Record.Subdir!;
+
+    /// <summary>The archive's info/about.json fields, when read (null: not read yet, or the package has none).</summary>
+    public PackageAbout? About { get; init; }
+
+    /// <summary>The archive's run_exports (CEP 12) as an object; null when not read yet.</summary>
+    public JsonElement? RunExports { get; init; }
+
+    /// <summary>True once <see cref="About"/> and <see cref="RunExports"/> hold what the archive says.</summary>
+    public bool HasMetadata => RunExports is not null;
 }
