@@ -171,7 +171,7 @@ public static class ChannelIndexer
     {
         if (string.IsNullOrWhiteSpace(url)) return null;
         if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeFile)
-            || uri.UserInfo.Length > 0 || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+            || Networking.UrlRedaction.StripCredentials(uri).AbsoluteUri != uri.AbsoluteUri || uri.Query.Length > 0 || uri.Fragment.Length > 0)
             throw new CondaMirrorException(ErrorCodes.IndexBaseUrlInvalid,
                 $"CondaChannelBaseUrl '{Networking.UrlRedaction.Redact(url)}' is not an absolute http, https or file URL without credentials, query or fragment. Set it to the URL the channel will be served from (e.g. https://example.org/conda/mychannel/), or leave it empty.");
         var text = uri.AbsoluteUri;
