@@ -67,6 +67,9 @@ public sealed class IndexCondaChannel : CondaTaskBase
     /// <summary>CondaWriteIndexHtml: index.html at the root and in every subdir.</summary>
     public bool WriteIndexHtml { get; set; } = true;
 
+    /// <summary>CondaWriteSbom: sbom.cdx.json (CycloneDX 1.6) at the channel root.</summary>
+    public bool WriteSbom { get; set; } = true;
+
     /// <summary>CondaChannelBaseUrl: the URL the channel will be served from; repodata.json then carries base_url (CEP 15).</summary>
     public string? ChannelBaseUrl { get; set; }
 
@@ -110,6 +113,7 @@ public sealed class IndexCondaChannel : CondaTaskBase
             WriteRunExports = WriteRunExports,
             WriteChannelData = WriteChannelData,
             WriteIndexHtml = WriteIndexHtml,
+            WriteSbom = WriteSbom,
             BaseUrl = baseUrl,
         }, MirrorLog, CancellationToken);
         RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();

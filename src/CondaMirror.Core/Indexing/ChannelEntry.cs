@@ -17,6 +17,12 @@ public sealed record ChannelEntry(PackageRecord Record, string FileName, string?
     /// <summary>The archive's run_exports (CEP 12) as an object; null when not read yet.</summary>
     public JsonElement? RunExports { get; init; }
 
+    /// <summary>Where the archive came from upstream (a lock's URL), for the SBOM; null for local package files.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>The upstream channel's base URL, when known.</summary>
+    public string? Channel { get; init; }
+
     /// <summary>True once <see cref="About"/> and <see cref="RunExports"/> hold what the archive says.</summary>
     public bool HasMetadata => RunExports is not null;
 }

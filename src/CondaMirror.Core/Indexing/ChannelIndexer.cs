@@ -5,6 +5,7 @@ using CondaMirror.Core.Errors;
 using CondaMirror.Core.IO;
 using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Records;
+using CondaMirror.Core.Sbom;
 using CondaMirror.Core.Zstd;
 
 namespace CondaMirror.Core.Indexing;
@@ -28,6 +29,12 @@ public sealed class IndexOptions
 
     /// <summary>channeldata.json at the channel root.</summary>
     public bool WriteChannelData { get; init; } = true;
+
+    /// <summary>sbom.cdx.json (CycloneDX 1.6) at the channel root.</summary>
+    public bool WriteSbom { get; init; } = true;
+
+    /// <summary>Version of the tool recorded in the SBOM's metadata.</summary>
+    public string ToolVersion { get; init; } = typeof(ChannelIndexer).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     /// <summary>index.html at the channel root and in every subdir.</summary>
     public bool WriteIndexHtml { get; init; } = true;
@@ -128,6 +135,8 @@ public static class ChannelIndexer
             var all = bySubdir.Values.SelectMany(f => f.Values).ToList();
             Output(SafePath.Combine(channelDir, "channeldata.json"), options.WriteChannelData, () => ChannelDataWriter.ToBytes(bySubdir.Keys, all));
             Output(SafePath.Combine(channelDir, "index.html"), options.WriteIndexHtml, () => IndexHtmlWriter.Channel(title, bySubdir.Keys, all));
+            Output(SafePath.Combine(channelDir, ChannelSbom.FileName), options.WriteSbom, () => ChannelSbom.ToBytes(
+                all.Select(e => new SbomPackage(e.Record, e.FileName, e.Url, e.Channel)), new SbomOptions { ChannelName = title, ToolVersion = options.ToolVersion }));
 
             var pruned = options.Prune ? Prune(channelDir, bySubdir) : 0;
             indexFiles.Sort(StringComparer.Ordinal);
