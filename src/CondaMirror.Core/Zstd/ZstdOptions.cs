@@ -14,8 +14,9 @@ public sealed class ZstdDecoderOptions
 public sealed class ZstdEncoderOptions
 {
     /// <summary>
-    /// Compression level as understood by zstd. The built-in encoder stores data uncompressed (raw and RLE blocks),
-    /// so the level does not change its output; it is kept so a full compressor can honour it later.
+    /// Compression level, 1 (fastest) to 22 (smallest), as with the zstd tool; 0 means the default, 3. Levels 1-2
+    /// parse greedily, 3-15 lazily with deeper hash chains, 16 and up with a price-based optimal parser and an
+    /// 8 MiB (21+: 16 MiB) window. Values outside 0..22 are rejected when the encoder is created.
     /// </summary>
     public int Level { get; init; } = 3;
 
