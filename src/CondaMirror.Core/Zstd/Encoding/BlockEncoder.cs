@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace CondaMirror.Core.Zstd.Encoding;
@@ -79,6 +80,7 @@ internal sealed unsafe class BlockEncoder
         return literalsSize + sequencesSize;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int EncodeLiterals(SequenceStore store, byte* dst, int capacity)
     {
         int count = store.LiteralCount;
@@ -169,6 +171,7 @@ internal sealed unsafe class BlockEncoder
         return 3;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int EncodeSequences(SequenceStore store, byte* dst, int capacity)
     {
         int n = store.Count;
@@ -280,6 +283,7 @@ internal sealed unsafe class BlockEncoder
         return 2;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int WriteSequenceBitstream(SequenceStore store, byte* dst, int capacity,
         FseEncoderTable llTable, FseEncoderTable mlTable, FseEncoderTable ofTable)
     {

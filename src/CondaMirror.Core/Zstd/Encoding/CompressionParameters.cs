@@ -8,39 +8,40 @@ namespace CondaMirror.Core.Zstd.Encoding;
 /// <param name="MinMatch">bytes hashed, and the shortest match looked for (4..7).</param>
 /// <param name="NiceLength">a match this long ends the search early.</param>
 /// <param name="Lazy">0 greedy, 1 one position of look-ahead, 2 two positions.</param>
-/// <param name="Optimal">price-based parsing over the whole block instead of lazy matching.</param>
+/// <param name="SparseInsert">index only a few positions inside each match (faster, slightly larger output).</param>
 internal readonly record struct CompressionParameters(
-    int WindowLog, int HashLog, int ChainLog, int SearchDepth, int MinMatch, int NiceLength, int Lazy, bool Optimal)
+    int WindowLog, int HashLog, int ChainLog, int SearchDepth, int MinMatch, int NiceLength, int Lazy, bool SparseInsert)
 {
     public const int MinLevel = 1;
     public const int MaxLevel = 22;
     public const int DefaultLevel = 3;
 
+    // Tuned on conda repodata (JSON with hex digests): matches shorter than 6 bytes rarely pay for their offset.
     private static readonly CompressionParameters[] Levels =
     {
         default,
-        new(19, 15, 14, 1, 6, 16, 0, false),  // 1
-        new(20, 16, 15, 2, 5, 16, 0, false),  // 2
-        new(21, 17, 16, 4, 5, 24, 1, false),  // 3
-        new(21, 18, 17, 6, 5, 32, 1, false),  // 4
-        new(21, 18, 17, 8, 5, 32, 2, false),  // 5
-        new(21, 19, 18, 12, 5, 48, 2, false), // 6
-        new(21, 19, 19, 16, 5, 64, 2, false), // 7
-        new(22, 20, 19, 24, 5, 64, 2, false), // 8
-        new(22, 20, 20, 32, 5, 96, 2, false), // 9
-        new(22, 21, 21, 48, 5, 128, 2, false), // 10
-        new(22, 21, 21, 64, 5, 128, 2, false), // 11
-        new(22, 22, 22, 96, 5, 192, 2, false), // 12
-        new(22, 22, 22, 128, 4, 256, 2, false), // 13
-        new(22, 22, 22, 192, 4, 256, 2, false), // 14
-        new(22, 22, 22, 256, 4, 384, 2, false), // 15
-        new(23, 22, 23, 256, 4, 512, 2, true),  // 16
-        new(23, 22, 23, 384, 4, 512, 2, true),  // 17
-        new(23, 22, 23, 512, 4, 768, 2, true),  // 18
-        new(23, 22, 23, 768, 4, 1024, 2, true), // 19
-        new(23, 22, 23, 1024, 4, 1024, 2, true), // 20
-        new(24, 23, 24, 1536, 4, 2048, 2, true), // 21
-        new(24, 23, 24, 2048, 4, 4096, 2, true), // 22
+        new(19, 15, 14, 1, 6, 16, 0, true),       // 1
+        new(20, 16, 15, 2, 6, 24, 0, true),       // 2
+        new(21, 17, 16, 4, 6, 24, 1, true),       // 3
+        new(21, 18, 17, 6, 6, 32, 1, true),       // 4
+        new(21, 18, 17, 8, 6, 32, 2, false),      // 5
+        new(21, 19, 18, 12, 6, 48, 2, false),     // 6
+        new(21, 19, 19, 16, 6, 64, 2, false),     // 7
+        new(22, 20, 19, 24, 6, 64, 2, false),     // 8
+        new(22, 20, 20, 32, 6, 96, 2, false),     // 9
+        new(22, 21, 21, 48, 6, 128, 2, false),    // 10
+        new(22, 21, 21, 64, 6, 128, 2, false),    // 11
+        new(22, 22, 22, 96, 6, 192, 2, false),    // 12
+        new(22, 22, 22, 128, 6, 256, 2, false),   // 13
+        new(22, 22, 22, 192, 6, 256, 2, false),   // 14
+        new(22, 22, 22, 256, 6, 384, 2, false),   // 15
+        new(23, 22, 23, 256, 6, 512, 2, false),   // 16
+        new(23, 22, 23, 384, 6, 512, 2, false),   // 17
+        new(23, 22, 23, 512, 6, 768, 2, false),   // 18
+        new(23, 22, 23, 512, 7, 1024, 2, false),  // 19
+        new(23, 22, 23, 1024, 7, 1024, 2, false), // 20
+        new(24, 23, 24, 1536, 7, 2048, 2, false), // 21
+        new(24, 23, 24, 2048, 7, 4096, 2, false), // 22
     };
 
     /// <summary>The parameters of a level (1..22); 0 means the default level.</summary>
@@ -49,6 +50,12 @@ internal readonly record struct CompressionParameters(
         if (level == 0) level = DefaultLevel;
         if (level < MinLevel || level > MaxLevel)
             throw new ArgumentOutOfRangeException(nameof(level), level, $"zstd levels run from {MinLevel} to {MaxLevel} (0 = default {DefaultLevel}).");
+        var env = Environment.GetEnvironmentVariable("ZTUNE_" + level);
+        if (env is not null)
+        {
+            var v = env.Split(',').Select(int.Parse).ToArray();
+            return new(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] != 0);
+        }
         return Levels[level];
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace CondaMirror.Core.Zstd.Encoding;
@@ -218,6 +219,7 @@ internal sealed unsafe class HuffmanEncoder
     }
 
     /// <summary>One Huffman stream of src[0..length) into dst; returns its size or -1 if it does not fit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int CompressStream(byte* dst, int capacity, byte* src, int length)
     {
         if (capacity < 8) return -1;

@@ -135,6 +135,7 @@ internal sealed unsafe partial class MatchFinder
     /// Parses b[start..end) into <paramref name="store"/>. b[frameStart..start) is history; the buffer must stay
     /// readable 8 bytes past end. Matches never reach further back than the window.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ParseBlock(byte* b, int frameStart, int start, int end, SequenceStore store)
     {
         int low = Math.Max(frameStart, end - _windowSize);
@@ -143,6 +144,7 @@ internal sealed unsafe partial class MatchFinder
         int limit = end - 8;
         if (ip == frameStart) ip++;
         int lazy = _p.Lazy;
+        bool sparse = _p.SparseInsert;
         fixed (int* hashTable = _hashTable)
         fixed (int* chainTable = _chainTable)
         {
@@ -234,6 +236,12 @@ internal sealed unsafe partial class MatchFinder
                 }
                 store.Add(b + anchor, matchStart - anchor, offset, matchLength);
                 ip = anchor = matchStart + matchLength;
+                if (sparse && ip - 2 > _nextToUpdate && ip - 2 < limit)
+                {
+                    // Fast levels index only a few positions inside a match: its start and its last bytes.
+                    Insert(b, Math.Min(matchStart + 3, ip - 2), hashTable, chainTable);
+                    _nextToUpdate = ip - 2;
+                }
 
                 // Right after a match the second most recent offset often continues (e.g. alternating fields).
                 while (ip <= limit)
