@@ -12,7 +12,6 @@ namespace CondaMirror.Core.Zstd;
 internal sealed unsafe class ZstdEncoderStream : Stream
 {
     private const int BlockSize = ZstdConstants.MaxBlockSize;
-    public static long ParseTicks, EncodeTicks;
     private const int Slack = 64; // readable bytes past the data, for 8-byte hashing and compares
 
     private readonly Stream _destination;
@@ -204,12 +203,8 @@ internal sealed unsafe class ZstdEncoderStream : Stream
         fixed (byte* window = _window)
         fixed (byte* output = _output)
         {
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             _matchFinder.ParseBlock(window, Math.Max(_frameStart, 0), _blockStart, _end, _store);
-            long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
             size = _blockEncoder.Encode(_store, output, _output.Length);
-            long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
-            ParseTicks += t1 - t0; EncodeTicks += t2 - t1;
         }
         if (size < 0 || size >= length)
         {

@@ -20,11 +20,11 @@ internal readonly record struct CompressionParameters(
     private static readonly CompressionParameters[] Levels =
     {
         default,
-        new(19, 15, 14, 1, 6, 16, 0, true),       // 1
-        new(20, 16, 15, 2, 6, 24, 0, true),       // 2
-        new(21, 17, 16, 4, 6, 24, 1, true),       // 3
-        new(21, 18, 17, 6, 6, 32, 1, true),       // 4
-        new(21, 18, 17, 8, 6, 32, 2, false),      // 5
+        new(19, 14, 14, 1, 6, 16, 0, true),       // 1
+        new(20, 16, 15, 1, 6, 24, 0, true),       // 2
+        new(21, 16, 15, 2, 6, 24, 0, true),       // 3
+        new(21, 17, 16, 4, 6, 24, 1, true),       // 4
+        new(21, 18, 17, 8, 6, 32, 1, false),      // 5
         new(21, 19, 18, 12, 6, 48, 2, false),     // 6
         new(21, 19, 19, 16, 6, 64, 2, false),     // 7
         new(22, 20, 19, 24, 6, 64, 2, false),     // 8
@@ -50,12 +50,6 @@ internal readonly record struct CompressionParameters(
         if (level == 0) level = DefaultLevel;
         if (level < MinLevel || level > MaxLevel)
             throw new ArgumentOutOfRangeException(nameof(level), level, $"zstd levels run from {MinLevel} to {MaxLevel} (0 = default {DefaultLevel}).");
-        var env = Environment.GetEnvironmentVariable("ZTUNE_" + level);
-        if (env is not null)
-        {
-            var v = env.Split(',').Select(int.Parse).ToArray();
-            return new(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] != 0);
-        }
         return Levels[level];
     }
 

@@ -104,7 +104,15 @@ internal sealed unsafe partial class MatchFinder
     private int Search(byte* b, int ip, int end, int low, int* hashTable, int* chainTable, out int offset)
     {
         Insert(b, ip, hashTable, chainTable);
-        int candidate = hashTable[Hash(b + ip)];
+        // Look up and insert ip in one go, so each position is hashed once.
+        int h = Hash(b + ip);
+        int candidate = hashTable[h];
+        if (ip >= _nextToUpdate)
+        {
+            chainTable[ip & _chainMask] = candidate;
+            hashTable[h] = ip;
+            _nextToUpdate = ip + 1;
+        }
         int minChain = ip - _chainMask - 1;
         int best = 3;
         offset = 0;
