@@ -42,7 +42,8 @@ public static class ZstdCodec
     {
         options ??= new ZstdEncoderOptions();
         if (options.ContentSize is null) options = new ZstdEncoderOptions { Level = options.Level, Checksum = options.Checksum, ContentSize = data.Length };
-        using var output = new MemoryStream(data.Length + data.Length / 1000 + 32);
+        // Compressed output is usually a fraction of the input; the stream grows if it is not.
+        using var output = new MemoryStream(data.Length / 4 + 64);
         using (var encoder = new ZstdEncoderStream(output, options, leaveOpen: true)) encoder.Write(data);
         return output.ToArray();
     }
