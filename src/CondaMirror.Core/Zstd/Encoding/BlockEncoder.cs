@@ -17,7 +17,7 @@ internal sealed unsafe class BlockEncoder
     private static readonly FseEncoderTable DefaultMatchLength = BuildDefault(BlockDecoder.DefaultMatchLengthNorm, 6);
     private static readonly FseEncoderTable DefaultOffset = BuildDefault(BlockDecoder.DefaultOffsetNorm, 5);
     private static readonly byte[] LiteralLengthCodeTable = BuildCodeTable(BlockDecoder.LiteralLengthBase, 0, 64);
-    private static readonly byte[] MatchLengthCodeTable = BuildCodeTable(BlockDecoder.MatchLengthBase, 3, 128);
+    internal static readonly byte[] MatchLengthCodeTable = BuildCodeTable(BlockDecoder.MatchLengthBase, 3, 128);
 
     private static FseEncoderTable BuildDefault(short[] norm, int log)
     {

@@ -9,8 +9,10 @@ namespace CondaMirror.Core.Zstd.Encoding;
 /// <param name="NiceLength">a match this long ends the search early.</param>
 /// <param name="Lazy">0 greedy, 1 one position of look-ahead, 2 two positions.</param>
 /// <param name="SparseInsert">index only a few positions inside each match (faster, slightly larger output).</param>
+/// <param name="Optimal">price each block's paths of literals and matches and take the cheapest (replaces Lazy).</param>
 internal readonly record struct CompressionParameters(
-    int WindowLog, int HashLog, int ChainLog, int SearchDepth, int MinMatch, int NiceLength, int Lazy, bool SparseInsert)
+    int WindowLog, int HashLog, int ChainLog, int SearchDepth, int MinMatch, int NiceLength, int Lazy, bool SparseInsert,
+    bool Optimal = false)
 {
     public const int MinLevel = 1;
     public const int MaxLevel = 22;
@@ -35,13 +37,13 @@ internal readonly record struct CompressionParameters(
         new(22, 22, 22, 128, 6, 256, 2, false),   // 13
         new(22, 22, 22, 192, 6, 256, 2, false),   // 14
         new(22, 22, 22, 256, 6, 384, 2, false),   // 15
-        new(23, 22, 23, 256, 6, 512, 2, false),   // 16
-        new(23, 22, 23, 384, 6, 512, 2, false),   // 17
-        new(23, 22, 23, 512, 6, 768, 2, false),   // 18
-        new(23, 22, 23, 512, 7, 1024, 2, false),  // 19
-        new(23, 22, 23, 1024, 7, 1024, 2, false), // 20
-        new(24, 23, 24, 1536, 7, 2048, 2, false), // 21
-        new(24, 23, 24, 2048, 7, 4096, 2, false), // 22
+        new(23, 22, 23, 16, 6, 128, 2, false, true),   // 16
+        new(23, 22, 23, 24, 6, 192, 2, false, true),   // 17
+        new(23, 22, 23, 32, 6, 256, 2, false, true),   // 18
+        new(23, 22, 23, 48, 6, 256, 2, false, true),   // 19
+        new(23, 22, 23, 96, 6, 384, 2, false, true),   // 20
+        new(24, 23, 24, 192, 6, 512, 2, false, true),  // 21
+        new(24, 23, 24, 256, 6, 512, 2, false, true),  // 22
     };
 
     /// <summary>The parameters of a level (1..22); 0 means the default level.</summary>

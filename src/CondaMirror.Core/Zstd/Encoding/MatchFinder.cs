@@ -29,6 +29,7 @@ internal sealed unsafe partial class MatchFinder
         _hashShift = 64 - parameters.HashLog;
         _chainMask = (1 << parameters.ChainLog) - 1;
         _windowSize = 1 << parameters.WindowLog;
+        if (parameters.Optimal) AllocateOptimal();
     }
 
     public int ChainSize => _chainMask + 1;
@@ -120,7 +121,7 @@ internal sealed unsafe partial class MatchFinder
         int nice = _p.NiceLength;
         byte* ipPtr = b + ip;
         byte* endPtr = b + end;
-        while (candidate >= low && depth-- > 0)
+        while (candidate >= low && candidate < ip && depth-- > 0)
         {
             byte* match = b + candidate;
             if (match[best] == ipPtr[best] && Read32(match) == Read32(ipPtr))
@@ -146,6 +147,11 @@ internal sealed unsafe partial class MatchFinder
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ParseBlock(byte* b, int frameStart, int start, int end, SequenceStore store)
     {
+        if (_p.Optimal)
+        {
+            ParseOptimal(b, frameStart, start, end, store);
+            return;
+        }
         int low = Math.Max(frameStart, end - _windowSize);
         int anchor = start;
         int ip = start;
