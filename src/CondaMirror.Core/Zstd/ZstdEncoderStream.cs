@@ -20,9 +20,9 @@ internal sealed unsafe class ZstdEncoderStream : Stream
     private readonly CompressionParameters _parameters;
     private readonly XxHash64? _hash;
     private readonly MatchFinder _matchFinder;
-    private readonly SequenceStore _store = new();
-    private readonly BlockEncoder _blockEncoder = new();
-    private readonly byte[] _output = new byte[BlockSize + 1024];
+    private readonly SequenceStore _store;
+    private readonly BlockEncoder _blockEncoder;
+    private readonly byte[] _output;
     private byte[] _window;
     private readonly int _windowCapacity;
     private int _frameStart;   // where the frame's first byte is (or was, before slides: may be negative)
@@ -41,7 +41,12 @@ internal sealed unsafe class ZstdEncoderStream : Stream
         _leaveOpen = leaveOpen;
         _parameters = CompressionParameters.ForLevel(options.Level).ForContentSize(options.ContentSize);
         _hash = options.Checksum ? new XxHash64() : null;
-        _matchFinder = new MatchFinder(_parameters);
+        // Block scratch is sized for the largest block this frame can have, so small inputs allocate little.
+        int blockCapacity = options.ContentSize is long known ? (int)Math.Clamp(known, 1, BlockSize) : BlockSize;
+        _matchFinder = new MatchFinder(_parameters, blockCapacity);
+        _store = new SequenceStore(blockCapacity);
+        _blockEncoder = new BlockEncoder(blockCapacity);
+        _output = new byte[blockCapacity + 1024];
         int windowSize = 1 << _parameters.WindowLog;
         // Two windows plus a block: sliding then moves at least one window's worth, a multiple of the chain size.
         long capacity = 2L * Math.Max(windowSize, BlockSize) + BlockSize;

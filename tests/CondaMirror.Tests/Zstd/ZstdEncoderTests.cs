@@ -159,6 +159,23 @@ public class ZstdEncoderTests
         Assert.True(allocated < 16 << 20, $"allocated {allocated} bytes for {total} bytes of input");
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(19)]
+    public void Small_inputs_allocate_little(int level)
+    {
+        // Many small frames (package info members, fixtures) must not pay for a full window and 128 KiB blocks.
+        var data = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("{\"name\":\"zlib\",\"version\":\"1.3\"},", 20)));
+        var options = new ZstdEncoderOptions { Level = level };
+        ZstdCodec.Compress(data, options); // warm-up: static tables
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var frame = ZstdCodec.Compress(data, options);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // Mostly entropy-coder tables (about 80 KB); a full-size block scratch alone would be over 700 KB.
+        Assert.True(allocated < 192 * 1024, $"level {level}: {allocated} bytes allocated for {data.Length} bytes of input");
+        Assert.Equal(data, ZstdCodec.Decompress(frame));
+    }
+
     [Fact]
     public void Fse_descriptions_are_read_back_by_the_decoder()
     {

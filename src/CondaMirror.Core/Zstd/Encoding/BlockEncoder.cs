@@ -41,9 +41,9 @@ internal sealed unsafe class BlockEncoder
 
     private readonly HuffmanEncoder _huffman = new();
     private readonly uint[] _literalCounts = new uint[256];
-    private readonly byte[] _llCodes = new byte[SequenceStore.MaxSequences];
-    private readonly byte[] _mlCodes = new byte[SequenceStore.MaxSequences];
-    private readonly byte[] _ofCodes = new byte[SequenceStore.MaxSequences];
+    private readonly byte[] _llCodes;
+    private readonly byte[] _mlCodes;
+    private readonly byte[] _ofCodes;
     private readonly uint[] _llCounts = new uint[BlockDecoder.MaxLiteralLengthCode + 1];
     private readonly uint[] _mlCounts = new uint[BlockDecoder.MaxMatchLengthCode + 1];
     private readonly uint[] _ofCounts = new uint[BlockDecoder.MaxOffsetCode + 1];
@@ -55,6 +55,14 @@ internal sealed unsafe class BlockEncoder
     private readonly FseEncoderTable[] _ofOwn = { new(), new() };
     private FseEncoderTable? _llPrevious, _mlPrevious, _ofPrevious;
     private FseEncoderTable? _llChosen, _mlChosen, _ofChosen;
+
+    public BlockEncoder(int blockCapacity)
+    {
+        int sequences = SequenceStore.MaxSequencesFor(blockCapacity);
+        _llCodes = new byte[sequences];
+        _mlCodes = new byte[sequences];
+        _ofCodes = new byte[sequences];
+    }
 
     public void ResetFrame()
     {

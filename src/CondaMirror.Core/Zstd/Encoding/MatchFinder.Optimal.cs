@@ -23,18 +23,19 @@ internal sealed unsafe partial class MatchFinder
     private uint[] _pathOffset = Array.Empty<uint>();
     private readonly int[] _literalPrice = new int[256];
 
-    private void AllocateOptimal()
+    private void AllocateOptimal(int blockCapacity)
     {
-        int n = ZstdConstants.MaxBlockSize + 1;
+        int n = blockCapacity + 1;
         _price = new int[n];
         _stepLength = new int[n];
         _stepOffset = new uint[n];
         _rep1 = new uint[n];
         _rep2 = new uint[n];
         _rep3 = new uint[n];
-        _pathStart = new int[SequenceStore.MaxSequences];
-        _pathLength = new int[SequenceStore.MaxSequences];
-        _pathOffset = new uint[SequenceStore.MaxSequences];
+        int sequences = SequenceStore.MaxSequencesFor(blockCapacity);
+        _pathStart = new int[sequences];
+        _pathLength = new int[sequences];
+        _pathOffset = new uint[sequences];
     }
 
     /// <summary>Estimated bits of a match's length: its extra bits plus typical FSE symbol costs of ML and LL.</summary>

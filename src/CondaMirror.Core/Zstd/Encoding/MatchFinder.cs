@@ -20,7 +20,7 @@ internal sealed unsafe partial class MatchFinder
     private readonly int _windowSize;
     private int _nextToUpdate;
 
-    public MatchFinder(CompressionParameters parameters)
+    public MatchFinder(CompressionParameters parameters, int blockCapacity)
     {
         _p = parameters;
         _hashTable = new int[1 << parameters.HashLog];
@@ -29,7 +29,7 @@ internal sealed unsafe partial class MatchFinder
         _hashShift = 64 - parameters.HashLog;
         _chainMask = (1 << parameters.ChainLog) - 1;
         _windowSize = 1 << parameters.WindowLog;
-        if (parameters.Optimal) AllocateOptimal();
+        if (parameters.Optimal) AllocateOptimal(blockCapacity);
     }
 
     public int ChainSize => _chainMask + 1;

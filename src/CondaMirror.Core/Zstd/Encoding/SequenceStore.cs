@@ -9,14 +9,25 @@ namespace CondaMirror.Core.Zstd.Encoding;
 /// </summary>
 internal sealed unsafe class SequenceStore
 {
-    public const int MaxSequences = ZstdConstants.MaxBlockSize / 3 + 1;
-
-    public readonly byte[] Literals = new byte[ZstdConstants.MaxBlockSize + 32];
+    public readonly byte[] Literals;
     public int LiteralCount;
-    public readonly uint[] LiteralLengths = new uint[MaxSequences];
-    public readonly uint[] MatchLengths = new uint[MaxSequences];
-    public readonly uint[] OffsetValues = new uint[MaxSequences];
+    public readonly uint[] LiteralLengths;
+    public readonly uint[] MatchLengths;
+    public readonly uint[] OffsetValues;
     public int Count;
+
+    /// <summary>Most sequences a block of <paramref name="blockCapacity"/> bytes can hold (matches are 3+ bytes).</summary>
+    public static int MaxSequencesFor(int blockCapacity) => blockCapacity / 3 + 1;
+
+    /// <summary>Buffers for blocks of up to <paramref name="blockCapacity"/> bytes (small inputs need less).</summary>
+    public SequenceStore(int blockCapacity)
+    {
+        Literals = new byte[blockCapacity + 32];
+        int sequences = MaxSequencesFor(blockCapacity);
+        LiteralLengths = new uint[sequences];
+        MatchLengths = new uint[sequences];
+        OffsetValues = new uint[sequences];
+    }
 
     public uint Rep1 = 1, Rep2 = 4, Rep3 = 8;
     private uint _savedRep1, _savedRep2, _savedRep3;
