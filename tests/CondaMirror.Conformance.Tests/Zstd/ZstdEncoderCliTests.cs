@@ -90,6 +90,12 @@ public sealed class ZstdEncoderCliTests : IDisposable
             var piece = data[..size];
             CheckBothDecoders(piece, ZstdCodec.Compress(piece), $"{size} bytes");
         }
+        // Level 3 keeps a 2 MiB window in a 4.1 MiB buffer: 8 MB streamed slides it twice.
+        var repeated = data.Concat(data).Concat(data).Concat(data).ToArray();
+        var streamed = new MemoryStream();
+        using (var encoder = ZstdCodec.Compress(streamed, new ZstdEncoderOptions { Level = 3 }, leaveOpen: true))
+            encoder.Write(repeated);
+        CheckBothDecoders(repeated, streamed.ToArray(), "8 MB streamed at level 3");
         var zeros = new byte[1 << 20];
         CheckBothDecoders(zeros, ZstdCodec.Compress(zeros, new ZstdEncoderOptions { Level = 19 }), "zero run");
     }

@@ -91,6 +91,24 @@ public class ZstdEncoderTests
     }
 
     [Theory]
+    [InlineData(3)]
+    [InlineData(12)]
+    public void Long_streams_slide_the_window_many_times_and_keep_matching_across_slides(int level)
+    {
+        // 3 windows' worth of records, repeated: every slide drops history the parser must no longer reach.
+        var unit = Records(15_000, level); // about 5 MB
+        var data = unit.Concat(unit).Concat(unit).ToArray();
+        var sink = new MemoryStream();
+        using (var encoder = ZstdCodec.Compress(sink, new ZstdEncoderOptions { Level = level }, leaveOpen: true))
+        {
+            for (int i = 0; i < data.Length; i += 300_007) encoder.Write(data, i, Math.Min(300_007, data.Length - i));
+        }
+        Assert.True(sink.Length < data.Length / 4, $"level {level}: {sink.Length} of {data.Length}");
+        var back = ZstdCodec.Decompress(sink.ToArray());
+        Assert.True(back.AsSpan().SequenceEqual(data), $"level {level}: round trip differs");
+    }
+
+    [Theory]
     [InlineData(128 * 1024 - 1)]
     [InlineData(128 * 1024)]
     [InlineData(128 * 1024 + 1)]
