@@ -67,6 +67,9 @@ public sealed class IndexCondaChannel : CondaTaskBase
     /// <summary>CondaWriteIndexHtml: index.html at the root and in every subdir.</summary>
     public bool WriteIndexHtml { get; set; } = true;
 
+    /// <summary>CondaWriteShards: CEP-16 sharded repodata per subdir.</summary>
+    public bool WriteShards { get; set; } = true;
+
     /// <summary>CondaWriteSbom: sbom.cdx.json (CycloneDX 1.6) at the channel root.</summary>
     public bool WriteSbom { get; set; } = true;
 
@@ -114,6 +117,7 @@ public sealed class IndexCondaChannel : CondaTaskBase
             WriteChannelData = WriteChannelData,
             WriteIndexHtml = WriteIndexHtml,
             WriteSbom = WriteSbom,
+            WriteShards = WriteShards,
             BaseUrl = baseUrl,
         }, MirrorLog, CancellationToken);
         RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();

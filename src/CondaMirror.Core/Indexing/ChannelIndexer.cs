@@ -5,6 +5,7 @@ using CondaMirror.Core.Errors;
 using CondaMirror.Core.IO;
 using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Records;
+using CondaMirror.Core.Repodata.Shards;
 using CondaMirror.Core.Sbom;
 using CondaMirror.Core.Zstd;
 
@@ -29,6 +30,9 @@ public sealed class IndexOptions
 
     /// <summary>channeldata.json at the channel root.</summary>
     public bool WriteChannelData { get; init; } = true;
+
+    /// <summary>CEP-16 sharded repodata per subdir: repodata_shards.msgpack.zst and shards/&lt;sha256&gt;.msgpack.zst.</summary>
+    public bool WriteShards { get; init; } = true;
 
     /// <summary>sbom.cdx.json (CycloneDX 1.6) at the channel root.</summary>
     public bool WriteSbom { get; init; } = true;
@@ -129,6 +133,7 @@ public static class ChannelIndexer
                 Output(path, true, () => repodata);
                 Output(SafePath.Combine(channelDir, subdir, "run_exports.json"), options.WriteRunExports, () => RunExportsWriter.ToBytes(subdir, files.Values));
                 Output(SafePath.Combine(channelDir, subdir, "index.html"), options.WriteIndexHtml, () => IndexHtmlWriter.Subdir(title, subdir, files.Values, Listed(channelDir, subdir)));
+                WriteShards(channelDir, subdir, files.Values, options.WriteShards, baseUrl, Output, changed, indexFiles);
                 repodataFiles.Add(path);
                 log.Detail($"Indexed {files.Count} package(s) into {path}");
             }
@@ -278,9 +283,74 @@ public static class ChannelIndexer
         return total;
     }
 
-    /// <summary>The files the indexer writes in every subdir besides the archives.</summary>
+    /// <summary>The files the indexer writes in every subdir besides the archives (and the shards/ folder).</summary>
     public static readonly IReadOnlySet<string> SubdirIndexFiles = new HashSet<string>(StringComparer.Ordinal)
-        { "repodata.json", "repodata.json.zst", "run_exports.json", "index.html" };
+        { "repodata.json", "repodata.json.zst", "run_exports.json", "index.html", ShardIndexFileName };
+
+    public const string ShardIndexFileName = "repodata_shards.msgpack.zst";
+    public const string ShardsFolder = "shards";
+
+    /// <summary>
+    /// CEP-16, the way rattler-index lays it out: one content-addressed shard per package name in shards/ (written
+    /// only when new: a shard's name is its hash), the index beside repodata.json, then shards no name uses any more
+    /// removed. Switched off, both go. A record's run_exports (CEP-21) ride along when known.
+    /// </summary>
+    private static void WriteShards(string channelDir, string subdir, IEnumerable<ChannelEntry> files, bool enabled, string? baseUrl,
+        Action<string, bool, Func<byte[]>> output, List<string> changed, List<string> indexFiles)
+    {
+        var folder = SafePath.Combine(channelDir, subdir, ShardsFolder);
+        var indexPath = SafePath.Combine(channelDir, subdir, ShardIndexFileName);
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        if (enabled)
+        {
+            var index = new ShardIndex
+            {
+                Subdir = subdir,
+                BaseUrl = baseUrl is null ? "./" : baseUrl + Uri.EscapeDataString(subdir) + "/",
+                ShardsBaseUrl = "./" + ShardsFolder + "/",
+            };
+            foreach (var byName in files.GroupBy(e => e.Record.Name, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var shard = new Shard();
+                foreach (var entry in byName.OrderBy(e => e.FileName, StringComparer.Ordinal))
+                {
+                    var record = entry.Record;
+                    if (entry.RunExports is { } runExports && !record.Extra.ContainsKey("run_exports"))
+                    {
+                        record = record.Clone();
+                        record.Extra["run_exports"] = runExports;
+                    }
+                    shard.Add(entry.FileName, record);
+                }
+                var (compressed, sha256) = ShardWriter.WriteCompressedShard(shard);
+                index.SetShard(byName.Key, sha256);
+                var name = ShardHash.FileName(sha256);
+                keep.Add(name);
+                var path = SafePath.Combine(channelDir, subdir, ShardsFolder, name);
+                Directory.CreateDirectory(folder);
+                // Content-addressed: a shard already there under its hash is the same bytes.
+                if (!File.Exists(path) || new FileInfo(path).Length != compressed.Length)
+                {
+                    AtomicFile.WriteAllBytes(path, compressed);
+                    changed.Add(path);
+                }
+                indexFiles.Add(path);
+            }
+            output(indexPath, true, () => ShardWriter.WriteCompressedIndex(index));
+        }
+        else output(indexPath, false, () => []);
+
+        if (Directory.Exists(folder))
+        {
+            foreach (var file in Directory.EnumerateFiles(folder))
+                if (!keep.Contains(Path.GetFileName(file)))
+                {
+                    File.Delete(file);
+                    changed.Add(file);
+                }
+            if (!Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
+        }
+    }
 
     // Removes archives no subdir lists any more, and subdirs that are no longer part of the channel.
     private static int Prune(string channelDir, SortedDictionary<string, SortedDictionary<string, ChannelEntry>> bySubdir)
@@ -301,6 +371,15 @@ public static class ChannelIndexer
                 File.Delete(file);
                 pruned++;
             }
+            // A subdir that is no longer part of the channel takes its shards along.
+            var shards = Path.Combine(dir, ShardsFolder);
+            if (keep is null && Directory.Exists(shards))
+                foreach (var file in Directory.EnumerateFiles(shards, "*.msgpack.zst"))
+                {
+                    File.Delete(file);
+                    pruned++;
+                }
+            if (keep is null && Directory.Exists(shards) && !Directory.EnumerateFileSystemEntries(shards).Any()) Directory.Delete(shards);
             if (keep is null && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
         }
         return pruned;

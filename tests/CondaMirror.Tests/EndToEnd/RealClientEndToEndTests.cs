@@ -75,6 +75,46 @@ public class RealClientEndToEndTests
     }
 
     [SkippableFact]
+    public async Task Rattler_reads_our_sharded_repodata_and_only_the_shards_it_needs()
+    {
+        var node = RequireClient();
+        using var work = new TempDirectory("condamirror-e2e");
+        var packages = work.Combine("packages");
+        ChannelBuilder.WritePackage(Path.Combine(packages, "linux-64"), new PackageSpec("tool", "1.2.0", "h1_0", "linux-64") { Depends = new[] { "helper >=1" } });
+        ChannelBuilder.WritePackage(Path.Combine(packages, "noarch"), new PackageSpec("helper", "1.0", "pyh_0") { Noarch = "generic" });
+        foreach (var unrelated in new[] { "alpha", "beta", "gamma" })
+            ChannelBuilder.WritePackage(Path.Combine(packages, "linux-64"), new PackageSpec(unrelated, "1.0", "h_0", "linux-64"));
+        var project = _package.WriteProject(work.Combine("app"), """
+              <PropertyGroup>
+                <CondaPlatforms>linux-64</CondaPlatforms>
+              </PropertyGroup>
+              <ItemGroup>
+                <CondaPackageFile Include="../packages/**/*.conda" />
+              </ItemGroup>
+            """);
+        var build = _package.Build(project);
+        Assert.True(build.Succeeded, build.ToString());
+        var channel = Path.Combine(work.Path, "app", "bin", "Debug", "net10.0", "conda-channel");
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(channel, "linux-64", "shards"), "*.msgpack.zst").Length);
+        await using var server = new LoopbackChannelServer(channel);
+
+        var (exit, stdout, stderr) = Run(node, Path.Combine(ClientDir, "rattler-install.cjs"), server.BaseUri.AbsoluteUri, "linux-64,noarch", "tool");
+
+        Assert.True(exit == 0, $"rattler failed ({exit}): {stderr}\n{stdout}");
+        var installed = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("filename").GetString()).Order(StringComparer.Ordinal);
+        Assert.Equal(new[] { "helper-1.0-pyh_0.conda", "tool-1.2.0-h1_0.conda" }, installed);
+        var paths = server.Requests.Select(r => r.Path).ToList();
+        Assert.Contains("/linux-64/repodata_shards.msgpack.zst", paths);
+        Assert.Contains("/noarch/repodata_shards.msgpack.zst", paths);
+        var shardRequests = paths.Where(p => p.Contains("/shards/", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(shardRequests);
+        // Only the shards of names the solve reached: tool and helper, never alpha, beta or gamma.
+        Assert.True(shardRequests.Count <= 2 + 1, string.Join(", ", shardRequests)); // + a __virtual or two at most
+        Assert.DoesNotContain("/linux-64/repodata.json", paths);
+        Assert.DoesNotContain("/linux-64/repodata.json.zst", paths);
+    }
+
+    [SkippableFact]
     public async Task Rattler_installs_from_a_channel_mirrored_from_a_pixi_lock()
     {
         var node = RequireClient();
