@@ -13,7 +13,7 @@ namespace CondaMirror.Tests.EndToEnd;
 [Collection(EndToEndCollection.Name)]
 public class ChannelOutputsEndToEndTests
 {
-    private static readonly string[] SubdirFiles = { "repodata.json", "repodata.json.zst", "run_exports.json", "index.html" };
+    private static readonly string[] SubdirFiles = { "repodata.json", "repodata.json.zst", "run_exports.json", "index.html", "repodata_shards.msgpack.zst" };
     private readonly PackedPackage _package;
 
     public ChannelOutputsEndToEndTests(PackedPackage package) => _package = package;
@@ -84,11 +84,14 @@ public class ChannelOutputsEndToEndTests
         var third = _package.Build(project);
         Assert.True(third.Succeeded, third.ToString());
         var after = Times(channel);
-        var changed = after.Where(kv => !before.TryGetValue(kv.Key, out var t) || t != kv.Value).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
+        var changed = after.Where(kv => !before.TryGetValue(kv.Key, out var t) || t != kv.Value).Select(kv => kv.Key)
+            .Select(k => k.Contains("/shards/") ? k[..(k.IndexOf("/shards/") + 8)] + "*" : k).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(new[]
         {
             "channeldata.json", "index.html", "linux-64/extra-0.1-h2_0.conda",
-            "linux-64/index.html", "linux-64/repodata.json", "linux-64/repodata.json.zst", "linux-64/run_exports.json",
+            "linux-64/index.html", "linux-64/repodata.json", "linux-64/repodata.json.zst", "linux-64/repodata_shards.msgpack.zst",
+            "linux-64/run_exports.json", "linux-64/shards/*", // the new name's shard; the others are content-addressed and stay
+            "sbom.cdx.json",
         }, changed);
 
         // The build after that is a no-op again, although noarch's files are older than the new inputs.
@@ -114,7 +117,7 @@ public class ChannelOutputsEndToEndTests
         Assert.True(_package.Build(project).Succeeded);
 
         var off = _package.Build(project, "-p:CondaWriteZst=false", "-p:CondaWriteRunExports=false", "-p:CondaWriteChannelData=false",
-            "-p:CondaWriteIndexHtml=false", "-p:CondaChannelBaseUrl=https://mirror.example.org/app");
+            "-p:CondaWriteIndexHtml=false", "-p:CondaWriteShards=false", "-p:CondaWriteSbom=false", "-p:CondaChannelBaseUrl=https://mirror.example.org/app");
 
         Assert.True(off.Succeeded, off.ToString());
         var names = Directory.EnumerateFiles(channel, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(channel, f).Replace('\\', '/')).Order(StringComparer.Ordinal);
@@ -124,7 +127,7 @@ public class ChannelOutputsEndToEndTests
         Assert.Equal(2, noarch.RootElement.GetProperty("repodata_version").GetInt32());
 
         // Each switch alone, back on the defaults otherwise.
-        foreach (var (property, missing) in new[] { ("CondaWriteZst", "noarch/repodata.json.zst"), ("CondaWriteRunExports", "noarch/run_exports.json"), ("CondaWriteChannelData", "channeldata.json"), ("CondaWriteIndexHtml", "noarch/index.html") })
+        foreach (var (property, missing) in new[] { ("CondaWriteZst", "noarch/repodata.json.zst"), ("CondaWriteRunExports", "noarch/run_exports.json"), ("CondaWriteChannelData", "channeldata.json"), ("CondaWriteIndexHtml", "noarch/index.html"), ("CondaWriteShards", "noarch/repodata_shards.msgpack.zst"), ("CondaWriteSbom", "sbom.cdx.json") })
         {
             var one = _package.Build(project, $"-p:{property}=false");
             Assert.True(one.Succeeded, one.ToString());
@@ -171,12 +174,14 @@ public class ChannelOutputsEndToEndTests
         var second = _package.Build(project);
         Assert.True(second.Succeeded, second.ToString());
         var after = Times(channel);
-        var changed = after.Where(kv => before[kv.Key] != kv.Value).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
+        var changed = after.Where(kv => !before.TryGetValue(kv.Key, out var t) || t != kv.Value).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
         Assert.Contains("win-64/repodata.json", changed);
         Assert.Contains("win-64/repodata.json.zst", changed);
         // Nothing of linux-64 or noarch moved (the root files may: they summarise every subdir).
-        Assert.All(changed, f => Assert.True(f.StartsWith("win-64/", StringComparison.Ordinal) || f is "channeldata.json" or "index.html", $"{f} was rewritten"));
-        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        Assert.All(changed, f => Assert.True(f.StartsWith("win-64/", StringComparison.Ordinal) || f is "channeldata.json" or "index.html" or "sbom.cdx.json", $"{f} was rewritten"));
+        // The same files, except that win-64's patched shard has a new content address.
+        Assert.Equal(before.Keys.Where(k => !k.StartsWith("win-64/shards/")).Order(), after.Keys.Where(k => !k.StartsWith("win-64/shards/")).Order());
+        Assert.Equal(before.Keys.Count(k => k.StartsWith("win-64/shards/")), after.Keys.Count(k => k.StartsWith("win-64/shards/")));
 
         // linux-64 and noarch files are now older than the lock; the steps still count as done.
         var third = _package.Build(project);

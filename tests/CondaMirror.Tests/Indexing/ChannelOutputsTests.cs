@@ -39,11 +39,16 @@ public class ChannelOutputsTests
         var result = Index(channel.Path, Sample(source.Path));
 
         foreach (var subdir in new[] { "linux-64", "noarch", "win-64" })
-            foreach (var file in new[] { "repodata.json", "repodata.json.zst", "run_exports.json", "index.html" })
+            foreach (var file in new[] { "repodata.json", "repodata.json.zst", "run_exports.json", "index.html", "repodata_shards.msgpack.zst" })
                 Assert.Contains(channel.Combine(subdir, file), result.IndexFiles);
         Assert.Contains(channel.Combine("channeldata.json"), result.IndexFiles);
         Assert.Contains(channel.Combine("index.html"), result.IndexFiles);
-        Assert.Equal(14, result.IndexFiles.Count);
+        Assert.Contains(channel.Combine("sbom.cdx.json"), result.IndexFiles);
+        // One shard per package name and subdir (libz has two builds in one subdir: one shard).
+        var shards = Directory.GetFiles(channel.Path, "*.msgpack.zst", SearchOption.AllDirectories).Where(f => f.Contains("/shards/")).ToList();
+        Assert.Equal(3, shards.Count);
+        Assert.All(shards, f => Assert.Contains(f, result.IndexFiles));
+        Assert.Equal(14 + 3 + 1 + shards.Count, result.IndexFiles.Count);
         Assert.All(result.IndexFiles, f => Assert.True(File.Exists(f), f));
         Assert.Equal(result.IndexFiles.OrderBy(f => f, StringComparer.Ordinal), result.IndexFiles);
     }
@@ -209,7 +214,7 @@ public class ChannelOutputsTests
 
         var a = Hashes(first.Combine("channel"));
         var b = Hashes(second.Combine("channel"));
-        Assert.Equal(18, a.Count); // 4 archives, 4 index files in each of 3 subdirs, channeldata.json and index.html
+        Assert.Equal(25, a.Count); // 4 archives, 5 index files and 1 shard in each of 3 subdirs, channeldata.json, index.html, sbom.cdx.json
         Assert.Equal(a.Keys, b.Keys);
         foreach (var key in a.Keys)
             Assert.True(a[key] == b[key], $"{key} differs");
@@ -246,10 +251,12 @@ public class ChannelOutputsTests
         Index(channel.Path, files);
         files.Add(ChannelBuilder.WritePackage(source.Combine("win-64"), new PackageSpec("tool", "1.0", "h_0", "win-64")));
 
+        var shardsBefore = Directory.GetFiles(channel.Combine("win-64", "shards")).ToHashSet();
         var result = Index(channel.Path, files);
 
-        var expected = new[] { "win-64/repodata.json", "win-64/repodata.json.zst", "win-64/run_exports.json", "win-64/index.html", "channeldata.json", "index.html" }
-            .Select(f => channel.Combine(f.Split('/'))).OrderBy(f => f, StringComparer.Ordinal);
+        var newShard = Assert.Single(Directory.GetFiles(channel.Combine("win-64", "shards")), f => !shardsBefore.Contains(f));
+        var expected = new[] { "win-64/repodata.json", "win-64/repodata.json.zst", "win-64/run_exports.json", "win-64/index.html", "win-64/repodata_shards.msgpack.zst", "channeldata.json", "index.html", "sbom.cdx.json" }
+            .Select(f => channel.Combine(f.Split('/'))).Append(newShard).OrderBy(f => f, StringComparer.Ordinal);
         Assert.Equal(expected, result.ChangedFiles.OrderBy(f => f, StringComparer.Ordinal));
     }
 
@@ -261,15 +268,18 @@ public class ChannelOutputsTests
         var files = Sample(source.Path);
         Index(channel.Path, files);
 
-        var result = Index(channel.Path, files, new IndexOptions { WriteZst = false, WriteRunExports = false, WriteChannelData = false, WriteIndexHtml = false });
+        var result = Index(channel.Path, files, new IndexOptions { WriteZst = false, WriteRunExports = false, WriteChannelData = false, WriteIndexHtml = false, WriteShards = false, WriteSbom = false });
 
         Assert.Equal(new[] { "linux-64", "noarch", "win-64" }.Select(s => channel.Combine(s, "repodata.json")), result.IndexFiles);
-        Assert.Equal(11, result.ChangedFiles.Count);
+        Assert.Equal(11 + 3 + 3 + 1, result.ChangedFiles.Count); // and the shard index, the shard of each subdir, the SBOM
+        Assert.Empty(Directory.GetDirectories(channel.Path, "shards", SearchOption.AllDirectories));
         var left = Directory.EnumerateFiles(channel.Path, "*", SearchOption.AllDirectories).Select(f => Path.GetFileName(f)).ToList();
         Assert.DoesNotContain("repodata.json.zst", left);
         Assert.DoesNotContain("run_exports.json", left);
         Assert.DoesNotContain("channeldata.json", left);
         Assert.DoesNotContain("index.html", left);
+        Assert.DoesNotContain("repodata_shards.msgpack.zst", left);
+        Assert.DoesNotContain("sbom.cdx.json", left);
         Assert.Equal(3, left.Count(f => f == "repodata.json"));
     }
 
@@ -284,13 +294,22 @@ public class ChannelOutputsTests
             (new IndexOptions { WriteRunExports = false }, "noarch/run_exports.json"),
             (new IndexOptions { WriteChannelData = false }, "channeldata.json"),
             (new IndexOptions { WriteIndexHtml = false }, "noarch/index.html"),
+            (new IndexOptions { WriteShards = false }, "noarch/repodata_shards.msgpack.zst"),
+            (new IndexOptions { WriteSbom = false }, "sbom.cdx.json"),
+        };
+        // 21 files with everything on; each switch removes its own: 3 .zst, 3 run_exports, channeldata, 4 index.html,
+        // 3 shard indexes + 3 shards, the SBOM.
+        var removed = new Dictionary<string, int>
+        {
+            ["noarch/repodata.json.zst"] = 3, ["noarch/run_exports.json"] = 3, ["channeldata.json"] = 1, ["noarch/index.html"] = 4,
+            ["noarch/repodata_shards.msgpack.zst"] = 6, ["sbom.cdx.json"] = 1,
         };
         foreach (var (options, missing) in cases)
         {
             using var channel = new TempDirectory();
             var result = Index(channel.Path, files, options);
             Assert.False(File.Exists(channel.Combine(missing.Split('/'))), missing);
-            Assert.Equal(missing == "noarch/index.html" ? 10 : missing == "channeldata.json" ? 13 : 11, result.IndexFiles.Count);
+            Assert.Equal(21 - removed[missing], result.IndexFiles.Count);
         }
     }
 

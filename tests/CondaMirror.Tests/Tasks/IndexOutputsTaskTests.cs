@@ -38,12 +38,16 @@ public class IndexOutputsTaskTests
 
         var listed = File.ReadAllLines(dir.Combine("obj", "index.files"));
         Assert.Equal(task.IndexFiles.Select(i => i.ItemSpec), listed);
-        var names = listed.Select(f => Path.GetRelativePath(dir.Combine("channel"), f).Replace('\\', '/')).ToList();
+        var names = listed.Select(f => Path.GetRelativePath(dir.Combine("channel"), f).Replace('\\', '/'))
+            .Select(n => n.Contains("/shards/") ? n[..(n.IndexOf("/shards/") + 8)] + "<sha256>.msgpack.zst" : n).ToList();
         Assert.Equal(new[]
         {
             "channeldata.json", "index.html",
-            "linux-64/index.html", "linux-64/repodata.json", "linux-64/repodata.json.zst", "linux-64/run_exports.json",
-            "noarch/index.html", "noarch/repodata.json", "noarch/repodata.json.zst", "noarch/run_exports.json",
+            "linux-64/index.html", "linux-64/repodata.json", "linux-64/repodata.json.zst", "linux-64/repodata_shards.msgpack.zst", "linux-64/run_exports.json",
+            "linux-64/shards/<sha256>.msgpack.zst",
+            "noarch/index.html", "noarch/repodata.json", "noarch/repodata.json.zst", "noarch/repodata_shards.msgpack.zst", "noarch/run_exports.json",
+            "noarch/shards/<sha256>.msgpack.zst",
+            "sbom.cdx.json",
         }, names);
         Assert.All(listed, f => Assert.True(File.Exists(f), f));
         // The stamp still lists the repodata files alone (what earlier versions of the targets read).
@@ -61,6 +65,8 @@ public class IndexOutputsTaskTests
             t.WriteRunExports = false;
             t.WriteChannelData = false;
             t.WriteIndexHtml = false;
+            t.WriteShards = false;
+            t.WriteSbom = false;
         });
 
         Assert.True(task.Execute(), engine.ToString());
