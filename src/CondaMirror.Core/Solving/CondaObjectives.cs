@@ -1,0 +1,221 @@
+using CondaMirror.Core.Versions;
+
+namespace CondaMirror.Core.Solving;
+
+/// <summary>
+/// conda's classic solver picks, among all valid environments, the best by a lexicographic list of objectives
+/// (conda/resolve.py, Resolve.solve): each objective is a weighted sum over installed records, minimised and then
+/// fixed before the next. This does the same on top of the CDCL search: every objective becomes a native
+/// pseudo-boolean constraint of <see cref="Sat.SatSolver"/>; a selector-guarded bound is lowered below each model
+/// found until the search fails under it, and then the optimum is added for good. Lazy like the search: a name's
+/// terms are computed when it loads, and a name loaded in a later step joins every objective already fixed.
+/// Objectives, in conda's order (weights are distances from the best record of the name, counted in distinct
+/// versions, build numbers, arch/noarch and timestamps the way conda's generate_version_metrics counts them):
+/// locked records kept (ours: a re-solve keeps the lock, as conda keeps an installed environment);
+/// requested names' versions; distinct track_features in use; "misfeatured" records (a record without a feature
+/// some other build of its name has, while that feature is tracked); requested builds; requested arch over noarch;
+/// dependencies' versions, builds, arch over noarch; the number of dependency names installed; timestamps.
+/// Channel priority needs no objective: strict priority already left one channel per name.
+/// </summary>
+internal sealed class CondaObjectives
+{
+    private enum Kind { Locked, RequestedVersion, FeatureCount, FeatureMetric, RequestedBuild, RequestedArch, Version, Build, Arch, PackageCount, Timestamp }
+
+    private sealed class Objective
+    {
+        public Objective(Kind kind) => Kind = kind;
+        public Kind Kind { get; }
+        public List<(int Variable, long Weight)> Terms { get; } = new();
+        public List<int> Constraints { get; } = new(); // the constraints that must see every new term
+        public bool Started { get; set; }
+    }
+
+    private readonly DependencySolver<Candidate, SpecMatcher> _solver;
+    private readonly IReadOnlyDictionary<string, SpecMatcher[]> _requested;
+    private readonly Objective[] _objectives;
+    private readonly Dictionary<string, int> _featureVariables = new(StringComparer.Ordinal);
+
+    public CondaObjectives(DependencySolver<Candidate, SpecMatcher> solver, IReadOnlyDictionary<string, SpecMatcher[]> requested, bool hasLock)
+    {
+        _solver = solver;
+        _requested = requested;
+        var kinds = Enum.GetValues<Kind>().Where(k => hasLock || k != Kind.Locked);
+        _objectives = kinds.Select(k => new Objective(k)).ToArray();
+        foreach (var name in solver.LoadedNames) OnNameLoaded(name);
+        solver.NameLoaded += OnNameLoaded;
+    }
+
+    /// <summary>Searches made while optimising (each one improved an objective or proved it optimal).</summary>
+    public int Steps { get; private set; }
+
+    /// <summary>False when the budget ran out before every objective was proven optimal.</summary>
+    public bool Complete { get; private set; }
+
+    /// <summary>
+    /// Improves the model found by the first search, objective by objective, until every one is optimal or the
+    /// deadline passes (the model is then the best found so far: valid, not proven optimal). Returns the model.
+    /// </summary>
+    public bool[] Optimize(bool[] model, DateTime deadlineUtc, CancellationToken ct)
+    {
+        var sat = _solver.Sat;
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var remaining = deadlineUtc - DateTime.UtcNow;
+        if (remaining <= TimeSpan.Zero) return model;
+        budget.CancelAfter(remaining);
+        try
+        {
+            foreach (var objective in _objectives)
+            {
+                objective.Started = true;
+                var cost = Cost(objective, model);
+                if (cost == 0)
+                {
+                    Fix(objective, 0);
+                    continue;
+                }
+                var selector = sat.NewVariable();
+                var trial = sat.AddPseudoBoolean(cost - 1, selector);
+                objective.Constraints.Add(trial);
+                foreach (var (v, w) in objective.Terms) sat.AddPbTerm(trial, v, w);
+                while (true)
+                {
+                    Steps++;
+                    if (!_solver.Solve(new[] { selector }, budget.Token))
+                    {
+                        if (!sat.FailedAssumptions.Contains(selector))
+                            throw new InvalidOperationException("the problem became unsatisfiable while optimising");
+                        break; // nothing cheaper than cost: optimal
+                    }
+                    model = sat.Model();
+                    cost = Cost(objective, model);
+                    if (cost == 0) break;
+                    sat.TightenPseudoBoolean(trial, cost - 1);
+                }
+                sat.RetirePseudoBoolean(trial);
+                objective.Constraints.Remove(trial);
+                Fix(objective, cost);
+            }
+            Complete = true;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // The budget ran out: the last model is valid, just not proven optimal.
+            Complete = false;
+        }
+        return model;
+    }
+
+    private void Fix(Objective objective, long cost)
+    {
+        var sat = _solver.Sat;
+        var fixedAt = sat.AddPseudoBoolean(cost, 0);
+        foreach (var (v, w) in objective.Terms) sat.AddPbTerm(fixedAt, v, w);
+        objective.Constraints.Add(fixedAt);
+    }
+
+    private static long Cost(Objective objective, bool[] model)
+    {
+        long cost = 0;
+        foreach (var (v, w) in objective.Terms)
+            if (v < model.Length && model[v]) cost += w;
+        return cost;
+    }
+
+    private Objective? Find(Kind kind)
+    {
+        foreach (var o in _objectives) if (o.Kind == kind) return o;
+        return null;
+    }
+
+    private void AddTerm(Kind kind, int variable, long weight)
+    {
+        if (weight <= 0 || Find(kind) is not { } objective) return;
+        objective.Terms.Add((variable, weight));
+        foreach (var c in objective.Constraints) _solver.Sat.AddPbTerm(c, variable, weight);
+    }
+
+    private int FeatureVariable(string feature)
+    {
+        if (_featureVariables.TryGetValue(feature, out var v)) return v;
+        v = _solver.Sat.NewVariable();
+        _featureVariables[feature] = v;
+        AddTerm(Kind.FeatureCount, v, 1);
+        return v;
+    }
+
+    private void OnNameLoaded(DependencySolver<Candidate, SpecMatcher>.NameEntry entry)
+    {
+        var candidates = entry.Candidates;
+        if (candidates.Length == 0 || candidates[0].IsVirtual) return;
+        var sat = _solver.Sat;
+
+        // Track features: a feature is in use when any record tracking it is installed.
+        for (var i = 0; i < candidates.Length; i++)
+            foreach (var feature in candidates[i].Package.TrackFeatureNames)
+                sat.AddClause(new[] { -(entry.FirstVariable + i), FeatureVariable(feature) }, Sat.SatSolver.NoTag);
+
+        // Misfeatured: a record lacking a feature another build of its name has, while that feature is in use.
+        var features = candidates.SelectMany(c => FeaturesOf(c)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        foreach (var feature in features)
+        {
+            var inUse = FeatureVariable(feature);
+            for (var i = 0; i < candidates.Length; i++)
+            {
+                if (FeaturesOf(candidates[i]).Contains(feature)) continue;
+                var metric = sat.NewVariable();
+                sat.AddClause(new[] { -(entry.FirstVariable + i), -inUse, metric }, Sat.SatSolver.NoTag);
+                AddTerm(Kind.FeatureMetric, metric, 1);
+            }
+        }
+
+        var requested = _requested.TryGetValue(entry.Name, out var specs);
+        // conda weighs a requested name among the records its specs allow (its reduced index), others among all.
+        var ranked = new List<int>();
+        for (var i = 0; i < candidates.Length; i++)
+            if (!requested || specs!.All(s => s.Matches(candidates[i]))) ranked.Add(i);
+        ranked.Sort((a, b) => CompareKey(candidates[a], candidates[b]));
+
+        Candidate? previous = null;
+        long iv = 0, ib = 0, ia = 0, it = 0;
+        foreach (var i in ranked)
+        {
+            var c = candidates[i];
+            if (previous is null) { }
+            else if (c.Version.CompareTo(previous.Version) != 0) { iv++; ib = ia = it = 0; }
+            else if (c.Package.BuildNumber != previous.Package.BuildNumber) { ib++; ia = it = 0; }
+            else if (IsNoarch(c) != IsNoarch(previous)) { ia++; it = 0; }
+            else if ((c.Package.Timestamp ?? 0) != (previous.Package.Timestamp ?? 0)) it++;
+            previous = c;
+            var v = entry.FirstVariable + i;
+            AddTerm(requested ? Kind.RequestedVersion : Kind.Version, v, iv);
+            AddTerm(requested ? Kind.RequestedBuild : Kind.Build, v, ib);
+            AddTerm(requested ? Kind.RequestedArch : Kind.Arch, v, ia);
+            AddTerm(Kind.Timestamp, v, it);
+        }
+
+        var hasLocked = candidates.Any(c => c.IsLocked);
+        for (var i = 0; i < candidates.Length; i++)
+        {
+            var v = entry.FirstVariable + i;
+            if (!requested) AddTerm(Kind.PackageCount, v, 1);
+            if (hasLocked && !candidates[i].IsLocked) AddTerm(Kind.Locked, v, 1);
+        }
+    }
+
+    private static bool IsNoarch(Candidate c) => c.Record.Subdir == "noarch";
+
+    private static IEnumerable<string> FeaturesOf(Candidate c) =>
+        string.IsNullOrWhiteSpace(c.Package.Features)
+            ? Array.Empty<string>()
+            : c.Package.Features.Split(new[] { ' ', ',' }, StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>conda's version_key, best first: version, build number, arch before noarch, timestamp.</summary>
+    private static int CompareKey(Candidate a, Candidate b)
+    {
+        int c;
+        if ((c = b.Version.CompareTo(a.Version)) != 0) return c;
+        if ((c = b.Package.BuildNumber.CompareTo(a.Package.BuildNumber)) != 0) return c;
+        if ((c = IsNoarch(a).CompareTo(IsNoarch(b))) != 0) return c;
+        return (b.Package.Timestamp ?? 0).CompareTo(a.Package.Timestamp ?? 0);
+    }
+}
