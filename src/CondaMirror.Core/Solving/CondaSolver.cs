@@ -63,6 +63,11 @@ internal sealed class SolveRun
         foreach (var (spec, index) in roots)
             _solver.AddRequest(spec, new ConflictRequest(index, spec.Text, spec.Name, _request.Specs[index].Origin));
 
+        // The objectives' auxiliary clauses (features in use) must hold in the first model too, so they come first.
+        var requested = roots.GroupBy(r => r.Spec.Name, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(r => r.Spec).ToArray(), StringComparer.Ordinal);
+        var objectives = new CondaObjectives(_solver, requested, _request.Locked.Count > 0);
+
         var loadBeforeSearch = _provider.LoadTime;
         var search = Stopwatch.StartNew();
         var satisfiable = _solver.Solve(Array.Empty<int>(), _ct);
@@ -73,9 +78,6 @@ internal sealed class SolveRun
         // conda's objectives: the first model is valid; make it the one conda would pick.
         var optimize = Stopwatch.StartNew();
         var loadBeforeOptimize = _provider.LoadTime;
-        var requested = roots.GroupBy(r => r.Spec.Name, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(r => r.Spec).ToArray(), StringComparer.Ordinal);
-        var objectives = new CondaObjectives(_solver, requested, _request.Locked.Count > 0);
         var model = objectives.Optimize(_solver.Sat.Model(), DateTime.UtcNow + _request.OptimizeBudget, _ct);
         optimize.Stop();
 
