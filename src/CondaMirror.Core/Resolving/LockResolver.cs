@@ -98,6 +98,7 @@ public sealed partial class LockResolver
                 VirtualPackages = VirtualsFor(settings, platform),
                 Locked = previous.TryGetValue(platform, out var locked) ? locked : Array.Empty<RepodataRecord>(),
                 ChannelPriority = settings.Channels.Select(c => c.PublicBaseUrl.AbsoluteUri).ToList(),
+                OptimizeBudget = settings.OptimizeBudget,
             };
             try
             {

@@ -111,13 +111,17 @@ public class CondaSolverTests
     }
 
     [Fact]
-    public void TrackFeaturesAreMinimisedBeforeVersionIsMaximised()
+    public void TrackFeaturesAreMinimisedBeforeDependencyVersionsButAfterRequestedVersions()
     {
+        // conda 25.11.1 (classic) on exactly these records: `foo` → foo-2.0-debug_0 (requested versions come
+        // before the track-feature count), `bar` → foo-1.0-0 (a dependency's version comes after it).
         var source = new InMemoryPackageSource()
             .Add("foo", "2.0", "debug_0", trackFeatures: "debug")
-            .Add("foo", "1.0", "0");
-        Assert.Equal("foo=1.0=0", Picked(Solve(source, "foo")));
+            .Add("foo", "1.0", "0")
+            .Add("bar", "1.0", depends: new[] { "foo" });
+        Assert.Equal("foo=2.0=debug_0", Picked(Solve(source, "foo")));
         Assert.Equal("foo=2.0=debug_0", Picked(Solve(source, "foo >=2")));
+        Assert.Equal("bar=1.0=0 foo=1.0=0", Picked(Solve(source, "bar")));
     }
 
     [Fact]
@@ -137,15 +141,19 @@ public class CondaSolverTests
     }
 
     [Fact]
-    public void BuildsOfOneVersionPreferThoseWhoseDependenciesAreNewer()
+    public void RequestedBuildNumbersComeBeforeDependencyVersionsButNotForDependencies()
     {
-        // The py39 build is newer and has the higher build number, yet the py312 build lets python be newest.
+        // conda 25.11.1 (classic, pip not added to python) on exactly these records: requested `pandas` keeps its
+        // highest build number (py39_1) because requested builds are an objective before dependency versions;
+        // pandas reached through `app` takes the py312 build, whose python is newer (dependency versions before builds).
         var source = new InMemoryPackageSource()
             .Add("pandas", "2.2.2", "py39_1", buildNumber: 1, timestamp: 2000, depends: new[] { "numpy", "python >=3.9,<3.10.0a0" })
             .Add("pandas", "2.2.2", "py312_0", buildNumber: 0, timestamp: 1000, depends: new[] { "numpy", "python >=3.12,<3.13.0a0" })
-            .Add("python", "3.9.19").Add("python", "3.12.4").Add("numpy", "1.26");
-        Assert.Equal("numpy=1.26=0 pandas=2.2.2=py312_0 python=3.12.4=0", Picked(Solve(source, "pandas")));
+            .Add("python", "3.9.19").Add("python", "3.12.4").Add("numpy", "1.26")
+            .Add("app", "1.0", depends: new[] { "pandas" });
+        Assert.Equal("numpy=1.26=0 pandas=2.2.2=py39_1 python=3.9.19=0", Picked(Solve(source, "pandas")));
         Assert.Equal("numpy=1.26=0 pandas=2.2.2=py39_1 python=3.9.19=0", Picked(Solve(source, "pandas", "python 3.9.*")));
+        Assert.Equal("app=1.0=0 numpy=1.26=0 pandas=2.2.2=py312_0 python=3.12.4=0", Picked(Solve(source, "app")));
     }
 
     [Fact]
