@@ -337,4 +337,65 @@ public class CondaSolverTests
         Assert.Equal(new[] { "__unix=0", "__linux=5.10", "__glibc=2.17", "__archspec=1=aarch64", "__cuda=12.2" }, merged.Select(Show));
         static string Show(VirtualPackage v) => v.Build == "0" ? $"{v.Name}={v.Version}" : $"{v.Name}={v.Version}={v.Build}";
     }
+
+    private static InMemoryPackageSource SummedVersions() => new InMemoryPackageSource()
+        .Add("a", "1.0", depends: new[] { "x", "w" })
+        .Add("x", "3.0", depends: new[] { "z 1.*" }).Add("x", "2.0", depends: new[] { "z 2.*" }).Add("x", "1.0", depends: new[] { "z 2.*" })
+        .Add("w", "3.0", depends: new[] { "z 2.*" }).Add("w", "2.0", depends: new[] { "z 1.*" }).Add("w", "1.0", depends: new[] { "z 1.*" })
+        .Add("z", "2.0").Add("z", "1.0");
+
+    [Fact]
+    public void DependencyVersionsAreSummedOverAllNamesNotTakenGreedily()
+    {
+        // Greedy (x first, newest first) ends at x 3.0, w 2.0, z 1.0: two versions behind in total. conda 25.11.1
+        // (classic) on exactly these records picks x 2.0, w 3.0, z 2.0: one version behind.
+        var result = Solve(SummedVersions(), "a");
+        Assert.Equal("a=1.0=0 w=3.0=0 x=2.0=0 z=2.0=0", Picked(result));
+        Assert.True(result.Stats.OptimizationComplete);
+        Assert.True(result.Stats.OptimizeSteps >= 1);
+    }
+
+    [Fact]
+    public void AnOptimisationBudgetOfZeroKeepsTheFirstValidSolutionAndSaysSo()
+    {
+        var request = new SolveRequest
+        {
+            Specs = new[] { ("a", (string?)null) },
+            Platform = "linux-64",
+            VirtualPackages = Linux,
+            OptimizeBudget = TimeSpan.Zero,
+        };
+        var result = new CondaSolver().Solve(request, SummedVersions());
+        Assert.Empty(SolutionChecker.Check(result.Packages.Select(p => p.Record).ToList(), request.VirtualPackages));
+        Assert.Equal("a=1.0=0 w=2.0=0 x=3.0=0 z=1.0=0", Picked(result));
+        Assert.False(result.Stats.OptimizationComplete);
+        Assert.Contains("cut short by its budget", result.Stats.ToString());
+    }
+
+    [Fact]
+    public void FewestTrackFeaturesWinAmongDependenciesEvenAgainstANewerBuild()
+    {
+        // conda 25.11.1 (classic) on exactly these records picks the mkl build. blas tracks a feature in its openblas
+        // build; the mkl build pulls one more package yet wins: the feature
+        // count comes before dependency versions and the package count.
+        var source = new InMemoryPackageSource()
+            .Add("app", "1.0", depends: new[] { "blas" })
+            .Add("blas", "1.0", "openblas", buildNumber: 1, trackFeatures: "openblas")
+            .Add("blas", "1.0", "mkl", depends: new[] { "mkl" })
+            .Add("mkl", "2018");
+        Assert.Equal("app=1.0=0 blas=1.0=mkl mkl=2018=0", Picked(Solve(source, "app")));
+    }
+
+    [Fact]
+    public void FewerPackagesWinWhenVersionsTie()
+    {
+        // Two ways to satisfy "b": b 1.0 alone, or b 1.0 (other build, same version and build number) needing c;
+        // the package count comes before timestamps (conda 25.11.1, classic, on exactly these records: b-1.0-alone).
+        var source = new InMemoryPackageSource()
+            .Add("a", "1.0", depends: new[] { "b" })
+            .Add("b", "1.0", "withc", timestamp: 2000, depends: new[] { "c" })
+            .Add("b", "1.0", "alone", timestamp: 1000)
+            .Add("c", "1.0");
+        Assert.Equal("a=1.0=0 b=1.0=alone", Picked(Solve(source, "a")));
+    }
 }
