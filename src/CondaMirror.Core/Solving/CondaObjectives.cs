@@ -26,9 +26,11 @@ internal sealed class CondaObjectives
         public Objective(Kind kind) => Kind = kind;
         public Kind Kind { get; }
         public List<(int Variable, long Weight)> Terms { get; } = new();
-        public List<int> Constraints { get; } = new(); // the constraints that must see every new term
-        public bool Started { get; set; }
+        public List<Live> Constraints { get; } = new(); // the constraints that must see new terms (of at least MinWeight)
     }
+
+    /// <summary>A constraint of an objective that new terms must join when their weight is at least <see cref="MinWeight"/>.</summary>
+    private readonly record struct Live(int Id, long MinWeight);
 
     private readonly DependencySolver<Candidate, SpecMatcher> _solver;
     private readonly IReadOnlyDictionary<string, SpecMatcher[]> _requested;
@@ -66,34 +68,9 @@ internal sealed class CondaObjectives
         {
             foreach (var objective in _objectives)
             {
-                objective.Started = true;
-                var cost = Cost(objective, model);
-                if (cost == 0)
-                {
-                    Fix(objective, 0);
-                    continue;
-                }
-                var selector = sat.NewVariable();
-                var trial = sat.AddPseudoBoolean(cost - 1, selector);
-                objective.Constraints.Add(trial);
-                foreach (var (v, w) in objective.Terms) sat.AddPbTerm(trial, v, w);
-                while (true)
-                {
-                    Steps++;
-                    if (!_solver.Solve(new[] { selector }, budget.Token))
-                    {
-                        if (!sat.FailedAssumptions.Contains(selector))
-                            throw new InvalidOperationException("the problem became unsatisfiable while optimising");
-                        break; // nothing cheaper than cost: optimal
-                    }
-                    model = sat.Model();
-                    cost = Cost(objective, model);
-                    if (cost == 0) break;
-                    sat.TightenPseudoBoolean(trial, cost - 1);
-                }
-                sat.RetirePseudoBoolean(trial);
-                objective.Constraints.Remove(trial);
-                Fix(objective, cost);
+                // conda's minimize: with weights above 1, first the largest weight in use (the peak), then the sum.
+                if (objective.Terms.Any(t => t.Weight > 1)) model = MinimizePeak(objective, model, budget.Token);
+                model = MinimizeSum(objective, model, budget.Token);
             }
             Complete = true;
         }
@@ -105,12 +82,82 @@ internal sealed class CondaObjectives
         return model;
     }
 
-    private void Fix(Objective objective, long cost)
+    /// <summary>Lowers the largest weight in use: forbids every term at or above the current peak until that fails.</summary>
+    private bool[] MinimizePeak(Objective objective, bool[] model, CancellationToken budget)
     {
         var sat = _solver.Sat;
-        var fixedAt = sat.AddPseudoBoolean(cost, 0);
-        foreach (var (v, w) in objective.Terms) sat.AddPbTerm(fixedAt, v, w);
+        var peak = Peak(objective, model);
+        if (peak == 0) return model;
+        var selector = sat.NewVariable();
+        var trial = new Live(sat.AddPseudoBoolean(0, selector), peak); // bound 0: none of its terms may be true
+        objective.Constraints.Add(trial);
+        foreach (var (v, w) in objective.Terms) if (w >= peak) sat.AddPbTerm(trial.Id, v, w);
+        while (true)
+        {
+            if (!Search(selector, budget)) break;
+            model = sat.Model();
+            var lower = Peak(objective, model);
+            // A bound-0 constraint only gets stronger with more terms, so what was learned under it stays valid.
+            foreach (var (v, w) in objective.Terms) if (w >= lower && w < peak) sat.AddPbTerm(trial.Id, v, w);
+            objective.Constraints.Remove(trial);
+            trial = trial with { MinWeight = lower };
+            objective.Constraints.Add(trial);
+            peak = lower;
+            if (peak == 0) break;
+        }
+        sat.RetirePseudoBoolean(trial.Id);
+        objective.Constraints.Remove(trial);
+        // For good: nothing above the optimal peak.
+        var fixedAt = new Live(sat.AddPseudoBoolean(0, 0), peak + 1);
+        foreach (var (v, w) in objective.Terms) if (w > peak) sat.AddPbTerm(fixedAt.Id, v, w);
         objective.Constraints.Add(fixedAt);
+        return model;
+    }
+
+    /// <summary>Lowers the weighted sum below each model found until that fails, then keeps the optimum for good.</summary>
+    private bool[] MinimizeSum(Objective objective, bool[] model, CancellationToken budget)
+    {
+        var sat = _solver.Sat;
+        var cost = Cost(objective, model);
+        if (cost > 0)
+        {
+            var selector = sat.NewVariable();
+            var trial = new Live(sat.AddPseudoBoolean(cost - 1, selector), 1);
+            objective.Constraints.Add(trial);
+            foreach (var (v, w) in objective.Terms) sat.AddPbTerm(trial.Id, v, w);
+            while (Search(selector, budget))
+            {
+                model = sat.Model();
+                cost = Cost(objective, model);
+                if (cost == 0) break;
+                sat.TightenPseudoBoolean(trial.Id, cost - 1);
+            }
+            sat.RetirePseudoBoolean(trial.Id);
+            objective.Constraints.Remove(trial);
+        }
+        var fixedAt = new Live(sat.AddPseudoBoolean(cost, 0), 1);
+        foreach (var (v, w) in objective.Terms) sat.AddPbTerm(fixedAt.Id, v, w);
+        objective.Constraints.Add(fixedAt);
+        return model;
+    }
+
+    /// <summary>One search under a trial's selector. False: nothing satisfies the trial (the optimum is known).</summary>
+    private bool Search(int selector, CancellationToken budget)
+    {
+        Steps++;
+        if (_solver.Solve(new[] { selector }, budget)) return true;
+        // Only the trial can fail: the model found before it satisfies everything else.
+        if (!_solver.Sat.FailedAssumptions.Contains(selector))
+            throw new InvalidOperationException("the problem became unsatisfiable while optimising");
+        return false;
+    }
+
+    private static long Peak(Objective objective, bool[] model)
+    {
+        long peak = 0;
+        foreach (var (v, w) in objective.Terms)
+            if (v < model.Length && model[v] && w > peak) peak = w;
+        return peak;
     }
 
     private static long Cost(Objective objective, bool[] model)
@@ -131,7 +178,8 @@ internal sealed class CondaObjectives
     {
         if (weight <= 0 || Find(kind) is not { } objective) return;
         objective.Terms.Add((variable, weight));
-        foreach (var c in objective.Constraints) _solver.Sat.AddPbTerm(c, variable, weight);
+        foreach (var c in objective.Constraints)
+            if (weight >= c.MinWeight) _solver.Sat.AddPbTerm(c.Id, variable, weight);
     }
 
     private int FeatureVariable(string feature)
@@ -193,13 +241,18 @@ internal sealed class CondaObjectives
             AddTerm(Kind.Timestamp, v, it);
         }
 
+        // The package count counts names: one variable per name, true when any of its candidates is. Learned
+        // clauses about "some x is installed" then hold for every build of x, which is what makes the optimum
+        // provable without trying the builds one by one.
+        var installed = requested ? 0 : sat.NewVariable();
         var hasLocked = candidates.Any(c => c.IsLocked);
         for (var i = 0; i < candidates.Length; i++)
         {
             var v = entry.FirstVariable + i;
-            if (!requested) AddTerm(Kind.PackageCount, v, 1);
+            if (installed != 0) sat.AddClause(new[] { -v, installed }, Sat.SatSolver.NoTag);
             if (hasLocked && !candidates[i].IsLocked) AddTerm(Kind.Locked, v, 1);
         }
+        if (installed != 0) AddTerm(Kind.PackageCount, installed, 1);
     }
 
     private static bool IsNoarch(Candidate c) => c.Record.Subdir == "noarch";

@@ -229,20 +229,38 @@ internal sealed class SatSolver
             _sorted = true;
         }
 
-        /// <summary>The clause behind a propagation or conflict: not the selector, or not one of the terms true before <paramref name="before"/>.</summary>
+        /// <summary>
+        /// The clause behind a propagation (of <paramref name="propagated"/>, a negative literal) or a conflict (0):
+        /// not the selector, or not one of the terms true before <paramref name="before"/>. Only the heaviest true
+        /// terms that already exceed the bound are named: shorter reasons make the learned clauses stronger, which
+        /// is what proving an optimum costs.
+        /// </summary>
         public int[] Explain(SatSolver sat, int propagated, int before)
         {
             var lits = new List<int>();
-            if (propagated != 0) lits.Add(propagated);
+            long needed = Bound + 1; // the named terms must sum to more than the bound
+            if (propagated != 0)
+            {
+                lits.Add(propagated);
+                for (var i = 0; i < Count; i++)
+                    if (Variables[i] == -propagated) { needed -= Weights[i]; break; }
+            }
             if (Selector != 0) lits.Add(-Selector);
-            for (var i = 0; i < Count; i++)
+            Sort();
+            long sum = 0;
+            for (var i = 0; i < Count && sum < needed; i++)
             {
                 var v = Variables[i];
-                if (sat._value[v] > 0 && sat._trailPos[v] < before) lits.Add(-v);
+                if (sat._value[v] > 0 && sat._trailPos[v] < before)
+                {
+                    lits.Add(-v);
+                    sum += Weights[i];
+                }
             }
             return lits.ToArray();
         }
     }
+
 
     /// <summary>Queues a clause; it is installed at the next safe point of the search.</summary>
     public void AddClause(int[] literals, int tag) => _pendingClauses.Enqueue((literals, tag));
