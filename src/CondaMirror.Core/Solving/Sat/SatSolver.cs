@@ -501,6 +501,24 @@ internal sealed class SatSolver
 
     private static int[]? Normalize(int[] input)
     {
+        if (input.Length <= 8)
+        {
+            // Short clauses (most of them: dependencies of one candidate, objective links) without a set.
+            var n = 0;
+            var lits = new int[input.Length];
+            foreach (var l in input)
+            {
+                if (l == 0) throw new ArgumentException("0 is not a literal");
+                var duplicate = false;
+                for (var k = 0; k < n; k++)
+                {
+                    if (lits[k] == -l) return null;
+                    if (lits[k] == l) duplicate = true;
+                }
+                if (!duplicate) lits[n++] = l;
+            }
+            return n == lits.Length ? lits : lits.AsSpan(0, n).ToArray();
+        }
         var set = new HashSet<int>();
         var list = new List<int>(input.Length);
         foreach (var l in input)
