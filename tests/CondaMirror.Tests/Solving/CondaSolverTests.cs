@@ -398,4 +398,16 @@ public class CondaSolverTests
             .Add("c", "1.0");
         Assert.Equal("a=1.0=0 b=1.0=alone", Picked(Solve(source, "a")));
     }
+
+    [Fact]
+    public void OptimisingKeepsTheSearchLazyAndFetchesEachNameOnce()
+    {
+        // The optimum needs names the first solution never reached (z 2.0 through w 3.0); a name nothing depends
+        // on is never fetched, and none is fetched twice.
+        var source = SummedVersions().Add("unrelated", "1.0").Add("w", "0.5", depends: new[] { "unrelated" });
+        var result = Solve(source, "a");
+        Assert.Equal("a=1.0=0 w=3.0=0 x=2.0=0 z=2.0=0", Picked(result));
+        Assert.DoesNotContain("unrelated", source.Fetches.Keys);
+        Assert.All(source.Fetches.Values, count => Assert.Equal(1, count));
+    }
 }
