@@ -55,15 +55,14 @@ internal sealed class CondaObjectives
 
     /// <summary>
     /// Improves the model found by the first search, objective by objective, until every one is optimal or the
-    /// deadline passes (the model is then the best found so far: valid, not proven optimal). Returns the model.
+    /// time limit passes (the model is then the best found so far: valid, not proven optimal). Returns the model.
     /// </summary>
-    public bool[] Optimize(bool[] model, DateTime deadlineUtc, CancellationToken ct)
+    public bool[] Optimize(bool[] model, TimeSpan limit, CancellationToken ct)
     {
-        var sat = _solver.Sat;
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var remaining = deadlineUtc - DateTime.UtcNow;
-        if (remaining <= TimeSpan.Zero) return model;
-        budget.CancelAfter(remaining);
+        if (limit <= TimeSpan.Zero) return model;
+        // CancelAfter takes at most int.MaxValue ms (24.8 days): anything longer is no limit in practice.
+        if (limit.TotalMilliseconds < int.MaxValue) budget.CancelAfter(limit);
         try
         {
             foreach (var objective in _objectives)

@@ -78,7 +78,7 @@ internal sealed class SolveRun
         // conda's objectives: the first model is valid; make it the one conda would pick.
         var optimize = Stopwatch.StartNew();
         var loadBeforeOptimize = _provider.LoadTime;
-        var model = objectives.Optimize(_solver.Sat.Model(), DateTime.UtcNow + _request.OptimizeBudget, _ct);
+        var model = objectives.Optimize(_solver.Sat.Model(), _request.OptimizeBudget, _ct);
         optimize.Stop();
 
         var packages = _solver.InstalledIn(model).Where(c => !c.IsVirtual).Select(c => c.Record).ToList();

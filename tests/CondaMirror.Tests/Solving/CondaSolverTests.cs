@@ -410,4 +410,19 @@ public class CondaSolverTests
         Assert.DoesNotContain("unrelated", source.Fetches.Keys);
         Assert.All(source.Fetches.Values, count => Assert.Equal(1, count));
     }
+
+    [Fact]
+    public void AnUnboundedOptimisationBudgetIsAccepted()
+    {
+        var request = new SolveRequest
+        {
+            Specs = new[] { ("a", (string?)null) },
+            Platform = "linux-64",
+            VirtualPackages = Linux,
+            OptimizeBudget = TimeSpan.MaxValue,
+        };
+        var result = new CondaSolver().Solve(request, SummedVersions());
+        Assert.Equal("a=1.0=0 w=3.0=0 x=2.0=0 z=2.0=0", Picked(result));
+        Assert.True(result.Stats.OptimizationComplete);
+    }
 }
