@@ -4,6 +4,7 @@ using CondaMirror.Core.Errors;
 using CondaMirror.Core.Networking;
 using CondaMirror.Core.Repodata;
 using CondaMirror.Core.Resolving;
+using CondaMirror.Core.Solving;
 using Microsoft.Build.Framework;
 
 namespace CondaMirror.MSBuild;
@@ -59,6 +60,9 @@ public sealed class ResolveCondaLock : CondaTaskBase
 
     /// <summary>Most bytes of one repodata file, as sent and decompressed (CondaMaxRepodataBytes).</summary>
     public long MaxRepodataBytes { get; set; } = RepodataFetchOptions.DefaultMaxRepodataBytes;
+
+    /// <summary>Seconds per platform for finding conda's best solution after the first valid one (CondaSolveOptimizeSeconds).</summary>
+    public double OptimizeSeconds { get; set; } = SolveRequest.DefaultOptimizeBudget.TotalSeconds;
     public string? ProjectDirectory { get; set; }
 
     /// <summary>CondaAllowCustomSubdirs: repodata records may name subdirs other than conda's platforms (single safe folder names).</summary>
@@ -73,6 +77,9 @@ public sealed class ResolveCondaLock : CondaTaskBase
 
     protected override void Run()
     {
+        if (OptimizeSeconds < 0 || double.IsNaN(OptimizeSeconds) || OptimizeSeconds > 86400)
+            throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
+                $"CondaSolveOptimizeSeconds must be between 0 and 86400 (got {OptimizeSeconds}); 0 keeps the first valid solution.");
         if (RetryCount < 0 || HttpRequestDeadlineSeconds < 0 || MaxRetryAfterSeconds < 0 || MaxRepodataBytes < 1)
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
                 "CondaRetryCount, CondaHttpRequestDeadlineSeconds and CondaMaxRetryAfterSeconds must be ≥ 0 and CondaMaxRepodataBytes ≥ 1 " +
@@ -104,6 +111,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
                 Excludes.Select(e => new ExcludeRule(NullIfEmpty(e.GetMetadata("Name")) ?? e.ItemSpec,
                     NullIfEmpty(e.GetMetadata("License")), NullIfEmpty(e.GetMetadata("Build")), NullIfEmpty(e.GetMetadata("Channel")))),
                 AllowedLicenses.Select(l => NullIfEmpty(l.GetMetadata("License")) ?? l.ItemSpec)),
+            OptimizeBudget = TimeSpan.FromSeconds(OptimizeSeconds),
             Fetch = new RepodataFetchOptions
             {
                 CacheDirectory = string.IsNullOrWhiteSpace(RepodataCachePath) ? RepodataFetchOptions.DefaultCacheDirectory() : Path.GetFullPath(RepodataCachePath),
@@ -136,7 +144,13 @@ public sealed class ResolveCondaLock : CondaTaskBase
             Log.LogMessage(MessageImportance.Normal, $"Conda lock {LockFile} is up to date.");
         else
             foreach (var change in outcome.Changes)
+            {
                 Log.LogMessage(MessageImportance.High, $"Conda lock {change}" + (change.Stats is null ? "" : $" in {change.Stats.TotalTime.TotalSeconds:F2} s"));
+                if (change.Stats is { OptimizationComplete: false } stats)
+                    Log.LogMessage(MessageImportance.High,
+                        $"Conda lock {change.Platform}: the solve's optimisation stopped at its budget of {OptimizeSeconds:0.##} s after {stats.OptimizeSteps} searches; " +
+                        "the lock is valid but may differ from conda's choice. Raise CondaSolveOptimizeSeconds to let it finish.");
+            }
     }
 
     /// <summary>Item → MatchSpec: Include may already be a full spec; Version/Build/Channel metadata add to it.</summary>

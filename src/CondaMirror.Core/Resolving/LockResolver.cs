@@ -99,6 +99,7 @@ public sealed partial class LockResolver
                 Locked = previous.TryGetValue(platform, out var locked) ? locked : Array.Empty<RepodataRecord>(),
                 ChannelPriority = settings.Channels.Select(c => c.PublicBaseUrl.AbsoluteUri).ToList(),
                 Policy = settings.Policy,
+                OptimizeBudget = settings.OptimizeBudget,
             };
             try
             {

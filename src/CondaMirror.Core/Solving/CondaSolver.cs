@@ -65,6 +65,11 @@ internal sealed class SolveRun
         foreach (var (spec, index) in roots)
             _solver.AddRequest(spec, new ConflictRequest(index, spec.Text, spec.Name, _request.Specs[index].Origin));
 
+        // The objectives' auxiliary clauses (features in use) must hold in the first model too, so they come first.
+        var requested = roots.GroupBy(r => r.Spec.Name, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(r => r.Spec).ToArray(), StringComparer.Ordinal);
+        var objectives = new CondaObjectives(_solver, requested, _request.Locked.Count > 0);
+
         var loadBeforeSearch = _provider.LoadTime;
         var search = Stopwatch.StartNew();
         var satisfiable = _solver.Solve(Array.Empty<int>(), _ct);
@@ -72,7 +77,13 @@ internal sealed class SolveRun
         if (!satisfiable)
             throw ConflictRenderer.ToException(_solver.BuildConflictGraph());
 
-        var packages = _solver.Installed().Where(c => !c.IsVirtual).Select(c => c.Record).ToList();
+        // conda's objectives: the first model is valid; make it the one conda would pick.
+        var optimize = Stopwatch.StartNew();
+        var loadBeforeOptimize = _provider.LoadTime;
+        var model = objectives.Optimize(_solver.Sat.Model(), _request.OptimizeBudget, _ct);
+        optimize.Stop();
+
+        var packages = _solver.InstalledIn(model).Where(c => !c.IsVirtual).Select(c => c.Record).ToList();
         packages.Sort((a, b) => string.CompareOrdinal(a.Record.Name, b.Record.Name));
         total.Stop();
         var sat = _solver.Sat;
@@ -86,7 +97,10 @@ internal sealed class SolveRun
             Conflicts = sat.Conflicts,
             Propagations = sat.Propagations,
             LoadTime = _provider.LoadTime,
-            SearchTime = search.Elapsed - (_provider.LoadTime - loadBeforeSearch),
+            SearchTime = search.Elapsed - (loadBeforeOptimize - loadBeforeSearch),
+            OptimizeTime = optimize.Elapsed - (_provider.LoadTime - loadBeforeOptimize),
+            OptimizeSteps = objectives.Steps,
+            OptimizationComplete = objectives.Complete,
             TotalTime = total.Elapsed,
         };
         return new SolveResult(packages, stats);
