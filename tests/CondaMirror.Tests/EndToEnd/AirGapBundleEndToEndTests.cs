@@ -56,6 +56,11 @@ public class AirGapBundleEndToEndTests
         File.Copy(first, firstCopy);
         File.Copy(first + ".SHA256SUMS", work.Combine("transfer", "first.SHA256SUMS"));
 
+        // The SBOM the build wrote: valid CycloneDX 1.6 for the CycloneDX project's own validator.
+        NodeTools.Require("@cyclonedx/cyclonedx-library");
+        var (valid, verdict, errors) = NodeTools.RunScript("validate-cyclonedx.js", Path.Combine(channel, "sbom.cdx.json"));
+        Assert.True(valid == 0, verdict + errors);
+
         // The offline machine: tar and sha256sum only.
         var offline = work.Combine("offline");
         Directory.CreateDirectory(offline);
