@@ -113,8 +113,12 @@ public sealed class ChannelBundleTests
 
         var imported = dir.Combine("imported");
         ChannelBundle.Import(first, imported);
+        var before = Directory.EnumerateFiles(Path.Combine(imported, "channel"), "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(imported, f)).ToHashSet();
         var result = ChannelBundle.Import(second, imported);
-        Assert.Equal(1, result.FilesRemoved);
+        // Every file of the first channel the second no longer has: numpy's archive (and its shard).
+        var gone = before.Count(f => !File.Exists(Path.Combine(dir.Path, f)));
+        Assert.Contains("channel/linux-64/numpy-1.26.4-py312h1_0.conda", before.Where(f => !File.Exists(Path.Combine(dir.Path, f))));
+        Assert.Equal(gone, result.FilesRemoved);
         AssertSameTree(channel, Path.Combine(imported, "channel"));
     }
 
