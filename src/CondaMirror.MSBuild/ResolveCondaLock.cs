@@ -49,6 +49,12 @@ public sealed class ResolveCondaLock : CondaTaskBase
 
     /// <summary>Most bytes of one repodata file, as sent and decompressed (CondaMaxRepodataBytes).</summary>
     public long MaxRepodataBytes { get; set; } = RepodataFetchOptions.DefaultMaxRepodataBytes;
+
+    /// <summary>Most bytes of one CEP-16 shard index or shard, as sent and decompressed (CondaMaxShardBytes).</summary>
+    public long MaxShardBytes { get; set; } = RepodataFetchOptions.DefaultMaxShardBytes;
+
+    /// <summary>Read a channel's CEP-16 shard index when it has one (CondaUseShardedRepodata, default true).</summary>
+    public bool UseShardedRepodata { get; set; } = true;
     public string? ProjectDirectory { get; set; }
 
     /// <summary>CondaAllowCustomSubdirs: repodata records may name subdirs other than conda's platforms (single safe folder names).</summary>
@@ -63,10 +69,10 @@ public sealed class ResolveCondaLock : CondaTaskBase
 
     protected override void Run()
     {
-        if (RetryCount < 0 || HttpRequestDeadlineSeconds < 0 || MaxRetryAfterSeconds < 0 || MaxRepodataBytes < 1)
+        if (RetryCount < 0 || HttpRequestDeadlineSeconds < 0 || MaxRetryAfterSeconds < 0 || MaxRepodataBytes < 1 || MaxShardBytes < 1)
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
-                "CondaRetryCount, CondaHttpRequestDeadlineSeconds and CondaMaxRetryAfterSeconds must be ≥ 0 and CondaMaxRepodataBytes ≥ 1 " +
-                $"(got {RetryCount}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}, {MaxRepodataBytes}).");
+                "CondaRetryCount, CondaHttpRequestDeadlineSeconds and CondaMaxRetryAfterSeconds must be ≥ 0 and CondaMaxRepodataBytes and CondaMaxShardBytes ≥ 1 " +
+                $"(got {RetryCount}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}, {MaxRepodataBytes}, {MaxShardBytes}).");
         var alias = ChannelResolver.AliasOrDefault(ChannelAlias);
         var channelItems = Channels.Length > 0 ? Channels.Select(c => c.ItemSpec).ToArray() : new[] { "conda-forge" };
         var credentials = CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelResolver.RootResolver(alias, ProjectDirectory));
@@ -99,6 +105,8 @@ public sealed class ResolveCondaLock : CondaTaskBase
                 RequestDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
                 MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
                 MaxRepodataBytes = MaxRepodataBytes,
+                MaxShardBytes = MaxShardBytes,
+                UseShards = UseShardedRepodata,
                 Credentials = credentials,
                 SubdirPolicy = AllowCustomSubdirs ? Core.Platforms.SubdirPolicy.AllowCustom : Core.Platforms.SubdirPolicy.KnownOnly,
             },

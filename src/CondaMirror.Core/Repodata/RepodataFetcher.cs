@@ -17,16 +17,18 @@ namespace CondaMirror.Core.Repodata;
 /// an older one is revalidated (If-None-Match / If-Modified-Since; 304 reuses it), and repodata.json.zst is
 /// preferred over repodata.json, remembering per subdir which one the server has.
 /// </summary>
-public sealed class RepodataFetcher : IDisposable
+public sealed partial class RepodataFetcher : IDisposable
 {
     private readonly RepodataFetchOptions _options;
     private readonly IMirrorLog _log;
     private readonly NetworkClient _http;
+    private readonly SemaphoreSlim _shardGate;
 
     public RepodataFetcher(RepodataFetchOptions options, IMirrorLog log, HttpMessageHandler? handler = null)
     {
         _options = options;
         _log = log;
+        _shardGate = new SemaphoreSlim(Math.Max(1, options.MaxParallelShardFetches));
         _http = new NetworkClient(new NetworkOptions
         {
             Retry = new HttpRetrySettings
@@ -39,13 +41,17 @@ public sealed class RepodataFetcher : IDisposable
             },
             AttemptTimeout = options.RequestTimeout,
             AttemptDeadline = options.RequestDeadline,
-            // Channels are fetched concurrently, a few subdirs at a time.
-            MaxConnectionsPerServer = 4,
+            // Channels are fetched concurrently, a few subdirs at a time, and shards several names at a time.
+            MaxConnectionsPerServer = 8,
             Credentials = options.Credentials,
         }, handler);
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _shardGate.Dispose();
+    }
 
     public async Task<SparseRepodata> FetchAsync(ChannelSource channel, string subdir, CancellationToken cancellationToken = default)
     {
@@ -255,7 +261,13 @@ public sealed class RepodataFetcher : IDisposable
         }
         catch (Exception e) when (HttpResilience.Classify(e) is var kind && kind != HttpFailureKind.None)
         {
-            throw kind switch
+            throw NetworkFailure(e, kind, display, cancellationToken);
+        }
+    }
+
+    /// <summary>A classified network failure of a repodata, shard index or shard request as its coded error.</summary>
+    private CondaMirrorException NetworkFailure(Exception e, HttpFailureKind kind, string display, CancellationToken cancellationToken) =>
+            kind switch
             {
                 HttpFailureKind.RetryAfterTooLong => new CondaMirrorException(ErrorCodes.RepodataRetryAfterTooLong,
                     $"{UrlRedaction.Redact(e.Message)}. Build again after that time, raise CondaMaxRetryAfterSeconds to wait for it, " +
@@ -275,8 +287,6 @@ public sealed class RepodataFetcher : IDisposable
                     $"Could not reach {display}: {UrlRedaction.Redact(e.Message)}. Check the network or proxy, or set CondaOffline=true to use cached repodata.",
                     display, e),
             };
-        }
-    }
 
     /// <summary>
     /// Streams the body to <paramref name="path"/>: wire bytes and decoded bytes are each bounded by

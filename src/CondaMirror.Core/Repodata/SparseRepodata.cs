@@ -14,7 +14,7 @@ namespace CondaMirror.Core.Repodata;
 /// name is asked for (a solver touches a few hundred names out of tens of thousands). Memory is the raw
 /// JSON plus 16 bytes per record and one string per distinct name.
 /// </summary>
-public sealed class SparseRepodata
+public sealed class SparseRepodata : ISubdirRepodata
 {
     private readonly byte[] _json;
     private readonly RecordSpan[] _spans;          // grouped by name; group i is _spans[_groupStart[i].._groupStart[i+1]]
