@@ -43,7 +43,8 @@ using (var fetcher = new RepodataFetcher(options, NullMirrorLog.Instance))
     catch (CondaMirrorException e)
     {
         outcome = e.Code;
-        message = e.Message;
+        // As MSBuild shows it: the file or URL the error is about, then the text.
+        message = e.File is null || e.Message.Contains(e.File, StringComparison.Ordinal) ? e.Message : $"{e.File}: {e.Message}";
     }
 }
 stopwatch.Stop();
