@@ -172,7 +172,7 @@ public sealed partial class RepodataFetcher : IDisposable
                     AtomicFile.TryDelete(response.BodyPath);
                     response = response with { BodyPath = jsonPath };
                 }
-                var repodata = SparseRepodata.Load(shownUrl, SparseRepodata.ReadAllBytes(jsonPath), channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+                var repodata = SparseRepodata.LoadFile(jsonPath, channel.PublicBaseUrl, subdir, _options.SubdirPolicy, shownUrl);
                 var entry = new RepodataCacheEntry
                 {
                     Variant = variant,
@@ -433,7 +433,7 @@ public sealed partial class RepodataFetcher : IDisposable
             try
             {
                 using (var input = OpenLocal(zst)) DecompressZstd(zst, input, jsonPath, CancellationToken.None);
-                return SparseRepodata.Load(zst, SparseRepodata.ReadAllBytes(jsonPath), channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+                return SparseRepodata.LoadFile(jsonPath, channel.PublicBaseUrl, subdir, _options.SubdirPolicy, zst);
             }
             finally
             {

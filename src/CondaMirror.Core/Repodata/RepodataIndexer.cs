@@ -13,95 +13,218 @@ namespace CondaMirror.Core.Repodata;
 /// </summary>
 internal static class RepodataIndexer
 {
-    public static RepodataIndex Build(byte[] json, string? path)
+    /// <summary>Largest single value (one record, or a skipped top-level value such as "removed") a window may have to hold.</summary>
+    internal const int MaxWindowBytes = 256 << 20;
+
+    internal const int InitialWindowBytes = 4 << 20;
+
+    public static RepodataIndex Build(byte[] json, string? path) =>
+        Build(new ArrayWindows(json), json.Length, path);
+
+    /// <summary>
+    /// Indexes a file without holding it: the file is read in windows of a few MB, and only the index arrays stay.
+    /// Offsets in the index are file offsets.
+    /// </summary>
+    public static RepodataIndex Build(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, string? path)
+    {
+        if (length > Array.MaxLength) throw Invalid(path, $"the file is {length:N0} bytes, more than can be indexed");
+        return Build(new FileWindows(file, length), length, path);
+    }
+
+    /// <summary>Bytes from a position: as many as the source gives at once (at least <c>minimum</c> unless at the end).</summary>
+    internal interface IWindows
+    {
+        ReadOnlySpan<byte> Window(long position, int minimum);
+    }
+
+    private sealed class ArrayWindows(byte[] json) : IWindows
+    {
+        public ReadOnlySpan<byte> Window(long position, int minimum) => json.AsSpan((int)position);
+    }
+
+    private sealed class FileWindows(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length) : IWindows
+    {
+        private byte[] _buffer = Array.Empty<byte>();
+
+        public ReadOnlySpan<byte> Window(long position, int minimum)
+        {
+            var size = (int)Math.Min(Math.Max(minimum, InitialWindowBytes), length - position);
+            if (_buffer.Length < size) _buffer = new byte[size];
+            var filled = 0;
+            while (filled < size)
+            {
+                var n = RandomAccess.Read(file, _buffer.AsSpan(filled, size - filled), position + filled);
+                if (n == 0) throw new IOException($"the file ended at byte {position + filled} while {length} were expected (changed while being read)");
+                filled += n;
+            }
+            return _buffer.AsSpan(0, size);
+        }
+    }
+
+    private enum Level { BeforeRoot, Top, InPackages, Done }
+
+    /// <summary>
+    /// The pass, resumable between units (the root's start, one top-level property, one record): each window is read
+    /// with the JSON reader state saved at the last finished unit, and a unit that runs past the window's end is read
+    /// again from its start in the next window (twice as large when it did not fit at all).
+    /// </summary>
+    private static RepodataIndex Build(IWindows windows, long length, string? path)
     {
         var names = new NameTable();
-        var capacity = Math.Max(16, json.Length / 512);
+        var capacity = (int)Math.Clamp(length / 512, 16, 1 << 24);
         var spans = new RecordSpan[capacity];
         var nameOf = new int[capacity];
         var count = 0;
         string? subdir = null, baseUrl = null;
         var version = 1;
 
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        var level = Level.BeforeRoot;
+        var state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        long position = 0;
+        var minimum = InitialWindowBytes;
+        long errorAt = 0;
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                throw Invalid(path, "the top level is not a JSON object");
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            while (level != Level.Done)
             {
-                if (reader.ValueTextEquals("packages"u8) || reader.ValueTextEquals("packages.conda"u8))
+                var window = windows.Window(position, minimum);
+                var isFinal = position + window.Length >= length;
+                var reader = new Utf8JsonReader(window, isFinal, state);
+                var progressed = false;
+                while (true)
                 {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.Null) continue;
-                    if (reader.TokenType != JsonTokenType.StartObject)
-                        throw Invalid(path, "\"packages\" / \"packages.conda\" must be objects keyed by file name");
-                    IndexPackageMap(ref reader, json, path, names, ref spans, ref nameOf, ref count);
+                    errorAt = position + reader.BytesConsumed;
+                    var unit = reader; // a copy: the unit is read from here again if it does not complete
+                    if (!Unit(ref unit, window, position, path, ref level, names, ref spans, ref nameOf, ref count, ref subdir, ref baseUrl, ref version))
+                        break;
+                    reader = unit;
+                    progressed = true;
+                    if (level == Level.Done) break;
                 }
-                else if (reader.ValueTextEquals("info"u8))
+                if (level == Level.Done) break;
+                if (isFinal) throw Invalid(path, $"the JSON ends early (near byte {position + reader.BytesConsumed})");
+                if (!progressed)
                 {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.StartObject) ReadInfo(ref reader, ref subdir, ref baseUrl);
-                    else reader.Skip();
+                    if (minimum >= MaxWindowBytes)
+                        throw Invalid(path, $"one value near byte {position} is larger than {MaxWindowBytes / (1 << 20)} MiB");
+                    minimum = Math.Min(MaxWindowBytes, Math.Max(minimum, window.Length) * 2);
+                    continue;
                 }
-                else if (reader.ValueTextEquals("repodata_version"u8))
-                {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var v)) version = v;
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip(); // "removed", "signatures", "metadata", ...: not needed to resolve
-                }
+                position += reader.BytesConsumed;
+                state = reader.CurrentState;
+                minimum = InitialWindowBytes;
             }
-            if (reader.TokenType != JsonTokenType.EndObject)
-                throw Invalid(path, "the top-level object is not terminated");
         }
         // Utf8JsonReader reports invalid UTF-8 and broken \u escapes (GetString, ValueTextEquals) as InvalidOperationException.
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw Invalid(path, $"{e.Message.TrimEnd('.')} (near byte {reader.BytesConsumed})", e);
+            throw Invalid(path, $"{e.Message.TrimEnd('.')} (near byte {errorAt})", e);
+        }
+        catch (IOException e)
+        {
+            throw new CondaMirrorException(ErrorCodes.RepodataReadFailed, $"Could not read {path}: {e.Message}", path, e);
         }
 
         return Group(spans, nameOf, count, names, subdir, baseUrl, version);
     }
 
-    private static void IndexPackageMap(ref Utf8JsonReader reader, byte[] json, string? path, NameTable names,
-        ref RecordSpan[] spans, ref int[] nameOf, ref int count)
+    /// <summary>Reads one unit; false when the window ends inside it (nothing recorded then).</summary>
+    private static bool Unit(ref Utf8JsonReader reader, ReadOnlySpan<byte> window, long windowStart, string? path, ref Level level, NameTable names,
+        ref RecordSpan[] spans, ref int[] nameOf, ref int count, ref string? subdir, ref string? baseUrl, ref int version)
     {
-        while (reader.Read())
+        switch (level)
         {
-            if (reader.TokenType == JsonTokenType.EndObject) return;
-            var keyStart = (int)reader.TokenStartIndex;
-            var keyLength = reader.ValueSpan.Length + 2; // raw (still escaped) bytes plus the quotes
+            case Level.BeforeRoot:
+                if (!reader.Read()) return false;
+                if (reader.TokenType != JsonTokenType.StartObject) throw Invalid(path, "the top level is not a JSON object");
+                level = Level.Top;
+                return true;
 
-            reader.Read();
-            if (reader.TokenType != JsonTokenType.StartObject)
-                throw new CondaMirrorException(ErrorCodes.RepodataRecordInvalid,
-                    $"The repodata entry {Encoding.UTF8.GetString(json, keyStart, keyLength)} is not a JSON object.", path);
-            var recordStart = (int)reader.TokenStartIndex;
-            var nameId = -1;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isName = reader.ValueIsEscaped ? reader.ValueTextEquals("name"u8) : reader.ValueSpan.SequenceEqual("name"u8);
-                reader.Read();
-                if (isName && nameId < 0 && reader.TokenType == JsonTokenType.String)
-                    nameId = InternValue(ref reader, names);
-                else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
-                    reader.Skip();
-            }
-            var recordLength = (int)reader.TokenStartIndex + 1 - recordStart;
-            if (nameId < 0) nameId = NameFromFileName(json, keyStart, keyLength, names, path);
+            case Level.Top:
+                if (!reader.Read()) return false;
+                if (reader.TokenType == JsonTokenType.EndObject)
+                {
+                    level = Level.Done;
+                    return true;
+                }
+                if (reader.TokenType != JsonTokenType.PropertyName) throw Invalid(path, "the top-level object is not terminated");
+                if (reader.ValueTextEquals("packages"u8) || reader.ValueTextEquals("packages.conda"u8))
+                {
+                    if (!reader.Read()) return false;
+                    if (reader.TokenType == JsonTokenType.Null) return true;
+                    if (reader.TokenType != JsonTokenType.StartObject)
+                        throw Invalid(path, "\"packages\" / \"packages.conda\" must be objects keyed by file name");
+                    level = Level.InPackages;
+                    return true;
+                }
+                if (reader.ValueTextEquals("info"u8))
+                {
+                    if (!reader.Read()) return false;
+                    var probe = reader;
+                    if (!probe.TrySkip()) return false;
+                    if (reader.TokenType == JsonTokenType.StartObject) ReadInfo(ref reader, ref subdir, ref baseUrl);
+                    else reader = probe;
+                    return true;
+                }
+                if (reader.ValueTextEquals("repodata_version"u8))
+                {
+                    if (!reader.Read()) return false;
+                    var probe = reader;
+                    if (!probe.TrySkip()) return false;
+                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var v)) version = v;
+                    reader = probe;
+                    return true;
+                }
+                // "removed", "signatures", "metadata", ...: not needed to resolve
+                if (!reader.Read()) return false;
+                return reader.TrySkip();
 
-            if (count == spans.Length)
-            {
-                Array.Resize(ref spans, spans.Length * 2);
-                Array.Resize(ref nameOf, nameOf.Length * 2);
-            }
-            spans[count] = new RecordSpan(keyStart, keyLength, recordStart, recordLength);
-            nameOf[count] = nameId;
-            count++;
+            case Level.InPackages:
+                if (!reader.Read()) return false;
+                if (reader.TokenType == JsonTokenType.EndObject)
+                {
+                    level = Level.Top;
+                    return true;
+                }
+                var keyStart = (int)reader.TokenStartIndex;
+                var keyLength = reader.ValueSpan.Length + 2; // raw (still escaped) bytes plus the quotes
+                if (!reader.Read()) return false;
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    var complete = reader;
+                    if (!complete.TrySkip()) return false;
+                    throw new CondaMirrorException(ErrorCodes.RepodataRecordInvalid,
+                        $"The repodata entry {Encoding.UTF8.GetString(window.Slice(keyStart, keyLength))} is not a JSON object.", path);
+                }
+                var recordStart = (int)reader.TokenStartIndex;
+                var nameId = -1;
+                while (true)
+                {
+                    // Any Read that runs out of window abandons the unit (interning a name twice is harmless).
+                    if (!reader.Read()) return false;
+                    if (reader.TokenType != JsonTokenType.PropertyName) break;
+                    var isName = reader.ValueIsEscaped ? reader.ValueTextEquals("name"u8) : reader.ValueSpan.SequenceEqual("name"u8);
+                    if (!reader.Read()) return false;
+                    if (isName && nameId < 0 && reader.TokenType == JsonTokenType.String)
+                        nameId = InternValue(ref reader, names);
+                    else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && !reader.TrySkip())
+                        return false;
+                }
+                var recordLength = (int)reader.TokenStartIndex + 1 - recordStart;
+                if (nameId < 0) nameId = NameFromFileName(window.Slice(keyStart, keyLength), names, path);
+
+                if (count == spans.Length)
+                {
+                    Array.Resize(ref spans, spans.Length * 2);
+                    Array.Resize(ref nameOf, nameOf.Length * 2);
+                }
+                spans[count] = new RecordSpan(checked((int)(windowStart + keyStart)), keyLength, checked((int)(windowStart + recordStart)), recordLength);
+                nameOf[count] = nameId;
+                count++;
+                return true;
+
+            default:
+                return true;
         }
     }
 
@@ -118,9 +241,9 @@ internal static class RepodataIndexer
     }
 
     // A record without "name" is broken, but its file name still says what it is (name-version-build.ext).
-    private static int NameFromFileName(byte[] json, int keyStart, int keyLength, NameTable names, string? path)
+    private static int NameFromFileName(ReadOnlySpan<byte> quotedKey, NameTable names, string? path)
     {
-        var keyReader = new Utf8JsonReader(json.AsSpan(keyStart, keyLength));
+        var keyReader = new Utf8JsonReader(quotedKey);
         keyReader.Read();
         var fileName = keyReader.GetString()!;
         if (!ArchiveFileName.TryParse(fileName, out var parsed))

@@ -110,7 +110,10 @@ public sealed partial class LockResolver
                 failures.Add(new CondaMirrorException(e.Code, $"Cannot resolve for {platform}: {e.Message}", file, e));
             }
             LogShardUse(platform, subdirs.Concat(noarch));
+            // A file-backed index holds its cache file open: let it go before the next platform's is opened.
+            foreach (var subdir in subdirs) (subdir as IDisposable)?.Dispose();
         }
+        foreach (var subdir in noarch) (subdir as IDisposable)?.Dispose();
         if (failures.Count > 0)
             throw failures.OrderBy(f => f.Message, StringComparer.Ordinal).First();
 
