@@ -107,6 +107,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
                 MaxRepodataBytes = MaxRepodataBytes,
                 MaxShardBytes = MaxShardBytes,
                 UseShards = UseShardedRepodata,
+                ParsedCache = SharedRepodata(),
                 Credentials = credentials,
                 SubdirPolicy = AllowCustomSubdirs ? Core.Platforms.SubdirPolicy.AllowCustom : Core.Platforms.SubdirPolicy.KnownOnly,
             },
@@ -130,6 +131,20 @@ public sealed class ResolveCondaLock : CondaTaskBase
         else
             foreach (var change in outcome.Changes)
                 Log.LogMessage(MessageImportance.High, $"Conda lock {change}" + (change.Stats is null ? "" : $" in {change.Stats.TotalTime.TotalSeconds:F2} s"));
+    }
+
+    /// <summary>
+    /// The build node's indexed repodata: projects of one solution resolving against the same channels index each
+    /// subdir once. Kept in MSBuild's task-object cache for the build, which disposes it (closing the files) at its end.
+    /// </summary>
+    private ParsedRepodataCache? SharedRepodata()
+    {
+        if (BuildEngine is not IBuildEngine4 engine) return null;
+        const string key = "CondaMirror.ParsedRepodata";
+        if (engine.GetRegisteredTaskObject(key, RegisteredTaskObjectLifetime.Build) is ParsedRepodataCache cached) return cached;
+        var created = new ParsedRepodataCache();
+        engine.RegisterTaskObject(key, created, RegisteredTaskObjectLifetime.Build, allowEarlyCollection: false);
+        return created;
     }
 
     /// <summary>Item → MatchSpec: Include may already be a full spec; Version/Build/Channel metadata add to it.</summary>

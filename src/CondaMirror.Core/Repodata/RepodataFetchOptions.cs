@@ -91,6 +91,12 @@ public sealed class RepodataFetchOptions
     /// <summary>Shards fetched at the same time per subdir, at most.</summary>
     public int MaxParallelShardFetches { get; init; } = 16;
 
+    /// <summary>
+    /// Indexed repodata shared with other resolves of this process (one per build node); null: each fetcher indexes
+    /// its own. Only files already in the cache (or a local channel's) are shared.
+    /// </summary>
+    public ParsedRepodataCache? ParsedCache { get; init; }
+
     /// <summary>Clock for TTL decisions (tests move it).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

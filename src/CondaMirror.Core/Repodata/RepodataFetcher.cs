@@ -182,6 +182,9 @@ public sealed partial class RepodataFetcher : IDisposable
                     FetchedAt = _options.TimeProvider.GetUtcNow(),
                 };
                 TryWriteCache(entryDir, jsonPath, entry);
+                var committed = Path.Combine(entryDir, RepodataCacheEntry.BodyFileName);
+                if (_options.ParsedCache is not null && new FileInfo(committed) is { Exists: true } info && info.Length == repodata.JsonLength)
+                    _options.ParsedCache.Add(ParsedRepodataCache.KeyOf(committed, channel.PublicBaseUrl, subdir, _options.SubdirPolicy), repodata);
                 _log.Info($"Fetched repodata for {Describe(channel, subdir)}: {repodata.RecordCount} records ({response.WireBytes / 1024.0 / 1024.0:F1} MB {variant}).");
                 return repodata;
             }
@@ -411,7 +414,21 @@ public sealed partial class RepodataFetcher : IDisposable
     {
         if (entry.Variant == RepodataVariant.Missing) return SparseRepodata.Empty(channel.PublicBaseUrl, subdir);
         var bodyPath = Path.Combine(entryDir, RepodataCacheEntry.BodyFileName);
-        return SparseRepodata.LoadFile(bodyPath, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+        return LoadShared(bodyPath, channel, subdir, entry.Url);
+    }
+
+    /// <summary>A file's index from the build node's shared cache, or indexed now (and shared when there is a cache).</summary>
+    private SparseRepodata LoadShared(string path, ChannelSource channel, string subdir, string? source)
+    {
+        var key = _options.ParsedCache is null ? null : ParsedRepodataCache.KeyOf(path, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+        if (_options.ParsedCache?.TryGet(key) is { } shared)
+        {
+            _log.Detail($"Using the repodata of {Describe(channel, subdir)} indexed earlier in this build ({shared.RecordCount} records).");
+            return shared;
+        }
+        var repodata = SparseRepodata.LoadFile(path, channel.PublicBaseUrl, subdir, _options.SubdirPolicy, string.IsNullOrEmpty(source) ? null : source);
+        _options.ParsedCache?.Add(key, repodata);
+        return repodata;
     }
 
     private SparseRepodata ReadLocal(ChannelSource channel, string subdir)
@@ -422,7 +439,7 @@ public sealed partial class RepodataFetcher : IDisposable
         if (File.Exists(json))
         {
             if (new FileInfo(json).Length is var length && length > MaxBytes) throw TooLarge(json, length, "on disk", MaxBytes);
-            return SparseRepodata.LoadFile(json, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+            return LoadShared(json, channel, subdir, null);
         }
         if (File.Exists(zst))
         {

@@ -81,7 +81,17 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
     public long JsonLength => _length;
 
     /// <summary>Closes the file a <see cref="LoadFile"/> index reads records from; records already read stay usable.</summary>
-    public void Dispose() => _file?.Dispose();
+    public void Dispose()
+    {
+        if (Volatile.Read(ref _shared) == 0) _file?.Dispose();
+    }
+
+    private int _shared;
+
+    /// <summary>Owned by a <see cref="ParsedRepodataCache"/> from now on: <see cref="Dispose"/> leaves the file open.</summary>
+    internal void MarkShared() => Volatile.Write(ref _shared, 1);
+
+    internal void CloseShared() => _file?.Dispose();
 
     public bool Contains(string name) => _nameIds.ContainsKey(name);
 
