@@ -15,17 +15,18 @@ public static partial class BenchmarkRegistry
     /// 1.0, linux-64 + noarch), three ways: a local folder with repodata.json, repodata.json.zst over HTTP (zstd CLI,
     /// level 10), and CEP-16 shards over HTTP (each shard and the index compressed by the zstd CLI, level 19).
     /// Every run is cold (no repodata cache, no lock) under /usr/bin/time -v; the baseline is the same MSBuild running
-    /// only the project check. Args: [scale=1.0] [rounds=2].
+    /// only the project check. Args: [scale=1.0] [rounds=2] [variants=json,zst,shards].
     /// </summary>
     private static Benchmark RegisterResolveScale() => new("resolve-scale",
         "MSBuild resolve step over a 500k-record channel: monolithic .json, .json.zst over HTTP, CEP-16 shards; peak RSS, wall, bytes fetched", args =>
     {
         var scale = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 1.0;
         var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2;
-        return RunResolveScale(scale, rounds).GetAwaiter().GetResult();
+        var only = args.Length > 2 ? args[2].Split(',') : new[] { "json", "zst", "shards" };
+        return RunResolveScale(scale, rounds, only).GetAwaiter().GetResult();
     });
 
-    private static async Task<int> RunResolveScale(double scale, int rounds)
+    private static async Task<int> RunResolveScale(double scale, int rounds, string[] only)
     {
         if (!File.Exists(GnuTime)) throw new InvalidOperationException($"{GnuTime} is missing; install GNU time (apt-get install -y time).");
         using var work = new TempDirectory("cm-bench-resolve");
@@ -42,11 +43,12 @@ public static partial class BenchmarkRegistry
             Directory.CreateDirectory(Path.Combine(zst, subdir));
             RunProcess("zstd", work.Path, null, "-q", "-T0", "-10", "-f", Path.Combine(json, subdir, "repodata.json"), "-o", Path.Combine(zst, subdir, "repodata.json.zst"))
                 .ThrowIfFailed("zstd");
-            WriteCliShards(Path.Combine(json, subdir, "repodata.json"), Path.Combine(shards, subdir), subdir);
+            if (only.Contains("shards")) WriteCliShards(Path.Combine(json, subdir, "repodata.json"), Path.Combine(shards, subdir), subdir);
         }
         Console.WriteLine($"compressed .json.zst and shards with the zstd CLI in {clock.Elapsed.TotalSeconds:F0} s");
 
         await using var zstServer = new LoopbackChannelServer(zst);
+        Directory.CreateDirectory(shards);
         await using var shardServer = new LoopbackChannelServer(shards);
 
         var version = $"0.0.0-bench.{DateTime.UtcNow:yyyyMMddHHmmss}";
@@ -56,12 +58,12 @@ public static partial class BenchmarkRegistry
             "-c", "Release", "-o", feed, $"-p:Version={version}", "-nodeReuse:false", "-tl:off", "-v:q").ThrowIfFailed("dotnet pack");
 
         var items = string.Join("", SyntheticChannelGenerator.BenchmarkRequest.Select(n => $"<CondaPackage Include=\"{n}\" />"));
-        var variants = new (string Name, string Channel, LoopbackChannelServer? Server)[]
+        var variants = new (string Key, string Name, string Channel, LoopbackChannelServer? Server)[]
         {
-            ("repodata.json (local folder)", new Uri(json + "/").AbsoluteUri, null),
-            ("repodata.json.zst over HTTP", zstServer.BaseUri.AbsoluteUri, zstServer),
-            ("CEP-16 shards over HTTP", shardServer.BaseUri.AbsoluteUri, shardServer),
-        };
+            ("json", "repodata.json (local folder)", new Uri(json + "/").AbsoluteUri, null),
+            ("zst", "repodata.json.zst over HTTP", zstServer.BaseUri.AbsoluteUri, zstServer),
+            ("shards", "CEP-16 shards over HTTP", shardServer.BaseUri.AbsoluteUri, shardServer),
+        }.Where(v => only.Contains(v.Key)).ToArray();
         var projects = variants.Select((v, i) => ConsumerProject.Write(work.Combine($"app{i}"), feed, version, $"""
               <PropertyGroup>
                 <CondaPlatforms>linux-64</CondaPlatforms>
@@ -112,7 +114,7 @@ public static partial class BenchmarkRegistry
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"baseline (MSBuild, project check only) peak RSS {Median(baseline):F0} MB"));
-        var zstBytes = results[1].Bytes;
+        var zstBytes = Math.Max(1, results.Select((r, i) => variants[i].Key == "zst" ? r.Bytes : 0).Max());
         for (var i = 0; i < variants.Length; i++)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{variants[i].Name,-30} median wall {Median(results[i].Wall):F2} s, peak RSS {Median(results[i].Peak):F0} MB (+{Median(results[i].Peak) - Median(baseline):F0} MB over the baseline)") +
