@@ -4,7 +4,7 @@ namespace CondaMirror.Core.Repodata;
 
 /// <summary>
 /// One channel subdir as the solver sees it: records per package name, produced on first request. Implemented by
-/// the monolithic index (<see cref="SparseRepodata"/>) and by the CEP-16 shard client (<see cref="Shards.ShardedSubdir"/>).
+/// the monolithic index (<see cref="SparseRepodata"/>) and by the CEP-16 shard client (<see cref="ShardedSubdir"/>).
 /// </summary>
 public interface ISubdirRepodata
 {

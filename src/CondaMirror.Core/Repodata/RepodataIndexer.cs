@@ -61,7 +61,7 @@ internal static class RepodataIndexer
         }
     }
 
-    private enum Level { BeforeRoot, Top, InPackages, Done }
+    private enum Stage { BeforeRoot, Top, InPackages, Done }
 
     /// <summary>
     /// The pass, resumable between units (the root's start, one top-level property, one record): each window is read
@@ -78,14 +78,14 @@ internal static class RepodataIndexer
         string? subdir = null, baseUrl = null;
         var version = 1;
 
-        var level = Level.BeforeRoot;
+        var level = Stage.BeforeRoot;
         var state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
         long position = 0;
         var minimum = InitialWindowBytes;
         long errorAt = 0;
         try
         {
-            while (level != Level.Done)
+            while (level != Stage.Done)
             {
                 var window = windows.Window(position, minimum);
                 var isFinal = position + window.Length >= length;
@@ -99,9 +99,9 @@ internal static class RepodataIndexer
                         break;
                     reader = unit;
                     progressed = true;
-                    if (level == Level.Done) break;
+                    if (level == Stage.Done) break;
                 }
-                if (level == Level.Done) break;
+                if (level == Stage.Done) break;
                 if (isFinal) throw Invalid(path, $"the JSON ends early (near byte {position + reader.BytesConsumed})");
                 if (!progressed)
                 {
@@ -129,22 +129,22 @@ internal static class RepodataIndexer
     }
 
     /// <summary>Reads one unit; false when the window ends inside it (nothing recorded then).</summary>
-    private static bool Unit(ref Utf8JsonReader reader, ReadOnlySpan<byte> window, long windowStart, string? path, ref Level level, NameTable names,
+    private static bool Unit(ref Utf8JsonReader reader, ReadOnlySpan<byte> window, long windowStart, string? path, ref Stage level, NameTable names,
         ref RecordSpan[] spans, ref int[] nameOf, ref int count, ref string? subdir, ref string? baseUrl, ref int version)
     {
         switch (level)
         {
-            case Level.BeforeRoot:
+            case Stage.BeforeRoot:
                 if (!reader.Read()) return false;
                 if (reader.TokenType != JsonTokenType.StartObject) throw Invalid(path, "the top level is not a JSON object");
-                level = Level.Top;
+                level = Stage.Top;
                 return true;
 
-            case Level.Top:
+            case Stage.Top:
                 if (!reader.Read()) return false;
                 if (reader.TokenType == JsonTokenType.EndObject)
                 {
-                    level = Level.Done;
+                    level = Stage.Done;
                     return true;
                 }
                 if (reader.TokenType != JsonTokenType.PropertyName) throw Invalid(path, "the top-level object is not terminated");
@@ -154,7 +154,7 @@ internal static class RepodataIndexer
                     if (reader.TokenType == JsonTokenType.Null) return true;
                     if (reader.TokenType != JsonTokenType.StartObject)
                         throw Invalid(path, "\"packages\" / \"packages.conda\" must be objects keyed by file name");
-                    level = Level.InPackages;
+                    level = Stage.InPackages;
                     return true;
                 }
                 if (reader.ValueTextEquals("info"u8))
@@ -179,11 +179,11 @@ internal static class RepodataIndexer
                 if (!reader.Read()) return false;
                 return reader.TrySkip();
 
-            case Level.InPackages:
+            case Stage.InPackages:
                 if (!reader.Read()) return false;
                 if (reader.TokenType == JsonTokenType.EndObject)
                 {
-                    level = Level.Top;
+                    level = Stage.Top;
                     return true;
                 }
                 var keyStart = (int)reader.TokenStartIndex;

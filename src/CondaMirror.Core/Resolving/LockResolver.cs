@@ -219,7 +219,7 @@ public sealed partial class LockResolver
 
     private void LogShardUse(string platform, IEnumerable<ISubdirRepodata> subdirs)
     {
-        foreach (var sharded in subdirs.OfType<Repodata.Shards.ShardedSubdir>())
+        foreach (var sharded in subdirs.OfType<ShardedSubdir>())
             _log.Detail($"{platform}: {sharded.ShardsLoaded} of {sharded.NameCount} shards of {sharded.Channel}/{sharded.Subdir} used ({sharded.ShardBytes / 1024.0:F1} KB).");
     }
 

@@ -2,8 +2,9 @@ using System.Collections.Concurrent;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Records;
+using CondaMirror.Core.Repodata.Shards;
 
-namespace CondaMirror.Core.Repodata.Shards;
+namespace CondaMirror.Core.Repodata;
 
 /// <summary>
 /// One subdir read through its CEP-16 shard index: the index lists every name, and a name's records are one shard,
