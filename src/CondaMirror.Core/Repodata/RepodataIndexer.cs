@@ -19,16 +19,20 @@ internal static class RepodataIndexer
     internal const int InitialWindowBytes = 4 << 20;
 
     public static RepodataIndex Build(byte[] json, string? path) =>
-        Build(new ArrayWindows(json), json.Length, path);
+        Build(new ArrayWindows(json), json.Length, path, InitialWindowBytes);
 
     /// <summary>
     /// Indexes a file without holding it: the file is read in windows of a few MB, and only the index arrays stay.
     /// Offsets in the index are file offsets.
     /// </summary>
-    public static RepodataIndex Build(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, string? path)
+    public static RepodataIndex Build(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, string? path) =>
+        Build(file, length, path, InitialWindowBytes);
+
+    /// <param name="initialWindow">The first window's size (tests use tiny ones so that every unit meets an edge).</param>
+    internal static RepodataIndex Build(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, string? path, int initialWindow)
     {
         if (length > Array.MaxLength) throw Invalid(path, $"the file is {length:N0} bytes, more than can be indexed");
-        return Build(new FileWindows(file, length), length, path);
+        return Build(new FileWindows(file, length, initialWindow), length, path, initialWindow);
     }
 
     /// <summary>Bytes from a position: as many as the source gives at once (at least <c>minimum</c> unless at the end).</summary>
@@ -42,13 +46,13 @@ internal static class RepodataIndexer
         public ReadOnlySpan<byte> Window(long position, int minimum) => json.AsSpan((int)position);
     }
 
-    private sealed class FileWindows(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length) : IWindows
+    private sealed class FileWindows(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, int initialWindow) : IWindows
     {
         private byte[] _buffer = Array.Empty<byte>();
 
         public ReadOnlySpan<byte> Window(long position, int minimum)
         {
-            var size = (int)Math.Min(Math.Max(minimum, InitialWindowBytes), length - position);
+            var size = (int)Math.Min(Math.Max(minimum, initialWindow), length - position);
             if (_buffer.Length < size) _buffer = new byte[size];
             var filled = 0;
             while (filled < size)
@@ -68,7 +72,7 @@ internal static class RepodataIndexer
     /// with the JSON reader state saved at the last finished unit, and a unit that runs past the window's end is read
     /// again from its start in the next window (twice as large when it did not fit at all).
     /// </summary>
-    private static RepodataIndex Build(IWindows windows, long length, string? path)
+    private static RepodataIndex Build(IWindows windows, long length, string? path, int initialWindow)
     {
         var names = new NameTable();
         var capacity = (int)Math.Clamp(length / 512, 16, 1 << 24);
@@ -81,7 +85,7 @@ internal static class RepodataIndexer
         var level = Stage.BeforeRoot;
         var state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
         long position = 0;
-        var minimum = InitialWindowBytes;
+        var minimum = initialWindow;
         long errorAt = 0;
         try
         {
@@ -112,7 +116,7 @@ internal static class RepodataIndexer
                 }
                 position += reader.BytesConsumed;
                 state = reader.CurrentState;
-                minimum = InitialWindowBytes;
+                minimum = initialWindow;
             }
         }
         // Utf8JsonReader reports invalid UTF-8 and broken \u escapes (GetString, ValueTextEquals) as InvalidOperationException.
@@ -160,11 +164,8 @@ internal static class RepodataIndexer
                 if (reader.ValueTextEquals("info"u8))
                 {
                     if (!reader.Read()) return false;
-                    var probe = reader;
-                    if (!probe.TrySkip()) return false;
-                    if (reader.TokenType == JsonTokenType.StartObject) ReadInfo(ref reader, ref subdir, ref baseUrl);
-                    else reader = probe;
-                    return true;
+                    if (reader.TokenType == JsonTokenType.StartObject) return ReadInfo(ref reader, ref subdir, ref baseUrl);
+                    return reader.TrySkip();
                 }
                 if (reader.ValueTextEquals("repodata_version"u8))
                 {
@@ -252,19 +253,22 @@ internal static class RepodataIndexer
         return names.Intern(Encoding.UTF8.GetBytes(parsed.Name));
     }
 
-    private static void ReadInfo(ref Utf8JsonReader reader, ref string? subdir, ref string? baseUrl)
+    /// <summary>Reads info's subdir and base_url; false when the window ends inside it (values set so far are set again on the retry).</summary>
+    private static bool ReadInfo(ref Utf8JsonReader reader, ref string? subdir, ref string? baseUrl)
     {
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (true)
         {
+            if (!reader.Read()) return false;
+            if (reader.TokenType != JsonTokenType.PropertyName) return true;
             var isSubdir = reader.ValueTextEquals("subdir"u8);
             var isBaseUrl = reader.ValueTextEquals("base_url"u8);
-            reader.Read();
+            if (!reader.Read()) return false;
             if (reader.TokenType == JsonTokenType.String)
             {
                 if (isSubdir) subdir = reader.GetString();
                 else if (isBaseUrl) baseUrl = reader.GetString();
             }
-            else reader.Skip();
+            else if (!reader.TrySkip()) return false;
         }
     }
 

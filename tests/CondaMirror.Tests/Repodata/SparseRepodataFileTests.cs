@@ -64,6 +64,51 @@ public sealed class SparseRepodataFileTests : IDisposable
         Assert.Equal(5 << 20, fromFile.Records("big").Single().Record.Extra["description"].GetString()!.Length);
     }
 
+    public static TheoryData<int> TinyWindows => new() { 1, 7, 64, 1000 };
+
+    /// <summary>
+    /// With windows of a few bytes every unit meets an edge, many several times: the index must still be exactly
+    /// the one built over the whole array (file offsets and array offsets are the same numbers).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TinyWindows))]
+    public void Tiny_windows_give_the_same_index_as_the_whole_array(int window)
+    {
+        var synthetic = new MemoryStream();
+        new SyntheticChannelGenerator(scale: 0.0005, seed: 2).WriteRepodata("linux-64", synthetic);
+        var texts = new[]
+        {
+            Encoding.UTF8.GetString(synthetic.ToArray()),
+            // Escapes in keys and names, comments, null and empty maps, info after the packages, unknown values of every kind.
+            """
+            { /* c */ "removed": ["a-1-0.tar.bz2", {"x": [1, 2, {"y": null}]}],
+              "packages": null,
+              "packages.conda": {"n\u0061me-1.0-0.conda": {"build": "0", "depends": ["a", "b >=1"], "name": "n\u0061me", "version": "1.0", "nested": {"k": [true, false]}},
+                                 "other-2-0.conda": {"name": "other", "version": "2", "build": "0"}},
+              "info": {"subdir": "linux-64", "base_url": "https://example.invalid/pkgs/", "extra": [1]},
+              "repodata_version": 2,
+              "signatures": {}
+            }
+            """,
+        };
+        foreach (var text in texts)
+        {
+            var bytes = Encoding.UTF8.GetBytes(text);
+            var path = _temp.Combine($"w{window}.json");
+            File.WriteAllBytes(path, bytes);
+            var expected = RepodataIndexer.Build(bytes, path);
+            RepodataIndex actual;
+            using (var handle = File.OpenHandle(path))
+                actual = RepodataIndexer.Build(handle, bytes.Length, path, window);
+            Assert.Equal(expected.Spans, actual.Spans);
+            Assert.Equal(expected.GroupStart, actual.GroupStart);
+            Assert.Equal(expected.Names, actual.Names);
+            Assert.Equal(expected.InfoSubdir, actual.InfoSubdir);
+            Assert.Equal(expected.BaseUrl, actual.BaseUrl);
+            Assert.Equal(expected.RepodataVersion, actual.RepodataVersion);
+        }
+    }
+
     [Fact]
     public void A_file_cut_short_in_a_later_window_is_CMIR_repodata_invalid()
     {
