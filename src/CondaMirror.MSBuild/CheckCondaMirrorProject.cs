@@ -34,7 +34,9 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
         foreach (var element in PackageElementScanner.Scan(roots, Path.GetDirectoryName(Path.GetFullPath(projectFile))!))
             foreach (var part in element.Include.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 if (PackageElementScanner.IsWildcard(part))
-                    errors.Add(new CondaMirrorException(ErrorCodes.PackageSpecWildcard, WildcardMessage(part), element.File) { Line = element.Line });
+                    errors.Add(new CondaMirrorException(ErrorCodes.PackageSpecWildcard,
+                        element.ItemType == PackageElementScanner.PackageItem ? WildcardMessage(part) : PolicyWildcardMessage(element.ItemType, part),
+                        element.File) { Line = element.Line });
 
         foreach (var item in Packages)
             if (NamesAFile(item) is { } path)
@@ -66,6 +68,16 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
         }
         return $"CondaPackage Include=\"{include}\" contains a wildcard ('*' or '?'), which MSBuild expands as a file pattern, so this spec " +
                $"would be silently lost. Write the constraint as metadata: {canonical} — or escape the wildcard: <CondaPackage Include=\"{escaped}\" />.";
+    }
+
+    /// <summary>A glob in a policy item's Include: it goes in metadata (never expanded) or escaped.</summary>
+    internal static string PolicyWildcardMessage(string itemType, string include)
+    {
+        var escaped = include.Replace("*", "%2A").Replace("?", "%3F");
+        var metadata = itemType == "CondaExclude" ? "Name" : "License";
+        return $"{itemType} Include=\"{include}\" contains a wildcard ('*' or '?'), which MSBuild expands as a file pattern, so this rule " +
+               $"would be silently lost. Put the pattern in metadata: <{itemType} Include=\"any-label\" {metadata}=\"{include}\" /> — " +
+               $"or escape the wildcard: <{itemType} Include=\"{escaped}\" />.";
     }
 
     /// <summary>A file that the item's spec names, relative to the file defining the item; null for a real spec.</summary>

@@ -29,6 +29,9 @@ public sealed class DownloadCondaPackages : CondaTaskBase
     /// <summary>CondaChannel items; metadata BearerToken or BearerTokenEnvironmentVariable authenticates requests to that channel.</summary>
     public ITaskItem[] Channels { get; set; } = Array.Empty<ITaskItem>();
 
+    /// <summary>CondaChannelMirror items: fetch a channel's files from these mirrors instead (the lock and channel keep canonical URLs).</summary>
+    public ITaskItem[] ChannelMirrors { get; set; } = Array.Empty<ITaskItem>();
+
     public string? CachePath { get; set; }
     public string? ChannelAlias { get; set; }
     public int MaxParallelDownloads { get; set; } = 8;
@@ -82,6 +85,7 @@ public sealed class DownloadCondaPackages : CondaTaskBase
             MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
             CacheRoot = string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath),
             Credentials = CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelResolver.RootResolver(ChannelAlias)),
+            Mirrors = ChannelMirrorItems.From(ChannelMirrors, ChannelAlias, Path.GetDirectoryName(ProjectFile)),
             Validation = IndexCondaChannel.ValidationOptions(MaxUnpackedPackageMB),
         };
         var mirror = new ChannelMirror(options, MirrorLog);

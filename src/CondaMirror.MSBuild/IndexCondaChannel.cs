@@ -9,7 +9,8 @@ using Microsoft.Build.Framework;
 namespace CondaMirror.MSBuild;
 
 /// <summary>
-/// Writes repodata.json for every subdir of the channel (always noarch). Records come from the lock file when
+/// Writes repodata.json for every subdir of the channel (always noarch), and unless switched off repodata.json.zst,
+/// run_exports.json and index.html beside it, channeldata.json and index.html at the root. Records come from the lock file when
 /// there is one (they carry upstream repodata patches) and from each archive's info/index.json for local
 /// <c>CondaPackageFile</c> items and for lock formats without full records (conda-lock v1, @EXPLICIT).
 /// </summary>
@@ -48,13 +49,46 @@ public sealed class IndexCondaChannel : CondaTaskBase
     /// </summary>
     public string? StampFile { get; set; }
 
+    /// <summary>
+    /// Where to list every index file the channel has after a complete run (one path a line), written before the
+    /// stamp: the target reads it back so a deleted index file makes the next build index again.
+    /// </summary>
+    public string? IndexFilesList { get; set; }
+
+    /// <summary>CondaWriteZst: repodata.json.zst beside every repodata.json.</summary>
+    public bool WriteZst { get; set; } = true;
+
+    /// <summary>CondaWriteRunExports: run_exports.json per subdir (CEP 12).</summary>
+    public bool WriteRunExports { get; set; } = true;
+
+    /// <summary>CondaWriteChannelData: channeldata.json at the channel root.</summary>
+    public bool WriteChannelData { get; set; } = true;
+
+    /// <summary>CondaWriteIndexHtml: index.html at the root and in every subdir.</summary>
+    public bool WriteIndexHtml { get; set; } = true;
+
+    /// <summary>CondaWriteShards: CEP-16 sharded repodata per subdir.</summary>
+    public bool WriteShards { get; set; } = true;
+
+    /// <summary>CondaWriteSbom: sbom.cdx.json (CycloneDX 1.6) at the channel root.</summary>
+    public bool WriteSbom { get; set; } = true;
+
+    /// <summary>CondaChannelBaseUrl: the URL the channel will be served from; repodata.json then carries base_url (CEP 15).</summary>
+    public string? ChannelBaseUrl { get; set; }
+
     [Output]
     public ITaskItem[] RepodataFiles { get; private set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>Every index file of the channel (repodata.json, .zst, run_exports.json, channeldata.json, index.html).</summary>
+    [Output]
+    public ITaskItem[] IndexFiles { get; private set; } = Array.Empty<ITaskItem>();
 
     protected override void Run()
     {
         var policy = AllowCustomSubdirs ? SubdirPolicy.AllowCustom : SubdirPolicy.KnownOnly;
         var validation = ValidationOptions(MaxUnpackedPackageMB);
+        // A bad URL fails before the stamp is removed or anything is read.
+        var baseUrl = ChannelIndexer.BaseUrl(ChannelBaseUrl);
         if (!string.IsNullOrEmpty(StampFile)) Stamp(() => File.Delete(StampFile!), "remove");
         var entries = new List<ChannelEntry>();
         var subdirs = new SortedSet<string>(SplitList(Platforms), StringComparer.Ordinal);
@@ -74,8 +108,23 @@ public sealed class IndexCondaChannel : CondaTaskBase
             entries.Add(ArchiveEntries.FromArchive(item.GetMetadata("FullPath"), subdirs: policy, validation: validation, ct: CancellationToken));
         }
 
-        var result = ChannelIndexer.Write(ChannelDirectory, entries, new IndexOptions { Subdirs = subdirs, SubdirPolicy = policy }, MirrorLog, CancellationToken);
+        var result = ChannelIndexer.Write(ChannelDirectory, entries, new IndexOptions
+        {
+            Subdirs = subdirs,
+            SubdirPolicy = policy,
+            WriteZst = WriteZst,
+            WriteRunExports = WriteRunExports,
+            WriteChannelData = WriteChannelData,
+            WriteIndexHtml = WriteIndexHtml,
+            WriteSbom = WriteSbom,
+            WriteShards = WriteShards,
+            BaseUrl = baseUrl,
+        }, MirrorLog, CancellationToken);
         RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
+        IndexFiles = result.IndexFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
+        if (!string.IsNullOrEmpty(IndexFilesList))
+            Stamp(() => ChannelIndexer.WriteIfChanged(IndexFilesList!, System.Text.Encoding.UTF8.GetBytes(string.Concat(result.IndexFiles.Select(f => f + "\n")))), "write the index file list beside");
+        MirrorLog.Detail($"{result.ChangedFiles.Count} index file(s) changed: {string.Join(", ", result.ChangedFiles.Select(f => Path.GetRelativePath(ChannelDirectory, f)))}");
         if (!string.IsNullOrEmpty(StampFile))
             Stamp(() => AtomicFile.WriteAllText(StampFile!, string.Concat(result.RepodataFiles.Select(f => f + "\n"))), "write");
         Log.LogMessage(MessageImportance.High, ChannelLine(string.IsNullOrEmpty(ProjectFile) ? null : Path.GetFileNameWithoutExtension(ProjectFile), ChannelDirectory, result, StepSummaries));

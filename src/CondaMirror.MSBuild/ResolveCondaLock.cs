@@ -1,8 +1,10 @@
+using CondaMirror.Core.Policies;
 using CondaMirror.Core.Channels;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Networking;
 using CondaMirror.Core.Repodata;
 using CondaMirror.Core.Resolving;
+using CondaMirror.Core.Solving;
 using Microsoft.Build.Framework;
 
 namespace CondaMirror.MSBuild;
@@ -21,8 +23,17 @@ public sealed class ResolveCondaLock : CondaTaskBase
     /// <summary>CondaChannel items in priority order. None: conda-forge.</summary>
     public ITaskItem[] Channels { get; set; } = Array.Empty<ITaskItem>();
 
+    /// <summary>CondaChannelMirror items: fetch a channel's files from these mirrors instead (the lock and channel keep canonical URLs).</summary>
+    public ITaskItem[] ChannelMirrors { get; set; } = Array.Empty<ITaskItem>();
+
     /// <summary>CondaVirtualPackage items (Include = name such as __glibc; metadata Version, Build, Platform).</summary>
     public ITaskItem[] VirtualPackages { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>CondaExclude items: Include (or Name metadata) a name glob; optional License, Build and Channel metadata.</summary>
+    public ITaskItem[] Excludes { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>CondaAllowLicense items: Include (or License metadata) a license glob; when present, only matching licenses.</summary>
+    public ITaskItem[] AllowedLicenses { get; set; } = Array.Empty<ITaskItem>();
 
     /// <summary>';'-separated subdirs. Empty: the platforms of the existing lock, else the platform of the building machine.</summary>
     public string? Platforms { get; set; }
@@ -55,6 +66,9 @@ public sealed class ResolveCondaLock : CondaTaskBase
 
     /// <summary>Read a channel's CEP-16 shard index when it has one (CondaUseShardedRepodata, default true).</summary>
     public bool UseShardedRepodata { get; set; } = true;
+
+    /// <summary>Seconds per platform for finding conda's best solution after the first valid one (CondaSolveOptimizeSeconds).</summary>
+    public double OptimizeSeconds { get; set; } = SolveRequest.DefaultOptimizeBudget.TotalSeconds;
     public string? ProjectDirectory { get; set; }
 
     /// <summary>CondaAllowCustomSubdirs: repodata records may name subdirs other than conda's platforms (single safe folder names).</summary>
@@ -69,6 +83,9 @@ public sealed class ResolveCondaLock : CondaTaskBase
 
     protected override void Run()
     {
+        if (OptimizeSeconds < 0 || double.IsNaN(OptimizeSeconds) || OptimizeSeconds > 86400)
+            throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
+                $"CondaSolveOptimizeSeconds must be between 0 and 86400 (got {OptimizeSeconds}); 0 keeps the first valid solution.");
         if (RetryCount < 0 || HttpRequestDeadlineSeconds < 0 || MaxRetryAfterSeconds < 0 || MaxRepodataBytes < 1 || MaxShardBytes < 1)
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
                 "CondaRetryCount, CondaHttpRequestDeadlineSeconds and CondaMaxRetryAfterSeconds must be ≥ 0 and CondaMaxRepodataBytes and CondaMaxShardBytes ≥ 1 " +
@@ -96,6 +113,11 @@ public sealed class ResolveCondaLock : CondaTaskBase
             LockFile = LockFile,
             Environment = string.IsNullOrWhiteSpace(LockEnvironment) ? ResolveSettings.DefaultEnvironment : LockEnvironment.Trim(),
             LockedMode = LockedMode,
+            Policy = new PackagePolicy(
+                Excludes.Select(e => new ExcludeRule(NullIfEmpty(e.GetMetadata("Name")) ?? e.ItemSpec,
+                    NullIfEmpty(e.GetMetadata("License")), NullIfEmpty(e.GetMetadata("Build")), NullIfEmpty(e.GetMetadata("Channel")))),
+                AllowedLicenses.Select(l => NullIfEmpty(l.GetMetadata("License")) ?? l.ItemSpec)),
+            OptimizeBudget = TimeSpan.FromSeconds(OptimizeSeconds),
             Fetch = new RepodataFetchOptions
             {
                 CacheDirectory = string.IsNullOrWhiteSpace(RepodataCachePath) ? RepodataFetchOptions.DefaultCacheDirectory() : Path.GetFullPath(RepodataCachePath),
@@ -109,6 +131,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
                 UseShards = UseShardedRepodata,
                 ParsedCache = SharedRepodata(),
                 Credentials = credentials,
+                Mirrors = ChannelMirrorItems.From(ChannelMirrors, alias, ProjectDirectory),
                 SubdirPolicy = AllowCustomSubdirs ? Core.Platforms.SubdirPolicy.AllowCustom : Core.Platforms.SubdirPolicy.KnownOnly,
             },
         };
@@ -130,7 +153,13 @@ public sealed class ResolveCondaLock : CondaTaskBase
             Log.LogMessage(MessageImportance.Normal, $"Conda lock {LockFile} is up to date.");
         else
             foreach (var change in outcome.Changes)
+            {
                 Log.LogMessage(MessageImportance.High, $"Conda lock {change}" + (change.Stats is null ? "" : $" in {change.Stats.TotalTime.TotalSeconds:F2} s"));
+                if (change.Stats is { OptimizationComplete: false } stats)
+                    Log.LogMessage(MessageImportance.High,
+                        $"Conda lock {change.Platform}: the solve's optimisation stopped at its budget of {OptimizeSeconds:0.##} s after {stats.OptimizeSteps} searches; " +
+                        "the lock is valid but may differ from conda's choice. Raise CondaSolveOptimizeSeconds to let it finish.");
+            }
     }
 
     /// <summary>
@@ -170,6 +199,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
         if (!match.Success || string.IsNullOrEmpty(ProjectFile)) return null;
         var name = match.Groups[1].Value;
         return ProjectChecks.PackageElementScanner.Scan(new[] { ProjectFile! }, Path.GetDirectoryName(Path.GetFullPath(ProjectFile!))!)
+            .Where(e => e.ItemType == ProjectChecks.PackageElementScanner.PackageItem)
             .FirstOrDefault(e => e.Include.Split(';').Any(part => string.Equals(part.Trim(), name, StringComparison.Ordinal)));
     }
 

@@ -22,7 +22,7 @@ public static class Targets
     {
         new VersionTarget(), new VersionSpecTarget(), new MatchSpecTarget(),
         new LockTarget(), new RepodataTarget(),
-        new ZstdTarget(), new Bzip2Target(), new TarTarget(), new IndexJsonTarget(),
+        new ZstdTarget(), new ZstdEncodeTarget(), new Bzip2Target(), new TarTarget(), new IndexJsonTarget(),
         new CondaArchiveTarget(), new TarBz2ArchiveTarget(), new ShardTarget(),
     };
 
@@ -546,6 +546,67 @@ internal sealed class ShardTarget : FuzzTarget
             ShardReader.ReadShard(ShardWriter.WriteShard(shard));
         }
     }
+}
+
+/// <summary>
+/// The zstd encoder with a round-trip oracle: any input, at a level taken from its first byte, must compress
+/// without an exception and decode (with our decoder) to exactly the input; one-shot and streamed in pieces.
+/// </summary>
+internal sealed class ZstdEncodeTarget : FuzzTarget
+{
+    public override string Name => "zstd-encode";
+    public override string Description => "ZstdCodec.Compress at levels 1-22 (one-shot) and 1-12 (streamed), decoded back and compared";
+
+    // Deep levels cost about a microsecond per byte and position; smaller inputs keep a run about variety.
+    public override int MaxInputBytes => 256 << 10;
+
+    public override IEnumerable<byte[]> Seeds(string scratch)
+    {
+        var rng = new Random(3);
+        var random = new byte[5000];
+        rng.NextBytes(random);
+        var records = new StringBuilder();
+        for (int i = 0; i < 300; i++)
+            records.Append($"\"pkg-{i % 17}-1.{i % 5}.0-py_{i % 3}.tar.bz2\":{{\"build_number\":{i % 3},\"md5\":\"{rng.Next():x8}{rng.Next():x8}\"}},");
+        return new[]
+        {
+            Array.Empty<byte>(),
+            new byte[] { 7 },
+            Targets.Utf8("abcabcabcabcabcabcabcabcabcabcabcabc"),
+            new byte[3000],
+            random,
+            Targets.Utf8(records.ToString()),
+            random.Concat(Targets.Utf8(records.ToString())).Concat(random).ToArray(),
+        };
+    }
+
+    public override IEnumerable<byte[]> TestDataSeeds(string root) => Files(root, "repodata", new[] { ".json" }, max: 10, maxBytes: 256 << 10);
+
+    public override void Run(byte[] input)
+    {
+        int level = input.Length == 0 ? 3 : 1 + input[0] % 22;
+        var frame = ZstdCodec.Compress(input, new ZstdEncoderOptions { Level = level, Checksum = input.Length % 2 == 0 });
+        Check(input, frame, $"level {level}");
+
+        int streamLevel = input.Length == 0 ? 1 : 1 + input[^1] % 12;
+        var sink = new MemoryStream();
+        using (var encoder = ZstdCodec.Compress(sink, new ZstdEncoderOptions { Level = streamLevel }, leaveOpen: true))
+        {
+            int piece = 1 + input.Length % 7001;
+            for (int i = 0; i < input.Length; i += piece) encoder.Write(input, i, Math.Min(piece, input.Length - i));
+        }
+        Check(input, sink.ToArray(), $"streamed level {streamLevel}");
+    }
+
+    private static void Check(byte[] input, byte[] frame, string what)
+    {
+        // A decoding failure or a different result is the encoder's bug: no exception here is "expected".
+        var back = ZstdCodec.Decompress(frame);
+        if (!back.AsSpan().SequenceEqual(input))
+            throw new InvalidOperationException($"zstd encoder round trip differs at {what}: {back.Length} bytes back for {input.Length}");
+    }
+
+    public override bool IsExpected(Exception e) => false;
 }
 
 /// <summary>The zstd decoder through its public stream API (small reads) and the internal byte[] path (whole buffer).</summary>

@@ -139,6 +139,9 @@ public static partial class PackageArchive
                 break;
             }
             var path = ValidateMemberPath(entry.Name, file, infoTarOnly);
+            if (wanted.HasFlag(InfoMembers.StopAtPayload) && found.ContainsKey(IndexJsonPath) && path != "" && path != "info"
+                && !path.StartsWith("info/", StringComparison.Ordinal))
+                break;
             if (!pending.Contains(path)) continue;
             if (entry.Kind != TarEntryKind.File)
                 throw new CondaMirrorException(ErrorCodes.InfoMemberNotRegularFile,

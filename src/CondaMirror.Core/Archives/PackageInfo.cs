@@ -13,6 +13,14 @@ public enum InfoMembers
     RunExports = 4,
     Paths = 8,
     All = IndexJson | About | RunExports | Paths,
+
+    /// <summary>
+    /// In a .tar.bz2, stop at the first member outside <c>info/</c> that follows <c>info/index.json</c>: conda-build,
+    /// conda-package-handling and rattler-build write <c>info/</c> first, so optional files not seen by then are absent,
+    /// and the payload need not be decompressed to find that out. Not part of <see cref="All"/>: callers that must see
+    /// every member (or verify the whole stream) read on.
+    /// </summary>
+    StopAtPayload = 16,
 }
 
 /// <summary>The metadata read from a package's <c>info/</c> folder.</summary>

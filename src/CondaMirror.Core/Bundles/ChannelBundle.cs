@@ -103,6 +103,32 @@ public static class ChannelBundle
         return new BundleResult(bundlePath, included.Count, sources.Count - included.Count, bytes);
     }
 
+    /// <summary>Copies the bundle's SHA256SUMS out beside it (<c>x.tar</c> → <c>x.tar.SHA256SUMS</c>), the base of the next incremental bundle.</summary>
+    public static string WriteManifestBeside(string bundlePath)
+    {
+        var path = bundlePath + "." + Sha256Manifest.FileName;
+        using var file = File.OpenRead(bundlePath);
+        using var decoded = IsZstd(file) ? ZstdCodec.Decompress(file, leaveOpen: true) : null;
+        using var tar = new TarReader(decoded ?? file, leaveOpen: true);
+        while (tar.GetNextEntry() is { } entry)
+            if (entry.Name == Sha256Manifest.FileName)
+            {
+                using var buffer = new MemoryStream();
+                entry.DataStream?.CopyTo(buffer);
+                AtomicFile.WriteAllBytes(path, buffer.ToArray());
+                return path;
+            }
+        throw new CondaMirrorException(ErrorCodes.BundleManifestInvalid, $"The bundle {bundlePath} has no {Sha256Manifest.FileName}.", bundlePath);
+    }
+
+    private static bool IsZstd(FileStream file)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        var zstd = file.Read(magic) == 4 && magic.SequenceEqual(new byte[] { 0x28, 0xB5, 0x2F, 0xFD });
+        file.Position = 0;
+        return zstd;
+    }
+
     private static PaxTarEntry Entry(string member, Stream content)
     {
         // Only the standard header fields: PAX would otherwise add atime/ctime records that vary per run.
@@ -192,9 +218,7 @@ public static class ChannelBundle
         if (!File.Exists(bundlePath))
             throw new CondaMirrorException(ErrorCodes.BundleUnreadable, $"The bundle {bundlePath} does not exist.", bundlePath);
         using var file = File.OpenRead(bundlePath);
-        Span<byte> magic = stackalloc byte[4];
-        var isZstd = file.Read(magic) == 4 && magic.SequenceEqual(new byte[] { 0x28, 0xB5, 0x2F, 0xFD });
-        file.Position = 0;
+        var isZstd = IsZstd(file);
         using var decoded = isZstd ? ZstdCodec.Decompress(file, leaveOpen: true) : null;
         var staged = new HashSet<string>(StringComparer.Ordinal);
         Sha256Manifest? manifest = null;

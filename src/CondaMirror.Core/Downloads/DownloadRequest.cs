@@ -60,6 +60,9 @@ public sealed class DownloadOptions
     /// <summary>Configured credentials for the requests' headers (URLs with credentials of their own keep them).</summary>
     public CredentialSet Credentials { get; init; } = CredentialSet.None;
 
+    /// <summary>Mirrors to fetch from instead of the channels (CondaChannelMirror items); URLs written stay canonical.</summary>
+    public MirrorMap Mirrors { get; init; } = MirrorMap.None;
+
     /// <summary>
     /// Limits of the member check every package passes before it enters the cache
     /// (<see cref="PackageArchive.ValidateMembers(string, string, string, PackageValidationOptions?, CancellationToken)"/>).

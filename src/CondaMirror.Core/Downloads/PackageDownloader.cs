@@ -49,6 +49,8 @@ public sealed class PackageDownloader : IDisposable
             AttemptDeadline = options.AttemptDeadline,
             MaxConnectionsPerServer = options.MaxParallel,
             Credentials = options.Credentials,
+            Mirrors = options.Mirrors,
+            OnMirrorFailed = (failed, next, e) => _log.Warning(ErrorCodes.MirrorFailedOver, $"The mirror {failed} failed ({UrlRedaction.Redact(e.Message)}); trying {next}."),
         }, handler);
     }
 

@@ -26,6 +26,9 @@ public static partial class ErrorCodes
     /// <summary>CondaChannelOutputPath is already the channel of another project; two projects would overwrite each other's repodata.</summary>
     public const string ChannelOutputShared = "CMIR808";
 
+    /// <summary>A CondaChannelMirror item is not an absolute http(s) or file URL, or has no Url metadata.</summary>
+    public const string ChannelMirrorInvalid = "CMIR809";
+
     /// <summary>An unexpected failure inside a task; a bug to report.</summary>
     public const string InternalError = "CMIR899";
 }

@@ -17,6 +17,12 @@ public static partial class ErrorCodes
     /// <summary>The channel folder could not be written (permissions, disk full, path too long).</summary>
     public const string IndexWriteFailed = "CMIR305";
 
+    /// <summary>CondaChannelBaseUrl is not an absolute http(s) or file URL.</summary>
+    public const string IndexBaseUrlInvalid = "CMIR306";
+
+    /// <summary>A package's run_exports (info/run_exports.json or the record's) is not an object of spec lists.</summary>
+    public const string RunExportsInvalid = "CMIR307";
+
     /// <summary>A path the build would write (channel folder, package cache) lies outside its output root.</summary>
     public const string OutputPathEscapes = "CMIR330";
 

@@ -68,4 +68,7 @@ public static partial class ErrorCodes
 
     /// <summary>A shard index or shard decompresses to more than the limit (64 MiB): a decompression bomb or not a shard.</summary>
     public const string ShardTooLarge = "CMIR653";
+
+    /// <summary>Warning: a mirror (CondaChannelMirror) could not be reached or kept failing; the next one is tried.</summary>
+    public const string MirrorFailedOver = "CMIR680";
 }

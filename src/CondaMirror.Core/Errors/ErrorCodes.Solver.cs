@@ -16,4 +16,7 @@ public static partial class ErrorCodes
 
     /// <summary>A virtual package override (e.g. __glibc=2.17) is malformed.</summary>
     public const string SolverInvalidVirtualPackage = "CMIR705";
+
+    /// <summary>A requested package exists in the channels, but the package policy (CondaExclude, CondaAllowLicense) excludes every record of it.</summary>
+    public const string SolverExcludedByPolicy = "CMIR710";
 }

@@ -8,8 +8,8 @@ namespace CondaMirror.Core.Indexing;
 
 /// <summary>
 /// Builds a repodata record from an archive's own info/index.json, for files that come with no upstream record
-/// (local packages, conda-lock v1 and @EXPLICIT entries). Like conda-index: index.json minus the keys conda-index
-/// drops, plus md5, sha256 and size of the file itself.
+/// (local packages, conda-lock v1 and @EXPLICIT entries). Like rattler-index and conda-index: index.json (arch and
+/// platform included) minus the keys conda-index drops, plus md5, sha256 and size of the file itself.
 /// </summary>
 public static class ArchiveEntries
 {
@@ -27,17 +27,23 @@ public static class ArchiveEntries
         if (!File.Exists(path))
             throw new CondaMirrorException(ErrorCodes.IndexPackageFileMissing, $"Package file {path} does not exist.", path);
         PackageArchive.ValidateMembers(path, validation, ct);
-        var record = RecordFromArchive(path, subdirs: subdirs);
-        return new ChannelEntry(record, ArchiveFileName.ValidateSafe(fileName ?? Path.GetFileName(path), "package file", path), path);
+        // One pass over info/ for the record and what run_exports.json and channeldata.json need.
+        var info = PackageArchive.ReadInfo(path, InfoMembers.IndexJson | InfoMembers.About | InfoMembers.RunExports, ct);
+        var record = Record(info, path, null, subdirs);
+        return new ChannelEntry(record, ArchiveFileName.ValidateSafe(fileName ?? Path.GetFileName(path), "package file", path), path)
+        {
+            About = PackageAbout.FromJson(info.About),
+            RunExports = RunExports.Normalize(info.RunExports, path),
+        };
     }
 
     /// <summary>The record of an archive from its info/index.json; its subdir must be allowed by <paramref name="subdirs"/>.</summary>
     public static PackageRecord RecordFromArchive(string path, FileHashes? knownHashes = null, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
+        => Record(PackageArchive.ReadInfo(path, InfoMembers.IndexJson), path, knownHashes, subdirs);
+
+    private static PackageRecord Record(PackageInfo info, string path, FileHashes? knownHashes, SubdirPolicy subdirs)
     {
-        var info = PackageArchive.ReadInfo(path, InfoMembers.IndexJson);
         var record = info.Index.Clone();
-        record.Arch = null;
-        record.Platform = null;
         foreach (var key in DroppedKeys) record.Extra.Remove(key);
         if (string.IsNullOrEmpty(record.Subdir) && record.Noarch is not null) record.Subdir = "noarch";
         // A missing subdir is CMIR301 in the indexer; a present one must be a platform (or an allowed custom name).

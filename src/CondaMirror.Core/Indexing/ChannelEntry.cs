@@ -1,3 +1,4 @@
+using System.Text.Json;
 using CondaMirror.Core.Records;
 
 namespace CondaMirror.Core.Indexing;
@@ -9,4 +10,19 @@ namespace CondaMirror.Core.Indexing;
 public sealed record ChannelEntry(PackageRecord Record, string FileName, string? SourceFile = null)
 {
     public string Subdir => Record.Subdir!;
+
+    /// <summary>The archive's info/about.json fields, when read (null: not read yet, or the package has none).</summary>
+    public PackageAbout? About { get; init; }
+
+    /// <summary>The archive's run_exports (CEP 12) as an object; null when not read yet.</summary>
+    public JsonElement? RunExports { get; init; }
+
+    /// <summary>Where the archive came from upstream (a lock's URL), for the SBOM; null for local package files.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>The upstream channel's base URL, when known.</summary>
+    public string? Channel { get; init; }
+
+    /// <summary>True once <see cref="About"/> and <see cref="RunExports"/> hold what the archive says.</summary>
+    public bool HasMetadata => RunExports is not null;
 }

@@ -1,9 +1,13 @@
+using CondaMirror.Core.Archives;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.IO;
 using CondaMirror.Core.Platforms;
 using CondaMirror.Core.Records;
+using CondaMirror.Core.Repodata.Shards;
+using CondaMirror.Core.Sbom;
+using CondaMirror.Core.Zstd;
 
 namespace CondaMirror.Core.Indexing;
 
@@ -17,16 +21,59 @@ public sealed class IndexOptions
 
     /// <summary>Whether subdirs other than conda's platforms may be published (the CondaAllowCustomSubdirs property).</summary>
     public SubdirPolicy SubdirPolicy { get; init; } = SubdirPolicy.KnownOnly;
+
+    /// <summary>repodata.json.zst beside every repodata.json (conda 23+ asks for it first).</summary>
+    public bool WriteZst { get; init; } = true;
+
+    /// <summary>run_exports.json per subdir (CEP 12).</summary>
+    public bool WriteRunExports { get; init; } = true;
+
+    /// <summary>channeldata.json at the channel root.</summary>
+    public bool WriteChannelData { get; init; } = true;
+
+    /// <summary>CEP-16 sharded repodata per subdir: repodata_shards.msgpack.zst and shards/&lt;sha256&gt;.msgpack.zst.</summary>
+    public bool WriteShards { get; init; } = true;
+
+    /// <summary>sbom.cdx.json (CycloneDX 1.6) at the channel root.</summary>
+    public bool WriteSbom { get; init; } = true;
+
+    /// <summary>Version of the tool recorded in the SBOM's metadata.</summary>
+    public string ToolVersion { get; init; } = typeof(ChannelIndexer).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    /// <summary>index.html at the channel root and in every subdir.</summary>
+    public bool WriteIndexHtml { get; init; } = true;
+
+    /// <summary>
+    /// Where the channel will be served (CondaChannelBaseUrl): repodata.json then says <c>base_url</c> =
+    /// this URL + subdir + "/" and <c>repodata_version</c> 2 (CEP 15). Null: packages are relative to repodata.json.
+    /// </summary>
+    public string? BaseUrl { get; init; }
+
+    /// <summary>The title of the index.html pages; the channel folder's name when null.</summary>
+    public string? Title { get; init; }
+
+    internal bool NeedsMetadata => WriteRunExports || WriteChannelData || WriteIndexHtml;
 }
 
 /// <param name="PackageBytes">Total size of the archives the channel lists (what a copy of the channel weighs, less repodata).</param>
-public sealed record IndexResult(IReadOnlyDictionary<string, int> PackagesPerSubdir, IReadOnlyList<string> RepodataFiles, int FilesPlaced, int FilesPruned, long PackageBytes);
+public sealed record IndexResult(IReadOnlyDictionary<string, int> PackagesPerSubdir, IReadOnlyList<string> RepodataFiles, int FilesPlaced, int FilesPruned, long PackageBytes)
+{
+    /// <summary>Every index file the channel now has (repodata.json, repodata.json.zst, run_exports.json, channeldata.json, index.html), sorted.</summary>
+    public IReadOnlyList<string> IndexFiles { get; init; } = Array.Empty<string>();
+
+    /// <summary>The index files this run changed (written with new bytes, or removed because their output was switched off).</summary>
+    public IReadOnlyList<string> ChangedFiles { get; init; } = Array.Empty<string>();
+}
 
 /// <summary>
 /// Turns a set of archives into a conda channel folder: every archive at <c>&lt;subdir&gt;/&lt;file&gt;</c>, a
-/// repodata.json in every subdir (always noarch, which conda and pixi require), nothing else.
+/// repodata.json in every subdir (always noarch, which conda and pixi require), and, each unless switched off,
+/// repodata.json.zst, run_exports.json and index.html per subdir, channeldata.json and index.html at the root.
 /// Order of work keeps the previous channel usable if anything fails: validate everything first, then place
-/// archives (extra files never break a channel), then replace each repodata.json atomically, then prune.
+/// archives (extra files never break a channel), then replace each subdir's files atomically (.zst before .json, so
+/// a client never reads a .zst older than the .json beside it), then the channel's files, then prune.
+/// Every file is written only when its bytes change, so a rebuild that changes one subdir leaves the others' files
+/// (and their timestamps) alone; an output switched off is removed, never left stale.
 /// </summary>
 public static class ChannelIndexer
 {
@@ -37,6 +84,7 @@ public static class ChannelIndexer
         channelDir = Path.GetFullPath(channelDir);
 
         var bySubdir = Validate(entries, options);
+        var baseUrl = BaseUrl(options.BaseUrl); // a setting error, like a bad entry, fails before the channel is touched
         ct.ThrowIfCancellationRequested();
 
         try
@@ -57,23 +105,123 @@ public static class ChannelIndexer
                 }
             }
 
+            if (options.NeedsMetadata) LoadMetadata(channelDir, bySubdir, ct);
+            var title = options.Title ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(channelDir));
+            var changed = new List<string>();
+            var indexFiles = new List<string>();
+            void Output(string path, bool enabled, Func<byte[]> bytes)
+            {
+                if (enabled)
+                {
+                    if (WriteIfChanged(path, bytes())) changed.Add(path);
+                    indexFiles.Add(path);
+                }
+                else if (File.Exists(path))
+                {
+                    File.Delete(path);
+                    changed.Add(path);
+                }
+            }
+
             var repodataFiles = new List<string>();
             foreach (var (subdir, files) in bySubdir)
             {
                 ct.ThrowIfCancellationRequested();
                 var path = SafePath.Combine(channelDir, subdir, "repodata.json");
-                AtomicFile.Write(path, s => RepodataWriter.Write(s, subdir, files.Values));
+                var repodata = RepodataWriter.ToBytes(subdir, files.Values, baseUrl is null ? null : baseUrl + Uri.EscapeDataString(subdir) + "/");
+                Output(SafePath.Combine(channelDir, subdir, "repodata.json.zst"), options.WriteZst, () => ZstdCodec.Compress(repodata));
+                Output(path, true, () => repodata);
+                Output(SafePath.Combine(channelDir, subdir, "run_exports.json"), options.WriteRunExports, () => RunExportsWriter.ToBytes(subdir, files.Values));
+                Output(SafePath.Combine(channelDir, subdir, "index.html"), options.WriteIndexHtml, () => IndexHtmlWriter.Subdir(title, subdir, files.Values, Listed(channelDir, subdir)));
+                WriteShards(channelDir, subdir, files.Values, options.WriteShards, baseUrl, Output, changed, indexFiles);
                 repodataFiles.Add(path);
                 log.Detail($"Indexed {files.Count} package(s) into {path}");
             }
+            var all = bySubdir.Values.SelectMany(f => f.Values).ToList();
+            Output(SafePath.Combine(channelDir, "channeldata.json"), options.WriteChannelData, () => ChannelDataWriter.ToBytes(bySubdir.Keys, all));
+            Output(SafePath.Combine(channelDir, "index.html"), options.WriteIndexHtml, () => IndexHtmlWriter.Channel(title, bySubdir.Keys, all));
+            Output(SafePath.Combine(channelDir, ChannelSbom.FileName), options.WriteSbom, () => ChannelSbom.ToBytes(
+                all.Select(e => new SbomPackage(e.Record, e.FileName, e.Url, e.Channel)), new SbomOptions { ChannelName = title, ToolVersion = options.ToolVersion }));
 
             var pruned = options.Prune ? Prune(channelDir, bySubdir) : 0;
-            return new IndexResult(bySubdir.ToDictionary(kv => kv.Key, kv => kv.Value.Count), repodataFiles, placed, pruned, PackageBytes(channelDir, bySubdir));
+            indexFiles.Sort(StringComparer.Ordinal);
+            return new IndexResult(bySubdir.ToDictionary(kv => kv.Key, kv => kv.Value.Count), repodataFiles, placed, pruned, PackageBytes(channelDir, bySubdir))
+            {
+                IndexFiles = indexFiles,
+                ChangedFiles = changed,
+            };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new CondaMirrorException(ErrorCodes.IndexWriteFailed,
                 $"Could not write the channel: {e.Message}. Check that the folder is writable and the disk has space.", channelDir, e);
+        }
+    }
+
+    /// <summary>Subdir index files that index.html links to, in a fixed order, with the sizes just written.</summary>
+    private static List<(string Name, long Size)> Listed(string channelDir, string subdir)
+    {
+        var listed = new List<(string, long)>();
+        foreach (var name in new[] { "repodata.json", "repodata.json.zst", "run_exports.json" })
+        {
+            var file = new FileInfo(SafePath.Combine(channelDir, subdir, name));
+            if (file.Exists) listed.Add((name, file.Length));
+        }
+        return listed;
+    }
+
+    /// <summary>Replaces <paramref name="path"/> atomically unless it already holds exactly <paramref name="bytes"/>.</summary>
+    public static bool WriteIfChanged(string path, byte[] bytes)
+    {
+        var existing = new FileInfo(path);
+        // Equal length first: only then is the old file (no larger than ours) read to compare.
+        if (existing.Exists && existing.Length == bytes.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes)) return false;
+        AtomicFile.WriteAllBytes(path, bytes);
+        return true;
+    }
+
+    /// <summary>The CondaChannelBaseUrl, checked and ending in '/'; null when not set.</summary>
+    public static string? BaseUrl(string? url)
+    {
+        if (string.IsNullOrWhiteSpace(url)) return null;
+        if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeFile)
+            || Networking.UrlRedaction.StripCredentials(uri).AbsoluteUri != uri.AbsoluteUri || uri.Query.Length > 0 || uri.Fragment.Length > 0)
+            throw new CondaMirrorException(ErrorCodes.IndexBaseUrlInvalid,
+                $"CondaChannelBaseUrl '{Networking.UrlRedaction.Redact(url)}' is not an absolute http, https or file URL without credentials, query or fragment. Set it to the URL the channel will be served from (e.g. https://example.org/conda/mychannel/), or leave it empty.");
+        var text = uri.AbsoluteUri;
+        return text.EndsWith('/') ? text : text + "/";
+    }
+
+    // about.json and run_exports.json of every archive that came without them (downloads, locks), read from the
+    // placed file. The archive's run_exports win (CEP 12: the file mirrors the archives); a record's own
+    // run_exports stand in for archives that have no info/run_exports.json.
+    private static void LoadMetadata(string channelDir, SortedDictionary<string, SortedDictionary<string, ChannelEntry>> bySubdir, CancellationToken ct)
+    {
+        var todo = bySubdir.SelectMany(kv => kv.Value.Where(e => !e.Value.HasMetadata).Select(e => (Subdir: kv.Key, Name: e.Key, Entry: e.Value))).ToList();
+        var loaded = new ChannelEntry?[todo.Count];
+        var failed = new Exception?[todo.Count];
+        // Archives are independent reads: use the cores. Results land by position, so output and the error reported
+        // (the first failing archive in channel order) do not depend on scheduling.
+        Parallel.For(0, todo.Count, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            var (subdir, name, entry) = todo[i];
+            try
+            {
+                var path = SafePath.Combine(channelDir, subdir, name);
+                // Every member was checked when the archive entered the cache; here only info/ is wanted.
+                var info = PackageArchive.ReadInfo(path, InfoMembers.IndexJson | InfoMembers.About | InfoMembers.RunExports | InfoMembers.StopAtPayload, ct);
+                var runExports = info.RunExports ?? (entry.Record.Extra.TryGetValue("run_exports", out var fromRecord) ? fromRecord : null);
+                loaded[i] = entry with { About = PackageAbout.FromJson(info.About), RunExports = RunExports.Normalize(runExports, path) };
+            }
+            catch (Exception e) when (e is CondaMirrorException or IOException or UnauthorizedAccessException)
+            {
+                failed[i] = e;
+            }
+        });
+        for (var i = 0; i < todo.Count; i++)
+        {
+            if (failed[i] is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+            bySubdir[todo[i].Subdir][todo[i].Name] = loaded[i]!;
         }
     }
 
@@ -135,6 +283,75 @@ public static class ChannelIndexer
         return total;
     }
 
+    /// <summary>The files the indexer writes in every subdir besides the archives (and the shards/ folder).</summary>
+    public static readonly IReadOnlySet<string> SubdirIndexFiles = new HashSet<string>(StringComparer.Ordinal)
+        { "repodata.json", "repodata.json.zst", "run_exports.json", "index.html", ShardIndexFileName };
+
+    public const string ShardIndexFileName = "repodata_shards.msgpack.zst";
+    public const string ShardsFolder = "shards";
+
+    /// <summary>
+    /// CEP-16, the way rattler-index lays it out: one content-addressed shard per package name in shards/ (written
+    /// only when new: a shard's name is its hash), the index beside repodata.json, then shards no name uses any more
+    /// removed. Switched off, both go. A record's run_exports (CEP-21) ride along when known.
+    /// </summary>
+    private static void WriteShards(string channelDir, string subdir, IEnumerable<ChannelEntry> files, bool enabled, string? baseUrl,
+        Action<string, bool, Func<byte[]>> output, List<string> changed, List<string> indexFiles)
+    {
+        var folder = SafePath.Combine(channelDir, subdir, ShardsFolder);
+        var indexPath = SafePath.Combine(channelDir, subdir, ShardIndexFileName);
+        var keep = new HashSet<string>(StringComparer.Ordinal);
+        if (enabled)
+        {
+            var index = new ShardIndex
+            {
+                Subdir = subdir,
+                BaseUrl = baseUrl is null ? "./" : baseUrl + Uri.EscapeDataString(subdir) + "/",
+                ShardsBaseUrl = "./" + ShardsFolder + "/",
+            };
+            foreach (var byName in files.GroupBy(e => e.Record.Name, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var shard = new Shard();
+                foreach (var entry in byName.OrderBy(e => e.FileName, StringComparer.Ordinal))
+                {
+                    var record = entry.Record;
+                    if (entry.RunExports is { } runExports && !record.Extra.ContainsKey("run_exports"))
+                    {
+                        record = record.Clone();
+                        record.Extra["run_exports"] = runExports;
+                    }
+                    shard.Add(entry.FileName, record);
+                }
+                var (compressed, sha256) = ShardWriter.WriteCompressedShard(shard);
+                index.SetShard(byName.Key, sha256);
+                var name = ShardHash.FileName(sha256);
+                keep.Add(name);
+                var path = SafePath.Combine(channelDir, subdir, ShardsFolder, name);
+                Directory.CreateDirectory(folder);
+                // Content-addressed: a shard already there under its hash is the same bytes.
+                if (!File.Exists(path) || new FileInfo(path).Length != compressed.Length)
+                {
+                    AtomicFile.WriteAllBytes(path, compressed);
+                    changed.Add(path);
+                }
+                indexFiles.Add(path);
+            }
+            output(indexPath, true, () => ShardWriter.WriteCompressedIndex(index));
+        }
+        else output(indexPath, false, () => []);
+
+        if (Directory.Exists(folder))
+        {
+            foreach (var file in Directory.EnumerateFiles(folder))
+                if (!keep.Contains(Path.GetFileName(file)))
+                {
+                    File.Delete(file);
+                    changed.Add(file);
+                }
+            if (!Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
+        }
+    }
+
     // Removes archives no subdir lists any more, and subdirs that are no longer part of the channel.
     private static int Prune(string channelDir, SortedDictionary<string, SortedDictionary<string, ChannelEntry>> bySubdir)
     {
@@ -146,12 +363,23 @@ public static class ChannelIndexer
             foreach (var file in Directory.EnumerateFiles(dir))
             {
                 var name = Path.GetFileName(file);
-                var ours = ArchiveFileName.TryGetFormat(name, out _) || name == "repodata.json" || (name.StartsWith('.') && name.EndsWith(".tmp", StringComparison.Ordinal));
+                var indexFile = SubdirIndexFiles.Contains(name);
+                var ours = indexFile || ArchiveFileName.TryGetFormat(name, out _) || (name.StartsWith('.') && name.EndsWith(".tmp", StringComparison.Ordinal));
                 if (!ours) continue;
-                if (keep is not null && (keep.ContainsKey(name) || name == "repodata.json")) continue;
+                // A listed subdir's index files were just written (or removed when switched off).
+                if (keep is not null && (keep.ContainsKey(name) || indexFile)) continue;
                 File.Delete(file);
                 pruned++;
             }
+            // A subdir that is no longer part of the channel takes its shards along.
+            var shards = Path.Combine(dir, ShardsFolder);
+            if (keep is null && Directory.Exists(shards))
+                foreach (var file in Directory.EnumerateFiles(shards, "*.msgpack.zst"))
+                {
+                    File.Delete(file);
+                    pruned++;
+                }
+            if (keep is null && Directory.Exists(shards) && !Directory.EnumerateFileSystemEntries(shards).Any()) Directory.Delete(shards);
             if (keep is null && !Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
         }
         return pruned;

@@ -25,7 +25,7 @@ public static class LockedEntries
                 throw new CondaMirrorException(ErrorCodes.IndexPackageFileMissing,
                     $"{locked.Subdir}/{locked.FileName} from the lock is not in the channel folder; the download step did not run or its output was deleted. Rebuild (or run with -t:Rebuild).",
                     archive);
-            result.Add(new ChannelEntry(Complete(locked, archive, subdirs), locked.FileName));
+            result.Add(new ChannelEntry(Complete(locked, archive, subdirs), locked.FileName) { Url = locked.Url, Channel = locked.Channel });
         }
         return result;
     }

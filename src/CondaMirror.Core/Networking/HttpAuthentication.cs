@@ -7,7 +7,11 @@ namespace CondaMirror.Core.Networking;
 /// <param name="RequestUri">The URL to send (user-info stripped; <c>/t/&lt;token&gt;/</c> path tokens stay, servers need them).</param>
 /// <param name="Authorization">The header to send, or null.</param>
 /// <param name="DisplayUrl">The URL with every secret redacted: the only form allowed in logs and errors.</param>
-public sealed record AuthenticatedTarget(Uri RequestUri, AuthenticationHeaderValue? Authorization, string DisplayUrl);
+public sealed record AuthenticatedTarget(Uri RequestUri, AuthenticationHeaderValue? Authorization, string DisplayUrl)
+{
+    /// <summary>Further mirrors to try, in order, when this target's host is unreachable or keeps failing (<see cref="MirrorMap"/>).</summary>
+    public IReadOnlyList<AuthenticatedTarget> Alternates { get; init; } = [];
+}
 
 public static class HttpAuthentication
 {

@@ -18,6 +18,12 @@ public sealed class NetworkOptions
     public int MaxConnectionsPerServer { get; init; } = 8;
 
     public CredentialSet Credentials { get; init; } = CredentialSet.None;
+
+    /// <summary>Mirrors to fetch channels' files from instead of the channels themselves.</summary>
+    public MirrorMap Mirrors { get; init; } = MirrorMap.None;
+
+    /// <summary>Told when a mirror failed and the next is tried: (failed URL, next URL, failure), URLs redacted.</summary>
+    public Action<string, string, Exception>? OnMirrorFailed { get; init; }
 }
 
 /// <summary>
@@ -106,8 +112,15 @@ public sealed class NetworkClient : IDisposable
     public NetworkOptions Options { get; }
     public HttpRetrySettings Settings => Options.Retry;
 
-    /// <summary>Where to send a request for <paramref name="url"/> and with which Authorization header; throws <see cref="UriFormatException"/> for a URL that cannot be rebuilt.</summary>
-    public AuthenticatedTarget Authenticate(Uri url) => Options.Credentials.Authenticate(url);
+    /// <summary>Where to send a request for <paramref name="url"/> and with which Authorization header; throws <see cref="UriFormatException"/> for a URL that cannot be rebuilt.
+    /// With a mirror map covering <paramref name="url"/>, the first mirror, and the others as <see cref="AuthenticatedTarget.Alternates"/>.</summary>
+    public AuthenticatedTarget Authenticate(Uri url)
+    {
+        var mirrors = Options.Mirrors.MirrorsFor(url);
+        if (mirrors.Count == 0) return Options.Credentials.Authenticate(url);
+        var targets = mirrors.Select(Options.Credentials.Authenticate).ToList();
+        return targets[0] with { Alternates = targets.Skip(1).ToList() };
+    }
 
     /// <summary>
     /// Sends <paramref name="get"/> with retries and gives every response that is not a retryable status (408, 429,
@@ -117,28 +130,49 @@ public sealed class NetworkClient : IDisposable
     /// and leaves here as <see cref="HttpStallTimeoutException"/> or <see cref="HttpDeadlineExceededException"/>.
     /// Failures are classified by <see cref="HttpResilience.Classify"/>.
     /// </summary>
-    public Task<T> GetAsync<T>(HttpGet get, Func<HttpResponseMessage, HttpAttempt, Task<T>> read, CancellationToken cancellationToken) =>
-        ExecuteAsync(get.Target.RequestUri, get.Subject, async (attempt, token) =>
+    public async Task<T> GetAsync<T>(HttpGet get, Func<HttpResponseMessage, HttpAttempt, Task<T>> read, CancellationToken cancellationToken)
+    {
+        // Mirrors in order: the next one only when this one cannot be reached or keeps failing after its retries.
+        // A response (even 404) is the mirror's answer and is not second-guessed.
+        var targets = get.Target.Alternates.Count == 0 ? [get.Target] : new[] { get.Target }.Concat(get.Target.Alternates).ToList();
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                return await GetFromAsync(get, targets[i], read, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (i + 1 < targets.Count && !cancellationToken.IsCancellationRequested && IsMirrorFailure(e))
+            {
+                Options.OnMirrorFailed?.Invoke(targets[i].DisplayUrl, targets[i + 1].DisplayUrl, e);
+            }
+        }
+    }
+
+    private static bool IsMirrorFailure(Exception e) =>
+        e is HostUnreachableException or HttpStallTimeoutException or HttpDeadlineExceededException || HttpResilience.IsTransient(e);
+
+    private Task<T> GetFromAsync<T>(HttpGet get, AuthenticatedTarget target, Func<HttpResponseMessage, HttpAttempt, Task<T>> read, CancellationToken cancellationToken) =>
+        ExecuteAsync(target.RequestUri, get.Subject, async (attempt, token) =>
         {
             get.Attempted(attempt);
             using var stall = new StallTimeout(Options.AttemptTimeout, token, Options.AttemptDeadline);
             try
             {
-                using var message = new HttpRequestMessage(HttpMethod.Get, get.Target.RequestUri);
-                message.Headers.Authorization = get.Target.Authorization;
+                using var message = new HttpRequestMessage(HttpMethod.Get, target.RequestUri);
+                message.Headers.Authorization = target.Authorization;
                 if (get.IfNoneMatch is { } etag) message.Headers.IfNoneMatch.Add(etag);
                 if (get.IfModifiedSince is { } since) message.Headers.IfModifiedSince = since;
                 if (get.AcceptCompressed) ContentDecoding.Accept(message.Headers);
                 else message.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
 
                 using var response = await Client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
-                HttpResilience.ThrowIfTransient(response, get.DisplayUrl, Settings);
+                HttpResilience.ThrowIfTransient(response, target.DisplayUrl, Settings);
                 stall.Progress();
-                return await read(response, new HttpAttempt(attempt, stall, get.DisplayUrl)).ConfigureAwait(false);
+                return await read(response, new HttpAttempt(attempt, stall, target.DisplayUrl)).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stall.TimedOut(token))
             {
-                throw stall.Failure(get.DisplayUrl);
+                throw stall.Failure(target.DisplayUrl);
             }
         }, cancellationToken);
 

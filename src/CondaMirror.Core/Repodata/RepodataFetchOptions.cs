@@ -58,6 +58,9 @@ public sealed class RepodataFetchOptions
     /// <summary>Configured credentials (longest URL prefix wins); user:password in a channel URL takes precedence.</summary>
     public CredentialSet Credentials { get; init; } = CredentialSet.None;
 
+    /// <summary>Mirrors to fetch from instead of the channels (CondaChannelMirror items); URLs written stay canonical.</summary>
+    public MirrorMap Mirrors { get; init; } = MirrorMap.None;
+
     /// <summary>
     /// Decoder for repodata.json.zst: given the compressed stream, a stream of the JSON (the built-in zstd codec with
     /// <see cref="ZstdWindowLimit"/> by default). When null, only repodata.json is requested and a local channel that

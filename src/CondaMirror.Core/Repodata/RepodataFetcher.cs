@@ -44,6 +44,8 @@ public sealed partial class RepodataFetcher : IDisposable
             // Channels are fetched concurrently, a few subdirs at a time, and shards several names at a time.
             MaxConnectionsPerServer = 8,
             Credentials = options.Credentials,
+            Mirrors = options.Mirrors,
+            OnMirrorFailed = (failed, next, e) => log.Warning(ErrorCodes.MirrorFailedOver, $"The mirror {failed} failed ({UrlRedaction.Redact(e.Message)}); trying {next}."),
         }, handler);
     }
 

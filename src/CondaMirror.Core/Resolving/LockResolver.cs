@@ -98,6 +98,8 @@ public sealed partial class LockResolver
                 VirtualPackages = VirtualsFor(settings, platform),
                 Locked = previous.TryGetValue(platform, out var locked) ? locked : Array.Empty<RepodataRecord>(),
                 ChannelPriority = settings.Channels.Select(c => c.PublicBaseUrl.AbsoluteUri).ToList(),
+                Policy = settings.Policy,
+                OptimizeBudget = settings.OptimizeBudget,
             };
             try
             {
@@ -141,6 +143,8 @@ public sealed partial class LockResolver
         lines.AddRange(s.VirtualPackages.Select(v => $"virtual {v.Platform ?? "*"} {v.Name} {v.Version} {v.Build}".TrimEnd()).OrderBy(x => x, StringComparer.Ordinal));
         // Only a non-default environment is a line, so locks written before environments were recorded keep their hash.
         if (s.Environment != ResolveSettings.DefaultEnvironment) lines.Add(EnvironmentLinePrefix + s.Environment);
+        // Likewise the policy: no items, no lines.
+        lines.AddRange(s.Policy.DescribeInputs());
         return lines;
     }
 

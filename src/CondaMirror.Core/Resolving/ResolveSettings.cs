@@ -1,3 +1,4 @@
+using CondaMirror.Core.Policies;
 using CondaMirror.Core.Channels;
 using CondaMirror.Core.Repodata;
 using CondaMirror.Core.Solving;
@@ -35,7 +36,16 @@ public sealed record ResolveSettings
     /// <summary>Never write the lock: fail with a diff when the inputs no longer match it (CI mode).</summary>
     public bool LockedMode { get; init; }
 
+    /// <summary>
+    /// Time per platform for finding conda's best solution after the first valid one (CondaSolveOptimizeSeconds).
+    /// Not an input of the lock's hash: it decides only how hard a solve tries, and a cut-short solve says so.
+    /// </summary>
+    public TimeSpan OptimizeBudget { get; init; } = SolveRequest.DefaultOptimizeBudget;
+
     public RepodataFetchOptions Fetch { get; init; } = new();
+
+    /// <summary>Package policy applied in every platform's solve (and recorded in the lock's inputs).</summary>
+    public PackagePolicy Policy { get; init; } = PackagePolicy.None;
 }
 
 public sealed record VirtualPackageOverride(string Name, string Version, string? Build, string? Platform);

@@ -36,6 +36,9 @@ public static class ChannelSbom
 {
     public const string SpecVersion = "1.6";
 
+    /// <summary>Its name at the channel root.</summary>
+    public const string FileName = "sbom.cdx.json";
+
     /// <summary>Writes the SBOM to <paramref name="path"/> atomically, only when its bytes change. Returns whether it wrote.</summary>
     public static bool WriteFile(string path, IEnumerable<SbomPackage> packages, SbomOptions? options = null)
     {

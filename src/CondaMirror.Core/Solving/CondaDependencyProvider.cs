@@ -23,6 +23,7 @@ internal sealed class CondaDependencyProvider : IDependencyProvider<Candidate, S
     private readonly HashSet<string> _lockedKeys = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _channelPins = new(StringComparer.Ordinal); // name → rank of the channel a requested spec names
     private readonly Stopwatch _loadWatch = new();
+    private readonly Dictionary<string, List<string>> _excludedByPolicy = new(StringComparer.Ordinal);
 
     public CondaDependencyProvider(SolveRequest request, IPackageSource source, CancellationToken ct)
     {
@@ -119,6 +120,13 @@ internal sealed class CondaDependencyProvider : IDependencyProvider<Candidate, S
         {
             if (ChannelRank(r.Channel) != (hasPin ? pin : best)) continue; // the named channel, else strict priority
             if (!CondaVersion.TryParse(r.Record.Version, out var version)) continue; // conda cannot order it either
+            if (_request.Policy.ExclusionOf(r) is { } reason)
+            {
+                // Kept for the explanation: a request the policy makes impossible names the rule that did it.
+                if (!_excludedByPolicy.TryGetValue(name, out var excluded)) _excludedByPolicy[name] = excluded = new List<string>();
+                excluded.Add($"{r.Record.Name} {r.Record.Version} {r.Record.Build} {reason}");
+                continue;
+            }
             list.Add(new Candidate(r, version!, isVirtual: false));
         }
         if (!wasRunning) _loadWatch.Stop();
@@ -205,11 +213,14 @@ internal sealed class CondaDependencyProvider : IDependencyProvider<Candidate, S
     {
         var candidates = GetCandidates(spec.Name);
         var ignored = TotalRecords(spec.Name) - candidates.Count;
+        var excluded = _excludedByPolicy.GetValueOrDefault(spec.Name) ?? [];
+        ignored -= excluded.Count;
         if (candidates.Count == 0)
             return new ConflictMissingNode(id, spec.Name, spec.Text,
-                IsVirtualName(spec.Name) ? ConflictMissingReason.VirtualPackageNotProvided : ConflictMissingReason.NotInChannels,
-                Array.Empty<string>(), ignored);
+                IsVirtualName(spec.Name) ? ConflictMissingReason.VirtualPackageNotProvided
+                : excluded.Count > 0 ? ConflictMissingReason.ExcludedByPolicy : ConflictMissingReason.NotInChannels,
+                Array.Empty<string>(), ignored) { ExcludedByPolicy = excluded };
         return new ConflictMissingNode(id, spec.Name, spec.Text, ConflictMissingReason.NoMatchingVersion,
-            candidates.Select(c => c.Version.ToString()).ToArray(), ignored);
+            candidates.Select(c => c.Version.ToString()).ToArray(), ignored) { ExcludedByPolicy = excluded };
     }
 }

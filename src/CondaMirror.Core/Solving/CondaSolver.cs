@@ -55,13 +55,20 @@ internal sealed class SolveRun
                     $"{Prefix(origin)}'{text}' is not a valid package spec ({error}). Use conda MatchSpec syntax, e.g. 'numpy >=1.26' or 'python 3.11.*'.",
                     origin);
             var name = _solver.Load(spec.Name);
-            if (name.Candidates.Length == 0) throw UnknownPackage(spec, i, origin);
+            if (name.Candidates.Length == 0) throw _provider.DescribeMissing(0, spec).Reason == ConflictMissingReason.ExcludedByPolicy
+                ? ExcludedByPolicy(spec, i, origin)
+                : UnknownPackage(spec, i, origin);
             if (_solver.Matching(spec).Length == 0) throw NoMatchingVersion(spec, i, origin);
             roots.Add((spec, i));
         }
 
         foreach (var (spec, index) in roots)
             _solver.AddRequest(spec, new ConflictRequest(index, spec.Text, spec.Name, _request.Specs[index].Origin));
+
+        // The objectives' auxiliary clauses (features in use) must hold in the first model too, so they come first.
+        var requested = roots.GroupBy(r => r.Spec.Name, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(r => r.Spec).ToArray(), StringComparer.Ordinal);
+        var objectives = new CondaObjectives(_solver, requested, _request.Locked.Count > 0);
 
         var loadBeforeSearch = _provider.LoadTime;
         var search = Stopwatch.StartNew();
@@ -70,7 +77,13 @@ internal sealed class SolveRun
         if (!satisfiable)
             throw ConflictRenderer.ToException(_solver.BuildConflictGraph());
 
-        var packages = _solver.Installed().Where(c => !c.IsVirtual).Select(c => c.Record).ToList();
+        // conda's objectives: the first model is valid; make it the one conda would pick.
+        var optimize = Stopwatch.StartNew();
+        var loadBeforeOptimize = _provider.LoadTime;
+        var model = objectives.Optimize(_solver.Sat.Model(), _request.OptimizeBudget, _ct);
+        optimize.Stop();
+
+        var packages = _solver.InstalledIn(model).Where(c => !c.IsVirtual).Select(c => c.Record).ToList();
         packages.Sort((a, b) => string.CompareOrdinal(a.Record.Name, b.Record.Name));
         total.Stop();
         var sat = _solver.Sat;
@@ -84,7 +97,10 @@ internal sealed class SolveRun
             Conflicts = sat.Conflicts,
             Propagations = sat.Propagations,
             LoadTime = _provider.LoadTime,
-            SearchTime = search.Elapsed - (_provider.LoadTime - loadBeforeSearch),
+            SearchTime = search.Elapsed - (loadBeforeOptimize - loadBeforeSearch),
+            OptimizeTime = optimize.Elapsed - (_provider.LoadTime - loadBeforeOptimize),
+            OptimizeSteps = objectives.Steps,
+            OptimizationComplete = objectives.Complete,
             TotalTime = total.Elapsed,
         };
         return new SolveResult(packages, stats);
@@ -127,9 +143,18 @@ internal sealed class SolveRun
         var message = $"{spec.Text} cannot be installed: the channels have {spec.Name} {VersionSummary.Describe(missing.AvailableVersions.Select(CondaVersion.Parse))}";
         if (missing.IgnoredByChannelPriority > 0)
             message += $" ({missing.IgnoredByChannelPriority} more records of {spec.Name} are in lower-priority channels, which strict channel priority ignores)";
-        message += ".";
+        message += missing.PolicyNote() + ".";
         return new SolveConflictException(ErrorCodes.SolverNoMatchingVersion, Prefix(origin) + message + " Relax the version constraint.",
             new[] { message }, origin, graph);
+    }
+
+    private CondaMirrorException ExcludedByPolicy(SpecMatcher spec, int index, string? origin)
+    {
+        var graph = MissingGraph(spec, index, origin);
+        var missing = (ConflictMissingNode)graph.Nodes[1];
+        var message = $"{spec.Text} cannot be installed: every {spec.Name} in the channels is excluded by the package policy{missing.PolicyNote()}.";
+        return new SolveConflictException(ErrorCodes.SolverExcludedByPolicy,
+            Prefix(origin) + message + " Change the CondaExclude / CondaAllowLicense items, or remove the request.", new[] { message }, origin, graph);
     }
 
     private static string Prefix(string? origin) => origin is null ? "" : $"{origin}: ";

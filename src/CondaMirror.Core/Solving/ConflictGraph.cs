@@ -82,6 +82,9 @@ public enum ConflictMissingReason
 
     /// <summary>The dependency string does not parse as a spec.</summary>
     UnreadableSpec,
+
+    /// <summary>The channels have the name, but the package policy (CondaExclude, CondaAllowLicense) removed every record.</summary>
+    ExcludedByPolicy,
 }
 
 /// <summary>
@@ -93,6 +96,13 @@ public sealed record ConflictMissingNode(int Id, string Name, string Spec, Confl
     IReadOnlyList<string> AvailableVersions, int IgnoredByChannelPriority) : ConflictNode(Id, Name)
 {
     public IReadOnlyList<string> AvailableVersions { get; } = Array.AsReadOnly(AvailableVersions.ToArray());
+
+    /// <summary>Records of the name the package policy removed, each with the rule ("pkg 1.2 b_0 excluded by CondaExclude 'gpl-*' (license GPL-3.0)").</summary>
+    public IReadOnlyList<string> ExcludedByPolicy { get; init; } = [];
+
+    /// <summary>" (2 excluded by the package policy: …)" for error texts, or "".</summary>
+    public string PolicyNote() => ExcludedByPolicy.Count == 0 ? ""
+        : $" ({ExcludedByPolicy.Count} excluded by the package policy: {string.Join("; ", ExcludedByPolicy.Take(3))}{(ExcludedByPolicy.Count > 3 ? $"; and {ExcludedByPolicy.Count - 3} more" : "")})";
 
     public override string ToString() => $"missing: {Spec} ({Reason}" + (IgnoredByChannelPriority > 0 ? $", {IgnoredByChannelPriority} ignored by channel priority)" : ")");
 }

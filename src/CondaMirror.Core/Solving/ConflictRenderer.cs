@@ -108,7 +108,8 @@ internal sealed class ConflictRenderer
                 {
                     ConflictMissingReason.VirtualPackageNotProvided => $"requires {spec}, a virtual package the target machine does not provide",
                     ConflictMissingReason.NoMatchingVersion =>
-                        $"requires {spec}, but the channels have {missing.Name} {VersionSummary.Describe(missing.AvailableVersions.Select(CondaVersion.Parse))}",
+                        $"requires {spec}, but the channels have {missing.Name} {VersionSummary.Describe(missing.AvailableVersions.Select(CondaVersion.Parse))}{missing.PolicyNote()}",
+                    ConflictMissingReason.ExcludedByPolicy => $"requires {spec}, but every {missing.Name} is excluded by the package policy{missing.PolicyNote()}",
                     _ => $"requires {spec}, which is not in any channel",
                 });
             else

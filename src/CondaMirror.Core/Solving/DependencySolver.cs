@@ -102,6 +102,12 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
     public SatSolver Sat => _sat;
 
     public int NamesLoaded => _names.Count;
+
+    /// <summary>Raised once per name when its candidates became variables (objectives add their terms here).</summary>
+    public event Action<NameEntry>? NameLoaded;
+
+    /// <summary>The names loaded so far, in load order.</summary>
+    public IEnumerable<NameEntry> LoadedNames => _names.Values;
     public int CandidatesLoaded => _byVariable.Count(c => c is not null);
 
     /// <summary>The candidate a variable stands for, or null (variables a caller made for its own clauses).</summary>
@@ -125,6 +131,7 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
         _sat.AddAtMostOne(vars, Tag(new ClauseOrigin(ClauseKind.OneVersion, 0, null, name)));
         if (_pendingConstrains.Remove(name, out var waiting))
             foreach (var (variable, spec) in waiting) AddConstrains(variable, spec);
+        NameLoaded?.Invoke(entry);
         return entry;
     }
 
@@ -159,6 +166,13 @@ internal sealed class DependencySolver<TCandidate, TSpec> : ISatHooks where TCan
     {
         for (var v = 1; v < _byVariable.Count; v++)
             if (_byVariable[v] is { } c && _sat.IsTrue(v)) yield return c;
+    }
+
+    /// <summary>The candidates true in a model kept from an earlier search, in variable order.</summary>
+    public IEnumerable<TCandidate> InstalledIn(bool[] model)
+    {
+        for (var v = 1; v < _byVariable.Count && v < model.Length; v++)
+            if (_byVariable[v] is { } c && model[v]) yield return c;
     }
 
     private void AddRequirement(Requirement requirement)

@@ -1,3 +1,4 @@
+using CondaMirror.Core.Policies;
 using CondaMirror.Core.Records;
 
 namespace CondaMirror.Core.Solving;
@@ -35,6 +36,18 @@ public sealed class SolveRequest
 
     /// <summary>Channel base URLs, highest priority first. Strict: a name is taken only from the first channel that has it.</summary>
     public IReadOnlyList<string> ChannelPriority { get; init; } = Array.Empty<string>();
+
+    /// <summary>CondaExclude / CondaAllowLicense: records it excludes are never candidates, and conflicts name the rule.</summary>
+    public PackagePolicy Policy { get; init; } = PackagePolicy.None;
+
+    /// <summary>
+    /// How long the search for conda's best solution may run after the first valid one is found. When it runs
+    /// out, the best solution found so far is returned (valid, not proven optimal) and
+    /// <see cref="SolveStatistics.OptimizationComplete"/> is false.
+    /// </summary>
+    public TimeSpan OptimizeBudget { get; init; } = DefaultOptimizeBudget;
+
+    public static readonly TimeSpan DefaultOptimizeBudget = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>Counters and timings of one solve.</summary>
@@ -49,12 +62,23 @@ public sealed class SolveStatistics
     public long Propagations { get; init; }
     public TimeSpan LoadTime { get; init; }
     public TimeSpan SearchTime { get; init; }
+
+    /// <summary>Time spent improving the first solution to conda's optimum (loading excluded).</summary>
+    public TimeSpan OptimizeTime { get; init; }
+
+    /// <summary>Searches made while optimising.</summary>
+    public int OptimizeSteps { get; init; }
+
+    /// <summary>False when the optimisation budget cut the search short (the solution is valid, not proven optimal).</summary>
+    public bool OptimizationComplete { get; init; } = true;
+
     public TimeSpan TotalTime { get; init; }
 
     public override string ToString() =>
         $"{NamesLoaded} names, {CandidatesLoaded} candidates, {Clauses} clauses ({LearnedClauses} learned), " +
         $"{Decisions} decisions, {Conflicts} conflicts; total {TotalTime.TotalMilliseconds:F0} ms " +
-        $"(loading {LoadTime.TotalMilliseconds:F0} ms, search {SearchTime.TotalMilliseconds:F0} ms)";
+        $"(loading {LoadTime.TotalMilliseconds:F0} ms, search {SearchTime.TotalMilliseconds:F0} ms, " +
+        $"optimisation {OptimizeTime.TotalMilliseconds:F0} ms in {OptimizeSteps} searches{(OptimizationComplete ? "" : ", cut short by its budget")})";
 }
 
 /// <summary>The solution: one record per installed name (virtual packages excluded), sorted by name.</summary>

@@ -10,43 +10,43 @@ namespace CondaMirror.Core.Zstd;
 /// </summary>
 internal sealed unsafe class BlockDecoder
 {
-    private const int MaxLiteralLengthCode = 35;
-    private const int MaxMatchLengthCode = 52;
-    private const int MaxOffsetCode = 31;
-    private const int LiteralLengthLog = 9;
-    private const int MatchLengthLog = 9;
-    private const int OffsetLog = 8;
+    internal const int MaxLiteralLengthCode = 35;
+    internal const int MaxMatchLengthCode = 52;
+    internal const int MaxOffsetCode = 31;
+    internal const int LiteralLengthLog = 9;
+    internal const int MatchLengthLog = 9;
+    internal const int OffsetLog = 8;
 
-    private static readonly uint[] LiteralLengthBase =
+    internal static readonly uint[] LiteralLengthBase =
     {
         0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
         16, 18, 20, 22, 24, 28, 32, 40, 48, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536,
     };
-    private static readonly byte[] LiteralLengthBits =
+    internal static readonly byte[] LiteralLengthBits =
     {
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         1, 1, 1, 1, 2, 2, 3, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
     };
-    private static readonly byte[] MatchLengthBits =
+    internal static readonly byte[] MatchLengthBits =
     {
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         1, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
     };
     // Declared after MatchLengthBits: static initializers run in textual order.
-    private static readonly uint[] MatchLengthBase = BuildMatchLengthBase();
+    internal static readonly uint[] MatchLengthBase = BuildMatchLengthBase();
     private static readonly uint[] OffsetBase = Enumerable.Range(0, MaxOffsetCode + 1).Select(c => 1u << c).ToArray();
     private static readonly byte[] OffsetBits = Enumerable.Range(0, MaxOffsetCode + 1).Select(c => (byte)c).ToArray();
 
-    private static readonly short[] DefaultLiteralLengthNorm =
+    internal static readonly short[] DefaultLiteralLengthNorm =
     {
         4, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 2, 1, 1, 1, 1, 1, -1, -1, -1, -1,
     };
-    private static readonly short[] DefaultMatchLengthNorm =
+    internal static readonly short[] DefaultMatchLengthNorm =
     {
         1, 4, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
         1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1, -1,
     };
-    private static readonly short[] DefaultOffsetNorm =
+    internal static readonly short[] DefaultOffsetNorm =
     {
         1, 1, 1, 1, 1, 1, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1,
     };

@@ -16,6 +16,7 @@ internal sealed unsafe class HuffmanTable
     public int TableBits;
 
     private readonly byte[] _weights = new byte[256];
+    private int _lastCount;
     private readonly short[] _norm = new short[256];
     private readonly FseCell[] _fse = new FseCell[1 << MaxFseLog];
 
@@ -44,8 +45,13 @@ internal sealed unsafe class HuffmanTable
             count = DecodeFseWeights(src.Slice(1, header));
             if (count < 0) return -1;
         }
+        _lastCount = count;
         return Build(count) ? used : -1;
     }
+
+    /// <summary>Whether the last description read had exactly these weights (before the implied last one).</summary>
+    internal bool WeightsEqual(ReadOnlySpan<byte> weights, int count)
+        => _lastCount == count && _weights.AsSpan(0, count).SequenceEqual(weights[..count]);
 
     private int DecodeFseWeights(ReadOnlySpan<byte> src)
     {

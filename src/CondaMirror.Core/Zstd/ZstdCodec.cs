@@ -2,8 +2,9 @@ namespace CondaMirror.Core.Zstd;
 
 /// <summary>
 /// Zstandard (RFC 8878) decoding and encoding. This is the whole public surface; everything behind it is internal.
-/// Decoding supports every standard frame except ones that need a dictionary. Encoding writes valid frames of raw
-/// and RLE blocks (no compression), with optional content checksum and content size.
+/// Decoding supports every standard frame except ones that need a dictionary. Encoding compresses at zstd-like
+/// levels (<see cref="ZstdEncoderOptions.Level"/>): hash-chain match finding, Huffman literals, FSE sequences,
+/// repeat offsets, raw/RLE blocks where they are smaller, optional content checksum and content size.
 /// </summary>
 public static class ZstdCodec
 {
@@ -41,7 +42,8 @@ public static class ZstdCodec
     {
         options ??= new ZstdEncoderOptions();
         if (options.ContentSize is null) options = new ZstdEncoderOptions { Level = options.Level, Checksum = options.Checksum, ContentSize = data.Length };
-        using var output = new MemoryStream(data.Length + data.Length / 1000 + 32);
+        // Compressed output is usually a fraction of the input; the stream grows if it is not.
+        using var output = new MemoryStream(data.Length / 4 + 64);
         using (var encoder = new ZstdEncoderStream(output, options, leaveOpen: true)) encoder.Write(data);
         return output.ToArray();
     }

@@ -14,8 +14,11 @@ public sealed class ZstdDecoderOptions
 public sealed class ZstdEncoderOptions
 {
     /// <summary>
-    /// Compression level as understood by zstd. The built-in encoder stores data uncompressed (raw and RLE blocks),
-    /// so the level does not change its output; it is kept so a full compressor can honour it later.
+    /// Compression level, 1 (fastest) to 22 (smallest), as with the zstd tool; 0 means the default, 3. Levels 1-3
+    /// parse greedily, 4-5 with one byte of look-ahead, 6-15 with two, and 16 and up find the cheapest path of
+    /// literals and matches through each block (an optimal parser), with ever deeper hash chains; the window
+    /// grows from 512 KiB (level 1) to 8 MiB (16-20) and 16 MiB (21-22), which bounds the encoder's memory at
+    /// about two windows plus its hash tables. Values outside 0..22 are rejected when the encoder is created.
     /// </summary>
     public int Level { get; init; } = 3;
 

@@ -4,8 +4,8 @@ using System.Xml.Linq;
 
 namespace CondaMirror.MSBuild.ProjectChecks;
 
-/// <summary>A <c>&lt;CondaPackage Include="…" /&gt;</c> element as written in a project file, with its line.</summary>
-public sealed record PackageElement(string File, int Line, string Include);
+/// <summary>A <c>&lt;CondaPackage Include="…" /&gt;</c> (or CondaExclude, CondaAllowLicense) element as written in a project file, with its line.</summary>
+public sealed record PackageElement(string File, int Line, string Include, string ItemType = PackageElementScanner.PackageItem);
 
 /// <summary>
 /// Reads the CondaPackage elements of a project and of the files it imports by a literal path (Directory.Build.props
@@ -16,12 +16,15 @@ public sealed record PackageElement(string File, int Line, string Include);
 /// </summary>
 public static class PackageElementScanner
 {
-    private const string ItemName = "CondaPackage";
+    public const string PackageItem = "CondaPackage";
+
+    /// <summary>Items whose Include is a pattern of ours, not a file: MSBuild's wildcard expansion would lose it.</summary>
+    public static readonly IReadOnlySet<string> ItemTypes = new HashSet<string>(StringComparer.Ordinal) { PackageItem, "CondaExclude", "CondaAllowLicense" };
 
     // $(Property), @(Item) and %(Metadata) references: their values are unknown here, so only literal text is judged.
     private static readonly Regex Reference = new(@"[$@%]\([^()]*\)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
 
-    /// <summary>Every CondaPackage element in <paramref name="roots"/> and their literal imports, each file read once.</summary>
+    /// <summary>Every CondaPackage, CondaExclude and CondaAllowLicense element in <paramref name="roots"/> and their literal imports, each file read once.</summary>
     public static IReadOnlyList<PackageElement> Scan(IEnumerable<string> roots, string projectDirectory)
     {
         var seen = new HashSet<string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
@@ -36,8 +39,8 @@ public static class PackageElementScanner
             foreach (var element in document.Descendants())
             {
                 var name = element.Name.LocalName;
-                if (name == ItemName && element.Parent?.Name.LocalName == "ItemGroup" && element.Attribute("Include") is { } include)
-                    found.Add(new PackageElement(file, ((IXmlLineInfo)element).LineNumber, include.Value));
+                if (ItemTypes.Contains(name) && element.Parent?.Name.LocalName == "ItemGroup" && element.Attribute("Include") is { } include)
+                    found.Add(new PackageElement(file, ((IXmlLineInfo)element).LineNumber, include.Value, name));
                 else if (name == "Import" && element.Attribute("Project") is { } import
                          && ResolveImport(import.Value, file, projectDirectory) is { } imported)
                     pending.Push(imported);

@@ -8,7 +8,8 @@ namespace CondaMirror.Conformance.Tests.Indexing;
 
 /// <summary>
 /// Indexing real channels' package files reproduces those channels' own repodata records (written by
-/// rattler-index and conda-index), field by field for every field both carry.
+/// rattler-index and conda-index), field by field: every field upstream has, we have with the same value, and we
+/// add none it lacks.
 /// </summary>
 public class RealChannelIndexingTests
 {
@@ -41,6 +42,10 @@ public class RealChannelIndexingTests
                     var mine = ours.RootElement.GetProperty(map).GetProperty(entry.Name);
                     var shared = entry.Value.EnumerateObject().Where(p => mine.TryGetProperty(p.Name, out _)).ToList();
                     Assert.True(shared.Count >= 10, $"{entry.Name}: only {shared.Count} shared fields");
+                    var upstreamKeys = entry.Value.EnumerateObject().Select(p => p.Name).ToList();
+                    var ourKeys = mine.EnumerateObject().Select(p => p.Name).ToList();
+                    Assert.True(upstreamKeys.Count == ourKeys.Count && !upstreamKeys.Except(ourKeys).Any(),
+                        $"{subdir}/{entry.Name}: upstream lacks [{string.Join(", ", ourKeys.Except(upstreamKeys))}], we lack [{string.Join(", ", upstreamKeys.Except(ourKeys))}]");
                     foreach (var field in shared)
                         Assert.True(JsonElement.DeepEquals(field.Value, mine.GetProperty(field.Name)),
                             $"{subdir}/{entry.Name} field {field.Name}: upstream {field.Value.GetRawText()}, ours {mine.GetProperty(field.Name).GetRawText()}");

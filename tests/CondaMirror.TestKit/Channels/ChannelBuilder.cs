@@ -17,6 +17,12 @@ public sealed record PackageSpec(string Name, string Version, string Build = "0"
     public long Timestamp { get; init; } = 1_700_000_000_000;
     public string License { get; init; } = "MIT";
 
+    /// <summary>info/about.json verbatim; null for the writer's default (license and a summary).</summary>
+    public string? AboutJson { get; init; }
+
+    /// <summary>info/run_exports.json verbatim; null for none.</summary>
+    public string? RunExportsJson { get; init; }
+
     /// <summary>Approximate payload size; a deterministic pseudo-random file of this many bytes is included.</summary>
     public int PayloadBytes { get; init; } = 256;
 
@@ -85,6 +91,8 @@ public sealed class ChannelBuilder
             new($"share/{spec.Name}/README.txt", Encoding.UTF8.GetBytes($"{spec.Name} {spec.Version} ({spec.Build}) for {spec.Subdir}\n")),
         };
         if (spec.PayloadBytes > 0) files.Add(new($"share/{spec.Name}/payload.bin", Payload(spec)));
+        if (spec.AboutJson is not null) files.Add(new("info/about.json", Encoding.UTF8.GetBytes(spec.AboutJson)));
+        if (spec.RunExportsJson is not null) files.Add(new("info/run_exports.json", Encoding.UTF8.GetBytes(spec.RunExportsJson)));
         PackageArchiveWriter.Write(path, spec.ToIndexRecord(), files);
         return path;
     }

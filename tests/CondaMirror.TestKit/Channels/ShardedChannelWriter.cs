@@ -36,4 +36,14 @@ public static class ShardedChannelWriter
         }
         return result;
     }
+
+    /// <summary>Removes every subdir's shard index and shards (a channel as published before CEP-16).</summary>
+    public static void RemoveShards(string channelDirectory)
+    {
+        foreach (var subdirPath in Directory.GetDirectories(channelDirectory))
+        {
+            File.Delete(Path.Combine(subdirPath, "repodata_shards.msgpack.zst"));
+            if (Directory.Exists(Path.Combine(subdirPath, "shards"))) Directory.Delete(Path.Combine(subdirPath, "shards"), recursive: true);
+        }
+    }
 }

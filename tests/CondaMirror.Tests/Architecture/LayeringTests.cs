@@ -31,12 +31,61 @@ public sealed partial class LayeringTests
     }
 
     [Fact]
-    public void Core_namespaces_are_acyclic()
+    public void Core_concepts_are_acyclic()
     {
-        var graph = NamespaceGraph();
+        // Concepts are the top-level folders; a sub-namespace (Zstd.Encoding, Solving.Sat, Repodata.Shards) is its
+        // concept's own split and may use its parent, so the graph is checked between concepts.
+        var graph = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var (ns, uses) in NamespaceGraph())
+        {
+            var from = TopFolder(ns) ?? ns;
+            if (!graph.TryGetValue(from, out var set)) graph[from] = set = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var to in uses.Select(u => TopFolder(u) ?? u).Where(t => t != from)) set.Add(to);
+        }
         Assert.True(graph.Count >= 10, "expected one namespace per concept folder, found " + graph.Count);
         var cycle = FindCycle(graph);
         Assert.True(cycle is null, "namespace cycle: " + string.Join(" -> ", cycle ?? []));
+    }
+
+    [Fact]
+    public void Every_folder_uses_only_what_the_architecture_document_allows()
+    {
+        var allowed = AllowedDependencies();
+        Assert.True(allowed.Count >= 10, "the 'What may depend on what' table of docs/architecture.md was not found");
+        var violations = new List<string>();
+        foreach (var (ns, uses) in NamespaceGraph())
+        {
+            var folder = TopFolder(ns);
+            if (folder is null) continue;
+            Assert.True(allowed.ContainsKey(folder), $"Core folder `{folder}/` is missing from the 'What may depend on what' table");
+            foreach (var used in uses.Select(TopFolder).Where(u => u is not null && u != folder).Distinct())
+                if (!allowed[folder].Contains(used!))
+                    violations.Add($"{ns} uses {used}, which the table does not allow for {folder}/");
+        }
+        Assert.True(violations.Count == 0, string.Join("\n", violations));
+    }
+
+    private static string? TopFolder(string ns) =>
+        ns.StartsWith(CoreRoot + ".", StringComparison.Ordinal) ? ns[(CoreRoot.Length + 1)..].Split('.')[0] : null;
+
+    /// <summary>The 'What may depend on what' table: `| `A/`, `B/` | X, Y |` rows.</summary>
+    private static Dictionary<string, HashSet<string>> AllowedDependencies()
+    {
+        var doc = File.ReadAllText(Path.Combine(TestData.RepoRoot, "docs", "architecture.md"));
+        var start = doc.IndexOf("## What may depend on what", StringComparison.Ordinal);
+        var result = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        if (start < 0) return result;
+        var end = doc.IndexOf("\n## ", start + 5, StringComparison.Ordinal);
+        foreach (var line in doc[start..(end < 0 ? doc.Length : end)].Split('\n'))
+        {
+            var cells = line.Split('|', StringSplitOptions.TrimEntries);
+            if (cells.Length < 4 || !cells[1].StartsWith('`')) continue;
+            var uses = cells[2] == "nothing" ? [] : cells[2].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(u => u.Split(' ')[0]).ToHashSet(StringComparer.Ordinal); // "Networking (redaction)": the note is for readers
+            foreach (var folder in Backticked().Matches(cells[1]).Select(m => m.Groups[1].Value.TrimEnd('/')))
+                result[folder] = uses;
+        }
+        return result;
     }
 
     [Fact]
@@ -144,6 +193,14 @@ public sealed partial class LayeringTests
                     if (namespaces.Contains(candidate)) { if (candidate != ns) graph[ns].Add(candidate); break; }
                 }
             }
+            // Names qualified relative to CondaMirror.Core ("Networking.UrlRedaction.Redact"), which C# resolves
+            // from any namespace below it without a using.
+            foreach (Match m in RelativeQualified().Matches(code))
+            {
+                var candidate = CoreRoot + "." + m.Groups[1].Value;
+                if (namespaces.Contains(candidate) && candidate != ns && typesOf.TryGetValue(candidate, out var declared) && declared.Contains(m.Groups[2].Value))
+                    graph[ns].Add(candidate);
+            }
             var words = Word().Matches(code).Select(w => w.Value).ToHashSet(StringComparer.Ordinal);
             for (var enclosing = Parent(ns); enclosing is not null; enclosing = Parent(enclosing))
                 if (typesOf.TryGetValue(enclosing, out var types) && types.Overlaps(words))
@@ -188,6 +245,9 @@ public sealed partial class LayeringTests
 
     [GeneratedRegex(@"\bCondaMirror\.Core(?:\.[A-Z]\w*)+")]
     private static partial Regex QualifiedCore();
+
+    [GeneratedRegex(@"(?<![\w.])([A-Z]\w*)\.([A-Z]\w*)")]
+    private static partial Regex RelativeQualified();
 
     [GeneratedRegex(@"\bMicrosoft\.Build\b")]
     private static partial Regex MSBuildNamespace();

@@ -206,3 +206,41 @@ public class PackageArchiveRoundTripTests
         }
     }
 }
+
+public class StopAtPayloadTests
+{
+    [Fact]
+    public void StopAtPayload_ends_a_tar_bz2_read_at_the_first_payload_member_after_index_json()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine("demo-1.2.3-h1234_0.tar.bz2");
+        // info/ first, as packaging tools write it; a run_exports.json after the payload is only found by reading on.
+        File.WriteAllBytes(path, ArchiveFixtures.Bzip2(ArchiveFixtures.Tar(
+            ArchiveFixtures.IndexJson(),
+            ArchiveFixtures.Member("info/about.json", "{\"summary\": \"s\"}"),
+            ArchiveFixtures.Member("lib/payload.txt", "payload"),
+            ArchiveFixtures.Member("info/run_exports.json", "{\"weak\": [\"demo\"]}"))));
+
+        var stopped = PackageArchive.ReadInfo(path, InfoMembers.About | InfoMembers.RunExports | InfoMembers.StopAtPayload);
+        var full = PackageArchive.ReadInfo(path, InfoMembers.About | InfoMembers.RunExports);
+
+        Assert.Equal("s", stopped.About!.Value.GetProperty("summary").GetString());
+        Assert.Null(stopped.RunExports);
+        Assert.Equal("demo", full.RunExports!.Value.GetProperty("weak")[0].GetString());
+    }
+
+    [Fact]
+    public void StopAtPayload_still_reads_on_when_info_comes_last()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine("demo-1.2.3-h1234_0.tar.bz2");
+        File.WriteAllBytes(path, ArchiveFixtures.Bzip2(ArchiveFixtures.Tar(
+            ArchiveFixtures.Member("lib/payload.txt", "payload"),
+            ArchiveFixtures.IndexJson(),
+            ArchiveFixtures.Member("info/run_exports.json", "{\"weak\": [\"demo\"]}"))));
+
+        var info = PackageArchive.ReadInfo(path, InfoMembers.RunExports | InfoMembers.StopAtPayload);
+
+        Assert.Equal("demo", info.RunExports!.Value.GetProperty("weak")[0].GetString());
+    }
+}

@@ -78,6 +78,8 @@ public class IndexFolderEndToEndTests
         Assert.True(clean.Succeeded, clean.ToString());
         Assert.False(File.Exists(Path.Combine(shared, "noarch", "data-1.0-0.conda")));
         Assert.False(File.Exists(Path.Combine(shared, "noarch", "repodata.json")));
+        foreach (var file in new[] { "noarch/repodata.json.zst", "noarch/run_exports.json", "noarch/index.html", "channeldata.json", "index.html" })
+            Assert.False(File.Exists(Path.Combine(shared, file)), $"dotnet clean left {file}");
         Assert.True(File.Exists(Path.Combine(shared, "keep-me.txt")));
     }
 

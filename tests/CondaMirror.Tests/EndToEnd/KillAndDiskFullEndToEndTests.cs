@@ -221,6 +221,11 @@ public class KillAndDiskFullEndToEndTests
         AssertCompleteChannel(s, _package.Build(s.Project));
 
         // Full again while re-indexing (a changed lock): the index step fails, and runs again once there is space.
+        // The lock's records change (a license patched, as upstream repodata patches do), so repodata has new bytes to
+        // write: index files whose bytes are unchanged are not rewritten, and would need no space.
+        var lockText = File.ReadAllText(s.LockPath);
+        Assert.Contains("license: MIT", lockText);
+        File.WriteAllText(s.LockPath, lockText.Replace("license: MIT", "license: MIT-patched"));
         File.SetLastWriteTimeUtc(s.LockPath, DateTime.UtcNow);
         var filler = Path.Combine(mount.Path, "filler");
         mount.Fill(filler);

@@ -1,4 +1,8 @@
+using CondaMirror.Core.Channels;
+using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Locks;
+using CondaMirror.Core.Repodata;
+using CondaMirror.Core.Resolving;
 using CondaMirror.Core.Zstd;
 using CondaMirror.TestKit;
 using CondaMirror.TestKit.Channels;
@@ -10,7 +14,8 @@ namespace CondaMirror.Tests.EndToEnd;
 /// <summary>
 /// CEP-16 through a real `dotnet build`: a channel served with shards resolves with requests for the shard indexes and
 /// the shards of the names the solve reaches only; the same channel without shards resolves identically from
-/// repodata.json.zst; a re-resolve with a warm cache fetches no shard again.
+/// repodata.json.zst; the channel the build writes (with shards) is read back through its shard index; a re-resolve
+/// with a warm cache fetches no shard again.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 public class ShardedRepodataEndToEndTests
@@ -33,6 +38,7 @@ public class ShardedRepodataEndToEndTests
         ShardedRepodataClientTests.Upstream().WriteTo(work.Combine("sharded"));
         var shards = ShardedChannelWriter.AddShards(work.Combine("sharded"));
         ShardedRepodataClientTests.Upstream().WriteTo(work.Combine("plain"));
+        ShardedChannelWriter.RemoveShards(work.Combine("plain"));
         foreach (var subdir in new[] { "linux-64", "noarch" })
             File.WriteAllBytes(work.Combine("plain", subdir, "repodata.json.zst"), ZstdCodec.Compress(File.ReadAllBytes(work.Combine("plain", subdir, "repodata.json"))));
         await using var sharded = new LoopbackChannelServer(work.Combine("sharded"));
@@ -74,6 +80,27 @@ public class ShardedRepodataEndToEndTests
         Assert.Equal(1, plain.RequestCount("/linux-64/repodata.json.zst"));
         // The channel written from the sharded resolve holds the locked packages.
         Assert.True(File.Exists(work.Combine("app-sharded", "bin", "Debug", "net10.0", "conda-channel", "linux-64", "pandas-2.1.0-py_0.conda")));
+
+        // Round trip: the channel the build wrote carries shards of its own; served over HTTP, the client reads it
+        // through that index (no repodata.json requested) and solves the same request to the same packages.
+        var written = work.Combine("app-sharded", "bin", "Debug", "net10.0", "conda-channel");
+        Assert.True(File.Exists(Path.Combine(written, "linux-64", "repodata_shards.msgpack.zst")), "the build wrote no shard index");
+        await using (var mirror = new LoopbackChannelServer(written))
+        {
+            new LockResolver(NullMirrorLog.Instance).Resolve(new ResolveSettings
+            {
+                Packages = new[] { new RequestedPackage("pandas", "test") },
+                Channels = new[] { ChannelResolver.Resolve(mirror.BaseUri.AbsoluteUri) },
+                Platforms = new[] { "linux-64" },
+                LockFile = work.Combine("from-mirror.lock"),
+                Fetch = new RepodataFetchOptions { CacheDirectory = work.Combine("mirror-cache") },
+            });
+            Assert.Equal(lockSharded, Locked(work.Combine("from-mirror.lock")));
+            Assert.Equal(1, mirror.RequestCount("/linux-64/repodata_shards.msgpack.zst"));
+            Assert.Equal(1, mirror.RequestCount("/noarch/repodata_shards.msgpack.zst"));
+            Assert.DoesNotContain(mirror.Requests, r => r.Path.EndsWith("/repodata.json", StringComparison.Ordinal) || r.Path.EndsWith("/repodata.json.zst", StringComparison.Ordinal));
+            Assert.Contains(mirror.Requests, r => r.Path.StartsWith("/linux-64/shards/", StringComparison.Ordinal));
+        }
 
         // A re-resolve (an item added, same names reached) with the warm cache: no shard is fetched again; at most
         // the indexes are revalidated.

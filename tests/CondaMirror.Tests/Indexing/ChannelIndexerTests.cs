@@ -98,7 +98,10 @@ public class ChannelIndexerTests
         var result = ChannelIndexer.Write(channel.Path, files.Where(f => !f.Contains("delta")).Select(f => ArchiveEntries.FromArchive(f)));
 
         Assert.False(Directory.Exists(channel.Combine("win-64")));
-        Assert.Equal(2, result.FilesPruned);
+        // win-64's archive, its five index files (repodata.json, .json.zst, run_exports.json, index.html, the shard
+        // index) and its one shard.
+        Assert.Equal(7, result.FilesPruned);
+        Assert.DoesNotContain(Directory.EnumerateFiles(channel.Path, "*", SearchOption.AllDirectories), f => f.Contains("win-64"));
         Assert.True(File.Exists(channel.Combine("noarch", "notes.txt")));
     }
 

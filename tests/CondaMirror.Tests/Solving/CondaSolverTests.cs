@@ -111,13 +111,17 @@ public class CondaSolverTests
     }
 
     [Fact]
-    public void TrackFeaturesAreMinimisedBeforeVersionIsMaximised()
+    public void TrackFeaturesAreMinimisedBeforeDependencyVersionsButAfterRequestedVersions()
     {
+        // conda 25.11.1 (classic) on exactly these records: `foo` → foo-2.0-debug_0 (requested versions come
+        // before the track-feature count), `bar` → foo-1.0-0 (a dependency's version comes after it).
         var source = new InMemoryPackageSource()
             .Add("foo", "2.0", "debug_0", trackFeatures: "debug")
-            .Add("foo", "1.0", "0");
-        Assert.Equal("foo=1.0=0", Picked(Solve(source, "foo")));
+            .Add("foo", "1.0", "0")
+            .Add("bar", "1.0", depends: new[] { "foo" });
+        Assert.Equal("foo=2.0=debug_0", Picked(Solve(source, "foo")));
         Assert.Equal("foo=2.0=debug_0", Picked(Solve(source, "foo >=2")));
+        Assert.Equal("bar=1.0=0 foo=1.0=0", Picked(Solve(source, "bar")));
     }
 
     [Fact]
@@ -137,15 +141,19 @@ public class CondaSolverTests
     }
 
     [Fact]
-    public void BuildsOfOneVersionPreferThoseWhoseDependenciesAreNewer()
+    public void RequestedBuildNumbersComeBeforeDependencyVersionsButNotForDependencies()
     {
-        // The py39 build is newer and has the higher build number, yet the py312 build lets python be newest.
+        // conda 25.11.1 (classic, pip not added to python) on exactly these records: requested `pandas` keeps its
+        // highest build number (py39_1) because requested builds are an objective before dependency versions;
+        // pandas reached through `app` takes the py312 build, whose python is newer (dependency versions before builds).
         var source = new InMemoryPackageSource()
             .Add("pandas", "2.2.2", "py39_1", buildNumber: 1, timestamp: 2000, depends: new[] { "numpy", "python >=3.9,<3.10.0a0" })
             .Add("pandas", "2.2.2", "py312_0", buildNumber: 0, timestamp: 1000, depends: new[] { "numpy", "python >=3.12,<3.13.0a0" })
-            .Add("python", "3.9.19").Add("python", "3.12.4").Add("numpy", "1.26");
-        Assert.Equal("numpy=1.26=0 pandas=2.2.2=py312_0 python=3.12.4=0", Picked(Solve(source, "pandas")));
+            .Add("python", "3.9.19").Add("python", "3.12.4").Add("numpy", "1.26")
+            .Add("app", "1.0", depends: new[] { "pandas" });
+        Assert.Equal("numpy=1.26=0 pandas=2.2.2=py39_1 python=3.9.19=0", Picked(Solve(source, "pandas")));
         Assert.Equal("numpy=1.26=0 pandas=2.2.2=py39_1 python=3.9.19=0", Picked(Solve(source, "pandas", "python 3.9.*")));
+        Assert.Equal("app=1.0=0 numpy=1.26=0 pandas=2.2.2=py312_0 python=3.12.4=0", Picked(Solve(source, "app")));
     }
 
     [Fact]
@@ -328,5 +336,93 @@ public class CondaSolverTests
         var merged = VirtualPackages.Merge(VirtualPackages.DefaultsFor("linux-aarch64"), new[] { new VirtualPackage("__glibc", "2.17"), new VirtualPackage("__cuda", "12.2") });
         Assert.Equal(new[] { "__unix=0", "__linux=5.10", "__glibc=2.17", "__archspec=1=aarch64", "__cuda=12.2" }, merged.Select(Show));
         static string Show(VirtualPackage v) => v.Build == "0" ? $"{v.Name}={v.Version}" : $"{v.Name}={v.Version}={v.Build}";
+    }
+
+    private static InMemoryPackageSource SummedVersions() => new InMemoryPackageSource()
+        .Add("a", "1.0", depends: new[] { "x", "w" })
+        .Add("x", "3.0", depends: new[] { "z 1.*" }).Add("x", "2.0", depends: new[] { "z 2.*" }).Add("x", "1.0", depends: new[] { "z 2.*" })
+        .Add("w", "3.0", depends: new[] { "z 2.*" }).Add("w", "2.0", depends: new[] { "z 1.*" }).Add("w", "1.0", depends: new[] { "z 1.*" })
+        .Add("z", "2.0").Add("z", "1.0");
+
+    [Fact]
+    public void DependencyVersionsAreSummedOverAllNamesNotTakenGreedily()
+    {
+        // Greedy (x first, newest first) ends at x 3.0, w 2.0, z 1.0: two versions behind in total. conda 25.11.1
+        // (classic) on exactly these records picks x 2.0, w 3.0, z 2.0: one version behind.
+        var result = Solve(SummedVersions(), "a");
+        Assert.Equal("a=1.0=0 w=3.0=0 x=2.0=0 z=2.0=0", Picked(result));
+        Assert.True(result.Stats.OptimizationComplete);
+        Assert.True(result.Stats.OptimizeSteps >= 1);
+    }
+
+    [Fact]
+    public void AnOptimisationBudgetOfZeroKeepsTheFirstValidSolutionAndSaysSo()
+    {
+        var request = new SolveRequest
+        {
+            Specs = new[] { ("a", (string?)null) },
+            Platform = "linux-64",
+            VirtualPackages = Linux,
+            OptimizeBudget = TimeSpan.Zero,
+        };
+        var result = new CondaSolver().Solve(request, SummedVersions());
+        Assert.Empty(SolutionChecker.Check(result.Packages.Select(p => p.Record).ToList(), request.VirtualPackages));
+        Assert.Equal("a=1.0=0 w=2.0=0 x=3.0=0 z=1.0=0", Picked(result));
+        Assert.False(result.Stats.OptimizationComplete);
+        Assert.Contains("cut short by its budget", result.Stats.ToString());
+    }
+
+    [Fact]
+    public void FewestTrackFeaturesWinAmongDependenciesEvenAgainstANewerBuild()
+    {
+        // conda 25.11.1 (classic) on exactly these records picks the mkl build. blas tracks a feature in its openblas
+        // build; the mkl build pulls one more package yet wins: the feature
+        // count comes before dependency versions and the package count.
+        var source = new InMemoryPackageSource()
+            .Add("app", "1.0", depends: new[] { "blas" })
+            .Add("blas", "1.0", "openblas", buildNumber: 1, trackFeatures: "openblas")
+            .Add("blas", "1.0", "mkl", depends: new[] { "mkl" })
+            .Add("mkl", "2018");
+        Assert.Equal("app=1.0=0 blas=1.0=mkl mkl=2018=0", Picked(Solve(source, "app")));
+    }
+
+    [Fact]
+    public void FewerPackagesWinWhenVersionsTie()
+    {
+        // Two ways to satisfy "b": b 1.0 alone, or b 1.0 (other build, same version and build number) needing c;
+        // the package count comes before timestamps (conda 25.11.1, classic, on exactly these records: b-1.0-alone).
+        var source = new InMemoryPackageSource()
+            .Add("a", "1.0", depends: new[] { "b" })
+            .Add("b", "1.0", "withc", timestamp: 2000, depends: new[] { "c" })
+            .Add("b", "1.0", "alone", timestamp: 1000)
+            .Add("c", "1.0");
+        Assert.Equal("a=1.0=0 b=1.0=alone", Picked(Solve(source, "a")));
+    }
+
+    [Fact]
+    public void OptimisingKeepsTheSearchLazyAndFetchesEachNameOnce()
+    {
+        // The optimum needs names the first solution never reached (z 2.0 through w 3.0); a name nothing depends
+        // on is never fetched, and none is fetched twice.
+        var source = SummedVersions().Add("unrelated", "1.0").Add("w", "0.5", depends: new[] { "unrelated" });
+        var result = Solve(source, "a");
+        Assert.Equal("a=1.0=0 w=3.0=0 x=2.0=0 z=2.0=0", Picked(result));
+        Assert.DoesNotContain("unrelated", source.Fetches.Keys);
+        Assert.All(source.Fetches.Values, count => Assert.Equal(1, count));
+    }
+
+    [Fact]
+    public void AnUnboundedOptimisationBudgetIsAccepted()
+    {
+        var request = new SolveRequest
+        {
+            Specs = new[] { ("a", (string?)null) },
+            Platform = "linux-64",
+            VirtualPackages = Linux,
+            OptimizeBudget = TimeSpan.MaxValue,
+        };
+        var result = new CondaSolver().Solve(request, SummedVersions());
+        Assert.Equal("a=1.0=0 w=3.0=0 x=2.0=0 z=2.0=0", Picked(result));
+        Assert.True(result.Stats.OptimizationComplete);
     }
 }

@@ -215,4 +215,89 @@ public class SatSolverTests
         }
         Assert.True(sat > 100 && failed > 50, $"sat={sat} failed={failed}");
     }
+
+    private static long? BruteForceMinimum(int variables, List<int[]> clauses, (int Var, long W)[] terms)
+    {
+        long? best = null;
+        for (var mask = 0; mask < 1 << variables; mask++)
+        {
+            if (!clauses.All(c => c.Any(l => ((mask >> (Math.Abs(l) - 1)) & 1) == (l > 0 ? 1 : 0)))) continue;
+            var cost = terms.Where(t => ((mask >> (t.Var - 1)) & 1) == 1).Sum(t => t.W);
+            if (best is null || cost < best) best = cost;
+        }
+        return best;
+    }
+
+    [Fact]
+    public void Pseudo_boolean_minimisation_under_a_selector_reaches_the_brute_force_minimum()
+    {
+        // Random CNF plus a weighted sum; the optimisation loop the conda objectives use: bound below each model
+        // under a selector, retire it when the search fails, then fix the optimum as a permanent constraint.
+        var rng = new Random(77);
+        var checkedRounds = 0;
+        for (var round = 0; round < 300; round++)
+        {
+            var n = rng.Next(3, 11);
+            var clauses = new List<int[]>();
+            for (var i = rng.Next(1, n * 3); i > 0; i--)
+                clauses.Add(Enumerable.Range(0, rng.Next(2, 4)).Select(_ => rng.Next(1, n + 1) * (rng.Next(2) == 0 ? 1 : -1)).ToArray());
+            var terms = Enumerable.Range(1, n).Where(_ => rng.Next(3) > 0).Select(v => (Var: v, W: (long)rng.Next(1, 6))).ToArray();
+            var expected = BruteForceMinimum(n, clauses, terms);
+            var (sat, s) = Run(n, clauses, positiveFirst: true);
+            Assert.Equal(expected is not null, sat);
+            if (!sat) continue;
+            var hooks = new CnfHooks(s, positiveFirst: true);
+            long Cost() => terms.Where(t => s.IsTrue(t.Var)).Sum(t => t.W);
+            var cost = Cost();
+            var selector = s.NewVariable();
+            var pb = s.AddPseudoBoolean(cost - 1, selector);
+            // Half the terms before the first search, half during the loop: terms may arrive late.
+            foreach (var (v, w) in terms.Take(terms.Length / 2)) s.AddPbTerm(pb, v, w);
+            var late = terms.Skip(terms.Length / 2).ToList();
+            while (cost > 0)
+            {
+                foreach (var (v, w) in late) s.AddPbTerm(pb, v, w);
+                late.Clear();
+                if (!s.Solve(hooks, new[] { selector }, CancellationToken.None))
+                {
+                    Assert.Contains(selector, s.FailedAssumptions);
+                    break;
+                }
+                var next = Cost();
+                Assert.True(next < cost, $"round {round}: a model under the bound costs {next}, not below {cost}");
+                cost = next;
+                if (cost > 0) s.TightenPseudoBoolean(pb, cost - 1);
+            }
+            Assert.Equal(expected, cost);
+            s.RetirePseudoBoolean(pb);
+            var fixedAt = s.AddPseudoBoolean(cost, 0);
+            foreach (var (v, w) in terms) s.AddPbTerm(fixedAt, v, w);
+            Assert.True(s.Solve(hooks, Array.Empty<int>(), CancellationToken.None));
+            Assert.Equal(expected, Cost());
+            foreach (var c in clauses) Assert.Contains(c, l => l > 0 ? s.IsTrue(l) : s.IsFalse(-l));
+            checkedRounds++;
+        }
+        Assert.True(checkedRounds > 100, $"only {checkedRounds} satisfiable rounds");
+    }
+
+    [Fact]
+    public void Pseudo_boolean_bound_propagates_heavy_terms_false_and_explains_conflicts_in_the_core()
+    {
+        var s = new SatSolver();
+        for (var i = 0; i < 3; i++) s.NewVariable();
+        var pb = s.AddPseudoBoolean(3, 0);
+        s.AddPbTerm(pb, 1, 2);
+        s.AddPbTerm(pb, 2, 2);
+        s.AddPbTerm(pb, 3, 5);
+        s.AddClause(new[] { 1 }, 0);
+        var hooks = new CnfHooks(s, positiveFirst: true);
+        Assert.True(s.Solve(hooks, CancellationToken.None));
+        Assert.True(s.IsTrue(1));
+        Assert.True(s.IsFalse(2)); // 2 + 2 > 3
+        Assert.True(s.IsFalse(3)); // 5 > 3 on its own
+        s.AddClause(new[] { 2, 3 }, 1);
+        Assert.False(s.Solve(hooks, CancellationToken.None));
+        Assert.NotEmpty(s.UnsatCore());
+        Assert.Throws<ArgumentOutOfRangeException>(() => s.TightenPseudoBoolean(pb, 4));
+    }
 }

@@ -34,6 +34,8 @@ public sealed class SharedRepodataTaskTests
             .Add("app", "1.0", "0", "linux-64", "lib")
             .Add("lib", "2.0", "0", "noarch")
             .WriteTo(dir.Combine("upstream"));
+        // Monolithic repodata is what is indexed and shared; shards are per name and cached by hash already.
+        ShardedChannelWriter.RemoveShards(dir.Combine("upstream"));
         await using var server = new LoopbackChannelServer(dir.Combine("upstream"));
         var engine = new TaskObjectEngine();
 
@@ -57,6 +59,7 @@ public sealed class SharedRepodataTaskTests
             .Add("lib", "2.0", "0", "noarch")
             .Add("lib", "3.0", "0", "noarch")
             .WriteTo(local);
+        ShardedChannelWriter.RemoveShards(local);
         File.SetLastWriteTimeUtc(Path.Combine(local, "noarch", "repodata.json"), DateTime.UtcNow.AddMinutes(1));
         Assert.True(Resolve(engine, local, dir.Combine("e.lock"), dir.Combine("cache")).Execute(), engine.Log.ToString());
         Assert.Contains("lib-3.0-0", File.ReadAllText(dir.Combine("e.lock")));

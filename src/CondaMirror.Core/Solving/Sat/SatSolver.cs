@@ -38,6 +38,9 @@ internal sealed class SatSolver
     private int[] _group = new int[64];       // at-most-one group id + 1 (0 = none)
     private bool[] _expanded = new bool[64];
     private bool[] _seen = new bool[64];
+    private int[] _trailPos = new int[64];    // position on the trail while assigned (pseudo-boolean explanations)
+    private int[] _pbReason = new int[64];    // pseudo-boolean constraint id + 1 that forced this variable false (0 = none)
+    private List<(int Constraint, long Weight)>?[] _pbTerms = new List<(int, long)>?[64]; // constraints a variable is a term of
     private List<int>[] _watches = new List<int>[128]; // by literal index
 
     private readonly List<int[]> _clauses = new();
@@ -45,6 +48,9 @@ internal sealed class SatSolver
     private readonly List<int[]?> _antecedents = new();
     private readonly List<int[]> _groups = new();
     private readonly List<int> _groupTags = new();
+
+    private readonly List<PseudoBoolean> _pbs = new();
+    private readonly List<int> _pbDirty = new();
 
     private readonly List<int> _trail = new();
     private readonly List<int> _trailLimits = new();
@@ -75,6 +81,9 @@ internal sealed class SatSolver
             Array.Resize(ref _group, size);
             Array.Resize(ref _expanded, size);
             Array.Resize(ref _seen, size);
+            Array.Resize(ref _trailPos, size);
+            Array.Resize(ref _pbReason, size);
+            Array.Resize(ref _pbTerms, size);
             Array.Resize(ref _watches, size * 2);
         }
         _reason[v] = -1;
@@ -93,6 +102,165 @@ internal sealed class SatSolver
             _group[v] = _groups.Count;
         }
     }
+
+    /// <summary>
+    /// Adds the pseudo-boolean constraint "the weights of the true terms sum to at most <paramref name="bound"/>",
+    /// enforced only while <paramref name="selector"/> is true (0: always). Terms are positive variables, added with
+    /// <see cref="AddPbTerm"/>, also during a search. Propagation is native (a term whose weight exceeds the slack is
+    /// set false) and explanations are clauses built on demand, so learning and cores work as for clauses. Used for
+    /// optimisation: a selector lets a search try a bound under an assumption and drop it when that fails.
+    /// </summary>
+    public int AddPseudoBoolean(long bound, int selector)
+    {
+        var id = _pbs.Count;
+        _pbs.Add(new PseudoBoolean(bound, selector));
+        if (selector != 0) AddPbOccurrence(selector, id, 0); // becoming true triggers a check
+        MarkPbDirty(id);
+        return id;
+    }
+
+    /// <summary>Adds a term (a variable not yet in this constraint) with a positive weight.</summary>
+    public void AddPbTerm(int constraint, int variable, long weight)
+    {
+        if (variable <= 0 || weight <= 0) throw new ArgumentOutOfRangeException(nameof(weight), "terms are variables with positive weights");
+        var pb = _pbs[constraint];
+        if (pb.Retired) return;
+        pb.Add(variable, weight);
+        AddPbOccurrence(variable, constraint, weight);
+        if (_value[variable] > 0) pb.TrueSum += weight;
+        MarkPbDirty(constraint);
+    }
+
+    /// <summary>Lowers a constraint's bound (never raises it: what was learned under the old bound stays valid).</summary>
+    public void TightenPseudoBoolean(int constraint, long bound)
+    {
+        var pb = _pbs[constraint];
+        if (bound > pb.Bound) throw new ArgumentOutOfRangeException(nameof(bound), "a bound can only be lowered");
+        pb.Bound = bound;
+        MarkPbDirty(constraint);
+    }
+
+    /// <summary>Switches a selector-guarded constraint off for good (its selector becomes false).</summary>
+    public void RetirePseudoBoolean(int constraint)
+    {
+        var pb = _pbs[constraint];
+        if (pb.Selector == 0) throw new InvalidOperationException("only a constraint with a selector can be retired");
+        pb.Retired = true;
+        AddClause(new[] { -pb.Selector }, NoTag);
+    }
+
+    public int PseudoBooleanCount => _pbs.Count;
+
+    private void AddPbOccurrence(int variable, int constraint, long weight) =>
+        (_pbTerms[variable] ??= new List<(int, long)>(2)).Add((constraint, weight));
+
+    private void MarkPbDirty(int constraint)
+    {
+        var pb = _pbs[constraint];
+        if (pb.Dirty) return;
+        pb.Dirty = true;
+        _pbDirty.Add(constraint);
+    }
+
+    /// <summary>Conflict (a clause id) when the true terms exceed the bound, else sets false every open term that would.</summary>
+    private int CheckPb(int constraint)
+    {
+        var pb = _pbs[constraint];
+        if (pb.Retired || (pb.Selector != 0 && _value[pb.Selector] <= 0)) return -1;
+        var slack = pb.Bound - pb.TrueSum;
+        if (slack < 0) return Store(pb.Explain(this, 0, int.MaxValue), NoTag, null);
+        pb.Sort();
+        var vars = pb.Variables;
+        var weights = pb.Weights;
+        for (var i = 0; i < pb.Count && weights[i] > slack; i++)
+        {
+            var v = vars[i];
+            if (_value[v] != 0) continue;
+            Assign(-v, -1);
+            _pbReason[v] = constraint + 1;
+        }
+        return -1;
+    }
+
+    /// <summary>A pseudo-boolean at-most constraint; terms kept heaviest first so a check stops at the slack.</summary>
+    private sealed class PseudoBoolean
+    {
+        public PseudoBoolean(long bound, int selector)
+        {
+            Bound = bound;
+            Selector = selector;
+        }
+
+        public long Bound { get; set; }
+        public int Selector { get; }
+        public long TrueSum { get; set; }
+        public bool Dirty { get; set; }
+        public bool Retired { get; set; }
+        public int Count { get; private set; }
+        public int[] Variables { get; private set; } = new int[8];
+        public long[] Weights { get; private set; } = new long[8];
+        private bool _sorted = true;
+
+        public void Add(int variable, long weight)
+        {
+            if (Count == Variables.Length)
+            {
+                var variables = Variables;
+                var weights = Weights;
+                Array.Resize(ref variables, Count * 2);
+                Array.Resize(ref weights, Count * 2);
+                Variables = variables;
+                Weights = weights;
+            }
+            if (Count > 0 && Weights[Count - 1] < weight) _sorted = false;
+            Variables[Count] = variable;
+            Weights[Count] = weight;
+            Count++;
+        }
+
+        public void Sort()
+        {
+            if (_sorted) return;
+            // Heaviest first; ties by variable so the order never depends on when a term arrived.
+            var keys = new (long W, int V)[Count];
+            for (var i = 0; i < Count; i++) keys[i] = (-Weights[i], Variables[i]);
+            Array.Sort(keys);
+            for (var i = 0; i < Count; i++) { Weights[i] = -keys[i].W; Variables[i] = keys[i].V; }
+            _sorted = true;
+        }
+
+        /// <summary>
+        /// The clause behind a propagation (of <paramref name="propagated"/>, a negative literal) or a conflict (0):
+        /// not the selector, or not one of the terms true before <paramref name="before"/>. Only the heaviest true
+        /// terms that already exceed the bound are named: shorter reasons make the learned clauses stronger, which
+        /// is what proving an optimum costs.
+        /// </summary>
+        public int[] Explain(SatSolver sat, int propagated, int before)
+        {
+            var lits = new List<int>();
+            long needed = Bound + 1; // the named terms must sum to more than the bound
+            if (propagated != 0)
+            {
+                lits.Add(propagated);
+                for (var i = 0; i < Count; i++)
+                    if (Variables[i] == -propagated) { needed -= Weights[i]; break; }
+            }
+            if (Selector != 0) lits.Add(-Selector);
+            Sort();
+            long sum = 0;
+            for (var i = 0; i < Count && sum < needed; i++)
+            {
+                var v = Variables[i];
+                if (sat._value[v] > 0 && sat._trailPos[v] < before)
+                {
+                    lits.Add(-v);
+                    sum += Weights[i];
+                }
+            }
+            return lits.ToArray();
+        }
+    }
+
 
     /// <summary>Queues a clause; it is installed at the next safe point of the search.</summary>
     public void AddClause(int[] literals, int tag) => _pendingClauses.Enqueue((literals, tag));
@@ -216,7 +384,7 @@ internal sealed class SatSolver
             foreach (var lit in _clauses[id])
             {
                 var v = Math.Abs(lit);
-                if (_value[v] != 0 && _level[v] == 0 && ValueOf(lit) < 0 && (_reason[v] >= 0 || _amoReason[v] != 0))
+                if (_value[v] != 0 && _level[v] == 0 && ValueOf(lit) < 0 && (_reason[v] >= 0 || _amoReason[v] != 0 || _pbReason[v] != 0))
                     work.Push(ReasonClause(v));
             }
         }
@@ -237,7 +405,10 @@ internal sealed class SatSolver
         _level[v] = DecisionLevel;
         _reason[v] = reason;
         _amoReason[v] = amoReason;
+        _trailPos[v] = _trail.Count;
         _trail.Add(lit);
+        if (lit > 0 && _pbTerms[v] is { } terms)
+            foreach (var (c, w) in terms) _pbs[c].TrueSum += w;
     }
 
     private void Backtrack(int level)
@@ -247,9 +418,12 @@ internal sealed class SatSolver
         for (var i = _trail.Count - 1; i >= start; i--)
         {
             var v = Math.Abs(_trail[i]);
+            if (_value[v] > 0 && _pbTerms[v] is { } terms)
+                foreach (var (c, w) in terms) _pbs[c].TrueSum -= w;
             _value[v] = 0;
             _reason[v] = -1;
             _amoReason[v] = 0;
+            _pbReason[v] = 0;
         }
         _trail.RemoveRange(start, _trail.Count - start);
         _trailLimits.RemoveRange(level, _trailLimits.Count - level);
@@ -327,6 +501,24 @@ internal sealed class SatSolver
 
     private static int[]? Normalize(int[] input)
     {
+        if (input.Length <= 8)
+        {
+            // Short clauses (most of them: dependencies of one candidate, objective links) without a set.
+            var n = 0;
+            var lits = new int[input.Length];
+            foreach (var l in input)
+            {
+                if (l == 0) throw new ArgumentException("0 is not a literal");
+                var duplicate = false;
+                for (var k = 0; k < n; k++)
+                {
+                    if (lits[k] == -l) return null;
+                    if (lits[k] == l) duplicate = true;
+                }
+                if (!duplicate) lits[n++] = l;
+            }
+            return n == lits.Length ? lits : lits.AsSpan(0, n).ToArray();
+        }
         var set = new HashSet<int>();
         var list = new List<int>(input.Length);
         foreach (var l in input)
@@ -341,10 +533,26 @@ internal sealed class SatSolver
     /// <summary>Unit propagation over watched clauses and at-most-one groups. Returns a conflicting clause id or -1.</summary>
     private int Propagate()
     {
+        while (_pbDirty.Count > 0)
+        {
+            var c = _pbDirty[^1];
+            _pbDirty.RemoveAt(_pbDirty.Count - 1);
+            _pbs[c].Dirty = false;
+            var pbConflict = CheckPb(c);
+            if (pbConflict >= 0) return pbConflict;
+        }
         while (_propagateHead < _trail.Count)
         {
             var p = _trail[_propagateHead++];
             Propagations++;
+            if (p > 0 && _pbTerms[p] is { } pbTerms)
+            {
+                foreach (var (c, _) in pbTerms)
+                {
+                    var pbConflict = CheckPb(c);
+                    if (pbConflict >= 0) return pbConflict;
+                }
+            }
             if (p > 0 && _group[p] != 0)
             {
                 foreach (var other in _groups[_group[p] - 1])
@@ -398,6 +606,12 @@ internal sealed class SatSolver
     private int ReasonClause(int v)
     {
         if (_reason[v] >= 0) return _reason[v];
+        if (_pbReason[v] != 0)
+        {
+            var pbId = Store(_pbs[_pbReason[v] - 1].Explain(this, -v, _trailPos[v]), NoTag, null);
+            _reason[v] = pbId;
+            return pbId;
+        }
         var forcer = _amoReason[v];
         var id = Store(new[] { -v, -forcer }, _groupTags[_group[v] - 1], null);
         _reason[v] = id;
@@ -419,7 +633,7 @@ internal sealed class SatSolver
             var v = Math.Abs(_trail[i]);
             if (!_seen[v]) continue;
             _seen[v] = false;
-            if (_reason[v] < 0 && _amoReason[v] == 0) { result.Add(_trail[i]); continue; }
+            if (_reason[v] < 0 && _amoReason[v] == 0 && _pbReason[v] == 0) { result.Add(_trail[i]); continue; }
             foreach (var q in _clauses[ReasonClause(v)])
             {
                 var u = Math.Abs(q);

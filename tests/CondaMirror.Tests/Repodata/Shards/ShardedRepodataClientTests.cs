@@ -47,6 +47,7 @@ public sealed class ShardedRepodataClientTests : IAsyncLifetime
         _shardFiles = ShardedChannelWriter.AddShards(_temp.Combine("sharded"));
         // The same channel without shards, publishing repodata.json.zst as conda-forge does.
         Upstream().WriteTo(_temp.Combine("plain"));
+        ShardedChannelWriter.RemoveShards(_temp.Combine("plain"));
         foreach (var subdir in new[] { "linux-64", "noarch" })
             File.WriteAllBytes(_temp.Combine("plain", subdir, "repodata.json.zst"), ZstdCodec.Compress(File.ReadAllBytes(_temp.Combine("plain", subdir, "repodata.json"))));
         _sharded = new LoopbackChannelServer(_temp.Combine("sharded"));

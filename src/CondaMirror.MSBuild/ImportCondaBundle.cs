@@ -1,0 +1,29 @@
+using CondaMirror.Core.Bundles;
+using Microsoft.Build.Framework;
+
+namespace CondaMirror.MSBuild;
+
+/// <summary>
+/// The offline side (CondaBundleImport items, in order): verifies each bundle against its SHA256SUMS and merges it
+/// into the import folder, all or nothing per bundle.
+/// </summary>
+public sealed class ImportCondaBundle : CondaTaskBase
+{
+    [Required]
+    public ITaskItem[] Bundles { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>CondaBundleImportRoot: the folder bundles unpack into (the channel is its channel/ folder).</summary>
+    [Required]
+    public string Root { get; set; } = "";
+
+    protected override void Run()
+    {
+        foreach (var bundle in Bundles)
+        {
+            var path = bundle.GetMetadata("FullPath");
+            var result = ChannelBundle.Import(path, Root, null, MirrorLog, CancellationToken);
+            Log.LogMessage(MessageImportance.High,
+                $"Conda bundle {Path.GetFileName(path)} imported into {Root}: {result.FilesWritten} written, {result.FilesRemoved} removed, {result.FilesVerified} verified.");
+        }
+    }
+}
