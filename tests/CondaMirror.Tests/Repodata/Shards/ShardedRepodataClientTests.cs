@@ -139,6 +139,28 @@ public sealed class ShardedRepodataClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Offline_resolves_from_the_cached_index_and_shards_and_a_name_never_fetched_is_CMIR621()
+    {
+        Resolve(_sharded.BaseUri, "online.lock", "cache-offline");
+        var requests = _sharded.Requests.Count;
+        ResolveOutcome Offline(string spec, string lockName) => new LockResolver(NullMirrorLog.Instance).Resolve(new ResolveSettings
+        {
+            Packages = new[] { new RequestedPackage(spec, "test") },
+            Channels = new[] { ChannelResolver.Resolve(_sharded.BaseUri.AbsoluteUri) },
+            Platforms = new[] { "linux-64" },
+            LockFile = _temp.Combine(lockName),
+            Fetch = new RepodataFetchOptions { CacheDirectory = _temp.Combine("cache-offline"), Offline = true, TimeProvider = new Clock(() => _now + TimeSpan.FromDays(1)) },
+        });
+        Assert.True(Offline("numpy", "offline.lock").LockWritten);
+        Assert.Equal(requests, _sharded.Requests.Count);
+        // scipy's shard was never fetched: offline cannot know its records.
+        var e = Assert.Throws<CondaMirrorException>(() => Offline("scipy", "offline2.lock"));
+        Assert.Equal(ErrorCodes.RepodataOfflineCacheMissing, e.Code);
+        Assert.Contains("'scipy'", e.Message);
+        Assert.Equal(requests, _sharded.Requests.Count);
+    }
+
+    [Fact]
     public void A_shard_whose_bytes_do_not_match_its_hash_is_one_coded_error()
     {
         _sharded.Faults.Add(ShardPath("linux-64", "numpy"), FaultKind.AlterBody(), count: int.MaxValue);
