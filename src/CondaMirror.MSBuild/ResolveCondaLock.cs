@@ -61,6 +61,12 @@ public sealed class ResolveCondaLock : CondaTaskBase
     /// <summary>Most bytes of one repodata file, as sent and decompressed (CondaMaxRepodataBytes).</summary>
     public long MaxRepodataBytes { get; set; } = RepodataFetchOptions.DefaultMaxRepodataBytes;
 
+    /// <summary>Most bytes of one CEP-16 shard index or shard, as sent and decompressed (CondaMaxShardBytes).</summary>
+    public long MaxShardBytes { get; set; } = RepodataFetchOptions.DefaultMaxShardBytes;
+
+    /// <summary>Read a channel's CEP-16 shard index when it has one (CondaUseShardedRepodata, default true).</summary>
+    public bool UseShardedRepodata { get; set; } = true;
+
     /// <summary>Seconds per platform for finding conda's best solution after the first valid one (CondaSolveOptimizeSeconds).</summary>
     public double OptimizeSeconds { get; set; } = SolveRequest.DefaultOptimizeBudget.TotalSeconds;
     public string? ProjectDirectory { get; set; }
@@ -80,10 +86,10 @@ public sealed class ResolveCondaLock : CondaTaskBase
         if (OptimizeSeconds < 0 || double.IsNaN(OptimizeSeconds) || OptimizeSeconds > 86400)
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
                 $"CondaSolveOptimizeSeconds must be between 0 and 86400 (got {OptimizeSeconds}); 0 keeps the first valid solution.");
-        if (RetryCount < 0 || HttpRequestDeadlineSeconds < 0 || MaxRetryAfterSeconds < 0 || MaxRepodataBytes < 1)
+        if (RetryCount < 0 || HttpRequestDeadlineSeconds < 0 || MaxRetryAfterSeconds < 0 || MaxRepodataBytes < 1 || MaxShardBytes < 1)
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
-                "CondaRetryCount, CondaHttpRequestDeadlineSeconds and CondaMaxRetryAfterSeconds must be ≥ 0 and CondaMaxRepodataBytes ≥ 1 " +
-                $"(got {RetryCount}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}, {MaxRepodataBytes}).");
+                "CondaRetryCount, CondaHttpRequestDeadlineSeconds and CondaMaxRetryAfterSeconds must be ≥ 0 and CondaMaxRepodataBytes and CondaMaxShardBytes ≥ 1 " +
+                $"(got {RetryCount}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}, {MaxRepodataBytes}, {MaxShardBytes}).");
         var alias = ChannelResolver.AliasOrDefault(ChannelAlias);
         var channelItems = Channels.Length > 0 ? Channels.Select(c => c.ItemSpec).ToArray() : new[] { "conda-forge" };
         var credentials = CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelResolver.RootResolver(alias, ProjectDirectory));
@@ -121,6 +127,9 @@ public sealed class ResolveCondaLock : CondaTaskBase
                 RequestDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
                 MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
                 MaxRepodataBytes = MaxRepodataBytes,
+                MaxShardBytes = MaxShardBytes,
+                UseShards = UseShardedRepodata,
+                ParsedCache = SharedRepodata(),
                 Credentials = credentials,
                 Mirrors = ChannelMirrorItems.From(ChannelMirrors, alias, ProjectDirectory),
                 SubdirPolicy = AllowCustomSubdirs ? Core.Platforms.SubdirPolicy.AllowCustom : Core.Platforms.SubdirPolicy.KnownOnly,
@@ -151,6 +160,20 @@ public sealed class ResolveCondaLock : CondaTaskBase
                         $"Conda lock {change.Platform}: the solve's optimisation stopped at its budget of {OptimizeSeconds:0.##} s after {stats.OptimizeSteps} searches; " +
                         "the lock is valid but may differ from conda's choice. Raise CondaSolveOptimizeSeconds to let it finish.");
             }
+    }
+
+    /// <summary>
+    /// The build node's indexed repodata: projects of one solution resolving against the same channels index each
+    /// subdir once. Kept in MSBuild's task-object cache for the build, which disposes it (closing the files) at its end.
+    /// </summary>
+    private ParsedRepodataCache? SharedRepodata()
+    {
+        if (BuildEngine is not IBuildEngine4 engine) return null;
+        const string key = "CondaMirror.ParsedRepodata";
+        if (engine.GetRegisteredTaskObject(key, RegisteredTaskObjectLifetime.Build) is ParsedRepodataCache cached) return cached;
+        var created = new ParsedRepodataCache();
+        engine.RegisterTaskObject(key, created, RegisteredTaskObjectLifetime.Build, allowEarlyCollection: false);
+        return created;
     }
 
     /// <summary>Item → MatchSpec: Include may already be a full spec; Version/Build/Channel metadata add to it.</summary>

@@ -458,11 +458,41 @@ internal sealed class RepodataTarget : FuzzTarget
     public override IEnumerable<byte[]> TestDataSeeds(string root) =>
         Files(root, "repodata", new[] { ".json" }, max: 30, maxBytes: 512 << 10);
 
+    private string? _windowFile;
+
+    public override void Prepare(string scratch) => _windowFile = Path.Combine(scratch, $"repodata-window-{Environment.ProcessId}.json");
+
     public override void Run(byte[] input)
     {
+        // The file-backed index reads in windows; with 13-byte ones every unit meets edges. It must agree with the
+        // whole-array index: the same index, or the same coded error.
+        var whole = Outcome(() => RepodataIndexer.Build(input, null));
+        if (_windowFile is not null)
+        {
+            File.WriteAllBytes(_windowFile, input);
+            using var handle = File.OpenHandle(_windowFile);
+            var windowed = Outcome(() => RepodataIndexer.Build(handle, input.Length, null, 13));
+            if (!Same(whole, windowed))
+                throw new InvalidOperationException($"windowed index disagrees with the whole-array index: {Describe(whole)} vs {Describe(windowed)}");
+        }
         var repodata = SparseRepodata.Load(null, input, Channel, "linux-64");
         foreach (var record in repodata.AllRecords()) _ = record.Url;
     }
+
+    private static (RepodataIndex? Index, string? Code) Outcome(Func<RepodataIndex> build)
+    {
+        try { return (build(), null); }
+        catch (CondaMirrorException e) { return (null, e.Code); }
+    }
+
+    private static bool Same((RepodataIndex? Index, string? Code) a, (RepodataIndex? Index, string? Code) b) =>
+        a.Index is null || b.Index is null
+            ? a.Code == b.Code
+            : a.Index.Spans.AsSpan().SequenceEqual(b.Index.Spans) && a.Index.GroupStart.AsSpan().SequenceEqual(b.Index.GroupStart)
+              && a.Index.Names.SequenceEqual(b.Index.Names) && a.Index.InfoSubdir == b.Index.InfoSubdir
+              && a.Index.BaseUrl == b.Index.BaseUrl && a.Index.RepodataVersion == b.Index.RepodataVersion;
+
+    private static string Describe((RepodataIndex? Index, string? Code) o) => o.Index is null ? o.Code! : $"{o.Index.Spans.Length} records";
 }
 
 /// <summary>

@@ -5,13 +5,15 @@ using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Repodata;
 
-// Usage: CondaMirror.HostileProbe <channel-url> <subdir> <cache-dir>
+// Usage: CondaMirror.HostileProbe <channel-url> <subdir> <cache-dir> [<package-name>]
+// With a package name the subdir is read as the resolver reads it (the CEP-16 shard index first) and that name's
+// records are asked for, so a hostile shard index or shard is fetched and decoded.
 // Fetches with RepodataFetchOptions' defaults (only the cache folder is set) and prints one line of key=value pairs:
 // outcome (ok or the error code), records, elapsed_ms, vmhwm_kb (peak resident set, from /proc/self/status),
 // then the error message on a line of its own. Exit code 0 whatever the outcome; 2 for bad arguments.
-if (args.Length != 3)
+if (args.Length is not (3 or 4))
 {
-    Console.Error.WriteLine("usage: CondaMirror.HostileProbe <channel-url> <subdir> <cache-dir>");
+    Console.Error.WriteLine("usage: CondaMirror.HostileProbe <channel-url> <subdir> <cache-dir> [<package-name>]");
     return 2;
 }
 
@@ -25,15 +27,24 @@ using (var fetcher = new RepodataFetcher(options, NullMirrorLog.Instance))
 {
     try
     {
-        var repodata = await fetcher.FetchAsync(channel, args[1]);
-        records = repodata.RecordCount;
+        if (args.Length == 4)
+        {
+            var subdir = await fetcher.FetchSubdirAsync(channel, args[1]);
+            records = subdir.Records(args[3]).Count;
+        }
+        else
+        {
+            var repodata = await fetcher.FetchAsync(channel, args[1]);
+            records = repodata.RecordCount;
+            GC.KeepAlive(repodata);
+        }
         outcome = "ok";
-        GC.KeepAlive(repodata);
     }
     catch (CondaMirrorException e)
     {
         outcome = e.Code;
-        message = e.Message;
+        // As MSBuild shows it: the file or URL the error is about, then the text.
+        message = e.File is null || e.Message.Contains(e.File, StringComparison.Ordinal) ? e.Message : $"{e.File}: {e.Message}";
     }
 }
 stopwatch.Stop();

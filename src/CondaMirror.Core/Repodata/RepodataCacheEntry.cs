@@ -19,15 +19,20 @@ internal sealed class RepodataCacheEntry
     [JsonPropertyName("last_modified")] public string? LastModified { get; set; }
     [JsonPropertyName("fetched_at")] public DateTimeOffset FetchedAt { get; set; }
 
-    public static RepodataCacheEntry? TryLoad(string directory)
+    public const string ShardIndexMetadataFileName = "shards-cache.json";
+    public const string ShardIndexFileName = "repodata_shards.msgpack.zst";
+
+    public static RepodataCacheEntry? TryLoad(string directory) => TryLoad(directory, MetadataFileName, BodyFileName);
+
+    public static RepodataCacheEntry? TryLoad(string directory, string metadataFileName, string bodyFileName)
     {
-        var path = Path.Combine(directory, MetadataFileName);
+        var path = Path.Combine(directory, metadataFileName);
         if (!File.Exists(path)) return null;
         try
         {
             var entry = JsonSerializer.Deserialize<RepodataCacheEntry>(File.ReadAllBytes(path));
             if (entry is null) return null;
-            if (entry.Variant != RepodataVariant.Missing && !File.Exists(Path.Combine(directory, BodyFileName))) return null;
+            if (entry.Variant != RepodataVariant.Missing && !File.Exists(Path.Combine(directory, bodyFileName))) return null;
             return entry;
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
@@ -44,6 +49,7 @@ internal static class RepodataVariant
     public const string Zst = "zst";
     public const string Json = "json";
     public const string Missing = "missing";
+    public const string Shards = "shards";
 
     public static string FileName(string variant) => variant == Zst ? "repodata.json.zst" : "repodata.json";
 }

@@ -77,6 +77,29 @@ public sealed class RepodataFetchOptions
     /// </summary>
     public const long ZstdWindowLimit = 32L << 20;
 
+    /// <summary>
+    /// Whether HTTP and local channels are first asked for their CEP-16 shard index (repodata_shards.msgpack.zst);
+    /// without one, or when false, the monolithic repodata.json(.zst) is used.
+    /// </summary>
+    public bool UseShards { get; init; } = true;
+
+    /// <summary>
+    /// Most bytes of one shard index or shard, as sent and decompressed (CMIR653 beyond it). conda-forge's
+    /// linux-64 index is about 2 MB decompressed, its largest shards a few MB.
+    /// </summary>
+    public long MaxShardBytes { get; init; } = DefaultMaxShardBytes;
+
+    public static long DefaultMaxShardBytes => 64L << 20;
+
+    /// <summary>Shards fetched at the same time per subdir, at most.</summary>
+    public int MaxParallelShardFetches { get; init; } = 16;
+
+    /// <summary>
+    /// Indexed repodata shared with other resolves of this process (one per build node); null: each fetcher indexes
+    /// its own. Only files already in the cache (or a local channel's) are shared.
+    /// </summary>
+    public ParsedRepodataCache? ParsedCache { get; init; }
+
     /// <summary>Clock for TTL decisions (tests move it).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

@@ -17,16 +17,18 @@ namespace CondaMirror.Core.Repodata;
 /// an older one is revalidated (If-None-Match / If-Modified-Since; 304 reuses it), and repodata.json.zst is
 /// preferred over repodata.json, remembering per subdir which one the server has.
 /// </summary>
-public sealed class RepodataFetcher : IDisposable
+public sealed partial class RepodataFetcher : IDisposable
 {
     private readonly RepodataFetchOptions _options;
     private readonly IMirrorLog _log;
     private readonly NetworkClient _http;
+    private readonly SemaphoreSlim _shardGate;
 
     public RepodataFetcher(RepodataFetchOptions options, IMirrorLog log, HttpMessageHandler? handler = null)
     {
         _options = options;
         _log = log;
+        _shardGate = new SemaphoreSlim(Math.Max(1, options.MaxParallelShardFetches));
         _http = new NetworkClient(new NetworkOptions
         {
             Retry = new HttpRetrySettings
@@ -39,15 +41,19 @@ public sealed class RepodataFetcher : IDisposable
             },
             AttemptTimeout = options.RequestTimeout,
             AttemptDeadline = options.RequestDeadline,
-            // Channels are fetched concurrently, a few subdirs at a time.
-            MaxConnectionsPerServer = 4,
+            // Channels are fetched concurrently, a few subdirs at a time, and shards several names at a time.
+            MaxConnectionsPerServer = 8,
             Credentials = options.Credentials,
             Mirrors = options.Mirrors,
             OnMirrorFailed = (failed, next, e) => log.Warning(ErrorCodes.MirrorFailedOver, $"The mirror {failed} failed ({UrlRedaction.Redact(e.Message)}); trying {next}."),
         }, handler);
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _shardGate.Dispose();
+    }
 
     public async Task<SparseRepodata> FetchAsync(ChannelSource channel, string subdir, CancellationToken cancellationToken = default)
     {
@@ -168,7 +174,7 @@ public sealed class RepodataFetcher : IDisposable
                     AtomicFile.TryDelete(response.BodyPath);
                     response = response with { BodyPath = jsonPath };
                 }
-                var repodata = SparseRepodata.Load(shownUrl, SparseRepodata.ReadAllBytes(jsonPath), channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+                var repodata = SparseRepodata.LoadFile(jsonPath, channel.PublicBaseUrl, subdir, _options.SubdirPolicy, shownUrl);
                 var entry = new RepodataCacheEntry
                 {
                     Variant = variant,
@@ -178,6 +184,9 @@ public sealed class RepodataFetcher : IDisposable
                     FetchedAt = _options.TimeProvider.GetUtcNow(),
                 };
                 TryWriteCache(entryDir, jsonPath, entry);
+                var committed = Path.Combine(entryDir, RepodataCacheEntry.BodyFileName);
+                if (_options.ParsedCache is not null && new FileInfo(committed) is { Exists: true } info && info.Length == repodata.JsonLength)
+                    _options.ParsedCache.Add(ParsedRepodataCache.KeyOf(committed, channel.PublicBaseUrl, subdir, _options.SubdirPolicy), repodata);
                 _log.Info($"Fetched repodata for {Describe(channel, subdir)}: {repodata.RecordCount} records ({response.WireBytes / 1024.0 / 1024.0:F1} MB {variant}).");
                 return repodata;
             }
@@ -257,7 +266,13 @@ public sealed class RepodataFetcher : IDisposable
         }
         catch (Exception e) when (HttpResilience.Classify(e) is var kind && kind != HttpFailureKind.None)
         {
-            throw kind switch
+            throw NetworkFailure(e, kind, display, cancellationToken);
+        }
+    }
+
+    /// <summary>A classified network failure of a repodata, shard index or shard request as its coded error.</summary>
+    private CondaMirrorException NetworkFailure(Exception e, HttpFailureKind kind, string display, CancellationToken cancellationToken) =>
+            kind switch
             {
                 HttpFailureKind.RetryAfterTooLong => new CondaMirrorException(ErrorCodes.RepodataRetryAfterTooLong,
                     $"{UrlRedaction.Redact(e.Message)}. Build again after that time, raise CondaMaxRetryAfterSeconds to wait for it, " +
@@ -277,8 +292,6 @@ public sealed class RepodataFetcher : IDisposable
                     $"Could not reach {display}: {UrlRedaction.Redact(e.Message)}. Check the network or proxy, or set CondaOffline=true to use cached repodata.",
                     display, e),
             };
-        }
-    }
 
     /// <summary>
     /// Streams the body to <paramref name="path"/>: wire bytes and decoded bytes are each bounded by
@@ -403,7 +416,21 @@ public sealed class RepodataFetcher : IDisposable
     {
         if (entry.Variant == RepodataVariant.Missing) return SparseRepodata.Empty(channel.PublicBaseUrl, subdir);
         var bodyPath = Path.Combine(entryDir, RepodataCacheEntry.BodyFileName);
-        return SparseRepodata.LoadFile(bodyPath, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+        return LoadShared(bodyPath, channel, subdir, entry.Url);
+    }
+
+    /// <summary>A file's index from the build node's shared cache, or indexed now (and shared when there is a cache).</summary>
+    private SparseRepodata LoadShared(string path, ChannelSource channel, string subdir, string? source)
+    {
+        var key = _options.ParsedCache is null ? null : ParsedRepodataCache.KeyOf(path, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+        if (_options.ParsedCache?.TryGet(key) is { } shared)
+        {
+            _log.Detail($"Using the repodata of {Describe(channel, subdir)} indexed earlier in this build ({shared.RecordCount} records).");
+            return shared;
+        }
+        var repodata = SparseRepodata.LoadFile(path, channel.PublicBaseUrl, subdir, _options.SubdirPolicy, string.IsNullOrEmpty(source) ? null : source);
+        _options.ParsedCache?.Add(key, repodata);
+        return repodata;
     }
 
     private SparseRepodata ReadLocal(ChannelSource channel, string subdir)
@@ -414,7 +441,7 @@ public sealed class RepodataFetcher : IDisposable
         if (File.Exists(json))
         {
             if (new FileInfo(json).Length is var length && length > MaxBytes) throw TooLarge(json, length, "on disk", MaxBytes);
-            return SparseRepodata.LoadFile(json, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+            return LoadShared(json, channel, subdir, null);
         }
         if (File.Exists(zst))
         {
@@ -425,7 +452,7 @@ public sealed class RepodataFetcher : IDisposable
             try
             {
                 using (var input = OpenLocal(zst)) DecompressZstd(zst, input, jsonPath, CancellationToken.None);
-                return SparseRepodata.Load(zst, SparseRepodata.ReadAllBytes(jsonPath), channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+                return SparseRepodata.LoadFile(jsonPath, channel.PublicBaseUrl, subdir, _options.SubdirPolicy, zst);
             }
             finally
             {

@@ -13,95 +13,219 @@ namespace CondaMirror.Core.Repodata;
 /// </summary>
 internal static class RepodataIndexer
 {
-    public static RepodataIndex Build(byte[] json, string? path)
+    /// <summary>Largest single value (one record, or a skipped top-level value such as "removed") a window may have to hold.</summary>
+    internal const int MaxWindowBytes = 256 << 20;
+
+    internal const int InitialWindowBytes = 4 << 20;
+
+    public static RepodataIndex Build(byte[] json, string? path) =>
+        Build(new ArrayWindows(json), json.Length, path, InitialWindowBytes);
+
+    /// <summary>
+    /// Indexes a file without holding it: the file is read in windows of a few MB, and only the index arrays stay.
+    /// Offsets in the index are file offsets.
+    /// </summary>
+    public static RepodataIndex Build(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, string? path) =>
+        Build(file, length, path, InitialWindowBytes);
+
+    /// <param name="initialWindow">The first window's size (tests use tiny ones so that every unit meets an edge).</param>
+    internal static RepodataIndex Build(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, string? path, int initialWindow)
+    {
+        if (length > Array.MaxLength) throw Invalid(path, $"the file is {length:N0} bytes, more than can be indexed");
+        return Build(new FileWindows(file, length, initialWindow), length, path, initialWindow);
+    }
+
+    /// <summary>Bytes from a position: as many as the source gives at once (at least <c>minimum</c> unless at the end).</summary>
+    internal interface IWindows
+    {
+        ReadOnlySpan<byte> Window(long position, int minimum);
+    }
+
+    private sealed class ArrayWindows(byte[] json) : IWindows
+    {
+        public ReadOnlySpan<byte> Window(long position, int minimum) => json.AsSpan((int)position);
+    }
+
+    private sealed class FileWindows(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, int initialWindow) : IWindows
+    {
+        private byte[] _buffer = Array.Empty<byte>();
+
+        public ReadOnlySpan<byte> Window(long position, int minimum)
+        {
+            var size = (int)Math.Min(Math.Max(minimum, initialWindow), length - position);
+            if (_buffer.Length < size) _buffer = new byte[size];
+            var filled = 0;
+            while (filled < size)
+            {
+                var n = RandomAccess.Read(file, _buffer.AsSpan(filled, size - filled), position + filled);
+                if (n == 0) throw new IOException($"the file ended at byte {position + filled} while {length} were expected (changed while being read)");
+                filled += n;
+            }
+            return _buffer.AsSpan(0, size);
+        }
+    }
+
+    private enum Stage { BeforeRoot, Top, InPackages, Done }
+
+    /// <summary>
+    /// The pass, resumable between units (the root's start, one top-level property, one record): each window is read
+    /// with the JSON reader state saved at the last finished unit, and a unit that runs past the window's end is read
+    /// again from its start in the next window (twice as large when it did not fit at all).
+    /// </summary>
+    private static RepodataIndex Build(IWindows windows, long length, string? path, int initialWindow)
     {
         var names = new NameTable();
-        var capacity = Math.Max(16, json.Length / 512);
+        var capacity = (int)Math.Clamp(length / 512, 16, 1 << 24);
         var spans = new RecordSpan[capacity];
         var nameOf = new int[capacity];
         var count = 0;
         string? subdir = null, baseUrl = null;
         var version = 1;
 
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        var level = Stage.BeforeRoot;
+        var state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        long position = 0;
+        var minimum = initialWindow;
+        long errorAt = 0;
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                throw Invalid(path, "the top level is not a JSON object");
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            while (level != Stage.Done)
             {
-                if (reader.ValueTextEquals("packages"u8) || reader.ValueTextEquals("packages.conda"u8))
+                var window = windows.Window(position, minimum);
+                var isFinal = position + window.Length >= length;
+                var reader = new Utf8JsonReader(window, isFinal, state);
+                var progressed = false;
+                while (true)
                 {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.Null) continue;
-                    if (reader.TokenType != JsonTokenType.StartObject)
-                        throw Invalid(path, "\"packages\" / \"packages.conda\" must be objects keyed by file name");
-                    IndexPackageMap(ref reader, json, path, names, ref spans, ref nameOf, ref count);
+                    errorAt = position + reader.BytesConsumed;
+                    var unit = reader; // a copy: the unit is read from here again if it does not complete
+                    if (!Unit(ref unit, window, position, path, ref level, names, ref spans, ref nameOf, ref count, ref subdir, ref baseUrl, ref version))
+                        break;
+                    reader = unit;
+                    progressed = true;
+                    if (level == Stage.Done) break;
                 }
-                else if (reader.ValueTextEquals("info"u8))
+                if (level == Stage.Done) break;
+                if (isFinal) throw Invalid(path, $"the JSON ends early (near byte {position + reader.BytesConsumed})");
+                if (!progressed)
                 {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.StartObject) ReadInfo(ref reader, ref subdir, ref baseUrl);
-                    else reader.Skip();
+                    if (minimum >= MaxWindowBytes)
+                        throw Invalid(path, $"one value near byte {position} is larger than {MaxWindowBytes / (1 << 20)} MiB");
+                    minimum = Math.Min(MaxWindowBytes, Math.Max(minimum, window.Length) * 2);
+                    continue;
                 }
-                else if (reader.ValueTextEquals("repodata_version"u8))
-                {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var v)) version = v;
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip(); // "removed", "signatures", "metadata", ...: not needed to resolve
-                }
+                position += reader.BytesConsumed;
+                state = reader.CurrentState;
+                minimum = initialWindow;
             }
-            if (reader.TokenType != JsonTokenType.EndObject)
-                throw Invalid(path, "the top-level object is not terminated");
         }
         // Utf8JsonReader reports invalid UTF-8 and broken \u escapes (GetString, ValueTextEquals) as InvalidOperationException.
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw Invalid(path, $"{e.Message.TrimEnd('.')} (near byte {reader.BytesConsumed})", e);
+            throw Invalid(path, $"{e.Message.TrimEnd('.')} (near byte {errorAt})", e);
+        }
+        catch (IOException e)
+        {
+            throw new CondaMirrorException(ErrorCodes.RepodataReadFailed, $"Could not read {path}: {e.Message}", path, e);
         }
 
         return Group(spans, nameOf, count, names, subdir, baseUrl, version);
     }
 
-    private static void IndexPackageMap(ref Utf8JsonReader reader, byte[] json, string? path, NameTable names,
-        ref RecordSpan[] spans, ref int[] nameOf, ref int count)
+    /// <summary>Reads one unit; false when the window ends inside it (nothing recorded then).</summary>
+    private static bool Unit(ref Utf8JsonReader reader, ReadOnlySpan<byte> window, long windowStart, string? path, ref Stage level, NameTable names,
+        ref RecordSpan[] spans, ref int[] nameOf, ref int count, ref string? subdir, ref string? baseUrl, ref int version)
     {
-        while (reader.Read())
+        switch (level)
         {
-            if (reader.TokenType == JsonTokenType.EndObject) return;
-            var keyStart = (int)reader.TokenStartIndex;
-            var keyLength = reader.ValueSpan.Length + 2; // raw (still escaped) bytes plus the quotes
+            case Stage.BeforeRoot:
+                if (!reader.Read()) return false;
+                if (reader.TokenType != JsonTokenType.StartObject) throw Invalid(path, "the top level is not a JSON object");
+                level = Stage.Top;
+                return true;
 
-            reader.Read();
-            if (reader.TokenType != JsonTokenType.StartObject)
-                throw new CondaMirrorException(ErrorCodes.RepodataRecordInvalid,
-                    $"The repodata entry {Encoding.UTF8.GetString(json, keyStart, keyLength)} is not a JSON object.", path);
-            var recordStart = (int)reader.TokenStartIndex;
-            var nameId = -1;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isName = reader.ValueIsEscaped ? reader.ValueTextEquals("name"u8) : reader.ValueSpan.SequenceEqual("name"u8);
-                reader.Read();
-                if (isName && nameId < 0 && reader.TokenType == JsonTokenType.String)
-                    nameId = InternValue(ref reader, names);
-                else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
-                    reader.Skip();
-            }
-            var recordLength = (int)reader.TokenStartIndex + 1 - recordStart;
-            if (nameId < 0) nameId = NameFromFileName(json, keyStart, keyLength, names, path);
+            case Stage.Top:
+                if (!reader.Read()) return false;
+                if (reader.TokenType == JsonTokenType.EndObject)
+                {
+                    level = Stage.Done;
+                    return true;
+                }
+                if (reader.TokenType != JsonTokenType.PropertyName) throw Invalid(path, "the top-level object is not terminated");
+                if (reader.ValueTextEquals("packages"u8) || reader.ValueTextEquals("packages.conda"u8))
+                {
+                    if (!reader.Read()) return false;
+                    if (reader.TokenType == JsonTokenType.Null) return true;
+                    if (reader.TokenType != JsonTokenType.StartObject)
+                        throw Invalid(path, "\"packages\" / \"packages.conda\" must be objects keyed by file name");
+                    level = Stage.InPackages;
+                    return true;
+                }
+                if (reader.ValueTextEquals("info"u8))
+                {
+                    if (!reader.Read()) return false;
+                    if (reader.TokenType == JsonTokenType.StartObject) return ReadInfo(ref reader, ref subdir, ref baseUrl);
+                    return reader.TrySkip();
+                }
+                if (reader.ValueTextEquals("repodata_version"u8))
+                {
+                    if (!reader.Read()) return false;
+                    var probe = reader;
+                    if (!probe.TrySkip()) return false;
+                    if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var v)) version = v;
+                    reader = probe;
+                    return true;
+                }
+                // "removed", "signatures", "metadata", ...: not needed to resolve
+                if (!reader.Read()) return false;
+                return reader.TrySkip();
 
-            if (count == spans.Length)
-            {
-                Array.Resize(ref spans, spans.Length * 2);
-                Array.Resize(ref nameOf, nameOf.Length * 2);
-            }
-            spans[count] = new RecordSpan(keyStart, keyLength, recordStart, recordLength);
-            nameOf[count] = nameId;
-            count++;
+            case Stage.InPackages:
+                if (!reader.Read()) return false;
+                if (reader.TokenType == JsonTokenType.EndObject)
+                {
+                    level = Stage.Top;
+                    return true;
+                }
+                var keyStart = (int)reader.TokenStartIndex;
+                var keyLength = reader.ValueSpan.Length + 2; // raw (still escaped) bytes plus the quotes
+                if (!reader.Read()) return false;
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    var complete = reader;
+                    if (!complete.TrySkip()) return false;
+                    throw new CondaMirrorException(ErrorCodes.RepodataRecordInvalid,
+                        $"The repodata entry {Encoding.UTF8.GetString(window.Slice(keyStart, keyLength))} is not a JSON object.", path);
+                }
+                var recordStart = (int)reader.TokenStartIndex;
+                var nameId = -1;
+                while (true)
+                {
+                    // Any Read that runs out of window abandons the unit (interning a name twice is harmless).
+                    if (!reader.Read()) return false;
+                    if (reader.TokenType != JsonTokenType.PropertyName) break;
+                    var isName = reader.ValueIsEscaped ? reader.ValueTextEquals("name"u8) : reader.ValueSpan.SequenceEqual("name"u8);
+                    if (!reader.Read()) return false;
+                    if (isName && nameId < 0 && reader.TokenType == JsonTokenType.String)
+                        nameId = InternValue(ref reader, names);
+                    else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && !reader.TrySkip())
+                        return false;
+                }
+                var recordLength = (int)reader.TokenStartIndex + 1 - recordStart;
+                if (nameId < 0) nameId = NameFromFileName(window.Slice(keyStart, keyLength), names, path);
+
+                if (count == spans.Length)
+                {
+                    Array.Resize(ref spans, spans.Length * 2);
+                    Array.Resize(ref nameOf, nameOf.Length * 2);
+                }
+                spans[count] = new RecordSpan(checked((int)(windowStart + keyStart)), keyLength, checked((int)(windowStart + recordStart)), recordLength);
+                nameOf[count] = nameId;
+                count++;
+                return true;
+
+            default:
+                return true;
         }
     }
 
@@ -118,9 +242,9 @@ internal static class RepodataIndexer
     }
 
     // A record without "name" is broken, but its file name still says what it is (name-version-build.ext).
-    private static int NameFromFileName(byte[] json, int keyStart, int keyLength, NameTable names, string? path)
+    private static int NameFromFileName(ReadOnlySpan<byte> quotedKey, NameTable names, string? path)
     {
-        var keyReader = new Utf8JsonReader(json.AsSpan(keyStart, keyLength));
+        var keyReader = new Utf8JsonReader(quotedKey);
         keyReader.Read();
         var fileName = keyReader.GetString()!;
         if (!ArchiveFileName.TryParse(fileName, out var parsed))
@@ -129,19 +253,22 @@ internal static class RepodataIndexer
         return names.Intern(Encoding.UTF8.GetBytes(parsed.Name));
     }
 
-    private static void ReadInfo(ref Utf8JsonReader reader, ref string? subdir, ref string? baseUrl)
+    /// <summary>Reads info's subdir and base_url; false when the window ends inside it (values set so far are set again on the retry).</summary>
+    private static bool ReadInfo(ref Utf8JsonReader reader, ref string? subdir, ref string? baseUrl)
     {
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (true)
         {
+            if (!reader.Read()) return false;
+            if (reader.TokenType != JsonTokenType.PropertyName) return true;
             var isSubdir = reader.ValueTextEquals("subdir"u8);
             var isBaseUrl = reader.ValueTextEquals("base_url"u8);
-            reader.Read();
+            if (!reader.Read()) return false;
             if (reader.TokenType == JsonTokenType.String)
             {
                 if (isSubdir) subdir = reader.GetString();
                 else if (isBaseUrl) baseUrl = reader.GetString();
             }
-            else reader.Skip();
+            else if (!reader.TrySkip()) return false;
         }
     }
 

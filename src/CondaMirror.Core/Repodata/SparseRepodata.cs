@@ -11,12 +11,16 @@ namespace CondaMirror.Core.Repodata;
 /// <summary>
 /// One subdir's repodata.json, indexed lazily. Loading makes ONE pass over the bytes that only records, per
 /// package name, where each record object and its file-name key sit; records are parsed the first time a
-/// name is asked for (a solver touches a few hundred names out of tens of thousands). Memory is the raw
-/// JSON plus 16 bytes per record and one string per distinct name.
+/// name is asked for (a solver touches a few hundred names out of tens of thousands). Loaded from a file
+/// (<see cref="LoadFile"/>), the JSON is read in windows of a few MB and never held: memory is 16 bytes per record
+/// and one string per distinct name, and a touched name's records are read back from the file. Loaded from bytes,
+/// the bytes are kept.
 /// </summary>
-public sealed class SparseRepodata
+public sealed class SparseRepodata : ISubdirRepodata, IDisposable
 {
-    private readonly byte[] _json;
+    private readonly byte[]? _json;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _file;
+    private readonly long _length;
     private readonly RecordSpan[] _spans;          // grouped by name; group i is _spans[_groupStart[i].._groupStart[i+1]]
     private readonly int[] _groupStart;
     private readonly string[] _names;
@@ -25,10 +29,12 @@ public sealed class SparseRepodata
     private readonly string? _path;
     private readonly SubdirPolicy _subdirPolicy;
 
-    private SparseRepodata(byte[] json, string? path, Uri channelBase, string requestedSubdir, RepodataIndex index, SubdirPolicy subdirs)
+    private SparseRepodata(byte[]? json, Microsoft.Win32.SafeHandles.SafeFileHandle? file, long length, string? path, Uri channelBase, string requestedSubdir, RepodataIndex index, SubdirPolicy subdirs)
     {
         _subdirPolicy = subdirs;
         _json = json;
+        _file = file;
+        _length = length;
         _path = path;
         _spans = index.Spans;
         _groupStart = index.GroupStart;
@@ -72,7 +78,20 @@ public sealed class SparseRepodata
     public int RecordCount => _spans.Length;
 
     /// <summary>Size of the JSON this index was built over.</summary>
-    public long JsonLength => _json.Length;
+    public long JsonLength => _length;
+
+    /// <summary>Closes the file a <see cref="LoadFile"/> index reads records from; records already read stay usable.</summary>
+    public void Dispose()
+    {
+        if (Volatile.Read(ref _shared) == 0) _file?.Dispose();
+    }
+
+    private int _shared;
+
+    /// <summary>Owned by a <see cref="ParsedRepodataCache"/> from now on: <see cref="Dispose"/> leaves the file open.</summary>
+    internal void MarkShared() => Volatile.Write(ref _shared, 1);
+
+    internal void CloseShared() => _file?.Dispose();
 
     public bool Contains(string name) => _nameIds.ContainsKey(name);
 
@@ -102,11 +121,41 @@ public sealed class SparseRepodata
     public static SparseRepodata Load(string? path, byte[] json, Uri channelBase, string subdir, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
     {
         var index = RepodataIndexer.Build(json, path);
-        return new SparseRepodata(json, path, channelBase, subdir, index, subdirs);
+        return new SparseRepodata(json, null, json.Length, path, channelBase, subdir, index, subdirs);
     }
 
-    public static SparseRepodata LoadFile(string path, Uri channelBase, string subdir, SubdirPolicy subdirs = SubdirPolicy.KnownOnly) =>
-        Load(path, ReadAllBytes(path), channelBase, subdir, subdirs);
+    /// <summary>
+    /// Indexes a repodata.json file without reading it into memory; the file stays open (shared for reading and
+    /// deletion, so the cache may replace it) until <see cref="Dispose"/> or finalisation, and touched names' records
+    /// are read from it.
+    /// </summary>
+    /// <param name="source">What messages name (the URL it was fetched from); the path when null.</param>
+    public static SparseRepodata LoadFile(string path, Uri channelBase, string subdir, SubdirPolicy subdirs = SubdirPolicy.KnownOnly, string? source = null)
+    {
+        source ??= path;
+        Microsoft.Win32.SafeHandles.SafeFileHandle file;
+        long length;
+        try
+        {
+            file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.RandomAccess);
+            length = RandomAccess.GetLength(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CondaMirrorException(ErrorCodes.RepodataReadFailed,
+                $"Could not read {path}: {e.Message} Check that the file exists and is readable.", path, e);
+        }
+        try
+        {
+            var index = RepodataIndexer.Build(file, length, source);
+            return new SparseRepodata(null, file, length, source, channelBase, subdir, index, subdirs);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
 
     internal static byte[] ReadAllBytes(string path)
     {
@@ -146,22 +195,41 @@ public sealed class SparseRepodata
         var start = _groupStart[id];
         var end = _groupStart[id + 1];
         var result = new RepodataRecord[end - start];
+        byte[]? buffer = null;
         for (var i = start; i < end; i++)
         {
             ref readonly var span = ref _spans[i];
+            // Key and record sit together ("file": {...}); from a file they are read back as one range.
+            ReadOnlySpan<byte> bytes;
+            int keyStart, recordStart;
+            if (_json is not null)
+            {
+                bytes = _json;
+                keyStart = span.KeyStart;
+                recordStart = span.RecordStart;
+            }
+            else
+            {
+                var length = span.RecordStart + span.RecordLength - span.KeyStart;
+                if (buffer is null || buffer.Length < length) buffer = new byte[Math.Max(length, 1 << 16)];
+                ReadRange(span.KeyStart, buffer.AsSpan(0, length));
+                bytes = buffer.AsSpan(0, length);
+                keyStart = 0;
+                recordStart = span.RecordStart - span.KeyStart;
+            }
             string fileName = "";
             PackageRecord record;
             try
             {
-                fileName = DecodeString(_json.AsSpan(span.KeyStart, span.KeyLength));
-                var reader = new Utf8JsonReader(_json.AsSpan(span.RecordStart, span.RecordLength));
+                fileName = DecodeString(bytes.Slice(keyStart, span.KeyLength));
+                var reader = new Utf8JsonReader(bytes.Slice(recordStart, span.RecordLength));
                 reader.Read();
                 record = PackageRecordJson.Read(ref reader);
             }
             // GetString reports invalid UTF-8 as InvalidOperationException, not JsonException.
             catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
-                if (fileName.Length == 0) fileName = Encoding.UTF8.GetString(_json.AsSpan(span.KeyStart + 1, span.KeyLength - 2)); // lossy, for the message
+                if (fileName.Length == 0) fileName = Encoding.UTF8.GetString(bytes.Slice(keyStart + 1, span.KeyLength - 2)); // lossy, for the message
                 throw new CondaMirrorException(ErrorCodes.RepodataRecordInvalid,
                     $"The repodata record '{fileName}' is malformed: {e.Message}", _path ?? PackageBaseUrl.AbsoluteUri, e);
             }
@@ -174,6 +242,25 @@ public sealed class SparseRepodata
             result[i - start] = new RepodataRecord(record, PackageBaseUrl.AbsoluteUri + fileName, fileName, Channel);
         }
         return result;
+    }
+
+    private void ReadRange(long offset, Span<byte> destination)
+    {
+        try
+        {
+            var filled = 0;
+            while (filled < destination.Length)
+            {
+                var n = RandomAccess.Read(_file!, destination[filled..], offset + filled);
+                if (n == 0) throw new IOException($"the file ended at byte {offset + filled}");
+                filled += n;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            throw new CondaMirrorException(ErrorCodes.RepodataReadFailed,
+                $"Could not read records back from {_path}: {e.Message}. The repodata cache changed while the build was running; build again.", _path, e);
+        }
     }
 
     private static string DecodeString(ReadOnlySpan<byte> quoted)

@@ -111,7 +111,11 @@ public sealed partial class LockResolver
                 var file = IsAboutRequestedItems(e) ? null : e.File;
                 failures.Add(new CondaMirrorException(e.Code, $"Cannot resolve for {platform}: {e.Message}", file, e));
             }
+            LogShardUse(platform, subdirs.Concat(noarch));
+            // A file-backed index holds its cache file open: let it go before the next platform's is opened.
+            foreach (var subdir in subdirs) (subdir as IDisposable)?.Dispose();
         }
+        foreach (var subdir in noarch) (subdir as IDisposable)?.Dispose();
         if (failures.Count > 0)
             throw failures.OrderBy(f => f.Message, StringComparer.Ordinal).First();
 
@@ -217,14 +221,20 @@ public sealed partial class LockResolver
         return result;
     }
 
+    private void LogShardUse(string platform, IEnumerable<ISubdirRepodata> subdirs)
+    {
+        foreach (var sharded in subdirs.OfType<ShardedSubdir>())
+            _log.Detail($"{platform}: {sharded.ShardsLoaded} of {sharded.NameCount} shards of {sharded.Channel}/{sharded.Subdir} used ({sharded.ShardBytes / 1024.0:F1} KB).");
+    }
+
     // The solver names the CondaPackage item in its message and puts the item in File; for MSBuild the file is the project.
     private static bool IsAboutRequestedItems(CondaMirrorException e) =>
         e is SolveConflictException || e.Code is ErrorCodes.SolverInvalidSpec or ErrorCodes.SolverInvalidVirtualPackage;
 
     /// <summary>One subdir of every channel (in channel order), fetched concurrently.</summary>
-    private static IReadOnlyList<SparseRepodata> Fetch(RepodataFetcher fetcher, ResolveSettings settings, string subdir, CancellationToken ct)
+    private static IReadOnlyList<ISubdirRepodata> Fetch(RepodataFetcher fetcher, ResolveSettings settings, string subdir, CancellationToken ct)
     {
-        var jobs = settings.Channels.Select(c => fetcher.FetchAsync(c, subdir, ct)).ToArray();
+        var jobs = settings.Channels.Select(c => fetcher.FetchSubdirAsync(c, subdir, ct)).ToArray();
         try
         {
             Task.WaitAll(jobs, ct);

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Repodata.Shards;
+using CondaMirror.Core.Zstd;
 using CondaMirror.TestKit;
 using Xunit;
 using Xunit.Abstractions;
@@ -42,6 +44,44 @@ public sealed class RepodataBombMemoryTests(ITestOutputHelper output)
         // Writing the 2 GiB that the cap lets through takes about 4 s of CPU; the margin is for loaded machines.
         Assert.InRange(elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(60));
         Assert.Empty(Directory.GetFiles(temp.Combine("cache"), "*.tmp", SearchOption.AllDirectories));
+    }
+
+    public static TheoryData<string> ShardKinds => new() { "index-gzip", "shard-gzip", "shard-zstd" };
+
+    /// <summary>
+    /// The same bombs as a CEP-16 shard index or shard (the index naming the bomb's real hash, as a hostile server
+    /// would): CMIR653 at the 64 MiB shard cap, memory bounded.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ShardKinds))]
+    public async Task A_10_GiB_shard_bomb_is_refused_with_bounded_memory(string kind)
+    {
+        using var temp = new TempDirectory("bomb-rss");
+        Directory.CreateDirectory(temp.Combine("channel"));
+        await using var server = new LoopbackChannelServer(temp.Combine("channel"));
+        if (kind == "index-gzip")
+            server.ServeBytes("/linux-64/repodata_shards.msgpack.zst", Bombs.Gzip(TenGiB), ("Content-Encoding", "gzip"));
+        else
+        {
+            var shard = kind == "shard-zstd" ? Bombs.Zstd(TenGiB, windowLog: 25) : ZstdCodec.Compress(new byte[] { 0x80 });
+            var index = new ShardIndex { Subdir = "linux-64", ShardsBaseUrl = "./shards/" };
+            index.SetShard("python", ShardHash.Of(shard));
+            server.ServeBytes("/linux-64/repodata_shards.msgpack.zst", ShardWriter.WriteCompressedIndex(index));
+            var shardPath = "/linux-64/shards/" + ShardHash.FileName(ShardHash.Of(shard));
+            if (kind == "shard-gzip") server.ServeBytes(shardPath, Bombs.Gzip(TenGiB), ("Content-Encoding", "gzip"));
+            else server.ServeBytes(shardPath, shard);
+        }
+
+        var (line, message, elapsed) = await RunProbeAsync(server.BaseUri.AbsoluteUri, "linux-64", temp.Combine("cache"), "python");
+        output.WriteLine($"{kind}: {line} (wall {elapsed.TotalSeconds:F1} s)");
+        output.WriteLine(message);
+
+        var fields = line.Split(' ').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        Assert.Equal(ErrorCodes.ShardTooLarge, fields["outcome"]);
+        Assert.Contains(server.BaseUri.AbsoluteUri + "linux-64/", message);
+        Assert.InRange(long.Parse(fields["vmhwm_kb"], CultureInfo.InvariantCulture), 1, MaxPeakRssKb);
+        Assert.InRange(elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(60));
+        Assert.Equal(0, server.RequestCount("/linux-64/repodata.json") + server.RequestCount("/linux-64/repodata.json.zst"));
     }
 
     private static async Task<(string Line, string Message, TimeSpan Elapsed)> RunProbeAsync(params string[] arguments)

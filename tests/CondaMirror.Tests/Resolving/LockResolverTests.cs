@@ -146,6 +146,9 @@ public class LockResolverOfflineTests
             .Add(new PackageSpec("tool", "1.0", "h_0", "linux-64") { Depends = new[] { "data" } })
             .Add(new PackageSpec("data", "1.0", "0", "noarch"))
             .WriteTo(dir.Combine("upstream"));
+        // Monolithic repodata: the cache holds every name. (From shards, offline knows only the names fetched before;
+        // ShardedRepodataClientTests covers that.)
+        ShardedChannelWriter.RemoveShards(dir.Combine("upstream"));
         string? serverUrl = null;
         ResolveSettings Settings(string spec, bool offline, string cache) => new()
         {

@@ -16,6 +16,7 @@ public class HttpBoundsTaskTests
     {
         using var dir = new TempDirectory();
         new ChannelBuilder().Add("data", "1.0", "0", "noarch").WriteTo(dir.Combine("upstream"));
+        ShardedChannelWriter.RemoveShards(dir.Combine("upstream")); // the limit is about monolithic repodata
         await using var server = new LoopbackChannelServer(dir.Combine("upstream"));
         var engine = new FakeBuildEngine();
         var task = new ResolveCondaLock

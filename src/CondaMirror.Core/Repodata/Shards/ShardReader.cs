@@ -89,24 +89,32 @@ public static class ShardReader
         {
             using var decoder = ZstdCodec.Decompress(new MemoryStream(zst.ToArray(), writable: false),
                 new ZstdDecoderOptions { MaxWindowSize = o.MaxWindowSize });
-            using var output = new MemoryStream();
-            var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
-            try
+            // Chunks rather than a growing MemoryStream: a bomb stopped at the cap has cost the cap, not twice it in
+            // doubled buffers; a real shard is copied once into its final array.
+            var chunks = new List<byte[]>();
+            long total = 0;
+            while (true)
             {
+                var chunk = new byte[1 << 16];
+                var filled = 0;
                 int n;
-                while ((n = decoder.Read(buffer, 0, buffer.Length)) > 0)
-                {
-                    if (output.Length + n > o.MaxDecompressedBytes)
-                        throw new CondaMirrorException(ErrorCodes.ShardTooLarge,
-                            $"the {what} decompresses to more than {o.MaxDecompressedBytes} bytes: a decompression bomb or not a shard.", source);
-                    output.Write(buffer, 0, n);
-                }
+                while (filled < chunk.Length && (n = decoder.Read(chunk, filled, chunk.Length - filled)) > 0) filled += n;
+                if (filled == 0) break;
+                if (total + filled > o.MaxDecompressedBytes)
+                    throw new CondaMirrorException(ErrorCodes.ShardTooLarge,
+                        $"the {what} decompresses to more than {o.MaxDecompressedBytes} bytes: a decompression bomb or not a shard.", source);
+                total += filled;
+                chunks.Add(filled == chunk.Length ? chunk : chunk[..filled]);
+                if (filled < chunk.Length) break;
             }
-            finally
+            var result = new byte[total];
+            var at = 0;
+            foreach (var chunk in chunks)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                chunk.CopyTo(result, at);
+                at += chunk.Length;
             }
-            return output.ToArray();
+            return result;
         }
         catch (ZstdFormatException e)
         {
