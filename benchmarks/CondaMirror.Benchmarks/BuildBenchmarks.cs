@@ -205,7 +205,7 @@ public static partial class BenchmarkRegistry
     private static string WriteBenchmarkConsumer(string directory, string feed, string version, string lockPath, string cache) =>
         ConsumerProject.Write(directory, feed, version, $"""
               <PropertyGroup>
-                <CondaLockFile>{lockPath}</CondaLockFile>
+                <LockFile>{lockPath}</LockFile>
                 <CondaPackageCachePath>{cache}</CondaPackageCachePath>
               </PropertyGroup>
             """, "App");

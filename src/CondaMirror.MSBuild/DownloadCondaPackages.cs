@@ -68,7 +68,7 @@ public sealed class DownloadCondaPackages : CondaTaskBase
                 $"(got {MaxParallelDownloads}, {RetryCount}, {HttpTimeoutSeconds}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}).");
 
         var lockFile = LockFileCache.Read(BuildEngine, LockFile, LockEnvironment, MirrorLog,
-            AllowCustomSubdirs ? Core.Platforms.SubdirPolicy.AllowCustom : Core.Platforms.SubdirPolicy.KnownOnly);
+            AllowCustomSubdirs ? Core.Platforms.SubdirNaming.AllowCustom : Core.Platforms.SubdirNaming.KnownOnly);
         if (lockFile.SkippedPypi.Count > 0)
             Log.LogWarning(subcategory: null, warningCode: ErrorCodes.LockPypiSkipped, helpKeyword: null, file: LockFile,
                 lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0,

@@ -85,7 +85,7 @@ public sealed class IndexCondaChannel : CondaTaskBase
 
     protected override void Run()
     {
-        var policy = AllowCustomSubdirs ? SubdirPolicy.AllowCustom : SubdirPolicy.KnownOnly;
+        var policy = AllowCustomSubdirs ? SubdirNaming.AllowCustom : SubdirNaming.KnownOnly;
         var validation = ValidationOptions(MaxUnpackedPackageMB);
         // A bad URL fails before the stamp is removed or anything is read.
         var baseUrl = ChannelIndexer.BaseUrl(ChannelBaseUrl);
@@ -111,7 +111,7 @@ public sealed class IndexCondaChannel : CondaTaskBase
         var result = ChannelIndexer.Write(ChannelDirectory, entries, new IndexOptions
         {
             Subdirs = subdirs,
-            SubdirPolicy = policy,
+            SubdirNaming = policy,
             WriteZst = WriteZst,
             WriteRunExports = WriteRunExports,
             WriteChannelData = WriteChannelData,

@@ -12,14 +12,14 @@ namespace CondaMirror.MSBuild;
 /// </summary>
 internal static class LockFileCache
 {
-    public static CondaLockFile Read(IBuildEngine engine, string path, string environment, IMirrorLog log, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
+    public static LockFile Read(IBuildEngine engine, string path, string environment, IMirrorLog log, SubdirNaming subdirs = SubdirNaming.KnownOnly)
     {
         var info = new FileInfo(path);
         var key = info.Exists
             ? $"CondaMirror.Lock|{info.FullName}|{environment}|{info.Length}|{info.LastWriteTimeUtc.Ticks}|{subdirs}"
             : null;
         var cache = engine as IBuildEngine4;
-        if (key is not null && cache?.GetRegisteredTaskObject(key, RegisteredTaskObjectLifetime.Build) is CondaLockFile cached)
+        if (key is not null && cache?.GetRegisteredTaskObject(key, RegisteredTaskObjectLifetime.Build) is LockFile cached)
             return cached;
         var lockFile = LockFileReader.Read(path, environment, log, subdirs);
         if (key is not null)

@@ -132,7 +132,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
                 ParsedCache = SharedRepodata(),
                 Credentials = credentials,
                 Mirrors = ChannelMirrorItems.From(ChannelMirrors, alias, ProjectDirectory),
-                SubdirPolicy = AllowCustomSubdirs ? Core.Platforms.SubdirPolicy.AllowCustom : Core.Platforms.SubdirPolicy.KnownOnly,
+                SubdirNaming = AllowCustomSubdirs ? Core.Platforms.SubdirNaming.AllowCustom : Core.Platforms.SubdirNaming.KnownOnly,
             },
         };
 

@@ -431,7 +431,7 @@ internal sealed class RepodataTarget : FuzzTarget
     private static readonly Uri Channel = new("https://conda.example.invalid/channel/");
 
     public override string Name => "repodata";
-    public override string Description => "SparseRepodata.Load (RepodataIndexer's single pass), then every record materialised";
+    public override string Description => "SparseRepodata.Load (RepodataParser's single pass), then every record materialised";
     public override bool IsText => true;
 
     public override IEnumerable<byte[]> Seeds(string scratch)
@@ -466,12 +466,12 @@ internal sealed class RepodataTarget : FuzzTarget
     {
         // The file-backed index reads in windows; with 13-byte ones every unit meets edges. It must agree with the
         // whole-array index: the same index, or the same coded error.
-        var whole = Outcome(() => RepodataIndexer.Build(input, null));
+        var whole = Outcome(() => RepodataParser.Build(input, null));
         if (_windowFile is not null)
         {
             File.WriteAllBytes(_windowFile, input);
             using var handle = File.OpenHandle(_windowFile);
-            var windowed = Outcome(() => RepodataIndexer.Build(handle, input.Length, null, 13));
+            var windowed = Outcome(() => RepodataParser.Build(handle, input.Length, null, 13));
             if (!Same(whole, windowed))
                 throw new InvalidOperationException($"windowed index disagrees with the whole-array index: {Describe(whole)} vs {Describe(windowed)}");
         }
@@ -479,20 +479,20 @@ internal sealed class RepodataTarget : FuzzTarget
         foreach (var record in repodata.AllRecords()) _ = record.Url;
     }
 
-    private static (RepodataIndex? Index, string? Code) Outcome(Func<RepodataIndex> build)
+    private static (RepodataOutline? Index, string? Code) Outcome(Func<RepodataOutline> build)
     {
         try { return (build(), null); }
         catch (CondaMirrorException e) { return (null, e.Code); }
     }
 
-    private static bool Same((RepodataIndex? Index, string? Code) a, (RepodataIndex? Index, string? Code) b) =>
+    private static bool Same((RepodataOutline? Index, string? Code) a, (RepodataOutline? Index, string? Code) b) =>
         a.Index is null || b.Index is null
             ? a.Code == b.Code
             : a.Index.Spans.AsSpan().SequenceEqual(b.Index.Spans) && a.Index.GroupStart.AsSpan().SequenceEqual(b.Index.GroupStart)
               && a.Index.Names.SequenceEqual(b.Index.Names) && a.Index.InfoSubdir == b.Index.InfoSubdir
               && a.Index.BaseUrl == b.Index.BaseUrl && a.Index.RepodataVersion == b.Index.RepodataVersion;
 
-    private static string Describe((RepodataIndex? Index, string? Code) o) => o.Index is null ? o.Code! : $"{o.Index.Spans.Length} records";
+    private static string Describe((RepodataOutline? Index, string? Code) o) => o.Index is null ? o.Code! : $"{o.Index.Spans.Length} records";
 }
 
 /// <summary>

@@ -21,7 +21,7 @@ public static class ArchiveEntries
     /// A local package file (a CondaPackageFile item): every member is checked first (<see cref="PackageArchive.ValidateMembers(string, PackageValidationOptions?, CancellationToken)"/>),
     /// since no download step has looked at it, then its record is read.
     /// </summary>
-    public static ChannelEntry FromArchive(string path, string? fileName = null, SubdirPolicy subdirs = SubdirPolicy.KnownOnly,
+    public static ChannelEntry FromArchive(string path, string? fileName = null, SubdirNaming subdirs = SubdirNaming.KnownOnly,
         PackageValidationOptions? validation = null, CancellationToken ct = default)
     {
         if (!File.Exists(path))
@@ -38,10 +38,10 @@ public static class ArchiveEntries
     }
 
     /// <summary>The record of an archive from its info/index.json; its subdir must be allowed by <paramref name="subdirs"/>.</summary>
-    public static PackageRecord RecordFromArchive(string path, FileHashes? knownHashes = null, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
+    public static PackageRecord RecordFromArchive(string path, FileHashes? knownHashes = null, SubdirNaming subdirs = SubdirNaming.KnownOnly)
         => Record(PackageArchive.ReadInfo(path, InfoMembers.IndexJson), path, knownHashes, subdirs);
 
-    private static PackageRecord Record(PackageInfo info, string path, FileHashes? knownHashes, SubdirPolicy subdirs)
+    private static PackageRecord Record(PackageInfo info, string path, FileHashes? knownHashes, SubdirNaming subdirs)
     {
         var record = info.Index.Clone();
         foreach (var key in DroppedKeys) record.Extra.Remove(key);

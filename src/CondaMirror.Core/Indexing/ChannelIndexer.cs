@@ -20,7 +20,7 @@ public sealed class IndexOptions
     public bool Prune { get; init; } = true;
 
     /// <summary>Whether subdirs other than conda's platforms may be published (the CondaAllowCustomSubdirs property).</summary>
-    public SubdirPolicy SubdirPolicy { get; init; } = SubdirPolicy.KnownOnly;
+    public SubdirNaming SubdirNaming { get; init; } = SubdirNaming.KnownOnly;
 
     /// <summary>repodata.json.zst beside every repodata.json (conda 23+ asks for it first).</summary>
     public bool WriteZst { get; init; } = true;
@@ -230,7 +230,7 @@ public static class ChannelIndexer
         var bySubdir = new SortedDictionary<string, SortedDictionary<string, ChannelEntry>>(StringComparer.Ordinal);
         foreach (var subdir in options.Subdirs.Append("noarch"))
             if (!bySubdir.ContainsKey(subdir))
-                bySubdir[Subdirs.Validate(subdir, options.SubdirPolicy, "channel platforms", null)] = new(StringComparer.Ordinal);
+                bySubdir[Subdirs.Validate(subdir, options.SubdirNaming, "channel platforms", null)] = new(StringComparer.Ordinal);
 
         foreach (var entry in entries)
         {
@@ -239,7 +239,7 @@ public static class ChannelIndexer
                 throw new CondaMirrorException(ErrorCodes.IndexMissingSubdir,
                     $"Package {entry.FileName} does not say which subdir (platform) it belongs to; its info/index.json needs a \"subdir\" field. Rebuild it with a current conda-build or rattler-build.", where);
             // Entries reach the indexer from several readers; the subdir and file name become paths, so check them here too.
-            Subdirs.Validate(entry.Record.Subdir, options.SubdirPolicy, $"package {entry.FileName}", where);
+            Subdirs.Validate(entry.Record.Subdir, options.SubdirNaming, $"package {entry.FileName}", where);
             ArchiveFileName.ValidateSafe(entry.FileName, $"package {entry.FileName}", where);
             if (!ArchiveFileName.TryParse(entry.FileName, out var name) || name.Stem != entry.Record.Stem)
                 throw new CondaMirrorException(ErrorCodes.IndexFileNameMismatch,

@@ -13,8 +13,8 @@ namespace CondaMirror.Core.Indexing;
 /// </summary>
 public static class LockedEntries
 {
-    public static IReadOnlyList<ChannelEntry> FromLock(CondaLockFile lockFile, IReadOnlyList<string> platforms, string channelDirectory, CancellationToken ct = default,
-        SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
+    public static IReadOnlyList<ChannelEntry> FromLock(LockFile lockFile, IReadOnlyList<string> platforms, string channelDirectory, CancellationToken ct = default,
+        SubdirNaming subdirs = SubdirNaming.KnownOnly)
     {
         var result = new List<ChannelEntry>();
         foreach (var locked in LockPlatforms.DistinctRecords(lockFile, platforms))
@@ -30,7 +30,7 @@ public static class LockedEntries
         return result;
     }
 
-    private static PackageRecord Complete(RepodataRecord locked, string archive, SubdirPolicy subdirs)
+    private static PackageRecord Complete(RepodataRecord locked, string archive, SubdirNaming subdirs)
     {
         if (!locked.HasFullRecord)
         {

@@ -16,7 +16,7 @@ namespace CondaMirror.Core.Locks;
 /// </summary>
 internal static class CondaLockReader
 {
-    public static CondaLockFile Read(YMap root, int version, LockFileFormat format, string path, string environment, YamlFields y, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
+    public static LockFile Read(YMap root, int version, LockFileFormat format, string path, string environment, YamlFields y, SubdirNaming subdirs = SubdirNaming.KnownOnly)
     {
         if (environment != "default")
             throw new CondaMirrorException(ErrorCodes.LockEnvironmentNotFound,
@@ -56,10 +56,10 @@ internal static class CondaLockReader
         }
 
         var result = byPlatform.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<RepodataRecord>)kv.Value, StringComparer.Ordinal);
-        return new CondaLockFile(format, version, path, "default", channels, result, skippedPypi);
+        return new LockFile(format, version, path, "default", channels, result, skippedPypi);
     }
 
-    private static RepodataRecord ToRecord(YMap e, string name, string platform, string url, bool full, YamlFields y, SubdirPolicy subdirs)
+    private static RepodataRecord ToRecord(YMap e, string name, string platform, string url, bool full, YamlFields y, SubdirNaming subdirs)
     {
         if (!LocationFields.IsHierarchical(url))
             throw y.Entry(e, $"package '{name}' has URL '{UrlRedaction.Redact(url)}', which is not an http(s) or file URL");

@@ -15,7 +15,7 @@ internal static class ExplicitLockReader
     /// <summary>Longest line accepted. Package URLs are a few hundred characters; this bounds every per-line step.</summary>
     public const int MaxLineChars = 64 * 1024;
 
-    public static CondaLockFile Read(string text, string path, string environment, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
+    public static LockFile Read(string text, string path, string environment, SubdirNaming subdirs = SubdirNaming.KnownOnly)
     {
         if (environment != "default")
             throw new CondaMirrorException(ErrorCodes.LockEnvironmentNotFound,
@@ -69,7 +69,7 @@ internal static class ExplicitLockReader
 
         var channels = records.Select(r => r.Channel).Where(c => c is not null).Select(c => c!).Distinct(StringComparer.Ordinal).ToList();
         var byPlatform = new Dictionary<string, IReadOnlyList<RepodataRecord>>(StringComparer.Ordinal) { [platform] = records };
-        return new CondaLockFile(LockFileFormat.Explicit, 0, path, "default", channels, byPlatform, Array.Empty<string>());
+        return new LockFile(LockFileFormat.Explicit, 0, path, "default", channels, byPlatform, Array.Empty<string>());
     }
 
     private static string InferPlatform(List<RepodataRecord> records, string path)

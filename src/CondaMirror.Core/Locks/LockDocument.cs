@@ -24,7 +24,7 @@ public sealed class LockDocument
     }
 
     /// <summary>A one-environment document from a parsed lock (e.g. to convert conda-lock or @EXPLICIT to pixi.lock).</summary>
-    public static LockDocument FromLockFile(CondaLockFile lockFile, string environment = "default")
+    public static LockDocument FromLockFile(LockFile lockFile, string environment = "default")
     {
         var doc = new LockDocument();
         var env = doc.Environment(environment, lockFile.Channels);

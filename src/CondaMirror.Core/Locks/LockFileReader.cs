@@ -16,12 +16,12 @@ public static class LockFileReader
 {
     /// <param name="subdirs">Whether entries may name subdirs other than conda's platforms (CondaAllowCustomSubdirs);
     /// every subdir and file name is checked as it is read (CMIR120–CMIR122).</param>
-    public static CondaLockFile Read(string path, string environment = "default", IMirrorLog? log = null, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
+    public static LockFile Read(string path, string environment = "default", IMirrorLog? log = null, SubdirNaming subdirs = SubdirNaming.KnownOnly)
     {
         log ??= NullMirrorLog.Instance;
         var text = ReadText(path);
         var format = Detect(text, path);
-        CondaLockFile result;
+        LockFile result;
         if (format == LockFileFormat.Explicit)
         {
             result = ExplicitLockReader.Read(text, path, environment, subdirs);
@@ -74,7 +74,7 @@ public static class LockFileReader
             "not a lock file: expected pixi.lock ('environments:'), conda-lock.yml ('package:') or an @EXPLICIT list.", path);
     }
 
-    private static CondaLockFile ReadCondaLockShaped(YMap root, string path, string environment, YamlFields y, SubdirPolicy subdirs)
+    private static LockFile ReadCondaLockShaped(YMap root, string path, string environment, YamlFields y, SubdirNaming subdirs)
     {
         var version = VersionOf(root, y);
         if (version is null)

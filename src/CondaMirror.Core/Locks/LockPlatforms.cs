@@ -10,7 +10,7 @@ public static class LockPlatforms
     /// The requested platforms (all must be in the lock), or every platform of the lock when none are requested.
     /// Throws CMIR410 naming what the lock does have.
     /// </summary>
-    public static IReadOnlyList<string> Select(CondaLockFile lockFile, IEnumerable<string> requested)
+    public static IReadOnlyList<string> Select(LockFile lockFile, IEnumerable<string> requested)
     {
         var wanted = requested.Where(p => p != "noarch").Distinct(StringComparer.Ordinal).ToList();
         if (wanted.Count == 0) return lockFile.PackagesByPlatform.Keys.OrderBy(p => p, StringComparer.Ordinal).ToList();
@@ -24,7 +24,7 @@ public static class LockPlatforms
     }
 
     /// <summary>Every archive the selected platforms need, each once (noarch packages are shared), in a stable order.</summary>
-    public static IReadOnlyList<RepodataRecord> DistinctRecords(CondaLockFile lockFile, IReadOnlyList<string> platforms)
+    public static IReadOnlyList<RepodataRecord> DistinctRecords(LockFile lockFile, IReadOnlyList<string> platforms)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var result = new List<RepodataRecord>();

@@ -26,7 +26,7 @@ internal static partial class PixiLockReader
     // Keys only source packages carry.
     private static readonly string[] SourceKeys = { "package_build_source", "sources", "source_depends", "input", "build_packages", "host_packages", "variants" };
 
-    public static CondaLockFile Read(YMap root, int version, string path, string environment, YamlFields y, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
+    public static LockFile Read(YMap root, int version, string path, string environment, YamlFields y, SubdirNaming subdirs = SubdirNaming.KnownOnly)
     {
         if (version > NewestVersion)
             throw new CondaMirrorException(ErrorCodes.LockVersionUnsupported,
@@ -93,10 +93,10 @@ internal static partial class PixiLockReader
                 $"environment '{environment}' contains {sources.Count} source package(s) that have no archive to mirror: {string.Join("; ", sources.Distinct().Take(20))}" +
                 $"{(sources.Count > 20 ? "; ..." : "")}. Build them into .conda files (e.g. pixi build), publish or reference the files, and lock again.", path);
 
-        return new CondaLockFile(LockFileFormat.PixiLock, version, path, environment, channels, byPlatform, skippedPypi);
+        return new LockFile(LockFileFormat.PixiLock, version, path, environment, channels, byPlatform, skippedPypi);
     }
 
-    private static Dictionary<string, string> ReadPlatforms(YMap root, YamlFields y, SubdirPolicy subdirs)
+    private static Dictionary<string, string> ReadPlatforms(YMap root, YamlFields y, SubdirNaming subdirs)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         var seq = y.OptSeq(root, "platforms") ?? throw new CondaMirrorException(ErrorCodes.LockPlatformInvalid,
@@ -117,7 +117,7 @@ internal static partial class PixiLockReader
         return result;
     }
 
-    private static void ValidatePlatformKey(string platform, Dictionary<string, string>? declared, YNode at, string path, SubdirPolicy subdirs)
+    private static void ValidatePlatformKey(string platform, Dictionary<string, string>? declared, YNode at, string path, SubdirNaming subdirs)
     {
         if (declared is not null)
         {
@@ -162,7 +162,7 @@ internal static partial class PixiLockReader
         return UrlRedaction.StripCredentials(url).TrimEnd('/');
     }
 
-    private static (RepodataRecord? Record, string? Source) ToRecord(YMap e, string location, int version, string lockDir, YamlFields y, SubdirPolicy subdirs)
+    private static (RepodataRecord? Record, string? Source) ToRecord(YMap e, string location, int version, string lockDir, YamlFields y, SubdirNaming subdirs)
     {
         var derivedRules = version >= 6;
         string url;

@@ -5,7 +5,7 @@ using CondaMirror.Core.IO;
 namespace CondaMirror.Core.Platforms;
 
 /// <summary>Which subdirs a record may name.</summary>
-public enum SubdirPolicy
+public enum SubdirNaming
 {
     /// <summary>Only subdirs conda knows (<see cref="Platforms.Known"/>, including <c>noarch</c>). The default.</summary>
     KnownOnly,
@@ -30,15 +30,15 @@ public static partial class Subdirs
         subdir is not null && subdir.Length <= MaxCustomLength && CustomSubdir().IsMatch(subdir) && SafePath.IsPlainSegment(subdir);
 
     /// <summary>True when <paramref name="subdir"/> may be published under <paramref name="policy"/>.</summary>
-    public static bool IsAllowed(string? subdir, SubdirPolicy policy) =>
-        Platforms.IsKnown(subdir) || (policy == SubdirPolicy.AllowCustom && IsSafeCustom(subdir));
+    public static bool IsAllowed(string? subdir, SubdirNaming policy) =>
+        Platforms.IsKnown(subdir) || (policy == SubdirNaming.AllowCustom && IsSafeCustom(subdir));
 
     /// <summary>
     /// Returns <paramref name="subdir"/> when it may be published, else throws CMIR120 (not a safe folder name: never
     /// allowed) or CMIR121 (a safe name conda does not know, without the opt-in). <paramref name="where"/> names the
     /// record or entry (e.g. <c>package x-1-0.conda</c>, <c>line 12</c>); <paramref name="file"/> is the file it came from.
     /// </summary>
-    public static string Validate(string? subdir, SubdirPolicy policy, string where, string? file)
+    public static string Validate(string? subdir, SubdirNaming policy, string where, string? file)
     {
         if (IsAllowed(subdir, policy)) return subdir!;
         var shown = subdir is null ? "(none)" : $"'{subdir}'";

@@ -15,7 +15,7 @@ public sealed class ParsedRepodataCache : IDisposable
     /// <summary>How many times an entry was handed out again (for logs and tests).</summary>
     public int Hits { get; private set; }
 
-    internal static string? KeyOf(string path, Uri channelBase, string subdir, Platforms.SubdirPolicy policy)
+    internal static string? KeyOf(string path, Uri channelBase, string subdir, Platforms.SubdirNaming policy)
     {
         var info = new FileInfo(path);
         return info.Exists ? $"{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}|{channelBase.AbsoluteUri}|{subdir}|{policy}" : null;

@@ -15,7 +15,7 @@ public sealed class RepodataFetchOptions
     public TimeSpan CacheTtl { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Whether repodata records may name subdirs other than conda's platforms (CondaAllowCustomSubdirs).</summary>
-    public SubdirPolicy SubdirPolicy { get; init; } = SubdirPolicy.KnownOnly;
+    public SubdirNaming SubdirNaming { get; init; } = SubdirNaming.KnownOnly;
 
     /// <summary>Use only the cache; fail with CMIR621 when a channel subdir was never fetched.</summary>
     public bool Offline { get; init; }

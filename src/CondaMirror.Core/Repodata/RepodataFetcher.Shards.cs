@@ -46,7 +46,7 @@ public sealed partial class RepodataFetcher
 
     private ShardedSubdir NewSharded(ChannelSource channel, string subdir, Uri indexUrl, ShardIndex index, string where, CancellationToken cancellationToken) =>
         new(index, indexUrl, new Uri(channel.PublicBaseUrl, subdir.Trim('/') + "/"), channel.PublicBaseUrl.AbsoluteUri, subdir,
-            LoadShardAsync, ShardOptions, _options.SubdirPolicy, where, cancellationToken);
+            LoadShardAsync, ShardOptions, _options.SubdirNaming, where, cancellationToken);
 
     private async Task<ShardedSubdir?> TryFetchShardIndexAsync(ChannelSource channel, string subdir, CancellationToken cancellationToken)
     {

@@ -174,7 +174,7 @@ public sealed partial class RepodataFetcher : IDisposable
                     AtomicFile.TryDelete(response.BodyPath);
                     response = response with { BodyPath = jsonPath };
                 }
-                var repodata = SparseRepodata.LoadFile(jsonPath, channel.PublicBaseUrl, subdir, _options.SubdirPolicy, shownUrl);
+                var repodata = SparseRepodata.LoadFile(jsonPath, channel.PublicBaseUrl, subdir, _options.SubdirNaming, shownUrl);
                 var entry = new RepodataCacheEntry
                 {
                     Variant = variant,
@@ -186,7 +186,7 @@ public sealed partial class RepodataFetcher : IDisposable
                 TryWriteCache(entryDir, jsonPath, entry);
                 var committed = Path.Combine(entryDir, RepodataCacheEntry.BodyFileName);
                 if (_options.ParsedCache is not null && new FileInfo(committed) is { Exists: true } info && info.Length == repodata.JsonLength)
-                    _options.ParsedCache.Add(ParsedRepodataCache.KeyOf(committed, channel.PublicBaseUrl, subdir, _options.SubdirPolicy), repodata);
+                    _options.ParsedCache.Add(ParsedRepodataCache.KeyOf(committed, channel.PublicBaseUrl, subdir, _options.SubdirNaming), repodata);
                 _log.Info($"Fetched repodata for {Describe(channel, subdir)}: {repodata.RecordCount} records ({response.WireBytes / 1024.0 / 1024.0:F1} MB {variant}).");
                 return repodata;
             }
@@ -422,13 +422,13 @@ public sealed partial class RepodataFetcher : IDisposable
     /// <summary>A file's index from the build node's shared cache, or indexed now (and shared when there is a cache).</summary>
     private SparseRepodata LoadShared(string path, ChannelSource channel, string subdir, string? source)
     {
-        var key = _options.ParsedCache is null ? null : ParsedRepodataCache.KeyOf(path, channel.PublicBaseUrl, subdir, _options.SubdirPolicy);
+        var key = _options.ParsedCache is null ? null : ParsedRepodataCache.KeyOf(path, channel.PublicBaseUrl, subdir, _options.SubdirNaming);
         if (_options.ParsedCache?.TryGet(key) is { } shared)
         {
             _log.Detail($"Using the repodata of {Describe(channel, subdir)} indexed earlier in this build ({shared.RecordCount} records).");
             return shared;
         }
-        var repodata = SparseRepodata.LoadFile(path, channel.PublicBaseUrl, subdir, _options.SubdirPolicy, string.IsNullOrEmpty(source) ? null : source);
+        var repodata = SparseRepodata.LoadFile(path, channel.PublicBaseUrl, subdir, _options.SubdirNaming, string.IsNullOrEmpty(source) ? null : source);
         _options.ParsedCache?.Add(key, repodata);
         return repodata;
     }
@@ -452,7 +452,7 @@ public sealed partial class RepodataFetcher : IDisposable
             try
             {
                 using (var input = OpenLocal(zst)) DecompressZstd(zst, input, jsonPath, CancellationToken.None);
-                return SparseRepodata.LoadFile(jsonPath, channel.PublicBaseUrl, subdir, _options.SubdirPolicy, zst);
+                return SparseRepodata.LoadFile(jsonPath, channel.PublicBaseUrl, subdir, _options.SubdirNaming, zst);
             }
             finally
             {

@@ -19,7 +19,7 @@ public sealed class ShardedSubdir : ISubdirRepodata
     private readonly ShardIndex _index;
     private readonly ShardSource _source;
     private readonly ShardReadOptions _readOptions;
-    private readonly SubdirPolicy _subdirPolicy;
+    private readonly SubdirNaming _subdirPolicy;
     private readonly Uri _shardsBase;
     private readonly string _where;
     private readonly CancellationToken _cancellationToken;
@@ -29,7 +29,7 @@ public sealed class ShardedSubdir : ISubdirRepodata
     /// <param name="indexUrl">Where the index was read from, as requested (may carry a token): shard URLs are resolved against it.</param>
     /// <param name="publicSubdirUrl">The subdir's credential-free URL, ending in '/': package URLs in records are resolved against it.</param>
     public ShardedSubdir(ShardIndex index, Uri indexUrl, Uri publicSubdirUrl, string channel, string requestedSubdir, ShardSource source,
-        ShardReadOptions? readOptions = null, SubdirPolicy subdirPolicy = SubdirPolicy.KnownOnly, string? where = null, CancellationToken cancellationToken = default)
+        ShardReadOptions? readOptions = null, SubdirNaming subdirPolicy = SubdirNaming.KnownOnly, string? where = null, CancellationToken cancellationToken = default)
     {
         _index = index;
         _source = source;

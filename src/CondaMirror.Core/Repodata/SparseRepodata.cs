@@ -27,9 +27,9 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
     private readonly Dictionary<string, int> _nameIds;
     private readonly RepodataRecord[]?[] _materialised;
     private readonly string? _path;
-    private readonly SubdirPolicy _subdirPolicy;
+    private readonly SubdirNaming _subdirPolicy;
 
-    private SparseRepodata(byte[]? json, Microsoft.Win32.SafeHandles.SafeFileHandle? file, long length, string? path, Uri channelBase, string requestedSubdir, RepodataIndex index, SubdirPolicy subdirs)
+    private SparseRepodata(byte[]? json, Microsoft.Win32.SafeHandles.SafeFileHandle? file, long length, string? path, Uri channelBase, string requestedSubdir, RepodataOutline index, SubdirNaming subdirs)
     {
         _subdirPolicy = subdirs;
         _json = json;
@@ -118,9 +118,9 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
 
     /// <param name="subdirs">Whether records may name subdirs other than conda's platforms; <c>info.subdir</c> is
     /// checked here, each record's subdir and file name when it is first materialised (CMIR120–CMIR122).</param>
-    public static SparseRepodata Load(string? path, byte[] json, Uri channelBase, string subdir, SubdirPolicy subdirs = SubdirPolicy.KnownOnly)
+    public static SparseRepodata Load(string? path, byte[] json, Uri channelBase, string subdir, SubdirNaming subdirs = SubdirNaming.KnownOnly)
     {
-        var index = RepodataIndexer.Build(json, path);
+        var index = RepodataParser.Build(json, path);
         return new SparseRepodata(json, null, json.Length, path, channelBase, subdir, index, subdirs);
     }
 
@@ -130,7 +130,7 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
     /// are read from it.
     /// </summary>
     /// <param name="source">What messages name (the URL it was fetched from); the path when null.</param>
-    public static SparseRepodata LoadFile(string path, Uri channelBase, string subdir, SubdirPolicy subdirs = SubdirPolicy.KnownOnly, string? source = null)
+    public static SparseRepodata LoadFile(string path, Uri channelBase, string subdir, SubdirNaming subdirs = SubdirNaming.KnownOnly, string? source = null)
     {
         source ??= path;
         Microsoft.Win32.SafeHandles.SafeFileHandle file;
@@ -147,7 +147,7 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
         }
         try
         {
-            var index = RepodataIndexer.Build(file, length, source);
+            var index = RepodataParser.Build(file, length, source);
             return new SparseRepodata(null, file, length, source, channelBase, subdir, index, subdirs);
         }
         catch
@@ -172,7 +172,7 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
         LoadZstd(path, zst, channelBase, subdir, static bytes => ZstdCodec.Decompress(bytes));
 
     /// <summary>Loads repodata.json.zst bytes; <paramref name="decompress"/> is the zstd decoder.</summary>
-    public static SparseRepodata LoadZstd(string? path, byte[] zst, Uri channelBase, string subdir, Func<byte[], byte[]> decompress, SubdirPolicy subdirs = SubdirPolicy.KnownOnly) =>
+    public static SparseRepodata LoadZstd(string? path, byte[] zst, Uri channelBase, string subdir, Func<byte[], byte[]> decompress, SubdirNaming subdirs = SubdirNaming.KnownOnly) =>
         Load(path, Decompress(path, zst, decompress), channelBase, subdir, subdirs);
 
     internal static byte[] Decompress(string? path, byte[] zst, Func<byte[], byte[]> decompress)
@@ -288,7 +288,7 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
 [StructLayout(LayoutKind.Sequential)]
 internal readonly record struct RecordSpan(int KeyStart, int KeyLength, int RecordStart, int RecordLength);
 
-internal sealed class RepodataIndex
+internal sealed class RepodataOutline
 {
     public required RecordSpan[] Spans { get; init; }
     public required int[] GroupStart { get; init; }

@@ -80,7 +80,7 @@ public sealed partial class LockResolver
                 "\nBuild once with CondaLockedMode=false to update the lock, review and commit it.", settings.LockFile);
         }
 
-        var previous = ReadPreviousLock(settings.LockFile, RecordedEnvironment(recorded?.Lines), settings.Fetch.SubdirPolicy);
+        var previous = ReadPreviousLock(settings.LockFile, RecordedEnvironment(recorded?.Lines), settings.Fetch.SubdirNaming);
         // Platforms are solved one after the other so that only noarch and one platform's repodata are in memory at
         // a time (conda-forge's linux-64 alone is ~300 MB of JSON); each step fetches its channels concurrently.
         using var fetcher = new RepodataFetcher(settings.Fetch, _log, _handler);
@@ -204,7 +204,7 @@ public sealed partial class LockResolver
     }
 
     /// <summary>The packages of the previous lock, read from the environment it was written to (which may differ from the one asked for now).</summary>
-    private Dictionary<string, IReadOnlyList<RepodataRecord>> ReadPreviousLock(string lockFile, string environment, Platforms.SubdirPolicy subdirs)
+    private Dictionary<string, IReadOnlyList<RepodataRecord>> ReadPreviousLock(string lockFile, string environment, Platforms.SubdirNaming subdirs)
     {
         var result = new Dictionary<string, IReadOnlyList<RepodataRecord>>(StringComparer.Ordinal);
         if (!File.Exists(lockFile)) return result;

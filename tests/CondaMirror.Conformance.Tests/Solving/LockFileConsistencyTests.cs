@@ -30,7 +30,7 @@ public class LockFileConsistencyTests
         var path = TestData.PathOf("locks", relativePath);
         // mamba's lock-parsing fixtures are hand-trimmed environments (e.g. libzlib without its vc runtime).
         Skip.If(relativePath.Contains("mamba-org-mamba__env_lockfile", StringComparison.Ordinal), "hand-trimmed parser fixture, not a solved environment");
-        CondaLockFile lockFile;
+        LockFile lockFile;
         try { lockFile = LockFileReader.Read(path); }
         catch (CondaMirrorException e) { Skip.If(true, $"not a readable conda lock ({e.Code}): {e.Message}"); return; }
 

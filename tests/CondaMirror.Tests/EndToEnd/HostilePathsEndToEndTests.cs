@@ -46,7 +46,7 @@ public class HostilePathsEndToEndTests
             """.Replace("\r\n", "\n"));
         var project = _package.WriteProject(work.Combine("app"), $"""
               <PropertyGroup>
-                <CondaLockFile>{lockPath}</CondaLockFile>
+                <LockFile>{lockPath}</LockFile>
                 <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
               </PropertyGroup>
             """);

@@ -67,7 +67,7 @@ public class KillAndDiskFullEndToEndTests
         cache ??= work.Combine("cache");
         var project = _package.WriteProject(work.Combine("app"), $"""
               <PropertyGroup>
-                <CondaLockFile>{lockPath}</CondaLockFile>
+                <LockFile>{lockPath}</LockFile>
                 <CondaPackageCachePath>{cache}</CondaPackageCachePath>
                 <CondaChannelOutputPath>{channel}</CondaChannelOutputPath>
                 <CondaMaxParallelDownloads>2</CondaMaxParallelDownloads>
@@ -257,7 +257,7 @@ public class KillAndDiskFullEndToEndTests
         var channelB = s.Work.Combine("channel-b");
         var projectB = _package.WriteProject(s.Work.Combine("b"), $"""
               <PropertyGroup>
-                <CondaLockFile>{s.LockPath}</CondaLockFile>
+                <LockFile>{s.LockPath}</LockFile>
                 <CondaPackageCachePath>{s.Cache}</CondaPackageCachePath>
                 <CondaChannelOutputPath>{channelB}</CondaChannelOutputPath>
               </PropertyGroup>

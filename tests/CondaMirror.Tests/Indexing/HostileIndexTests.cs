@@ -17,12 +17,12 @@ public class HostileIndexTests
             RawPackageWriter.IndexJson("evil", "1.0", "0", subdir), payload.Length > 0 ? payload : new[] { RawTarMember.File("share/evil.txt", "x") });
 
     /// <summary>Runs the indexer the way the index task does and returns its error; the tree outside the channel must not change.</summary>
-    private static CondaMirrorException IndexFails(TempDirectory work, string package, SubdirPolicy policy = SubdirPolicy.KnownOnly)
+    private static CondaMirrorException IndexFails(TempDirectory work, string package, SubdirNaming policy = SubdirNaming.KnownOnly)
     {
         var channel = work.Combine("out", "bin", "channel");
         var before = FileTreeSnapshot.Take(work.Path, channel);
         var e = Assert.Throws<CondaMirrorException>(() =>
-            ChannelIndexer.Write(channel, new[] { ArchiveEntries.FromArchive(package, subdirs: policy) }, new IndexOptions { SubdirPolicy = policy }));
+            ChannelIndexer.Write(channel, new[] { ArchiveEntries.FromArchive(package, subdirs: policy) }, new IndexOptions { SubdirNaming = policy }));
         Assert.Equal(before, FileTreeSnapshot.Take(work.Path, channel));
         return e;
     }
@@ -46,7 +46,7 @@ public class HostileIndexTests
     public void A_dotdot_subdir_is_refused_even_with_custom_subdirs_allowed()
     {
         using var work = new TempDirectory();
-        var e = IndexFails(work, Package(work, "../../x"), SubdirPolicy.AllowCustom);
+        var e = IndexFails(work, Package(work, "../../x"), SubdirNaming.AllowCustom);
         Assert.Equal(ErrorCodes.SubdirUnsafe, e.Code);
         Assert.False(Directory.Exists(work.Combine("x")));
     }
@@ -61,7 +61,7 @@ public class HostileIndexTests
         var channel = work.Combine("out", "bin", "channel");
         Directory.CreateDirectory(channel);
         var before = FileTreeSnapshot.Take(work.Path, channel);
-        ChannelIndexer.Write(channel, new[] { ArchiveEntries.FromArchive(package, subdirs: SubdirPolicy.AllowCustom) }, new IndexOptions { SubdirPolicy = SubdirPolicy.AllowCustom });
+        ChannelIndexer.Write(channel, new[] { ArchiveEntries.FromArchive(package, subdirs: SubdirNaming.AllowCustom) }, new IndexOptions { SubdirNaming = SubdirNaming.AllowCustom });
         Assert.Equal(before, FileTreeSnapshot.Take(work.Path, channel));
         Assert.True(File.Exists(Path.Combine(channel, "not-a-platform", "evil-1.0-0.conda")));
         using var repodata = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(channel, "not-a-platform", "repodata.json")));

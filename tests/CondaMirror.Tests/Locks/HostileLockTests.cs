@@ -37,7 +37,7 @@ public class HostileLockTests : IDisposable
         {subdirLine}
         """;
 
-    private CondaMirrorException Refused(string path, SubdirPolicy policy = SubdirPolicy.KnownOnly) =>
+    private CondaMirrorException Refused(string path, SubdirNaming policy = SubdirNaming.KnownOnly) =>
         Assert.Throws<CondaMirrorException>(() => LockFileReader.Read(path, subdirs: policy));
 
     [Theory]
@@ -47,7 +47,7 @@ public class HostileLockTests : IDisposable
     [InlineData("C:\\x")]
     public void A_pixi_lock_subdir_that_is_a_path_is_refused(string subdir)
     {
-        var e = Refused(WriteFile("pixi.lock", PixiV6($"  subdir: '{subdir}'")), SubdirPolicy.AllowCustom);
+        var e = Refused(WriteFile("pixi.lock", PixiV6($"  subdir: '{subdir}'")), SubdirNaming.AllowCustom);
         Assert.Equal(ErrorCodes.SubdirUnsafe, e.Code);
         Assert.Contains("line 10: package", e.Message);
         Assert.EndsWith("pixi.lock", e.File);
@@ -58,7 +58,7 @@ public class HostileLockTests : IDisposable
     {
         var path = WriteFile("pixi.lock", PixiV6("  subdir: not-a-platform"));
         Assert.Equal(ErrorCodes.SubdirNotAllowed, Refused(path).Code);
-        var lockFile = LockFileReader.Read(path, subdirs: SubdirPolicy.AllowCustom);
+        var lockFile = LockFileReader.Read(path, subdirs: SubdirNaming.AllowCustom);
         Assert.Equal("not-a-platform", Assert.Single(lockFile.PackagesByPlatform["linux-64"]).Subdir);
     }
 
@@ -103,7 +103,7 @@ public class HostileLockTests : IDisposable
     [Fact]
     public void A_pixi_lock_platform_key_that_is_a_path_is_refused()
     {
-        var e = Refused(WriteFile("pixi.lock", PixiV6("", platform: "'../../x'")), SubdirPolicy.AllowCustom);
+        var e = Refused(WriteFile("pixi.lock", PixiV6("", platform: "'../../x'")), SubdirNaming.AllowCustom);
         Assert.Equal(ErrorCodes.LockPlatformInvalid, e.Code);
     }
 
@@ -134,7 +134,7 @@ public class HostileLockTests : IDisposable
     public void A_conda_lock_platform_that_is_a_path_is_refused(string platform)
     {
         // The URL has no subdir folder, so the platform would have become the subdir.
-        var e = Refused(WriteFile("conda-lock.yml", CondaLock($"'{platform}'")), SubdirPolicy.AllowCustom);
+        var e = Refused(WriteFile("conda-lock.yml", CondaLock($"'{platform}'")), SubdirNaming.AllowCustom);
         Assert.Equal(ErrorCodes.SubdirUnsafe, e.Code);
         Assert.Contains("line 9", e.Message);
     }
@@ -144,7 +144,7 @@ public class HostileLockTests : IDisposable
     {
         var path = WriteFile("conda-lock.yml", CondaLock("not-a-platform"));
         Assert.Equal(ErrorCodes.SubdirNotAllowed, Refused(path).Code);
-        Assert.Equal("not-a-platform", Assert.Single(LockFileReader.Read(path, subdirs: SubdirPolicy.AllowCustom).PackagesByPlatform["not-a-platform"]).Subdir);
+        Assert.Equal("not-a-platform", Assert.Single(LockFileReader.Read(path, subdirs: SubdirNaming.AllowCustom).PackagesByPlatform["not-a-platform"]).Subdir);
     }
 
     [Fact]
@@ -160,14 +160,14 @@ public class HostileLockTests : IDisposable
         Assert.Equal(ErrorCodes.PackageFileNameUnsafe,
             Refused(WriteFile("a.txt", "# platform: linux-64\n@EXPLICIT\nhttps://c.org/x/linux-64/..%2F..%2Fevil-1.0-0.conda\n")).Code);
         Assert.Equal(ErrorCodes.ExplicitPlatformUnknown,
-            Refused(WriteFile("b.txt", "# platform: ../../x\n@EXPLICIT\nhttps://c.org/x/evil-1.0-0.conda\n"), SubdirPolicy.AllowCustom).Code);
+            Refused(WriteFile("b.txt", "# platform: ../../x\n@EXPLICIT\nhttps://c.org/x/evil-1.0-0.conda\n"), SubdirNaming.AllowCustom).Code);
     }
 
     [Fact]
     public void The_indexer_refuses_a_lock_entry_whose_subdir_was_accepted_by_a_custom_policy_but_not_the_index_one()
     {
         var path = WriteFile("pixi.lock", PixiV6("  subdir: not-a-platform"));
-        var lockFile = LockFileReader.Read(path, subdirs: SubdirPolicy.AllowCustom);
+        var lockFile = LockFileReader.Read(path, subdirs: SubdirNaming.AllowCustom);
         var channel = _dir.Combine("channel");
         Directory.CreateDirectory(Path.Combine(channel, "not-a-platform"));
         File.WriteAllBytes(Path.Combine(channel, "not-a-platform", "evil-1.0-0.conda"), [1]);

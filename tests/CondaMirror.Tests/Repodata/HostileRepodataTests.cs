@@ -11,7 +11,7 @@ public class HostileRepodataTests
 {
     private static readonly Uri Channel = new("https://conda.example.org/forge/");
 
-    private static SparseRepodata Load(string json, SubdirPolicy policy = SubdirPolicy.KnownOnly) =>
+    private static SparseRepodata Load(string json, SubdirNaming policy = SubdirNaming.KnownOnly) =>
         SparseRepodata.Load("test/repodata.json", Encoding.UTF8.GetBytes(json), Channel, "linux-64", policy);
 
     private static string Repodata(string info, string fileName, string subdirField) =>
@@ -22,7 +22,7 @@ public class HostileRepodataTests
     [InlineData("/some/dir")]
     public void An_info_subdir_that_is_a_path_is_refused(string subdir)
     {
-        var e = Assert.Throws<CondaMirrorException>(() => Load(Repodata($"\"subdir\":\"{subdir}\"", "evil-1.0-0.conda", ""), SubdirPolicy.AllowCustom));
+        var e = Assert.Throws<CondaMirrorException>(() => Load(Repodata($"\"subdir\":\"{subdir}\"", "evil-1.0-0.conda", ""), SubdirNaming.AllowCustom));
         Assert.Equal(ErrorCodes.SubdirUnsafe, e.Code);
         Assert.Equal("test/repodata.json", e.File);
         Assert.Contains("info.subdir", e.Message);
@@ -42,7 +42,7 @@ public class HostileRepodataTests
     {
         var json = Repodata("\"subdir\":\"linux-64\"", "evil-1.0-0.conda", ",\"subdir\":\"not-a-platform\"");
         Assert.Equal(ErrorCodes.SubdirNotAllowed, Assert.Throws<CondaMirrorException>(() => Load(json).Records("evil")).Code);
-        Assert.Equal("not-a-platform", Assert.Single(Load(json, SubdirPolicy.AllowCustom).Records("evil")).Subdir);
+        Assert.Equal("not-a-platform", Assert.Single(Load(json, SubdirNaming.AllowCustom).Records("evil")).Subdir);
     }
 
     [Theory]

@@ -96,10 +96,10 @@ public sealed class SparseRepodataFileTests : IDisposable
             var bytes = Encoding.UTF8.GetBytes(text);
             var path = _temp.Combine($"w{window}.json");
             File.WriteAllBytes(path, bytes);
-            var expected = RepodataIndexer.Build(bytes, path);
-            RepodataIndex actual;
+            var expected = RepodataParser.Build(bytes, path);
+            RepodataOutline actual;
             using (var handle = File.OpenHandle(path))
-                actual = RepodataIndexer.Build(handle, bytes.Length, path, window);
+                actual = RepodataParser.Build(handle, bytes.Length, path, window);
             Assert.Equal(expected.Spans, actual.Spans);
             Assert.Equal(expected.GroupStart, actual.GroupStart);
             Assert.Equal(expected.Names, actual.Names);

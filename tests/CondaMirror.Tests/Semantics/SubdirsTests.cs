@@ -13,7 +13,7 @@ public class SubdirsTests
     [InlineData("win-64")]
     [InlineData("zos-z")]
     public void Conda_platforms_are_allowed_without_opt_in(string subdir) =>
-        Assert.Equal(subdir, Subdirs.Validate(subdir, SubdirPolicy.KnownOnly, "test", null));
+        Assert.Equal(subdir, Subdirs.Validate(subdir, SubdirNaming.KnownOnly, "test", null));
 
     [Theory]
     [InlineData("/some/dir")]
@@ -33,7 +33,7 @@ public class SubdirsTests
     [InlineData(null)]
     public void Unsafe_values_are_refused_even_with_custom_subdirs_allowed(string? subdir)
     {
-        foreach (var policy in new[] { SubdirPolicy.KnownOnly, SubdirPolicy.AllowCustom })
+        foreach (var policy in new[] { SubdirNaming.KnownOnly, SubdirNaming.AllowCustom })
         {
             var e = Assert.Throws<CondaMirrorException>(() => Subdirs.Validate(subdir, policy, "package x", "file.lock"));
             Assert.Equal(ErrorCodes.SubdirUnsafe, e.Code);
@@ -45,11 +45,11 @@ public class SubdirsTests
     [Fact]
     public void Unknown_safe_subdirs_need_the_opt_in()
     {
-        var e = Assert.Throws<CondaMirrorException>(() => Subdirs.Validate("not-a-platform", SubdirPolicy.KnownOnly, "package x", null));
+        var e = Assert.Throws<CondaMirrorException>(() => Subdirs.Validate("not-a-platform", SubdirNaming.KnownOnly, "package x", null));
         Assert.Equal(ErrorCodes.SubdirNotAllowed, e.Code);
         Assert.Contains("CondaAllowCustomSubdirs=true", e.Message);
-        Assert.Equal("not-a-platform", Subdirs.Validate("not-a-platform", SubdirPolicy.AllowCustom, "package x", null));
-        Assert.Equal("linux-64.v2", Subdirs.Validate("linux-64.v2", SubdirPolicy.AllowCustom, "package x", null));
-        Assert.Throws<CondaMirrorException>(() => Subdirs.Validate(new string('a', 65), SubdirPolicy.AllowCustom, "package x", null));
+        Assert.Equal("not-a-platform", Subdirs.Validate("not-a-platform", SubdirNaming.AllowCustom, "package x", null));
+        Assert.Equal("linux-64.v2", Subdirs.Validate("linux-64.v2", SubdirNaming.AllowCustom, "package x", null));
+        Assert.Throws<CondaMirrorException>(() => Subdirs.Validate(new string('a', 65), SubdirNaming.AllowCustom, "package x", null));
     }
 }

@@ -11,25 +11,25 @@ namespace CondaMirror.Core.Repodata;
 /// record's "name" key; every other value is skipped without being decoded. The only allocations are the
 /// index arrays and one string per distinct package name.
 /// </summary>
-internal static class RepodataIndexer
+internal static class RepodataParser
 {
     /// <summary>Largest single value (one record, or a skipped top-level value such as "removed") a window may have to hold.</summary>
     internal const int MaxWindowBytes = 256 << 20;
 
     internal const int InitialWindowBytes = 4 << 20;
 
-    public static RepodataIndex Build(byte[] json, string? path) =>
+    public static RepodataOutline Build(byte[] json, string? path) =>
         Build(new ArrayWindows(json), json.Length, path, InitialWindowBytes);
 
     /// <summary>
     /// Indexes a file without holding it: the file is read in windows of a few MB, and only the index arrays stay.
     /// Offsets in the index are file offsets.
     /// </summary>
-    public static RepodataIndex Build(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, string? path) =>
+    public static RepodataOutline Build(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, string? path) =>
         Build(file, length, path, InitialWindowBytes);
 
     /// <param name="initialWindow">The first window's size (tests use tiny ones so that every unit meets an edge).</param>
-    internal static RepodataIndex Build(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, string? path, int initialWindow)
+    internal static RepodataOutline Build(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, string? path, int initialWindow)
     {
         if (length > Array.MaxLength) throw Invalid(path, $"the file is {length:N0} bytes, more than can be indexed");
         return Build(new FileWindows(file, length, initialWindow), length, path, initialWindow);
@@ -72,7 +72,7 @@ internal static class RepodataIndexer
     /// with the JSON reader state saved at the last finished unit, and a unit that runs past the window's end is read
     /// again from its start in the next window (twice as large when it did not fit at all).
     /// </summary>
-    private static RepodataIndex Build(IWindows windows, long length, string? path, int initialWindow)
+    private static RepodataOutline Build(IWindows windows, long length, string? path, int initialWindow)
     {
         var names = new NameTable();
         var capacity = (int)Math.Clamp(length / 512, 16, 1 << 24);
@@ -273,7 +273,7 @@ internal static class RepodataIndexer
     }
 
     // Counting sort by name id: records of one name become contiguous, in file order.
-    private static RepodataIndex Group(RecordSpan[] spans, int[] nameOf, int count, NameTable names,
+    private static RepodataOutline Group(RecordSpan[] spans, int[] nameOf, int count, NameTable names,
         string? subdir, string? baseUrl, int version)
     {
         var nameCount = names.Count;
@@ -283,7 +283,7 @@ internal static class RepodataIndexer
         var cursor = groupStart[..nameCount];
         var grouped = new RecordSpan[count];
         for (var i = 0; i < count; i++) grouped[cursor[nameOf[i]]++] = spans[i];
-        return new RepodataIndex
+        return new RepodataOutline
         {
             Spans = grouped,
             GroupStart = groupStart,

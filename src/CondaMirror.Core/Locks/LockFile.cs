@@ -3,9 +3,9 @@ using CondaMirror.Core.Records;
 namespace CondaMirror.Core.Locks;
 
 /// <summary>A parsed lock file with one environment selected: what to mirror, per target platform.</summary>
-public sealed class CondaLockFile
+public sealed class LockFile
 {
-    internal CondaLockFile(LockFileFormat format, int version, string path, string environment, IReadOnlyList<string> channels,
+    internal LockFile(LockFileFormat format, int version, string path, string environment, IReadOnlyList<string> channels,
         IReadOnlyDictionary<string, IReadOnlyList<RepodataRecord>> packagesByPlatform, IReadOnlyList<string> skippedPypi)
     {
         Format = format;
