@@ -22,6 +22,13 @@ public sealed record FileTreeSnapshot(IReadOnlyList<string> Entries)
         return new FileTreeSnapshot(entries);
     }
 
+    /// <summary>Every file below <paramref name="root"/> (except dot files, the build's own records) as "path sha256", sorted: what two channels must share to be the same channel.</summary>
+    public static List<string> ContentHashes(string root) =>
+        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Where(f => !Path.GetFileName(f).StartsWith('.'))
+            .Select(f => Path.GetRelativePath(root, f) + " " + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))))
+            .Order(StringComparer.Ordinal).ToList();
+
     public bool Equals(FileTreeSnapshot? other) => other is not null && Entries.SequenceEqual(other.Entries);
 
     public override int GetHashCode() => Entries.Count;

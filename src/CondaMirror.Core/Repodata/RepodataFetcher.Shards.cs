@@ -246,12 +246,7 @@ public sealed partial class RepodataFetcher
     /// </summary>
     private async Task<SmallResponse> GetSmallAsync(Uri url, RepodataCacheEntry? validators, long max, CancellationToken cancellationToken)
     {
-        var get = new HttpGet(_http.Authenticate(url), UrlRedaction.Redact(url.OriginalString))
-        {
-            IfNoneMatch = validators?.ETag is { } etag && EntityTagHeaderValue.TryParse(etag, out var parsedTag) ? parsedTag : null,
-            IfModifiedSince = validators?.LastModified is { } lastModified && DateTimeOffset.TryParse(lastModified, out var since) ? since : null,
-            AcceptCompressed = true,
-        };
+        var get = ConditionalGet(url, validators);
         var display = get.DisplayUrl;
         try
         {

@@ -230,16 +230,22 @@ public sealed partial class RepodataFetcher : IDisposable
     /// <summary>The byte limit in force: the option, and never more than one array can hold (the index keeps the JSON in one).</summary>
     private long MaxBytes => Math.Min(Math.Max(1, _options.MaxRepodataBytes), Array.MaxLength);
 
-    // One GET through the network client: retried as a whole, body included, so a reset mid-body is retried too.
-    private async Task<FetchResponse> SendAsync(Uri url, RepodataCacheEntry? validators, string spoolDir, CancellationToken cancellationToken)
-    {
-        var get = new HttpGet(_http.Authenticate(url), UrlRedaction.Redact(url.OriginalString))
+    /// <summary>
+    /// A GET that revalidates the cached copy (ETag, Last-Modified). Servers often send repodata gzip- or
+    /// brotli-encoded; the readers undo it and bound both sides.
+    /// </summary>
+    private HttpGet ConditionalGet(Uri url, RepodataCacheEntry? validators) =>
+        new(_http.Authenticate(url), UrlRedaction.Redact(url.OriginalString))
         {
             IfNoneMatch = validators?.ETag is { } etag && EntityTagHeaderValue.TryParse(etag, out var parsedTag) ? parsedTag : null,
             IfModifiedSince = validators?.LastModified is { } lastModified && DateTimeOffset.TryParse(lastModified, out var since) ? since : null,
-            // Servers often send repodata.json gzip- or brotli-encoded; ReceiveBodyAsync undoes it and bounds both sides.
             AcceptCompressed = true,
         };
+
+    // One GET through the network client: retried as a whole, body included, so a reset mid-body is retried too.
+    private async Task<FetchResponse> SendAsync(Uri url, RepodataCacheEntry? validators, string spoolDir, CancellationToken cancellationToken)
+    {
+        var get = ConditionalGet(url, validators);
         var display = get.DisplayUrl;
         try
         {

@@ -238,14 +238,7 @@ public sealed class ChannelBundleTests
 
     private static string Run(string tool, string workingDirectory, params string[] args)
     {
-        Skip.If(!File.Exists("/usr/bin/" + tool) && !File.Exists("/bin/" + tool), $"{tool} is not installed");
-        var psi = new ProcessStartInfo(tool) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{tool} {string.Join(' ', args)} failed ({p.ExitCode}): {stderr}{stdout.Result}");
-        return stdout.Result;
+        CliTool.Require(tool);
+        return CliTool.Run(tool, workingDirectory, args);
     }
 }

@@ -64,8 +64,8 @@ public class AirGapBundleEndToEndTests
         // The offline machine: tar and sha256sum only.
         var offline = work.Combine("offline");
         Directory.CreateDirectory(offline);
-        Run("tar", offline, "-xf", firstCopy);
-        Assert.DoesNotContain("FAILED", Run("sha256sum", offline, "-c", "SHA256SUMS"));
+        CliTool.Run("tar", offline, "-xf", firstCopy);
+        Assert.DoesNotContain("FAILED", CliTool.Run("sha256sum", offline, "-c", "SHA256SUMS"));
 
         // conda installs from the unpacked channel with no network.
         var (exit, log) = CondaClient.Run(work.Combine("conda-pkgs-1"), "create", "--offline", "--override-channels",
@@ -93,7 +93,7 @@ public class AirGapBundleEndToEndTests
         var next = _package.Build(Project("""<CondaPackage Include="tool" /><CondaPackage Include="extra" />""",
             $"<CondaBundleBase>{work.Combine("transfer", "first.SHA256SUMS")}</CondaBundleBase><CondaBundlePath>{delta}</CondaBundlePath>"));
         Assert.True(next.Succeeded, next.ToString());
-        var members = Run("tar", work.Path, "-tf", delta).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var members = CliTool.Run("tar", work.Path, "-tf", delta).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Contains("channel/linux-64/extra-2.0-h_0.conda", members);
         Assert.Contains("channel/linux-64/repodata.json", members);
         Assert.DoesNotContain("channel/linux-64/tool-1.0-h_0.conda", members);
@@ -112,25 +112,7 @@ public class AirGapBundleEndToEndTests
             """, "Importer");
         var import = _package.Build(importer);
         Assert.True(import.Succeeded, import.ToString());
-        Assert.Equal(Tree(channel), Tree(work.Combine("imported", "channel")));
-        Assert.DoesNotContain("FAILED", Run("sha256sum", work.Combine("imported"), "-c", "SHA256SUMS"));
-    }
-
-    private static List<string> Tree(string root) =>
-        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-            .Where(f => !Path.GetFileName(f).StartsWith('.'))
-            .Select(f => Path.GetRelativePath(root, f) + " " + Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))))
-            .Order(StringComparer.Ordinal).ToList();
-
-    private static string Run(string tool, string workingDirectory, params string[] args)
-    {
-        var psi = new ProcessStartInfo(tool) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{tool} {string.Join(' ', args)} failed ({p.ExitCode}): {stderr}{stdout.Result}");
-        return stdout.Result;
+        Assert.Equal(FileTreeSnapshot.ContentHashes(channel), FileTreeSnapshot.ContentHashes(work.Combine("imported", "channel")));
+        Assert.DoesNotContain("FAILED", CliTool.Run("sha256sum", work.Combine("imported"), "-c", "SHA256SUMS"));
     }
 }

@@ -62,8 +62,8 @@ public class ChannelMirrorEndToEndTests
         Assert.Contains(canonical.BaseUri.AbsoluteUri, mappedLock);
         Assert.DoesNotContain(mirror.BaseUri.AbsoluteUri, mappedLock);
         Assert.Equal(plainLock, mappedLock);
-        Assert.Equal(Tree(work.Combine("plain", "bin", "Debug", "net10.0", "conda-channel")),
-            Tree(work.Combine("mapped", "bin", "Debug", "net10.0", "conda-channel")));
+        Assert.Equal(FileTreeSnapshot.ContentHashes(work.Combine("plain", "bin", "Debug", "net10.0", "conda-channel")),
+            FileTreeSnapshot.ContentHashes(work.Combine("mapped", "bin", "Debug", "net10.0", "conda-channel")));
     }
 
     [Fact]
@@ -92,10 +92,4 @@ public class ChannelMirrorEndToEndTests
         listener.Stop();
         return $"http://127.0.0.1:{port}/";
     }
-
-    private static List<string> Tree(string root) =>
-        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-            .Where(f => !Path.GetFileName(f).StartsWith('.'))
-            .Select(f => Path.GetRelativePath(root, f) + " " + Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))))
-            .Order(StringComparer.Ordinal).ToList();
 }
