@@ -205,7 +205,7 @@ public static partial class BenchmarkRegistry
     private static string WriteBenchmarkConsumer(string directory, string feed, string version, string lockPath, string cache) =>
         ConsumerProject.Write(directory, feed, version, $"""
               <PropertyGroup>
-                <LockFile>{lockPath}</LockFile>
+                <CondaLockFile>{lockPath}</CondaLockFile>
                 <CondaPackageCachePath>{cache}</CondaPackageCachePath>
               </PropertyGroup>
             """, "App");

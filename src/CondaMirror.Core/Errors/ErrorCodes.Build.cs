@@ -2,7 +2,7 @@ namespace CondaMirror.Core.Errors;
 
 public static partial class ErrorCodes
 {
-    /// <summary>The lock file named by LockFile does not exist (raised by the .targets).</summary>
+    /// <summary>The lock file named by CondaLockFile does not exist (raised by the .targets).</summary>
     public const string LockFileNotFound = "CMIR801";
 
     /// <summary>The build was cancelled while a task ran.</summary>

@@ -157,7 +157,7 @@ public class ChannelOutputsEndToEndTests
         CondaMirror.Core.Locks.PixiLockWriter.Write(lockPath, document);
         var project = _package.WriteProject(work.Combine("app"), $"""
               <PropertyGroup>
-                <LockFile>{lockPath}</LockFile>
+                <CondaLockFile>{lockPath}</CondaLockFile>
                 <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
               </PropertyGroup>
             """);

@@ -46,7 +46,7 @@ public class HostilePathsEndToEndTests
             """.Replace("\r\n", "\n"));
         var project = _package.WriteProject(work.Combine("app"), $"""
               <PropertyGroup>
-                <LockFile>{lockPath}</LockFile>
+                <CondaLockFile>{lockPath}</CondaLockFile>
                 <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
               </PropertyGroup>
             """);

@@ -89,7 +89,7 @@ public class IndexFolderEndToEndTests
         using var work = new TempDirectory("condamirror-e2e");
         var project = _package.WriteProject(work.Combine("app"), """
               <PropertyGroup>
-                <LockFile>does-not-exist/pixi.lock</LockFile>
+                <CondaLockFile>does-not-exist/pixi.lock</CondaLockFile>
               </PropertyGroup>
             """);
 

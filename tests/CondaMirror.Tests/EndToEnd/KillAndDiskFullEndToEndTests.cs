@@ -67,7 +67,7 @@ public class KillAndDiskFullEndToEndTests
         cache ??= work.Combine("cache");
         var project = _package.WriteProject(work.Combine("app"), $"""
               <PropertyGroup>
-                <LockFile>{lockPath}</LockFile>
+                <CondaLockFile>{lockPath}</CondaLockFile>
                 <CondaPackageCachePath>{cache}</CondaPackageCachePath>
                 <CondaChannelOutputPath>{channel}</CondaChannelOutputPath>
                 <CondaMaxParallelDownloads>2</CondaMaxParallelDownloads>
@@ -257,7 +257,7 @@ public class KillAndDiskFullEndToEndTests
         var channelB = s.Work.Combine("channel-b");
         var projectB = _package.WriteProject(s.Work.Combine("b"), $"""
               <PropertyGroup>
-                <LockFile>{s.LockPath}</LockFile>
+                <CondaLockFile>{s.LockPath}</CondaLockFile>
                 <CondaPackageCachePath>{s.Cache}</CondaPackageCachePath>
                 <CondaChannelOutputPath>{channelB}</CondaChannelOutputPath>
               </PropertyGroup>

@@ -65,7 +65,7 @@ public class LockToChannelEndToEndTests
         var lockPath = WriteLock(work.Combine("pixi.lock"), ChannelRecords.Read(work.Combine("upstream"), server.BaseUri));
         var project = _package.WriteProject(work.Combine("app"), $"""
               <PropertyGroup>
-                <LockFile>{lockPath}</LockFile>
+                <CondaLockFile>{lockPath}</CondaLockFile>
                 <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
                 {extraProperties}
               </PropertyGroup>

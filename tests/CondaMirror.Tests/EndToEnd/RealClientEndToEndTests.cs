@@ -132,7 +132,7 @@ public class RealClientEndToEndTests
         CondaMirror.Core.Locks.PixiLockWriter.Write(lockPath, document);
         var project = _package.WriteProject(work.Combine("app"), $"""
               <PropertyGroup>
-                <LockFile>{lockPath}</LockFile>
+                <CondaLockFile>{lockPath}</CondaLockFile>
                 <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
                 <CondaWriteShards>false</CondaWriteShards>
               </PropertyGroup>

@@ -45,7 +45,7 @@ public class UnreachableHostEndToEndTests
         PixiLockWriter.Write(lockPath, document);
         var project = _package.WriteProject(work.Combine("app"), $"""
               <PropertyGroup>
-                <LockFile>{lockPath}</LockFile>
+                <CondaLockFile>{lockPath}</CondaLockFile>
                 <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
               </PropertyGroup>
             """);
