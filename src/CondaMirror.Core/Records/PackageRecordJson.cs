@@ -67,27 +67,10 @@ public static class PackageRecordJson
     {
         // Collect (key, writer) pairs, then emit sorted: known keys and Extra keys interleave alphabetically.
         var fields = new List<(string Key, Action<Utf8JsonWriter> Emit)>(24);
-        void Str(string key, string? value) { if (value is not null) fields.Add((key, x => x.WriteString(key, value))); }
-        void Num(string key, long? value) { if (value is not null) fields.Add((key, x => x.WriteNumber(key, value.Value))); }
-
-        if (r.Arch is not null) Str("arch", r.Arch);
-        Str("build", r.Build);
-        Num("build_number", r.BuildNumber);
-        if (r.Constrains.Count > 0) fields.Add(("constrains", x => WriteList(x, "constrains", r.Constrains)));
-        fields.Add(("depends", x => WriteList(x, "depends", r.Depends)));
-        Str("features", NullIfEmpty(r.Features));
-        Str("license", r.License);
-        Str("license_family", r.LicenseFamily);
-        Str("md5", r.Md5);
-        Str("name", r.Name);
-        Str("noarch", NullIfEmpty(r.Noarch));
-        Str("platform", r.Platform);
-        Str("sha256", r.Sha256);
-        Num("size", r.Size);
-        Str("subdir", r.Subdir);
-        Num("timestamp", r.Timestamp);
-        Str("track_features", NullIfEmpty(r.TrackFeatures));
-        Str("version", r.Version);
+        foreach (var f in TypedFields(r))
+            fields.Add((f.Key, f.List is { } list ? x => WriteList(x, f.Key, list)
+                : f.Number is { } number ? x => x.WriteNumber(f.Key, number)
+                : x => x.WriteString(f.Key, f.Text)));
         foreach (var (key, value) in r.Extra)
         {
             if (fields.Exists(f => f.Key == key)) continue; // typed field wins over a stray duplicate
@@ -98,6 +81,35 @@ public static class PackageRecordJson
         w.WriteStartObject();
         foreach (var f in fields) f.Emit(w);
         w.WriteEndObject();
+    }
+
+    /// <summary>One typed field of a record: text, a number or a list of specs.</summary>
+    public readonly record struct Field(string Key, string? Text = null, long? Number = null, List<string>? List = null);
+
+    /// <summary>
+    /// The record's typed fields as every written form holds them (repodata.json here, CEP-16 shards): which are
+    /// left out when absent or empty is decided here only. Extra keys are the caller's.
+    /// </summary>
+    public static IEnumerable<Field> TypedFields(PackageRecord r)
+    {
+        if (r.Arch is not null) yield return new("arch", r.Arch);
+        yield return new("build", r.Build);
+        yield return new("build_number", Number: r.BuildNumber);
+        if (r.Constrains.Count > 0) yield return new("constrains", List: r.Constrains);
+        yield return new("depends", List: r.Depends);
+        if (NullIfEmpty(r.Features) is { } features) yield return new("features", features);
+        if (r.License is not null) yield return new("license", r.License);
+        if (r.LicenseFamily is not null) yield return new("license_family", r.LicenseFamily);
+        if (r.Md5 is not null) yield return new("md5", r.Md5);
+        yield return new("name", r.Name);
+        if (NullIfEmpty(r.Noarch) is { } noarch) yield return new("noarch", noarch);
+        if (r.Platform is not null) yield return new("platform", r.Platform);
+        if (r.Sha256 is not null) yield return new("sha256", r.Sha256);
+        if (r.Size is not null) yield return new("size", Number: r.Size);
+        if (r.Subdir is not null) yield return new("subdir", r.Subdir);
+        if (r.Timestamp is not null) yield return new("timestamp", Number: r.Timestamp);
+        if (NullIfEmpty(r.TrackFeatures) is { } trackFeatures) yield return new("track_features", trackFeatures);
+        yield return new("version", r.Version);
     }
 
     public static string ToJson(PackageRecord r, bool indented = false)

@@ -92,28 +92,14 @@ public static class ShardWriter
     internal static void WriteRecord(ref MessagePackWriter w, PackageRecord r)
     {
         var fields = new SortedDictionary<string, Emit>(StringComparer.Ordinal);
-        void Str(string key, string? value) { if (value is not null) fields[key] = (ref MessagePackWriter x) => x.Write(value); }
-        void Num(string key, long? value) { if (value is not null) fields[key] = (ref MessagePackWriter x) => x.Write(value.Value); }
-        void Hash(string key, string? hex) { if (hex is not null) fields[key] = (ref MessagePackWriter x) => WriteHash(ref x, key, hex); }
-
-        Str("arch", r.Arch);
-        Str("build", r.Build);
-        Num("build_number", r.BuildNumber);
-        if (r.Constrains.Count > 0) fields["constrains"] = (ref MessagePackWriter x) => WriteList(ref x, r.Constrains);
-        fields["depends"] = (ref MessagePackWriter x) => WriteList(ref x, r.Depends);
-        Str("features", NullIfEmpty(r.Features));
-        Str("license", r.License);
-        Str("license_family", r.LicenseFamily);
-        Hash("md5", r.Md5);
-        Str("name", r.Name);
-        Str("noarch", NullIfEmpty(r.Noarch));
-        Str("platform", r.Platform);
-        Hash("sha256", r.Sha256);
-        Num("size", r.Size);
-        Str("subdir", r.Subdir);
-        Num("timestamp", r.Timestamp);
-        Str("track_features", NullIfEmpty(r.TrackFeatures));
-        Str("version", r.Version);
+        foreach (var f in PackageRecordJson.TypedFields(r))
+        {
+            var (key, text, number, list) = f;
+            fields[key] = list is not null ? (ref MessagePackWriter x) => WriteList(ref x, list)
+                : number is { } n ? (ref MessagePackWriter x) => x.Write(n)
+                : ShardHashFields.ByteLength(key) is not null ? (ref MessagePackWriter x) => WriteHash(ref x, key, text!)
+                : (ref MessagePackWriter x) => x.Write(text);
+        }
         foreach (var (key, value) in r.Extra)
         {
             if (fields.ContainsKey(key)) continue; // typed field wins over a stray duplicate, as in the JSON form
@@ -191,6 +177,4 @@ public static class ShardWriter
             default: throw new ArgumentException($"'{key}' holds a JSON value of kind {value.ValueKind}", nameof(value));
         }
     }
-
-    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }
