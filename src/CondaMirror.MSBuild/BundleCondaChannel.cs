@@ -35,7 +35,7 @@ public sealed class BundleCondaChannel : CondaTaskBase
             BaseManifest = string.IsNullOrWhiteSpace(BaseManifest) ? null : BaseManifest,
             Compress = Compress,
         }, MirrorLog, CancellationToken);
-        ManifestPath = ChannelBundle.WriteManifestBeside(BundlePath);
+        ManifestPath = ChannelBundle.WriteManifestBeside(result);
         Log.LogMessage(MessageImportance.High,
             $"Conda bundle: {result.Path} ({result.FilesInBundle} file(s), {Sizes.Format(result.Bytes)}{(result.FilesLeftOut > 0 ? $"; {result.FilesLeftOut} unchanged since {BaseManifest} left out" : "")}); manifest {ManifestPath}.");
     }

@@ -26,7 +26,8 @@ public sealed class BundleOptions
     public long MaxBytes { get; init; } = 256L << 30;
 }
 
-public sealed record BundleResult(string Path, int FilesInBundle, int FilesLeftOut, long Bytes);
+/// <param name="Manifest">The bundle's SHA256SUMS (every file, also those left out): the base of the next incremental bundle.</param>
+public sealed record BundleResult(string Path, int FilesInBundle, int FilesLeftOut, long Bytes, Sha256Manifest Manifest);
 
 public sealed record BundleImportResult(int FilesWritten, int FilesRemoved, int FilesVerified);
 
@@ -100,25 +101,15 @@ public static class ChannelBundle
         }
         var bytes = new FileInfo(bundlePath).Length;
         log.Detail($"Bundled {included.Count} of {sources.Count} file(s) into {bundlePath} ({bytes} bytes)");
-        return new BundleResult(bundlePath, included.Count, sources.Count - included.Count, bytes);
+        return new BundleResult(bundlePath, included.Count, sources.Count - included.Count, bytes, manifest);
     }
 
-    /// <summary>Copies the bundle's SHA256SUMS out beside it (<c>x.tar</c> → <c>x.tar.SHA256SUMS</c>), the base of the next incremental bundle.</summary>
-    public static string WriteManifestBeside(string bundlePath)
+    /// <summary>Writes a bundle's SHA256SUMS beside it (<c>x.tar</c> → <c>x.tar.SHA256SUMS</c>), the base of the next incremental bundle.</summary>
+    public static string WriteManifestBeside(BundleResult bundle)
     {
-        var path = bundlePath + "." + Sha256Manifest.FileName;
-        using var file = File.OpenRead(bundlePath);
-        using var decoded = IsZstd(file) ? ZstdCodec.Decompress(file, leaveOpen: true) : null;
-        using var tar = new TarReader(decoded ?? file, leaveOpen: true);
-        while (tar.GetNextEntry() is { } entry)
-            if (entry.Name == Sha256Manifest.FileName)
-            {
-                using var buffer = new MemoryStream();
-                entry.DataStream?.CopyTo(buffer);
-                AtomicFile.WriteAllBytes(path, buffer.ToArray());
-                return path;
-            }
-        throw new CondaMirrorException(ErrorCodes.BundleManifestInvalid, $"The bundle {bundlePath} has no {Sha256Manifest.FileName}.", bundlePath);
+        var path = bundle.Path + "." + Sha256Manifest.FileName;
+        AtomicFile.WriteAllBytes(path, bundle.Manifest.ToBytes());
+        return path;
     }
 
     private static bool IsZstd(FileStream file)

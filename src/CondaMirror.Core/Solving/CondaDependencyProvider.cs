@@ -209,6 +209,9 @@ internal sealed class CondaDependencyProvider : IDependencyProvider<Candidate, S
         new(id, candidate.Name, candidate.Version.ToString(), candidate.Package.Build, candidate.Record.Subdir,
             candidate.Record.FileName, candidate.IsVirtual ? null : candidate.Record.Channel, candidate.IsVirtual);
 
+    /// <summary>Whether the package policy removed records of <paramref name="name"/> (after <see cref="GetCandidates"/>).</summary>
+    public bool IsExcludedByPolicy(string name) => _excludedByPolicy.ContainsKey(name);
+
     public ConflictMissingNode DescribeMissing(int id, SpecMatcher spec)
     {
         var candidates = GetCandidates(spec.Name);

@@ -55,9 +55,8 @@ internal sealed class SolveRun
                     $"{Prefix(origin)}'{text}' is not a valid package spec ({error}). Use conda MatchSpec syntax, e.g. 'numpy >=1.26' or 'python 3.11.*'.",
                     origin);
             var name = _solver.Load(spec.Name);
-            if (name.Candidates.Length == 0) throw _provider.DescribeMissing(0, spec).Reason == ConflictMissingReason.ExcludedByPolicy
-                ? ExcludedByPolicy(spec, i, origin)
-                : UnknownPackage(spec, i, origin);
+            if (name.Candidates.Length == 0)
+                throw _provider.IsExcludedByPolicy(spec.Name) ? ExcludedByPolicy(spec, i, origin) : UnknownPackage(spec, i, origin);
             if (_solver.Matching(spec).Length == 0) throw NoMatchingVersion(spec, i, origin);
             roots.Add((spec, i));
         }
