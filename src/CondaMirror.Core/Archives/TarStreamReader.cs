@@ -38,11 +38,15 @@ internal sealed class TarStreamReader
     private long _currentSize;
     private bool _currentConsumed = true;
     private bool _finished;
+    private readonly Func<string, CondaMirrorException>? _damaged;
 
-    public TarStreamReader(Stream source, string file)
+    /// <param name="damaged">Turns a truncation or corruption detail into the caller's error (a bundle is not a
+    /// package archive); the package-archive errors when null.</param>
+    public TarStreamReader(Stream source, string file, Func<string, CondaMirrorException>? damaged = null)
     {
         _source = source;
         _file = file;
+        _damaged = damaged;
     }
 
     /// <summary>Advances to the next member (skipping any unread data of the current one); null at the end.</summary>
@@ -119,6 +123,31 @@ internal sealed class TarStreamReader
         _currentConsumed = true;
         _unreadDataBytes -= _currentSize;
         return data;
+    }
+
+    /// <summary>Streams the data of the member returned by the last <see cref="Next"/> into <paramref name="destination"/>.</summary>
+    public void CopyContentTo(Stream destination, CancellationToken ct = default)
+    {
+        if (_currentConsumed) throw new InvalidOperationException("the current member's data was already read");
+        var buffer = ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            var left = _currentSize;
+            while (left > 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                var n = _source.Read(buffer, 0, (int)Math.Min(left, buffer.Length));
+                if (n == 0) throw Truncated("the tar stream ends inside a member's data");
+                destination.Write(buffer, 0, n);
+                left -= n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        _currentConsumed = true;
+        _unreadDataBytes -= _currentSize;
     }
 
     /// <summary>Reads whatever follows the end-of-archive marker (padding, compressor trailer) and discards it.</summary>
@@ -302,9 +331,9 @@ internal sealed class TarStreamReader
         }
     }
 
-    private CondaMirrorException Truncated(string detail) => new(ErrorCodes.ArchiveTruncated,
+    private CondaMirrorException Truncated(string detail) => _damaged?.Invoke(detail) ?? new(ErrorCodes.ArchiveTruncated,
         $"Package archive is truncated: {detail}. The file is incomplete; re-download it or remove it from the folder.", _file);
 
-    private CondaMirrorException Corrupt(string detail) => new(ErrorCodes.ArchiveTarCorrupt,
+    private CondaMirrorException Corrupt(string detail) => _damaged?.Invoke(detail) ?? new(ErrorCodes.ArchiveTarCorrupt,
         $"Package archive is corrupt: {detail}. Re-download it or remove it from the folder.", _file);
 }

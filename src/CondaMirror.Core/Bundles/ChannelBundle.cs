@@ -1,4 +1,5 @@
 using System.Formats.Tar;
+using CondaMirror.Core.Archives;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.IO;
@@ -41,6 +42,9 @@ public static class ChannelBundle
     public const string ChannelFolder = "channel";
 
     // A fixed member time (2000-01-01) so the same channel gives the same bundle bytes.
+    // SHA256SUMS holds one short line per file; 64 MB is room for about half a million files.
+    private const long MaxManifestBytes = 64L << 20;
+
     private static readonly DateTimeOffset MemberTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     public static BundleResult Write(string channelDir, string bundlePath, BundleOptions? options = null, IMirrorLog? log = null, CancellationToken ct = default)
@@ -216,23 +220,27 @@ public static class ChannelBundle
         long total = 0;
         try
         {
-            using var tar = new TarReader(decoded ?? file, leaveOpen: true);
-            while (tar.GetNextEntry() is { } entry)
+            // Our own strict reader, not System.Formats.Tar: it caps pax and long-name records (TarReader buffers a
+            // pax header of any claimed size, 1.5 GB of RSS for a 1.5 GB header) and verifies every header checksum.
+            var tar = new TarStreamReader(decoded ?? file, bundlePath, detail => new CondaMirrorException(ErrorCodes.BundleUnreadable,
+                $"The bundle {bundlePath} is not a readable tar{(isZstd ? ".zst" : "")}: {detail}. Make the bundle again (CondaBundle=true) and copy it whole.", bundlePath));
+            while (tar.Next() is { } entry)
             {
                 ct.ThrowIfCancellationRequested();
-                if (entry.EntryType is TarEntryType.Directory) continue;
-                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || !Sha256Manifest.IsSafeRelativePath(entry.Name))
+                if (entry.Kind is TarEntryKind.Directory) continue;
+                if (entry.Kind is not TarEntryKind.File || !Sha256Manifest.IsSafeRelativePath(entry.Name))
                     throw new CondaMirrorException(ErrorCodes.BundleMemberUnsafe,
-                        $"The bundle {bundlePath} holds '{entry.Name}' ({entry.EntryType}), which is not a plain file with a relative path. It was not made by CondaBundle; do not import it.", bundlePath);
-                total += entry.Length;
+                        $"The bundle {bundlePath} holds '{entry.Name}' ({entry.Kind}), which is not a plain file with a relative path. It was not made by CondaBundle; do not import it.", bundlePath);
+                total += entry.Size;
                 if (total > options.MaxBytes)
                     throw new CondaMirrorException(ErrorCodes.BundleUnreadable,
                         $"The bundle {bundlePath} holds more than {options.MaxBytes} bytes (CondaBundleMaxBytes). Raise the limit if the bundle is trusted.", bundlePath);
                 if (entry.Name == Sha256Manifest.FileName)
                 {
-                    using var buffer = new MemoryStream();
-                    entry.DataStream?.CopyTo(buffer);
-                    manifest = Sha256Manifest.Parse(buffer.ToArray(), bundlePath + "!" + Sha256Manifest.FileName);
+                    if (entry.Size > MaxManifestBytes)
+                        throw new CondaMirrorException(ErrorCodes.BundleManifestInvalid,
+                            $"The bundle {bundlePath} has a {entry.Size}-byte {Sha256Manifest.FileName}, more than the {MaxManifestBytes / 1048576} MB one line per file can need; it was not made by CondaBundle.", bundlePath);
+                    manifest = Sha256Manifest.Parse(tar.ReadContent(), bundlePath + "!" + Sha256Manifest.FileName);
                     continue;
                 }
                 if (!staged.Add(entry.Name))
@@ -240,7 +248,7 @@ public static class ChannelBundle
                 var target = SafePath.Combine(staging, entry.Name.Split('/'));
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 using var output = File.Create(target);
-                entry.DataStream?.CopyTo(output);
+                tar.CopyContentTo(output, ct);
             }
         }
         catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ZstdFormatException)

@@ -197,6 +197,33 @@ public sealed class ChannelBundleTests
         Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Combine("offline")));
     }
 
+    [Fact]
+    public void A_pax_header_claiming_gigabytes_is_refused_before_it_is_read()
+    {
+        // System.Formats.Tar buffers a pax header of whatever size it claims (1.5 GB of RSS for a 1.5 GB one).
+        using var dir = new TempDirectory();
+        var header = new byte[512];
+        void Put(int offset, string text) => System.Text.Encoding.ASCII.GetBytes(text).CopyTo(header, offset);
+        Put(0, "././@PaxHeader");
+        Put(100, "0000644\0");
+        Put(108, "0000000\0");
+        Put(116, "0000000\0");
+        Put(124, Convert.ToString(1_500_000_000L, 8).PadLeft(11, '0') + "\0");
+        Put(136, "00000000000\0");
+        header[156] = (byte)'x';
+        Put(257, "ustar\0" + "00");
+        Put(148, "        ");
+        Put(148, Convert.ToString(header.Sum(b => (int)b), 8).PadLeft(6, '0') + "\0 ");
+        var bundle = dir.Combine("pax-bomb.tar");
+        File.WriteAllBytes(bundle, [.. header, .. new byte[1 << 16]]);
+
+        var e = Assert.Throws<CondaMirrorException>(() => ChannelBundle.Import(bundle, dir.Combine("offline")));
+        Assert.Equal(ErrorCodes.BundleUnreadable, e.Code);
+        Assert.Contains("1500000000", e.Message);
+        Assert.Contains("limit", e.Message);
+        Assert.False(Directory.Exists(dir.Combine("offline")) && Directory.EnumerateFileSystemEntries(dir.Combine("offline")).Any());
+    }
+
     private static byte[] Text(string s) => System.Text.Encoding.UTF8.GetBytes(s);
 
     private static string Sha(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
