@@ -69,8 +69,8 @@ internal static class CondaLockReader
         return new PypiCollector.Fields(
             Name: name,
             Version: y.OptString(e, "version"),
-            Sha256: hash is null ? null : PixiLockReader.Hash(y, hash, "sha256", 64),
-            Md5: hash is null ? null : PixiLockReader.Hash(y, hash, "md5", 32),
+            Sha256: hash is null ? null : y.OptString(hash, "sha256"),
+            Md5: hash is null ? null : y.OptString(hash, "md5"),
             RequiresPython: y.OptString(e, "requires_python"),
             IndexUrl: null,
             Editable: false);

@@ -102,8 +102,8 @@ internal static partial class PixiLockReader
     private static PypiCollector.Fields ReadPypiFields(YMap e, YMap selector, YamlFields y, string? environmentIndex) => new(
         Name: y.OptString(e, "name"),
         Version: y.OptString(e, "version"),
-        Sha256: Hash(y, e, "sha256", 64),
-        Md5: Hash(y, e, "md5", 32),
+        Sha256: y.OptString(e, "sha256"),
+        Md5: y.OptString(e, "md5"),
         RequiresPython: y.OptString(e, "requires_python"),
         IndexUrl: y.OptString(e, "index_url") ?? y.OptString(e, "index") ?? environmentIndex,
         Editable: IsTrue(y.OptString(e, "editable")) || IsTrue(y.OptString(selector, "editable")));

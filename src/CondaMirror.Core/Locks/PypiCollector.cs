@@ -35,12 +35,12 @@ internal sealed class PypiCollector
             var fields = read();
             var name = PypiLocations.Normalize(fields.Name) ?? throw PypiLocations.InvalidName(_y, at, fields.Name);
             var kind = PypiLocations.KindOf(location, fields.Editable);
-            var sha256 = fields.Sha256 ?? PypiLocations.Sha256FromFragment(location);
-            if (sha256 is not null && (sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigit)))
-                throw _y.Entry(at, $"PyPI package '{fields.Name}': the sha256 must be 64 hex digits, found '{sha256}'");
+            // A git entry's "hash" is the commit (conda-lock writes it as sha256): it names no bytes, so it is not kept.
+            var sha256 = kind == PypiDistributionKind.Git ? null : Hex(NullIfEmpty(fields.Sha256) ?? PypiLocations.Sha256FromFragment(location), 64, "sha256", fields.Name, at);
+            var md5 = kind == PypiDistributionKind.Git ? null : Hex(NullIfEmpty(fields.Md5), 32, "md5", fields.Name, at);
             var url = PypiLocations.UrlOf(location, _lockDirectory);
             var index = string.IsNullOrEmpty(fields.IndexUrl) ? null : UrlRedaction.StripCredentials(fields.IndexUrl);
-            var entry = new PypiLockEntry(name, fields.Version, location, url, sha256?.ToLowerInvariant(), fields.Md5,
+            var entry = new PypiLockEntry(name, fields.Version, location, url, sha256, md5,
                 fields.RequiresPython, index, kind, Array.Empty<string>(), at.Line);
             _byLocation[location] = found = (entry, new SortedSet<string>(StringComparer.Ordinal));
             _order.Add(location);
@@ -48,6 +48,16 @@ internal sealed class PypiCollector
         }
         found.Platforms.Add(platform);
     }
+
+    private string? Hex(string? value, int length, string what, string? name, YNode at)
+    {
+        if (value is null) return null;
+        if (value.Length != length || !value.All(char.IsAsciiHexDigit))
+            throw _y.Entry(at, $"PyPI package '{name}': '{what}' must be {length} hex digits, found '{value}'");
+        return value.ToLowerInvariant();
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     public IReadOnlyList<PypiLockEntry> Entries() =>
         _order.Select(l => _byLocation[l]).Select(x => x.Entry with { Platforms = x.Platforms.ToArray() }).ToList();

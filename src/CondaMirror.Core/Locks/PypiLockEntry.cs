@@ -126,12 +126,17 @@ public static class PypiLocations
     internal static string? UrlOf(string location, string lockDirectory)
     {
         if (location.StartsWith("git+", StringComparison.OrdinalIgnoreCase)) return null;
+        location = WithoutDirectPrefix(location);
         var hash = location.IndexOf('#');
         var withoutFragment = hash < 0 ? location : location[..hash];
         if (LocationFields.IsUrl(withoutFragment))
             return LocationFields.IsHierarchical(withoutFragment) ? UrlRedaction.StripCredentials(withoutFragment) : null;
         return LockPaths.FromLockLocation(withoutFragment, lockDirectory);
     }
+
+    /// <summary>rattler_lock writes a URL the project depends on directly (not through an index) as <c>direct+https://...</c>.</summary>
+    internal static string WithoutDirectPrefix(string location) =>
+        location.StartsWith("direct+", StringComparison.OrdinalIgnoreCase) ? location["direct+".Length..] : location;
 
     /// <summary>The <c>sha256=</c> of a pip-style URL fragment (<c>#sha256=&lt;hex&gt;</c>), when present.</summary>
     internal static string? Sha256FromFragment(string location)

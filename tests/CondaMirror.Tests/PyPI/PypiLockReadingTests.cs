@@ -239,7 +239,7 @@ public class PypiLockReadingTests : IDisposable
 
     [Theory]
     [InlineData("name: ../../etc", "not a valid project name")]
-    [InlineData("name: ok\n  sha256: abc", "64 hex digits")]
+    [InlineData("name: ok\n  sha256: abc", "'sha256' must be 64 hex digits")]
     public void Bad_entries_are_coded_errors(string fields, string expected)
     {
         var e = Assert.Throws<CondaMirrorException>(() => Read($$"""
