@@ -99,7 +99,7 @@ public sealed class MirrorPyPIPackages : CondaTaskBase
     private void DeleteStamp()
     {
         if (string.IsNullOrEmpty(StampFile)) return;
-        try { System.IO.File.Delete(StampFile); }
+        try { if (System.IO.File.Exists(StampFile)) System.IO.File.Delete(StampFile); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new CondaMirrorException(ErrorCodes.PypiWriteFailed, $"Cannot remove the PyPI step's stamp '{StampFile}': {e.Message}", StampFile, e);

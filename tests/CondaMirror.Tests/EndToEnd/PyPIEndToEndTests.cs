@@ -171,6 +171,16 @@ public class PyPIEndToEndTests
         Assert.True(optOut.Succeeded, optOut.ToString());
         Assert.Contains($"warning {ErrorCodes.LockPypiSkipped}", optOut.Output);
         Assert.DoesNotContain("PyPI packages:", optOut.Output);
+
+        // Plan mode lists the PyPI side too (every wheel is cached by now) and writes nothing.
+        var plan = _package.Build(project, "-p:CondaMirrorPlan=true");
+        Assert.True(plan.Succeeded, plan.ToString());
+        Assert.Contains("PyPI plan: 3 wheels of 3 projects; 3 in the cache, 0 to download; 1 not mirrored", plan.Output);
+
+        // Clean removes the simple index with the channel.
+        var clean = _package.Clean(project);
+        Assert.True(clean.Succeeded, clean.ToString());
+        Assert.False(Directory.Exists(pypi));
     }
 
     [SkippableFact]
