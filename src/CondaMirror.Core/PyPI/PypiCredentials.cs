@@ -23,7 +23,7 @@ public static class PypiCredentials
         var fromSettings = CredentialSet.FromChannels(list, Root, environment);
         var configured = new List<ChannelCredential>(fromSettings.Configured);
         // user:pass@ in an index URL: a Basic credential for the index's public prefix (and so for its host's wheels).
-        foreach (var root in list.Select(i => new Uri(i.Channel)).Where(u => !string.IsNullOrEmpty(u.UserInfo)))
+        foreach (var root in list.Select(i => Root(i.Channel).Request).Where(u => !string.IsNullOrEmpty(u.UserInfo)))
         {
             var colon = root.UserInfo.IndexOf(':');
             var user = Uri.UnescapeDataString(colon >= 0 ? root.UserInfo[..colon] : root.UserInfo);
@@ -38,7 +38,8 @@ public static class PypiCredentials
             if (HttpAuthentication.FindCredential(entry.Url, configured) is not null) continue;
             if (HttpAuthentication.FindCredential(entry.IndexUrl, configured) is not { } credential) continue;
             if (!Uri.TryCreate(entry.IndexUrl, UriKind.Absolute, out var index) || !SameOrigin(wheel, index)) continue;
-            derived.Add(credential with { UrlPrefix = entry.Url });
+            // The URL as requests spell it (Uri's canonical form), so the prefix match sees the same string.
+            derived.Add(credential with { UrlPrefix = wheel.AbsoluteUri });
         }
         return new CredentialSet(configured.Concat(derived));
     }

@@ -135,6 +135,28 @@ public class PypiLockReadingTests : IDisposable
     }
 
     [Fact]
+    public void Rattlers_direct_url_prefix_is_dropped_from_the_url()
+    {
+        var lockFile = Read($$"""
+            version: 6
+            environments:
+              default:
+                channels: []
+                packages:
+                  linux-64:
+                  - pypi: direct+https://github.com/pallets/click/releases/download/8.1.7/click-8.1.7-py3-none-any.whl
+            packages:
+            - pypi: direct+https://github.com/pallets/click/releases/download/8.1.7/click-8.1.7-py3-none-any.whl
+              name: click
+              version: 8.1.7
+              sha256: {{ShaA}}
+            """);
+        var entry = Assert.Single(lockFile.Pypi);
+        Assert.Equal("https://github.com/pallets/click/releases/download/8.1.7/click-8.1.7-py3-none-any.whl", entry.Url);
+        Assert.Equal(PypiDistributionKind.Wheel, entry.Kind);
+    }
+
+    [Fact]
     public void V7_relative_wheel_paths_resolve_against_the_locks_folder_and_index_url_wins()
     {
         var lockFile = Read($$"""

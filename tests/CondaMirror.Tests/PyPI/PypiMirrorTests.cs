@@ -201,6 +201,19 @@ public sealed class PypiMirrorTests : IAsyncLifetime
         Assert.Contains(_server.Requests, r => r.Path.EndsWith(".whl", StringComparison.Ordinal) && r.Authorization == "Bearer " + token);
     }
 
+    [Fact]
+    public async Task User_and_password_in_the_index_url_authenticate_its_hosts_wheels()
+    {
+        _server.Faults.Add("**", FaultKind.RequireBasic("alice", "p@ss"), count: 100);
+        var index = new UriBuilder(_server.UrlFor("simple")) { UserName = "alice", Password = "p%40ss" }.Uri.AbsoluteUri;
+        var a = Serve(new WheelSpec("alpha", "1.0")) with { IndexUrl = _server.UrlFor("simple") };
+        var credentials = PypiCredentials.For(new[] { new ChannelAuthSettings(index) }, new[] { a });
+        Assert.DoesNotContain(credentials.Configured, c => c.UrlPrefix.Contains("alice", StringComparison.Ordinal));
+        await Mirror(credentials).MirrorAsync(new[] { a }, Output, CancellationToken.None);
+        var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:p@ss"));
+        Assert.Contains(_server.Requests, r => r.Path.EndsWith(".whl", StringComparison.Ordinal) && r.Authorization == expected);
+    }
+
     [Theory]
     [InlineData("pypi.example/simple")]
     [InlineData("ftp://pypi.example/simple")]
