@@ -114,6 +114,7 @@ public class PyPIEndToEndTests
         Assert.Contains("delta 0.9 (source distribution", build.Output);
         Assert.DoesNotContain(server.Requests, r => r.Path.EndsWith(".tar.gz", StringComparison.Ordinal));
         Assert.Contains("PyPI packages: 3 wheels of 3 projects", build.Output);
+        Assert.Contains("3 PyPI wheels (3 downloaded, 0 from cache)]", build.Output); // in the channel line's brackets
         foreach (var w in Wheels) Assert.Equal(w.Build(), File.ReadAllBytes(Path.Combine(pypi, "files", w.FileName)));
 
         // Real pip against the index, served over HTTP as any static web server would.
