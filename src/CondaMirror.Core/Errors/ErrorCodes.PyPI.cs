@@ -20,4 +20,7 @@ public static partial class ErrorCodes
 
     /// <summary>A CondaPyPIIndex item is not an absolute http(s) URL.</summary>
     public const string PypiIndexInvalid = "CMIR465";
+
+    /// <summary>Warning: wheels whose core metadata cannot be served beside them (PEP 658): not a readable zip, no or several .dist-info/METADATA, too large, or another project's.</summary>
+    public const string PypiMetadataUnavailable = "CMIR466";
 }

@@ -21,7 +21,7 @@ public sealed record PypiMirrorPlan(int Wheels, int Projects, int Cached, int To
 
 /// <summary>
 /// Mirrors a lock's PyPI wheels as a static simple repository (PEP 503 HTML, PEP 691 JSON) under one output root:
-/// <c>files/&lt;wheel&gt;</c> (downloaded through <see cref="PackageDownloader"/> into the same verified, content-addressed
+/// <c>files/&lt;wheel&gt;</c> and its core metadata <c>files/&lt;wheel&gt;.metadata</c> (PEP 658, read from the verified wheel) (downloaded through <see cref="PackageDownloader"/> into the same verified, content-addressed
 /// cache as conda packages, with the same retries and limits, then linked or copied like channel archives),
 /// <c>simple/index.html</c> + <c>index.json</c>, and <c>simple/&lt;normalized name&gt;/index.html</c> + <c>index.json</c>.
 /// Every path is built with <see cref="SafePath.Combine"/> from a validated wheel file name or normalized project
@@ -99,6 +99,8 @@ public sealed class PypiMirror
 
         var written = new List<string>();
         var files = new List<SimpleFile>(wheels.Count);
+        var withMetadata = new HashSet<string>(StringComparer.Ordinal);
+        var noMetadata = new List<string>();
         for (var i = 0; i < wheels.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -106,9 +108,24 @@ public sealed class PypiMirror
             var destination = SafePath.Combine(root, "files", wheels[i].FileName);
             ChannelPlacement.LinkOrCopy(cachePath, destination, wheels[i].Sha256);
             written.Add(destination);
+            string? metadataSha = null;
+            if (WheelMetadata.TryRead(cachePath, wheels[i].Parsed, out var problem) is { } metadata)
+            {
+                var metadataPath = SafePath.Combine(root, "files", wheels[i].FileName + ".metadata");
+                try { WriteIfChanged(metadataPath, metadata); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw WriteFailed(root, e); }
+                written.Add(metadataPath);
+                withMetadata.Add(wheels[i].FileName + ".metadata");
+                metadataSha = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(metadata)).ToLowerInvariant();
+            }
+            else noMetadata.Add($"{wheels[i].FileName} ({problem})");
             files.Add(new SimpleFile(wheels[i].FileName, wheels[i].Entry.Version ?? wheels[i].Parsed.Version, wheels[i].Sha256,
-                wheels[i].Entry.RequiresPython, new FileInfo(cachePath).Length));
+                wheels[i].Entry.RequiresPython, new FileInfo(cachePath).Length, metadataSha));
         }
+        if (noMetadata.Count > 0)
+            _log.Warning(ErrorCodes.PypiMetadataUnavailable,
+                $"{noMetadata.Count} PyPI wheel(s) get no core metadata file beside them (PEP 658), so installers must download them to resolve: " +
+                $"{string.Join("; ", noMetadata.Take(10))}{(noMetadata.Count > 10 ? "; ..." : "")}. They are still listed.");
 
         var projects = wheels.Select((w, i) => (w.Entry.Name, File: files[i]))
             .GroupBy(x => x.Name, StringComparer.Ordinal)
@@ -124,7 +141,7 @@ public sealed class PypiMirror
             }
             written.Add(WriteIfChanged(SafePath.Combine(root, "simple", "index.html"), SimpleIndexWriter.RootHtml(projects)));
             written.Add(WriteIfChanged(SafePath.Combine(root, "simple", "index.json"), SimpleIndexWriter.RootJson(projects)));
-            Prune(root, wheels.Select(w => w.FileName).ToHashSet(StringComparer.Ordinal), projects.Select(p => p.Name).ToHashSet(StringComparer.Ordinal), removeRootPages: false);
+            Prune(root, wheels.Select(w => w.FileName).Concat(withMetadata).ToHashSet(StringComparer.Ordinal), projects.Select(p => p.Name).ToHashSet(StringComparer.Ordinal), removeRootPages: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -203,12 +220,12 @@ public sealed class PypiMirror
         return (wheels, notMirrored);
     }
 
-    /// <summary>Removes, inside <paramref name="root"/> only, wheels under files/ and project pages under simple/ that are not listed.</summary>
+    /// <summary>Removes, inside <paramref name="root"/> only, wheels (and their .metadata) under files/ and project pages under simple/ that are not listed.</summary>
     private static void Prune(string root, HashSet<string> keepFiles, HashSet<string> keepProjects, bool removeRootPages)
     {
         var filesDir = Path.Combine(root, "files");
         if (Directory.Exists(filesDir))
-            foreach (var file in Directory.EnumerateFiles(filesDir, "*.whl"))
+            foreach (var file in Directory.EnumerateFiles(filesDir, "*.whl").Concat(Directory.EnumerateFiles(filesDir, "*.whl.metadata")))
                 if (!keepFiles.Contains(Path.GetFileName(file)) && SafePath.IsInside(root, file)) File.Delete(file);
         var simpleDir = Path.Combine(root, "simple");
         if (!Directory.Exists(simpleDir)) return;

@@ -7,7 +7,8 @@ namespace CondaMirror.Core.PyPI;
 
 /// <summary>One file of a project page: a wheel under <c>files/</c>.</summary>
 /// <param name="Size">Bytes; PEP 700 (API 1.1) makes it required in the JSON form.</param>
-public sealed record SimpleFile(string FileName, string Version, string? Sha256, string? RequiresPython, long Size);
+/// <param name="MetadataSha256">The sha256 of <c>&lt;file&gt;.metadata</c> served beside it (PEP 658/714), when there is one.</param>
+public sealed record SimpleFile(string FileName, string Version, string? Sha256, string? RequiresPython, long Size, string? MetadataSha256 = null);
 
 /// <summary>One project of the repository: its normalized name and its files, in the order they are listed.</summary>
 public sealed record SimpleProject(string Name, IReadOnlyList<SimpleFile> Files);
@@ -15,7 +16,8 @@ public sealed record SimpleProject(string Name, IReadOnlyList<SimpleFile> Files)
 /// <summary>
 /// The pages of a static simple repository, as bytes: PEP 503 HTML and PEP 691 JSON (API version 1.1, PEP 700), the
 /// root listing every project and one page per project whose links point at <c>../../files/&lt;file&gt;</c> with a
-/// <c>#sha256=</c> fragment and <c>data-requires-python</c> where the lock has them. Deterministic: the same input
+/// <c>#sha256=</c> fragment, <c>data-requires-python</c> where the lock has them, and the core metadata's hash where
+/// it is served beside the wheel. Deterministic: the same input
 /// gives the same bytes, so unchanged pages are never rewritten.
 /// </summary>
 public static class SimpleIndexWriter
@@ -47,6 +49,9 @@ public static class SimpleIndexWriter
         {
             html.Append("    <a href=\"").Append(Escape(FileHref(f))).Append('"');
             if (!string.IsNullOrEmpty(f.RequiresPython)) html.Append(" data-requires-python=\"").Append(Escape(f.RequiresPython)).Append('"');
+            // PEP 714's name and PEP 658's original one, for installers of either generation.
+            if (f.MetadataSha256 is not null)
+                html.Append(" data-dist-info-metadata=\"sha256=").Append(f.MetadataSha256).Append("\" data-core-metadata=\"sha256=").Append(f.MetadataSha256).Append('"');
             html.Append('>').Append(Escape(f.FileName)).Append("</a><br/>\n");
         }
         html.Append("  </body>\n</html>\n");
@@ -82,6 +87,13 @@ public static class SimpleIndexWriter
             w.WriteEndObject();
             if (!string.IsNullOrEmpty(f.RequiresPython)) w.WriteString("requires-python", f.RequiresPython);
             w.WriteNumber("size", f.Size);
+            if (f.MetadataSha256 is not null)
+                foreach (var key in new[] { "core-metadata", "dist-info-metadata" })
+                {
+                    w.WriteStartObject(key);
+                    w.WriteString("sha256", f.MetadataSha256);
+                    w.WriteEndObject();
+                }
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -130,6 +130,18 @@ public class PyPIEndToEndTests
             Assert.Contains(index.Requests, r => r.Path == "/simple/beta-pkg/");
             Assert.Contains(index.Requests, r => r.Path == "/simple/gamma-util/");
 
+            // Without hash checking pip resolves from the core metadata served beside each wheel (PEP 658), checked
+            // against the hash on the page, before it fetches the wheel (pip skips metadata-only fetches under --require-hashes).
+            index.ClearRequests();
+            var viaMetadata = Pip(work.Path, new[] { "download", "--no-deps", "--index-url", simple, "-d", work.Combine("downloaded-meta") }
+                .Concat(Wheels.Select(w => $"{w.Name}=={w.Version}")).ToArray());
+            Assert.True(viaMetadata.Exit == 0, viaMetadata.Output);
+            foreach (var w in Wheels)
+            {
+                Assert.Contains(index.Requests, r => r.Path == $"/files/{w.FileName}.metadata");
+                Assert.Equal(w.Build(), File.ReadAllBytes(Path.Combine(work.Combine("downloaded-meta"), w.FileName)));
+            }
+
             // Hash checking is on: one wrong hash and pip refuses.
             var wrong = Pip(work.Path, "download", "--no-deps", "--require-hashes", "-r", Requirements(work.Combine("bad.txt"), corrupt: true),
                 "--index-url", simple, "-d", work.Combine("downloaded-bad"));

@@ -73,7 +73,8 @@ public sealed class PypiMirrorTests : IAsyncLifetime
         Assert.Equal((2, 2), (result.Wheels, result.Projects));
         Assert.Equal(new[]
         {
-            "files/Alpha_Pkg-1.0-py3-none-any.whl", "files/beta-2.0-py3-none-any.whl",
+            "files/Alpha_Pkg-1.0-py3-none-any.whl", "files/Alpha_Pkg-1.0-py3-none-any.whl.metadata",
+            "files/beta-2.0-py3-none-any.whl", "files/beta-2.0-py3-none-any.whl.metadata",
             "simple/alpha-pkg/index.html", "simple/alpha-pkg/index.json", "simple/beta/index.html", "simple/beta/index.json",
             "simple/index.html", "simple/index.json",
         }, Tree(Output));
@@ -100,8 +101,44 @@ public sealed class PypiMirrorTests : IAsyncLifetime
 
         await Mirror().MirrorAsync(new[] { a }, Output, CancellationToken.None);
         Assert.Equal(old, File.GetLastWriteTimeUtc(alphaPage));
-        Assert.Equal(new[] { "files/README.txt", "files/alpha-1.0-py3-none-any.whl", "simple/alpha/index.html", "simple/alpha/index.json", "simple/index.html", "simple/index.json" }, Tree(Output));
+        Assert.Equal(new[] { "files/README.txt", "files/alpha-1.0-py3-none-any.whl", "files/alpha-1.0-py3-none-any.whl.metadata", "simple/alpha/index.html", "simple/alpha/index.json", "simple/index.html", "simple/index.json" }, Tree(Output));
         Assert.DoesNotContain("beta", File.ReadAllText(Path.Combine(Output, "simple", "index.html")));
+    }
+
+    [Fact]
+    public async Task Core_metadata_is_served_beside_each_wheel_with_its_hash_in_the_links()
+    {
+        var spec = new WheelSpec("alpha", "1.0", RequiresPython: ">=3.8");
+        await Mirror().MirrorAsync(new[] { Serve(spec) }, Output, CancellationToken.None);
+        var metadata = File.ReadAllBytes(Path.Combine(Output, "files", spec.FileName + ".metadata"));
+        // An independent read of the same member: .NET's zip reader over the wheel as built.
+        using (var zip = new System.IO.Compression.ZipArchive(new MemoryStream(spec.Build())))
+        using (var member = zip.GetEntry("alpha-1.0.dist-info/METADATA")!.Open())
+        using (var copy = new MemoryStream())
+        {
+            member.CopyTo(copy);
+            Assert.Equal(copy.ToArray(), metadata);
+        }
+        var sha = Sha256(metadata);
+        var page = File.ReadAllText(Path.Combine(Output, "simple", "alpha", "index.html"));
+        Assert.Contains($"data-dist-info-metadata=\"sha256={sha}\" data-core-metadata=\"sha256={sha}\"", page);
+        var json = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Output, "simple", "alpha", "index.json"))).RootElement;
+        Assert.Equal(sha, json.GetProperty("files")[0].GetProperty("core-metadata").GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public async Task A_wheel_that_is_not_a_zip_is_listed_without_metadata_and_with_a_warning()
+    {
+        var bytes = Encoding.UTF8.GetBytes("not a zip at all");
+        File.WriteAllBytes(Path.Combine(Upstream, "packages", "broken-1.0-py3-none-any.whl"), bytes);
+        var entry = Entry("broken", "1.0", _server.UrlFor("packages/broken-1.0-py3-none-any.whl"), Sha256(bytes));
+        await Mirror().MirrorAsync(new[] { entry }, Output, CancellationToken.None);
+        var warning = Assert.Single(_log.Warnings, w => w.Code == ErrorCodes.PypiMetadataUnavailable);
+        Assert.Contains("broken-1.0-py3-none-any.whl (it cannot be read as a zip archive", warning.Message);
+        Assert.False(File.Exists(Path.Combine(Output, "files", "broken-1.0-py3-none-any.whl.metadata")));
+        var page = File.ReadAllText(Path.Combine(Output, "simple", "broken", "index.html"));
+        Assert.Contains("broken-1.0-py3-none-any.whl", page);
+        Assert.DoesNotContain("metadata", page);
     }
 
     [Fact]
