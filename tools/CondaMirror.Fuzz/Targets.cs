@@ -26,7 +26,7 @@ public static class Targets
         new VersionTarget(), new VersionSpecTarget(), new MatchSpecTarget(),
         new LockTarget(), new RepodataTarget(),
         new ZstdTarget(), new ZstdEncodeTarget(), new Bzip2Target(), new TarTarget(), new IndexJsonTarget(),
-        new CondaArchiveTarget(), new TarBz2ArchiveTarget(), new ShardTarget(),
+        new CondaArchiveTarget(), new TarBz2ArchiveTarget(), new ShardTarget(), new WheelMetadataTarget(),
     };
 
     public static FuzzTarget? ByName(string name) =>
@@ -904,5 +904,37 @@ internal sealed class BytesComparer : IEqualityComparer<byte[]>
         var h = new HashCode();
         h.AddBytes(obj);
         return h.ToHashCode();
+    }
+}
+
+/// <summary>
+/// A wheel's core metadata as the PyPI mirror reads it from a verified (but untrusted) wheel: any bytes must give
+/// either the METADATA or null with a reason, never an exception, and never more than the size limit.
+/// </summary>
+internal sealed class WheelMetadataTarget : FuzzTarget
+{
+    private string _path = "";
+
+    public override string Name => "wheel-metadata";
+    public override string Description => "WheelMetadata.TryRead over a wheel (zip) file: METADATA or a reason, never an exception";
+    public override int MaxInputBytes => 256 << 10;
+
+    public override void Prepare(string scratch) => _path = Path.Combine(scratch, "alpha-1.0-py3-none-any.whl");
+
+    public override IEnumerable<byte[]> Seeds(string scratch) => new[]
+    {
+        new CondaMirror.TestKit.PyPI.WheelSpec("alpha", "1.0", RequiresPython: ">=3.8").Build(),
+        new CondaMirror.TestKit.PyPI.WheelSpec("Alpha", "1.0", PythonTag: "py2.py3").Build(),
+    };
+
+    public override bool IsExpected(Exception e) => false;
+
+    public override void Run(byte[] input)
+    {
+        File.WriteAllBytes(_path, input);
+        WheelFileName.TryParse(Path.GetFileName(_path), out var wheel);
+        var metadata = WheelMetadata.TryRead(_path, wheel, out var problem);
+        if (metadata is null == problem is null || metadata?.Length > WheelMetadata.MaxBytes)
+            throw new InvalidOperationException("WheelMetadata.TryRead broke its contract");
     }
 }
