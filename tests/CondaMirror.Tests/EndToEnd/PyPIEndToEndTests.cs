@@ -171,9 +171,10 @@ public class PyPIEndToEndTests
         Assert.Empty(server.Requests);
         Assert.Equal(stampTime, File.GetLastWriteTimeUtc(stamp));
 
-        // A deleted wheel is noticed (the stamp lists it) and placed again from the cache.
+        // A deleted wheel is noticed (the stamp lists it) and placed again from the cache; this time in MSBuild's .NET
+        // task host, which is how Visual Studio runs the task (its TaskHostFactory registration).
         File.Delete(Path.Combine(pypi, "files", Wheels[0].FileName));
-        var repaired = _package.Build(project);
+        var repaired = _package.Build(project, "-p:CondaMirrorTaskHost=NET");
         Assert.True(repaired.Succeeded, repaired.ToString());
         Assert.Contains("PyPI packages: 3 wheels of 3 projects", repaired.Output);
         Assert.True(File.Exists(Path.Combine(pypi, "files", Wheels[0].FileName)));
