@@ -56,8 +56,9 @@ public sealed class CredentialSet
     /// <param name="resolve">What a channel spec means as a root URL (Channels' <c>ChannelResolver.RootResolver</c>);
     /// credentials apply to everything under its public form.</param>
     /// <param name="environment">Reads an environment variable; the process environment by default (tests pass their own).</param>
+    /// <param name="itemName">What the settings are called in messages (the MSBuild item: CondaChannel, CondaPyPIIndex).</param>
     public static CredentialSet FromChannels(IEnumerable<ChannelAuthSettings> channels, Func<string, UrlRoot> resolve,
-        Func<string, string?>? environment = null)
+        Func<string, string?>? environment = null, string itemName = "CondaChannel")
     {
         environment ??= Environment.GetEnvironmentVariable;
         var list = channels.ToList();
@@ -65,12 +66,12 @@ public sealed class CredentialSet
         foreach (var channel in list)
         {
             var token = channel.BearerToken;
-            if (string.IsNullOrEmpty(token)) token = FromEnvironment(channel, channel.BearerTokenEnvironmentVariable, "BearerTokenEnvironmentVariable", "token", environment);
-            var user = FromEnvironment(channel, channel.UserEnvironmentVariable, "UserEnvironmentVariable", "user name", environment);
-            var password = FromEnvironment(channel, channel.PasswordEnvironmentVariable, "PasswordEnvironmentVariable", "password", environment);
+            if (string.IsNullOrEmpty(token)) token = FromEnvironment(channel, channel.BearerTokenEnvironmentVariable, "BearerTokenEnvironmentVariable", "token", environment, itemName);
+            var user = FromEnvironment(channel, channel.UserEnvironmentVariable, "UserEnvironmentVariable", "user name", environment, itemName);
+            var password = FromEnvironment(channel, channel.PasswordEnvironmentVariable, "PasswordEnvironmentVariable", "password", environment, itemName);
             if ((user is null) != (password is null))
                 throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
-                    $"CondaChannel '{channel.Channel}' sets only one of UserEnvironmentVariable and PasswordEnvironmentVariable; basic authentication needs both.");
+                    $"{itemName} '{channel.Channel}' sets only one of UserEnvironmentVariable and PasswordEnvironmentVariable; basic authentication needs both.");
             if (string.IsNullOrEmpty(token) && user is null) continue;
             var prefix = resolve(channel.Channel).Public.AbsoluteUri;
             configured.Add(string.IsNullOrEmpty(token)
@@ -93,13 +94,13 @@ public sealed class CredentialSet
     public AuthenticatedTarget Authenticate(Uri url) => HttpAuthentication.Prepare(url, Configured);
 
     /// <summary>The value of the environment variable <paramref name="variable"/> names; null when it names none.</summary>
-    private static string? FromEnvironment(ChannelAuthSettings channel, string? variable, string setting, string what, Func<string, string?> environment)
+    private static string? FromEnvironment(ChannelAuthSettings channel, string? variable, string setting, string what, Func<string, string?> environment, string itemName)
     {
         if (string.IsNullOrEmpty(variable)) return null;
         var value = environment(variable);
         if (string.IsNullOrEmpty(value))
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
-                $"CondaChannel '{channel.Channel}' takes its {what} from environment variable {variable}, which is not set. Set it, or remove {setting}.");
+                $"{itemName} '{channel.Channel}' takes its {what} from environment variable {variable}, which is not set. Set it, or remove {setting}.");
         return value;
     }
 }

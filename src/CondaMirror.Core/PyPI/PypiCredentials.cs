@@ -20,7 +20,7 @@ public static class PypiCredentials
     public static CredentialSet For(IEnumerable<ChannelAuthSettings> indexes, IEnumerable<PypiLockEntry> entries, Func<string, string?>? environment = null)
     {
         var list = indexes.ToList();
-        var fromSettings = CredentialSet.FromChannels(list, Root, environment);
+        var fromSettings = CredentialSet.FromChannels(list, Root, environment, "CondaPyPIIndex");
         var configured = new List<ChannelCredential>(fromSettings.Configured);
         // user:pass@ in an index URL: a Basic credential for the index's public prefix (and so for its host's wheels).
         foreach (var root in list.Select(i => Root(i.Channel).Request).Where(u => !string.IsNullOrEmpty(u.UserInfo)))

@@ -251,6 +251,16 @@ public sealed class PypiMirrorTests : IAsyncLifetime
         Assert.Contains(_server.Requests, r => r.Path.EndsWith(".whl", StringComparison.Ordinal) && r.Authorization == expected);
     }
 
+    [Fact]
+    public void A_token_variable_that_is_not_set_names_the_index_item()
+    {
+        var e = Assert.Throws<CondaMirrorException>(() => PypiCredentials.For(
+            new[] { new ChannelAuthSettings("https://pypi.example/simple") { BearerTokenEnvironmentVariable = "UNSET_PYPI_TOKEN_X" } },
+            Array.Empty<PypiLockEntry>(), _ => null));
+        Assert.Equal(ErrorCodes.InvalidBuildSetting, e.Code);
+        Assert.StartsWith("CondaPyPIIndex 'https://pypi.example/simple' takes its token from environment variable UNSET_PYPI_TOKEN_X", e.Message);
+    }
+
     [Theory]
     [InlineData("pypi.example/simple")]
     [InlineData("ftp://pypi.example/simple")]
