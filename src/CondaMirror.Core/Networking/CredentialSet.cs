@@ -84,6 +84,44 @@ public sealed class CredentialSet
     }
 
     /// <summary>
+    /// Credentials for package indexes (PyPI's simple indexes), whose files usually lie outside the index URL
+    /// (<c>/simple/</c> lists, <c>/packages/</c> serves): what <see cref="FromChannels"/> reads, plus <c>user:pass@</c>
+    /// in an index URL as a Basic credential for the index's public prefix, plus, for each file whose index has a
+    /// credential and which lies on that index's scheme, host and port, the same credential for the file's exact URL.
+    /// A file on another host (a CDN) gets none: a secret is never sent where it was not configured for, as pip does.
+    /// </summary>
+    /// <param name="files">Each file's URL and the index its lock entry names (null when none).</param>
+    public static CredentialSet FromIndexes(IEnumerable<ChannelAuthSettings> indexes, Func<string, UrlRoot> resolve,
+        IEnumerable<(string FileUrl, string? IndexUrl)> files, Func<string, string?>? environment = null, string itemName = "index")
+    {
+        var list = indexes.ToList();
+        var configured = new List<ChannelCredential>(FromChannels(list, resolve, environment, itemName).Configured);
+        foreach (var root in list.Select(i => resolve(i.Channel)).Where(r => r.HasCredentials && !string.IsNullOrEmpty(r.Request.UserInfo)))
+        {
+            var info = root.Request.UserInfo;
+            var colon = info.IndexOf(':');
+            configured.Add(new ChannelCredential(root.Public.AbsoluteUri, null,
+                Uri.UnescapeDataString(colon >= 0 ? info[..colon] : info), colon >= 0 ? Uri.UnescapeDataString(info[(colon + 1)..]) : ""));
+        }
+
+        var derived = new List<ChannelCredential>();
+        foreach (var (fileUrl, indexUrl) in files)
+        {
+            if (indexUrl is null || !Uri.TryCreate(fileUrl, UriKind.Absolute, out var file) || !Uri.TryCreate(indexUrl, UriKind.Absolute, out var index)) continue;
+            if (HttpAuthentication.FindCredential(file.AbsoluteUri, configured) is not null) continue;
+            if (HttpAuthentication.FindCredential(index.AbsoluteUri, configured) is not { } credential) continue;
+            if (!SameOrigin(file, index)) continue;
+            // The URL as requests spell it (Uri's canonical form), so the prefix match sees the same string.
+            derived.Add(credential with { UrlPrefix = file.AbsoluteUri });
+        }
+        return new CredentialSet(configured.Concat(derived));
+    }
+
+    private static bool SameOrigin(Uri a, Uri b) =>
+        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase) &&
+        string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
+
+    /// <summary>
     /// The URL to request for <paramref name="publicUrl"/>: a URL under a channel given with credentials in its own URL
     /// (locks hold the credential-free form) gets them back; any other URL is returned unchanged.
     /// </summary>

@@ -228,12 +228,16 @@ public sealed class PypiMirrorTests : IAsyncLifetime
         _server.Faults.Add("**", FaultKind.RequireBearer(token), count: 100);
         var a = Serve(new WheelSpec("alpha", "1.0")) with { IndexUrl = _server.UrlFor("simple") };
         var elsewhere = Entry("beta", "1.0", "http://other.invalid/packages/beta-1.0-py3-none-any.whl", new string('c', 64), index: _server.UrlFor("simple"));
+        var otherPort = Entry("gamma", "1.0", $"http://127.0.0.1:{_server.BaseUri.Port + 1}/packages/gamma-1.0-py3-none-any.whl", new string('d', 64), index: _server.UrlFor("simple"));
+        var noIndex = Entry("delta", "1.0", _server.UrlFor("packages/delta-1.0-py3-none-any.whl"), new string('e', 64));
         var credentials = PypiCredentials.For(
             new[] { new ChannelAuthSettings(_server.UrlFor("simple")) { BearerTokenEnvironmentVariable = "PYPI_TOKEN" } },
-            new[] { a, elsewhere }, v => v == "PYPI_TOKEN" ? token : null);
+            new[] { a, elsewhere, otherPort, noIndex }, v => v == "PYPI_TOKEN" ? token : null);
 
         Assert.NotNull(HttpAuthentication.FindCredential(a.Url!, credentials.Configured));
         Assert.Null(HttpAuthentication.FindCredential(elsewhere.Url!, credentials.Configured));
+        Assert.Null(HttpAuthentication.FindCredential(otherPort.Url!, credentials.Configured));
+        Assert.Null(HttpAuthentication.FindCredential(noIndex.Url!, credentials.Configured));
         await Mirror(credentials).MirrorAsync(new[] { a }, Output, CancellationToken.None);
         Assert.Contains(_server.Requests, r => r.Path.EndsWith(".whl", StringComparison.Ordinal) && r.Authorization == "Bearer " + token);
     }
