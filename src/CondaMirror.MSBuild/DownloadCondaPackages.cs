@@ -50,6 +50,9 @@ public sealed class DownloadCondaPackages : CondaTaskBase
     /// <summary>CondaMaxUnpackedPackageMB: a fixed limit on what one package may unpack to; empty for the default rule.</summary>
     public string? MaxUnpackedPackageMB { get; set; }
 
+    /// <summary>CondaMirrorPyPI: the PyPI entries are mirrored by MirrorPyPIPackages, so this task does not warn that they are skipped (CMIR804).</summary>
+    public bool PyPIMirrored { get; set; }
+
     /// <summary>Plan mode: report what would be downloaded and what the cache holds; download nothing, write nothing.</summary>
     public bool PlanOnly { get; set; }
 
@@ -69,10 +72,10 @@ public sealed class DownloadCondaPackages : CondaTaskBase
 
         var lockFile = LockFileCache.Read(BuildEngine, LockFile, LockEnvironment, MirrorLog,
             AllowCustomSubdirs ? Core.Platforms.SubdirNaming.AllowCustom : Core.Platforms.SubdirNaming.KnownOnly);
-        if (lockFile.SkippedPypi.Count > 0)
+        if (lockFile.SkippedPypi.Count > 0 && !PyPIMirrored)
             Log.LogWarning(subcategory: null, warningCode: ErrorCodes.LockPypiSkipped, helpKeyword: null, file: LockFile,
                 lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0,
-                message: $"{lockFile.SkippedPypi.Count} PyPI package(s) in the lock are not mirrored (a conda channel cannot serve them): {string.Join(", ", lockFile.SkippedPypi)}.");
+                message: $"{lockFile.SkippedPypi.Count} PyPI package(s) in the lock are not mirrored (a conda channel cannot serve them; CondaMirrorPyPI=true mirrors them as a PyPI simple index): {string.Join(", ", lockFile.SkippedPypi)}.");
         var platforms = LockPlatforms.Select(lockFile, SplitList(Platforms));
         var records = LockPlatforms.DistinctRecords(lockFile, platforms);
 

@@ -3,7 +3,10 @@ using System.IO.Compression;
 using System.Text;
 using CondaMirror.Core.Archives;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Diagnostics;
+using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Locks;
+using CondaMirror.Core.PyPI;
 using CondaMirror.Core.Records;
 using CondaMirror.Core.Repodata;
 using CondaMirror.Core.Repodata.Shards;
@@ -23,7 +26,7 @@ public static class Targets
         new VersionTarget(), new VersionSpecTarget(), new MatchSpecTarget(),
         new LockTarget(), new RepodataTarget(),
         new ZstdTarget(), new ZstdEncodeTarget(), new Bzip2Target(), new TarTarget(), new IndexJsonTarget(),
-        new CondaArchiveTarget(), new TarBz2ArchiveTarget(), new ShardTarget(),
+        new CondaArchiveTarget(), new TarBz2ArchiveTarget(), new ShardTarget(), new WheelMetadataTarget(),
     };
 
     public static FuzzTarget? ByName(string name) =>
@@ -278,6 +281,7 @@ internal sealed class LockTarget : FuzzTarget
     private const string Md5 = "00112233445566778899aabbccddeeff";
     private string _path = "";
     private string _rewritten = "";
+    private string _cache = "";
 
     public override string Name => "lock";
 
@@ -290,6 +294,7 @@ internal sealed class LockTarget : FuzzTarget
     {
         _path = Path.Combine(scratch, "project", "pixi.lock");
         _rewritten = Path.Combine(scratch, "project", "rewritten.lock");
+        _cache = Path.Combine(scratch, "pkgs");
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
     }
 
@@ -389,6 +394,47 @@ internal sealed class LockTarget : FuzzTarget
             """,
             "version: 3\npackage:\n- name: a\n  version: '1.0'\n  manager: conda\n  platform: linux-64\n  dependencies: {}\n  url: https://x/linux-64/a-1.0-0.conda\n  hash: {md5: " + Md5 + "}\n",
             "version: 6\nenvironments: {default: {channels: [{url: 'https://x/c/'}], packages: {noarch: [{conda: 'https://x/c/noarch/a-1.0-0.conda'}]}}}\npackages: [{conda: 'https://x/c/noarch/a-1.0-0.conda', sha256: " + Sha + ", depends: [b >=1, 'c <2']}]\n",
+            // PyPI entries of every kind: wheels (URL, direct+, relative path), an sdist, a git and an editable folder.
+            $"""
+            version: 6
+            environments:
+              default:
+                channels: []
+                indexes:
+                - https://pypi.org/simple
+                packages:
+                  linux-64:
+                  - pypi: https://files.example/p/Foo.Bar-1.0-py3-none-any.whl
+                  - pypi: direct+https://github.com/x/y/releases/download/1/click-8.1.7-py3-none-any.whl
+                  - pypi: ../wheels/web-0.1-1b-py3-none-any.whl
+                  - pypi: https://files.example/p/legacy-2.0.tar.gz#sha256={Sha}
+                  - pypi: git+https://github.com/squidfunk/mike#2d4ad799442f4592db8ad53b179bfb33db8c69ac
+                  - pypi: ./local
+                    editable: true
+            packages:
+            - pypi: https://files.example/p/Foo.Bar-1.0-py3-none-any.whl
+              name: Foo.Bar
+              version: '1.0'
+              sha256: {Sha}
+              requires_python: '>=3.8,<4'
+            - pypi: direct+https://github.com/x/y/releases/download/1/click-8.1.7-py3-none-any.whl
+              name: click
+              version: 8.1.7
+              md5: {Md5}
+            - pypi: ../wheels/web-0.1-1b-py3-none-any.whl
+              name: web
+              version: '0.1'
+              sha256: {Sha}
+              index_url: https://pypi.example/simple
+            - pypi: https://files.example/p/legacy-2.0.tar.gz#sha256={Sha}
+              name: legacy
+              version: '2.0'
+            - pypi: git+https://github.com/squidfunk/mike#2d4ad799442f4592db8ad53b179bfb33db8c69ac
+              name: mike
+            - pypi: ./local
+              name: local
+            """,
+            "version: 1\nmetadata: {platforms: [linux-64]}\npackage:\n- {name: certifi, version: '1', manager: pip, platform: linux-64, dependencies: {}, url: 'https://f/certifi-1-py3-none-any.whl', hash: {sha256: " + Sha + "}, category: main}\n",
         };
         seeds.Add(WrittenLock(scratch));
         return seeds.Select(s => Targets.Utf8(s.Replace("\r\n", "\n")));
@@ -419,6 +465,17 @@ internal sealed class LockTarget : FuzzTarget
     {
         File.WriteAllBytes(_path, input);
         var lockFile = LockFileReader.Read(_path);
+        // The PyPI half: planned as a simple index (wheel file names checked, nothing fetched) and its pages made.
+        new PypiMirror(new DownloadOptions { CacheRoot = _cache }, NullMirrorLog.Instance).Plan(lockFile.Pypi);
+        var projects = lockFile.Pypi.Where(e => WheelFileName.TryParse(e.FileName, out _)).GroupBy(e => e.Name)
+            .Select(g => new SimpleProject(g.Key, g.Select(e => new SimpleFile(e.FileName!, e.Version ?? "", e.Sha256, e.RequiresPython, 0)).ToList())).ToList();
+        SimpleIndexWriter.RootHtml(projects);
+        SimpleIndexWriter.RootJson(projects);
+        foreach (var project in projects)
+        {
+            SimpleIndexWriter.ProjectHtml(project);
+            SimpleIndexWriter.ProjectJson(project);
+        }
         // A successful read must also survive our writer and a second read (the lock rewrite path of resolve).
         var yaml = PixiLockWriter.ToYaml(LockDocument.FromLockFile(lockFile), Path.GetDirectoryName(_rewritten));
         File.WriteAllText(_rewritten, yaml);
@@ -847,5 +904,37 @@ internal sealed class BytesComparer : IEqualityComparer<byte[]>
         var h = new HashCode();
         h.AddBytes(obj);
         return h.ToHashCode();
+    }
+}
+
+/// <summary>
+/// A wheel's core metadata as the PyPI mirror reads it from a verified (but untrusted) wheel: any bytes must give
+/// either the METADATA or null with a reason, never an exception, and never more than the size limit.
+/// </summary>
+internal sealed class WheelMetadataTarget : FuzzTarget
+{
+    private string _path = "";
+
+    public override string Name => "wheel-metadata";
+    public override string Description => "WheelMetadata.TryRead over a wheel (zip) file: METADATA or a reason, never an exception";
+    public override int MaxInputBytes => 256 << 10;
+
+    public override void Prepare(string scratch) => _path = Path.Combine(scratch, "alpha-1.0-py3-none-any.whl");
+
+    public override IEnumerable<byte[]> Seeds(string scratch) => new[]
+    {
+        new CondaMirror.TestKit.PyPI.WheelSpec("alpha", "1.0", RequiresPython: ">=3.8").Build(),
+        new CondaMirror.TestKit.PyPI.WheelSpec("Alpha", "1.0", PythonTag: "py2.py3").Build(),
+    };
+
+    public override bool IsExpected(Exception e) => false;
+
+    public override void Run(byte[] input)
+    {
+        File.WriteAllBytes(_path, input);
+        WheelFileName.TryParse(Path.GetFileName(_path), out var wheel);
+        var metadata = WheelMetadata.TryRead(_path, wheel, out var problem);
+        if (metadata is null == problem is null || metadata?.Length > WheelMetadata.MaxBytes)
+            throw new InvalidOperationException("WheelMetadata.TryRead broke its contract");
     }
 }

@@ -11,7 +11,7 @@ public static partial class ErrorCodes
     /// <summary>A property or item has a value the tasks cannot use (e.g. a negative retry count).</summary>
     public const string InvalidBuildSetting = "CMIR803";
 
-    /// <summary>Warning: the lock holds PyPI packages, which a conda channel cannot serve; they are listed and skipped.</summary>
+    /// <summary>Warning: the lock holds PyPI packages, which a conda channel cannot serve, and they are not mirrored as a simple index (CondaMirrorPyPI=false); they are listed and skipped.</summary>
     public const string LockPypiSkipped = "CMIR804";
 
     /// <summary>A CondaPackage Include holds '*' or '?', which MSBuild expands as a file wildcard, so the spec would be lost.</summary>

@@ -29,8 +29,7 @@ internal static class CondaLockReader
 
         var byPlatform = new Dictionary<string, List<RepodataRecord>>(StringComparer.Ordinal);
         var seenUrls = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        var skippedPypi = new List<string>();
-        var seenPypi = new HashSet<string>(StringComparer.Ordinal);
+        var pypi = new PypiCollector(PixiLockReader.LockDirectoryOf(path), y);
         foreach (var platform in y.OptMap(root, "metadata") is { } m ? y.StringList(m, "platforms") : new())
             byPlatform.TryAdd(Subdirs.Validate(platform, subdirs, "metadata.platforms", path), new List<RepodataRecord>());
 
@@ -41,7 +40,10 @@ internal static class CondaLockReader
             var manager = Required(y, e, "manager", name);
             if (manager is "pip" or "pypi")
             {
-                if (seenPypi.Add(name)) skippedPypi.Add(name);
+                // One row per (package, platform); the platform is the environment's, as for conda rows.
+                var pipPlatform = Subdirs.Validate(Required(y, e, "platform", name), subdirs, $"line {e.Line}: package '{name}' platform", path);
+                var location = Required(y, e, "url", name);
+                pypi.Use(location, pipPlatform, e, () => PipFields(e, name, y));
                 continue;
             }
             if (manager != "conda")
@@ -56,7 +58,22 @@ internal static class CondaLockReader
         }
 
         var result = byPlatform.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<RepodataRecord>)kv.Value, StringComparer.Ordinal);
-        return new LockFile(format, version, path, "default", channels, result, skippedPypi);
+        return new LockFile(format, version, path, "default", channels, result, pypi.Names, pypi.Entries());
+    }
+
+    /// <summary>A pip row: name and version, <c>hash.sha256</c>/<c>hash.md5</c> (or pip's <c>#sha256=</c> URL fragment),
+    /// pixi v2/v3's requires_python. conda-lock records no index.</summary>
+    private static PypiCollector.Fields PipFields(YMap e, string name, YamlFields y)
+    {
+        var hash = y.OptMap(e, "hash");
+        return new PypiCollector.Fields(
+            Name: name,
+            Version: y.OptString(e, "version"),
+            Sha256: hash is null ? null : y.OptString(hash, "sha256"),
+            Md5: hash is null ? null : y.OptString(hash, "md5"),
+            RequiresPython: y.OptString(e, "requires_python"),
+            IndexUrl: null,
+            Editable: false);
     }
 
     private static RepodataRecord ToRecord(YMap e, string name, string platform, string url, bool full, YamlFields y, SubdirNaming subdirs)

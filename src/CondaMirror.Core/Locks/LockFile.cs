@@ -6,7 +6,8 @@ namespace CondaMirror.Core.Locks;
 public sealed class LockFile
 {
     internal LockFile(LockFileFormat format, int version, string path, string environment, IReadOnlyList<string> channels,
-        IReadOnlyDictionary<string, IReadOnlyList<RepodataRecord>> packagesByPlatform, IReadOnlyList<string> skippedPypi)
+        IReadOnlyDictionary<string, IReadOnlyList<RepodataRecord>> packagesByPlatform, IReadOnlyList<string> skippedPypi,
+        IReadOnlyList<PypiLockEntry>? pypi = null, IReadOnlyList<string>? pypiIndexes = null)
     {
         Format = format;
         Version = version;
@@ -15,6 +16,8 @@ public sealed class LockFile
         Channels = channels;
         PackagesByPlatform = packagesByPlatform;
         SkippedPypi = skippedPypi;
+        Pypi = pypi ?? Array.Empty<PypiLockEntry>();
+        PypiIndexes = pypiIndexes ?? Array.Empty<string>();
     }
 
     public LockFileFormat Format { get; }
@@ -36,8 +39,14 @@ public sealed class LockFile
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<RepodataRecord>> PackagesByPlatform { get; }
 
-    /// <summary>PyPI packages the lock holds for the environment; a conda channel cannot serve them.</summary>
+    /// <summary>Names of the PyPI packages the lock holds for the environment (as written); a conda channel cannot serve them.</summary>
     public IReadOnlyList<string> SkippedPypi { get; }
+
+    /// <summary>The environment's PyPI distributions, one per location, in file order, each with the platforms using it.</summary>
+    public IReadOnlyList<PypiLockEntry> Pypi { get; }
+
+    /// <summary>The environment's package indexes (pixi <c>indexes:</c>), credentials removed, in priority order.</summary>
+    public IReadOnlyList<string> PypiIndexes { get; }
 
     /// <summary>Every distinct archive across platforms (noarch packages once), in a stable order.</summary>
     public IEnumerable<RepodataRecord> DistinctPackages()

@@ -50,8 +50,8 @@ internal static partial class PixiLockReader
 
         var index = new PackageIndex(root, version, y);
         var byPlatform = new Dictionary<string, IReadOnlyList<RepodataRecord>>(StringComparer.Ordinal);
-        var skippedPypi = new List<string>();
-        var seenPypi = new HashSet<string>(StringComparer.Ordinal);
+        var pypiIndexes = y.StringList(envMap, "indexes").Select(i => UrlRedaction.StripCredentials(i)).ToList();
+        var pypi = new PypiCollector(lockDir, y);
         var sources = new List<string>();
         var cache = new Dictionary<YMap, (RepodataRecord? Record, string? Source)>(ReferenceEqualityComparer.Instance);
 
@@ -66,10 +66,11 @@ internal static partial class PixiLockReader
             foreach (var selNode in selectors.Items)
             {
                 var sel = y.Map(selNode, "package selector");
-                if (y.OptString(sel, "pypi") is { } pypi)
+                if (y.OptString(sel, "pypi") is { } pypiLocation)
                 {
-                    var name = index.PypiName(pypi) ?? pypi;
-                    if (seenPypi.Add(name)) skippedPypi.Add(name);
+                    var pypiEntry = index.FindPypi(pypiLocation)
+                        ?? throw y.Entry(sel, $"environment '{environment}' ({platform}) refers to PyPI package '{pypiLocation}', which is not in the top-level 'packages' list; the lock file is inconsistent, regenerate it.");
+                    pypi.Use(pypiLocation, platform, pypiEntry, () => ReadPypiFields(pypiEntry, sel, y, pypiIndexes.FirstOrDefault()));
                     continue;
                 }
                 if (y.OptString(sel, "conda_source") is { } sourceRef)
@@ -93,8 +94,21 @@ internal static partial class PixiLockReader
                 $"environment '{environment}' contains {sources.Count} source package(s) that have no archive to mirror: {string.Join("; ", sources.Distinct().Take(20))}" +
                 $"{(sources.Count > 20 ? "; ..." : "")}. Build them into .conda files (e.g. pixi build), publish or reference the files, and lock again.", path);
 
-        return new LockFile(LockFileFormat.PixiLock, version, path, environment, channels, byPlatform, skippedPypi);
+        return new LockFile(LockFileFormat.PixiLock, version, path, environment, channels, byPlatform, pypi.Names, pypi.Entries(), pypiIndexes);
     }
+
+    /// <summary>A pypi package entry's fields (v4/v5: <c>kind: pypi</c> with url or path; v6+: <c>pypi:</c> location).
+    /// The entry's own index (v7 <c>index_url</c>, or <c>index</c>) wins over the environment's first.</summary>
+    private static PypiCollector.Fields ReadPypiFields(YMap e, YMap selector, YamlFields y, string? environmentIndex) => new(
+        Name: y.OptString(e, "name"),
+        Version: y.OptString(e, "version"),
+        Sha256: y.OptString(e, "sha256"),
+        Md5: y.OptString(e, "md5"),
+        RequiresPython: y.OptString(e, "requires_python"),
+        IndexUrl: y.OptString(e, "index_url") ?? y.OptString(e, "index") ?? environmentIndex,
+        Editable: IsTrue(y.OptString(e, "editable")) || IsTrue(y.OptString(selector, "editable")));
+
+    private static bool IsTrue(string? value) => value is "true" or "True" or "TRUE";
 
     private static Dictionary<string, string> ReadPlatforms(YMap root, YamlFields y, SubdirNaming subdirs)
     {
@@ -257,7 +271,7 @@ internal static partial class PixiLockReader
     private sealed class PackageIndex
     {
         private readonly Dictionary<string, List<YMap>> _conda = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, string?> _pypi = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, YMap> _pypi = new(StringComparer.Ordinal);
         private readonly YamlFields _y;
 
         public PackageIndex(YMap root, int version, YamlFields y)
@@ -272,11 +286,11 @@ internal static partial class PixiLockReader
                     var location = y.OptString(e, "url") ?? y.OptString(e, "path");
                     if (location is null) throw y.Entry(e, "package entry has neither 'url' nor 'path'");
                     if (kind == "conda") Add(location, e);
-                    else if (kind == "pypi") _pypi.TryAdd(location, y.OptString(e, "name"));
+                    else if (kind == "pypi") _pypi.TryAdd(location, e);
                     else throw y.Entry(e, $"unknown package kind '{kind}' (expected conda or pypi)");
                 }
                 else if (y.OptString(e, "conda") is { } conda) Add(conda, e);
-                else if (y.OptString(e, "pypi") is { } pypi) _pypi.TryAdd(pypi, y.OptString(e, "name"));
+                else if (y.OptString(e, "pypi") is { } pypi) _pypi.TryAdd(pypi, e);
                 else if (!e.Has("conda_source")) throw y.Entry(e, "package entry has none of 'conda', 'pypi', 'conda_source'");
             }
         }
@@ -287,7 +301,7 @@ internal static partial class PixiLockReader
             list.Add(e);
         }
 
-        public string? PypiName(string location) => _pypi.TryGetValue(location, out var name) ? name : null;
+        public YMap? FindPypi(string location) => _pypi.TryGetValue(location, out var entry) ? entry : null;
 
         /// <summary>v6+ selectors may add name/version/build/subdir to pick one of several packages sharing a location.</summary>
         public YMap? FindConda(string location, YMap selector)

@@ -56,8 +56,9 @@ public sealed class CredentialSet
     /// <param name="resolve">What a channel spec means as a root URL (Channels' <c>ChannelResolver.RootResolver</c>);
     /// credentials apply to everything under its public form.</param>
     /// <param name="environment">Reads an environment variable; the process environment by default (tests pass their own).</param>
+    /// <param name="itemName">What the settings are called in messages (the MSBuild item: CondaChannel, CondaPyPIIndex).</param>
     public static CredentialSet FromChannels(IEnumerable<ChannelAuthSettings> channels, Func<string, UrlRoot> resolve,
-        Func<string, string?>? environment = null)
+        Func<string, string?>? environment = null, string itemName = "CondaChannel")
     {
         environment ??= Environment.GetEnvironmentVariable;
         var list = channels.ToList();
@@ -65,12 +66,12 @@ public sealed class CredentialSet
         foreach (var channel in list)
         {
             var token = channel.BearerToken;
-            if (string.IsNullOrEmpty(token)) token = FromEnvironment(channel, channel.BearerTokenEnvironmentVariable, "BearerTokenEnvironmentVariable", "token", environment);
-            var user = FromEnvironment(channel, channel.UserEnvironmentVariable, "UserEnvironmentVariable", "user name", environment);
-            var password = FromEnvironment(channel, channel.PasswordEnvironmentVariable, "PasswordEnvironmentVariable", "password", environment);
+            if (string.IsNullOrEmpty(token)) token = FromEnvironment(channel, channel.BearerTokenEnvironmentVariable, "BearerTokenEnvironmentVariable", "token", environment, itemName);
+            var user = FromEnvironment(channel, channel.UserEnvironmentVariable, "UserEnvironmentVariable", "user name", environment, itemName);
+            var password = FromEnvironment(channel, channel.PasswordEnvironmentVariable, "PasswordEnvironmentVariable", "password", environment, itemName);
             if ((user is null) != (password is null))
                 throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
-                    $"CondaChannel '{channel.Channel}' sets only one of UserEnvironmentVariable and PasswordEnvironmentVariable; basic authentication needs both.");
+                    $"{itemName} '{channel.Channel}' sets only one of UserEnvironmentVariable and PasswordEnvironmentVariable; basic authentication needs both.");
             if (string.IsNullOrEmpty(token) && user is null) continue;
             var prefix = resolve(channel.Channel).Public.AbsoluteUri;
             configured.Add(string.IsNullOrEmpty(token)
@@ -83,6 +84,44 @@ public sealed class CredentialSet
     }
 
     /// <summary>
+    /// Credentials for package indexes (PyPI's simple indexes), whose files usually lie outside the index URL
+    /// (<c>/simple/</c> lists, <c>/packages/</c> serves): what <see cref="FromChannels"/> reads, plus <c>user:pass@</c>
+    /// in an index URL as a Basic credential for the index's public prefix, plus, for each file whose index has a
+    /// credential and which lies on that index's scheme, host and port, the same credential for the file's exact URL.
+    /// A file on another host (a CDN) gets none: a secret is never sent where it was not configured for, as pip does.
+    /// </summary>
+    /// <param name="files">Each file's URL and the index its lock entry names (null when none).</param>
+    public static CredentialSet FromIndexes(IEnumerable<ChannelAuthSettings> indexes, Func<string, UrlRoot> resolve,
+        IEnumerable<(string FileUrl, string? IndexUrl)> files, Func<string, string?>? environment = null, string itemName = "index")
+    {
+        var list = indexes.ToList();
+        var configured = new List<ChannelCredential>(FromChannels(list, resolve, environment, itemName).Configured);
+        foreach (var root in list.Select(i => resolve(i.Channel)).Where(r => r.HasCredentials && !string.IsNullOrEmpty(r.Request.UserInfo)))
+        {
+            var info = root.Request.UserInfo;
+            var colon = info.IndexOf(':');
+            configured.Add(new ChannelCredential(root.Public.AbsoluteUri, null,
+                Uri.UnescapeDataString(colon >= 0 ? info[..colon] : info), colon >= 0 ? Uri.UnescapeDataString(info[(colon + 1)..]) : ""));
+        }
+
+        var derived = new List<ChannelCredential>();
+        foreach (var (fileUrl, indexUrl) in files)
+        {
+            if (indexUrl is null || !Uri.TryCreate(fileUrl, UriKind.Absolute, out var file) || !Uri.TryCreate(indexUrl, UriKind.Absolute, out var index)) continue;
+            if (HttpAuthentication.FindCredential(file.AbsoluteUri, configured) is not null) continue;
+            if (HttpAuthentication.FindCredential(index.AbsoluteUri, configured) is not { } credential) continue;
+            if (!SameOrigin(file, index)) continue;
+            // The URL as requests spell it (Uri's canonical form), so the prefix match sees the same string.
+            derived.Add(credential with { UrlPrefix = file.AbsoluteUri });
+        }
+        return new CredentialSet(configured.Concat(derived));
+    }
+
+    private static bool SameOrigin(Uri a, Uri b) =>
+        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase) &&
+        string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
+
+    /// <summary>
     /// The URL to request for <paramref name="publicUrl"/>: a URL under a channel given with credentials in its own URL
     /// (locks hold the credential-free form) gets them back; any other URL is returned unchanged.
     /// </summary>
@@ -93,13 +132,13 @@ public sealed class CredentialSet
     public AuthenticatedTarget Authenticate(Uri url) => HttpAuthentication.Prepare(url, Configured);
 
     /// <summary>The value of the environment variable <paramref name="variable"/> names; null when it names none.</summary>
-    private static string? FromEnvironment(ChannelAuthSettings channel, string? variable, string setting, string what, Func<string, string?> environment)
+    private static string? FromEnvironment(ChannelAuthSettings channel, string? variable, string setting, string what, Func<string, string?> environment, string itemName)
     {
         if (string.IsNullOrEmpty(variable)) return null;
         var value = environment(variable);
         if (string.IsNullOrEmpty(value))
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
-                $"CondaChannel '{channel.Channel}' takes its {what} from environment variable {variable}, which is not set. Set it, or remove {setting}.");
+                $"{itemName} '{channel.Channel}' takes its {what} from environment variable {variable}, which is not set. Set it, or remove {setting}.");
         return value;
     }
 }

@@ -51,6 +51,12 @@ public sealed class LoopbackChannelServer : IAsyncDisposable
 
     public FaultPlan Faults { get; } = new();
 
+    /// <summary>
+    /// Off by default (a conda client never asks for a folder). On: a path naming a folder is answered with its
+    /// index.html, as static web servers do, which is how a PEP 503 simple index is served (<c>/simple/&lt;name&gt;/</c>).
+    /// </summary>
+    public bool ServeDirectoryIndex { get; set; }
+
     /// <summary>Requests received so far, in arrival order.</summary>
     public IReadOnlyList<RecordedRequest> Requests => _requests.ToArray();
 
@@ -248,6 +254,7 @@ public sealed class LoopbackChannelServer : IAsyncDisposable
         if (relative.Length == 0) return null;
         var full = Path.GetFullPath(Path.Combine(RootDirectory, relative));
         if (!full.StartsWith(RootDirectory + Path.DirectorySeparatorChar, StringComparison.Ordinal)) return null;
+        if (ServeDirectoryIndex && Directory.Exists(full)) full = Path.Combine(full, "index.html");
         return File.Exists(full) ? full : null;
     }
 
@@ -291,6 +298,7 @@ public sealed class LoopbackChannelServer : IAsyncDisposable
     private static string ContentTypeOf(string file) => Path.GetExtension(file) switch
     {
         ".json" => "application/json",
+        ".html" => "text/html; charset=utf-8",
         ".zst" => "application/zstd",
         ".bz2" => "application/x-bzip2",
         _ => "application/octet-stream",

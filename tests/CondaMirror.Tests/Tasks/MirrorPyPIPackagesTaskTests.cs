@@ -1,0 +1,118 @@
+using System.Security.Cryptography;
+using CondaMirror.Core.Errors;
+using CondaMirror.MSBuild;
+using CondaMirror.TestKit;
+using CondaMirror.TestKit.PyPI;
+using Microsoft.Build.Framework;
+using Xunit;
+
+namespace CondaMirror.Tests.Tasks;
+
+public class MirrorPyPIPackagesTaskTests
+{
+    private static readonly WheelSpec Wheel = new("requests", "2.32.3", RequiresPython: ">=3.8");
+
+    /// <summary>A v6 lock with one served wheel (linux-64 only) and one sdist (win-64 only).</summary>
+    private static string WriteLock(TempDirectory dir, LoopbackChannelServer server)
+    {
+        Directory.CreateDirectory(dir.Combine("upstream"));
+        var bytes = Wheel.Build();
+        File.WriteAllBytes(dir.Combine("upstream", Wheel.FileName), bytes);
+        var url = server.UrlFor(Wheel.FileName);
+        var path = dir.Combine("pixi.lock");
+        File.WriteAllText(path, $"""
+            version: 6
+            environments:
+              default:
+                channels: []
+                packages:
+                  linux-64:
+                  - pypi: {url}
+                  win-64:
+                  - pypi: https://files.example.invalid/packages/legacy-1.0.tar.gz
+            packages:
+            - pypi: {url}
+              name: requests
+              version: 2.32.3
+              sha256: {Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant()}
+              requires_python: '>=3.8'
+            - pypi: https://files.example.invalid/packages/legacy-1.0.tar.gz
+              name: legacy
+              version: '1.0'
+            """);
+        return path;
+    }
+
+    [Fact]
+    public async Task Mirrors_the_wheels_of_the_selected_platforms_and_writes_a_stamp_listing_every_file()
+    {
+        using var dir = new TempDirectory();
+        await using var server = new LoopbackChannelServer(Directory.CreateDirectory(dir.Combine("upstream")).FullName);
+        var engine = new FakeBuildEngine();
+        var stamp = dir.Combine("obj", "pypi.stamp");
+        var task = new MirrorPyPIPackages
+        {
+            BuildEngine = engine,
+            LockFile = WriteLock(dir, server),
+            Platforms = "linux-64",
+            OutputDirectory = dir.Combine("pypi"),
+            CachePath = dir.Combine("cache"),
+            StampFile = stamp,
+        };
+        Assert.True(task.Execute(), engine.ToString());
+
+        Assert.Empty(engine.Warnings); // the sdist is only used on win-64, which is not selected
+        Assert.True(File.Exists(dir.Combine("pypi", "files", Wheel.FileName)));
+        var listed = File.ReadAllLines(stamp);
+        Assert.Contains(dir.Combine("pypi", "files", Wheel.FileName), listed);
+        Assert.Contains(dir.Combine("pypi", "simple", "requests", "index.html"), listed);
+        Assert.Contains(dir.Combine("pypi", "simple", "index.json"), listed);
+        Assert.Equal(task.Files.Length, listed.Length);
+        Assert.Contains(engine.Messages, m => m.Importance == MessageImportance.High && m.Message!.Contains("PyPI packages: 1 wheels of 1 projects"));
+    }
+
+    [Fact]
+    public async Task All_platforms_warn_for_the_sdist_and_plan_mode_writes_nothing()
+    {
+        using var dir = new TempDirectory();
+        await using var server = new LoopbackChannelServer(Directory.CreateDirectory(dir.Combine("upstream")).FullName);
+        var engine = new FakeBuildEngine();
+        var task = new MirrorPyPIPackages
+        {
+            BuildEngine = engine,
+            LockFile = WriteLock(dir, server),
+            OutputDirectory = dir.Combine("pypi"),
+            CachePath = dir.Combine("cache"),
+            StampFile = dir.Combine("pypi.stamp"),
+            PlanOnly = true,
+        };
+        Assert.True(task.Execute(), engine.ToString());
+        var warning = Assert.Single(engine.Warnings);
+        Assert.Equal(ErrorCodes.PypiNotMirrored, warning.Code);
+        Assert.Contains("legacy 1.0 (source distribution", warning.Message);
+        Assert.Contains(engine.Messages, m => m.Message!.Contains("PyPI plan: 1 wheels of 1 projects; 0 in the cache, 1 to download; 1 not mirrored"));
+        Assert.False(Directory.Exists(dir.Combine("pypi")));
+        Assert.False(File.Exists(dir.Combine("pypi.stamp")));
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact]
+    public async Task A_failure_leaves_no_stamp()
+    {
+        using var dir = new TempDirectory();
+        await using var server = new LoopbackChannelServer(Directory.CreateDirectory(dir.Combine("upstream")).FullName);
+        var lockPath = WriteLock(dir, server);
+        var stamp = dir.Combine("pypi.stamp");
+        File.WriteAllText(stamp, "from an earlier run\n");
+        File.Delete(dir.Combine("upstream", Wheel.FileName));
+        var engine = new FakeBuildEngine();
+        var task = new MirrorPyPIPackages
+        {
+            BuildEngine = engine, LockFile = lockPath, Platforms = "linux-64", OutputDirectory = dir.Combine("pypi"),
+            CachePath = dir.Combine("cache"), StampFile = stamp, RetryCount = 0,
+        };
+        Assert.False(task.Execute());
+        Assert.Equal(ErrorCodes.DownloadNotFound, Assert.Single(engine.Errors).Code);
+        Assert.False(File.Exists(stamp));
+    }
+}
