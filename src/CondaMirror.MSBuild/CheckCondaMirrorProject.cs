@@ -35,7 +35,12 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
             foreach (var part in element.Include.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 if (PackageElementScanner.IsWildcard(part))
                     errors.Add(new CondaMirrorException(ErrorCodes.PackageSpecWildcard,
-                        element.ItemType == PackageElementScanner.PackageItem ? WildcardMessage(part) : PolicyWildcardMessage(element.ItemType, part),
+                        element.ItemType switch
+                        {
+                            PackageElementScanner.PackageItem => WildcardMessage(part),
+                            PackageElementScanner.PublishItem => PublishWildcardMessage(part),
+                            _ => PolicyWildcardMessage(element.ItemType, part),
+                        },
                         element.File) { Line = element.Line });
 
         foreach (var item in Packages)
@@ -79,6 +84,11 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
                $"would be silently lost. Put the pattern in metadata: <{itemType} Include=\"any-label\" {metadata}=\"{include}\" /> — " +
                $"or escape the wildcard: <{itemType} Include=\"{escaped}\" />.";
     }
+
+    /// <summary>A glob in a CondaPublish destination: MSBuild would expand it as a file pattern; a destination is never a pattern.</summary>
+    internal static string PublishWildcardMessage(string include) =>
+        $"CondaPublish Include=\"{include}\" contains a wildcard ('*' or '?'), which MSBuild expands as a file pattern, so this destination " +
+        "would be silently lost. A destination is one s3://bucket/prefix; object keys cannot be patterns here.";
 
     /// <summary>A file that the item's spec names, relative to the file defining the item; null for a real spec.</summary>
     private static string? NamesAFile(ITaskItem item)
