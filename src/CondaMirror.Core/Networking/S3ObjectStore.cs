@@ -72,6 +72,12 @@ public sealed class S3ObjectStore : IObjectStore
         _client = options.TestCredentials is null ? new AmazonS3Client(config) : new AmazonS3Client(options.TestCredentials, config);
     }
 
+    /// <summary>An endpoint as a user writes it: an absolute http(s) URL without credentials, query or fragment; else null.</summary>
+    public static Uri? ParseEndpoint(string text) =>
+        Uri.TryCreate(text.Trim(), UriKind.Absolute, out var endpoint) && endpoint.Scheme is "http" or "https"
+        && !UrlRedaction.HasCredentials(endpoint.AbsoluteUri) && endpoint.Query.Length == 0 && endpoint.Fragment.Length == 0
+            ? endpoint : null;
+
     public async Task<IReadOnlyList<StoredObject>> ListAsync(string prefix, int maxObjects, CancellationToken cancellationToken)
     {
         var result = new List<StoredObject>();

@@ -63,8 +63,8 @@ public sealed record PublishTarget
         Uri? endpoint = null;
         if (metadata.TryGetValue("Endpoint", out var e) && !string.IsNullOrWhiteSpace(e))
         {
-            if (!Uri.TryCreate(e.Trim(), UriKind.Absolute, out endpoint) || endpoint.Scheme is not ("http" or "https")
-                || endpoint.UserInfo.Length > 0 || endpoint.Query.Length > 0 || endpoint.Fragment.Length > 0)
+            endpoint = S3ObjectStore.ParseEndpoint(e);
+            if (endpoint is null)
                 throw new CondaMirrorException(ErrorCodes.PublishUrlInvalid,
                     $"CondaPublish '{Safe(include)}': Endpoint '{UrlRedaction.Redact(e)}' is not an absolute http(s) URL without credentials, query or fragment (e.g. http://127.0.0.1:9000 or https://s3.example.com).",
                     projectFile);
