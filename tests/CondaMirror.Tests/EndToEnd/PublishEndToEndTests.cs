@@ -63,8 +63,12 @@ public class PublishEndToEndTests
         Upstream().WriteTo(work.Combine("upstream"));
         await using var upstream = new LoopbackChannelServer(work.Combine("upstream"));
         var env = Environment(_package, server);
-        string Item(bool prune = false) =>
-            $"""<CondaPublish Include="s3://{server.Bucket}/conda/main" Endpoint="{server.Endpoint.AbsoluteUri.TrimEnd('/')}" ForcePathStyle="true" Prune="{(prune ? "true" : "false")}" />""";
+        // The README's snippet, word for word but for the bucket and the port.
+        var readmeItem = File.ReadAllLines(Path.Combine(TestData.RepoRoot, "README.md")).Single(l => l.TrimStart().StartsWith("<CondaPublish Include=", StringComparison.Ordinal)).Trim();
+        Assert.Contains("s3://my-bucket/conda/main", readmeItem);
+        string Item(bool prune = false) => prune
+            ? $"""<CondaPublish Include="s3://{server.Bucket}/conda/main" Endpoint="{server.Endpoint.AbsoluteUri.TrimEnd('/')}" ForcePathStyle="true" Prune="true" />"""
+            : readmeItem.Replace("s3://my-bucket/", $"s3://{server.Bucket}/", StringComparison.Ordinal).Replace("http://127.0.0.1:9000", server.Endpoint.AbsoluteUri.TrimEnd('/'), StringComparison.Ordinal);
         var channel = work.Combine("app", "bin", "Debug", "net10.0", "conda-channel");
         var binlog = work.Combine("first.binlog");
 
