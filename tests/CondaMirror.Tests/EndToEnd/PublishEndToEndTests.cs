@@ -73,7 +73,7 @@ public class PublishEndToEndTests
         var binlog = work.Combine("first.binlog");
 
         // (a) First publish: every file of the channel, byte for byte.
-        var first = Build(_package, Project(work, upstream, Item(), """<CondaPackage Include="tool" />"""), env, "-bl:" + binlog);
+        var first = Build(_package, Project(work, upstream, Item(), """<CondaPackage Include="tool" />"""), env, "-bl:" + binlog, "-v:diag");
         Assert.True(first.Succeeded, first.ToString());
         var tree = Tree(channel);
         Assert.Contains("linux-64/tool-1.0-h_0.conda", tree);
