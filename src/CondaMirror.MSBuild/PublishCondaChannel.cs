@@ -66,9 +66,7 @@ public sealed class PublishCondaChannel : CondaTaskBase
 
     private PublishTarget Parse(ITaskItem item)
     {
-        var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (System.Collections.DictionaryEntry entry in item.CloneCustomMetadata())
-            metadata[(string)entry.Key] = (string?)entry.Value ?? "";
+        var metadata = CheckCondaMirrorProject.CustomMetadata(item);
         try
         {
             return PublishTarget.Parse(item.ItemSpec, metadata, ReportFile);

@@ -168,6 +168,8 @@ public class PublishEndToEndTests
         var line = File.ReadAllLines(project).ToList().FindIndex(l => l.Contains("<CondaPublish", StringComparison.Ordinal)) + 1;
         Assert.True(bad.Output.Contains($"{project}({line}): error CMIR360", StringComparison.Ordinal), bad.Output);
         Assert.Contains("error CMIR360", bad.Output);
+        // Checked up front, with the project: nothing was resolved or downloaded for a build that cannot publish.
+        Assert.DoesNotContain("Conda packages:", bad.Output);
 
         // A key in the project file: refused, not echoed.
         const string pasted = "pasted-secret-0c9d8e7f6a5b";
