@@ -89,7 +89,7 @@ public sealed class S3ObjectStore : IObjectStore
                 BucketName = _options.Bucket,
                 Prefix = prefix,
                 ContinuationToken = token,
-            }, cancellationToken)).ConfigureAwait(false);
+            }, cancellationToken), cancellationToken).ConfigureAwait(false);
             foreach (var o in response.S3Objects ?? [])
             {
                 if (result.Count >= maxObjects)
@@ -111,7 +111,7 @@ public sealed class S3ObjectStore : IObjectStore
             {
                 BucketName = _options.Bucket,
                 Key = key,
-            }, cancellationToken), notFoundIsNull: true).ConfigureAwait(false);
+            }, cancellationToken), cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
             return new ObjectHead(head.ContentLength, head.Metadata["x-amz-meta-sha256"] is { Length: > 0 } sha ? sha.ToLowerInvariant() : null, Unquote(head.ETag));
         }
         catch (NotFound)
@@ -126,7 +126,7 @@ public sealed class S3ObjectStore : IObjectStore
         try
         {
             response = await Call("get", key, () => _client.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key }, cancellationToken),
-                notFoundIsNull: true).ConfigureAwait(false);
+                cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
         }
         catch (NotFound)
         {
@@ -162,12 +162,12 @@ public sealed class S3ObjectStore : IObjectStore
             UseChunkEncoding = false,
         };
         request.Metadata["sha256"] = sha256;
-        var response = await Call("upload", key, () => _client.PutObjectAsync(request, cancellationToken)).ConfigureAwait(false);
+        var response = await Call("upload", key, () => _client.PutObjectAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
         return Unquote(response.ETag);
     }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
-        Call("delete", key, () => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _options.Bucket, Key = key }, cancellationToken));
+        Call("delete", key, () => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _options.Bucket, Key = key }, cancellationToken), cancellationToken);
 
     public void Dispose() => _client.Dispose();
 
@@ -177,7 +177,7 @@ public sealed class S3ObjectStore : IObjectStore
         new(ErrorCodes.PublishRemoteTooLarge, $"{_where}: '{key}' is larger than {maxBytes} bytes, more than publishing reads. Delete it, or publish to another prefix.");
 
     /// <summary>Runs one SDK call and maps its failures to coded errors. The SDK's own messages are not repeated: they can quote request details.</summary>
-    private async Task<T> Call<T>(string what, string key, Func<Task<T>> call, bool notFoundIsNull = false)
+    private async Task<T> Call<T>(string what, string key, Func<Task<T>> call, CancellationToken cancellationToken, bool notFoundIsNull = false)
     {
         try
         {
@@ -197,11 +197,21 @@ public sealed class S3ObjectStore : IObjectStore
                 $"No credentials for {_where}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones) in the build's environment, " +
                 "or AWS_PROFILE naming a profile of the shared credentials file. Credentials are never read from the project.");
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw; // the build was cancelled: not a network failure
+        }
         catch (Exception e) when (IsUnreachable(e))
         {
             throw new CondaMirrorException(ErrorCodes.PublishUnreachable,
                 $"{_where} could not be reached to {what} '{key}' ({Describe(e)}) within {_options.Timeout.TotalSeconds:0} s per attempt and {_options.RetryCount} retries. " +
                 "Check the Endpoint metadata, the network, and that the server is running.");
+        }
+        catch (AmazonClientException e)
+        {
+            // Named by type only: the SDK's client-side messages can quote configuration and request details.
+            throw new CondaMirrorException(ErrorCodes.PublishRequestFailed,
+                $"{_where}: the S3 client could not {what} '{key}' ({e.GetType().Name}). Check the CondaPublish item's Endpoint, Region and ForcePathStyle.");
         }
     }
 

@@ -238,6 +238,102 @@ public sealed class ChannelPublisherTests
     }
 
     [Fact]
+    public async Task A_server_that_accepts_and_never_answers_is_CMIR365_within_the_attempt_timeouts()
+    {
+        using var work = new TempDirectory("condamirror-publish");
+        var channel = work.Combine("channel");
+        Packages().WriteTo(channel);
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start(backlog: 64);
+        var accepted = new List<System.Net.Sockets.TcpClient>();
+        using var stop = new CancellationTokenSource();
+        // Accepts every connection, reads nothing, answers nothing.
+        var acceptor = Task.Run(async () =>
+        {
+            try { while (true) accepted.Add(await listener.AcceptTcpClientAsync(stop.Token)); }
+            catch (OperationCanceledException) { }
+        });
+        try
+        {
+            using var store = new S3ObjectStore(new S3StoreOptions
+            {
+                Bucket = "channels", Endpoint = new Uri($"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}"), ForcePathStyle = true,
+                Timeout = TimeSpan.FromSeconds(2), RetryCount = 1, TestCredentials = new BasicAWSCredentials("AKIDEXAMPLE", "silent-secret-value"),
+            });
+            var clock = Stopwatch.StartNew();
+            var error = await Assert.ThrowsAsync<CondaMirrorException>(() => Publish(channel, Target(), store));
+            Assert.Equal(ErrorCodes.PublishUnreachable, error.Code);
+            // Two attempts of 2 s plus the SDK's backoff, far below the build's patience.
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+            Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2), $"gave up before the timeout: {clock.Elapsed}");
+            Assert.DoesNotContain("silent-secret-value", error.ToString());
+        }
+        finally
+        {
+            stop.Cancel();
+            listener.Stop();
+            await acceptor;
+            foreach (var c in accepted) c.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Cancelling_is_a_cancellation_not_a_network_error()
+    {
+        using var work = new TempDirectory("condamirror-publish");
+        var channel = work.Combine("channel");
+        Packages().WriteTo(channel);
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            using var store = new S3ObjectStore(new S3StoreOptions
+            {
+                Bucket = "channels", Endpoint = new Uri($"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}"), ForcePathStyle = true,
+                Timeout = TimeSpan.FromSeconds(30), RetryCount = 0, TestCredentials = new BasicAWSCredentials("AKIDEXAMPLE", "x"),
+            });
+            using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+                ChannelPublisher.PublishAsync(channel, Target(), store, new PublishOptions(), new RecordingMirrorLog(), cancel.Token));
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [SkippableFact]
+    public async Task Remote_state_is_bounded_and_an_unreadable_manifest_falls_back_to_HEAD()
+    {
+        using var server = new S3Server();
+        using var work = new TempDirectory("condamirror-publish");
+        var channel = work.Combine("channel");
+        Packages().WriteTo(channel);
+        using var store = Store(server);
+        var first = await Publish(channel, Target(), store);
+
+        // More objects under the prefix than the bound: CMIR367, nothing written.
+        var tooMany = await Assert.ThrowsAsync<CondaMirrorException>(() => ChannelPublisher.PublishAsync(channel, Target(), store,
+            new PublishOptions { MaxRemoteObjects = 5 }, new RecordingMirrorLog(), CancellationToken.None));
+        Assert.Equal(ErrorCodes.PublishRemoteTooLarge, tooMany.Code);
+        // A manifest larger than the bound: CMIR367.
+        var tooBig = await Assert.ThrowsAsync<CondaMirrorException>(() => ChannelPublisher.PublishAsync(channel, Target(), store,
+            new PublishOptions { MaxManifestBytes = 100 }, new RecordingMirrorLog(), CancellationToken.None));
+        Assert.Equal(ErrorCodes.PublishRemoteTooLarge, tooBig.Code);
+
+        // Someone else's bytes where our manifest was: every object is checked by HEAD, nothing re-uploaded, manifest rewritten.
+        using (var junk = new MemoryStream("{\"version\": 7}"u8.ToArray()))
+            await store.PutAsync("conda/main/" + PublishManifest.RelativeKey, junk, "application/json", new string('0', 64), CancellationToken.None);
+        var log = new RecordingMirrorLog();
+        var before = server.LogWhen(l => l.Count(x => x.StartsWith("stored ", StringComparison.Ordinal)) == first.Uploaded + 2).Count;
+        var result = await ChannelPublisher.PublishAsync(channel, Target(), store, new PublishOptions(), log, CancellationToken.None);
+        Assert.Equal(0, result.Uploaded);
+        Assert.Equal(first.Uploaded, result.Requests.Heads);
+        Assert.Contains(log.Infos, i => i.Contains("unreadable", StringComparison.Ordinal));
+        Assert.Equal(new[] { "conda/main/" + PublishManifest.RelativeKey }, server.StoredSince(before));
+    }
+
+    [Fact]
     public void No_channel_is_CMIR368()
     {
         using var work = new TempDirectory("condamirror-publish");
