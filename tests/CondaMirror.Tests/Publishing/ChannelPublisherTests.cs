@@ -333,6 +333,25 @@ public sealed class ChannelPublisherTests
         Assert.Equal(new[] { "conda/main/" + PublishManifest.RelativeKey }, server.StoredSince(before));
     }
 
+    [SkippableFact]
+    public async Task No_credentials_anywhere_is_CMIR362()
+    {
+        // The default chain of this process: only meaningful where the machine has no AWS credentials of its own.
+        Skip.If(Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is not null || Environment.GetEnvironmentVariable("AWS_PROFILE") is not null
+                || File.Exists(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".aws", "credentials")),
+            "this machine has AWS credentials of its own");
+        using var server = new S3Server();
+        using var work = new TempDirectory("condamirror-publish");
+        var channel = work.Combine("channel");
+        Packages().WriteTo(channel);
+        using var store = new S3ObjectStore(new S3StoreOptions { Bucket = server.Bucket, Endpoint = server.Endpoint, ForcePathStyle = true, Timeout = TimeSpan.FromSeconds(5), RetryCount = 0 });
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<CondaMirrorException>(() => Publish(channel, Target(), store));
+        Assert.Equal(ErrorCodes.PublishNoCredentials, error.Code);
+        Assert.Contains("AWS_ACCESS_KEY_ID", error.Message);
+        Assert.Empty(server.StoredKeys());
+    }
+
     [Fact]
     public void No_channel_is_CMIR368()
     {
