@@ -93,7 +93,12 @@ s3.configureBuckets().then(() => {
     app(req, res);
   });
   server.listen(0, '127.0.0.1', () => process.stdout.write(`listening ${server.address().port}\n`));
-  const stop = () => server.close(() => process.exit(0));
+  // Kept-alive client connections would hold close() open: drop them, and never linger past a second.
+  const stop = () => {
+    server.close(() => process.exit(0));
+    if (server.closeAllConnections) server.closeAllConnections();
+    setTimeout(() => process.exit(0), 1000).unref();
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.stdin.on('end', stop);

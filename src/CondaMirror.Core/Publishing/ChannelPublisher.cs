@@ -182,7 +182,6 @@ public static class ChannelPublisher
         {
             var relative = Path.GetRelativePath(root, path).Replace('\\', '/');
             if (relative.Split('/').Any(s => s.StartsWith('.'))) continue;
-            if (new FileInfo(path).LinkTarget is not null && !File.Exists(path)) continue;
             try
             {
                 var hashes = FileHashes.Compute(path);
