@@ -55,6 +55,7 @@ public static partial class BenchmarkRegistry
         Run("no change (manifest rewritten)");
         Packages(count + 1).WriteTo(channel);
         Run("one package added");
+        Console.WriteLine($"peak working set of the process (generator included): {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB");
         return 0;
     });
 }

@@ -56,8 +56,10 @@ public static class ChannelPublisher
 
         // Remote state: the listing (sizes, ETags), our manifest, then HEAD for what the manifest does not cover.
         lists++;
+        // Keys outside the prefix are not ours whatever a server lists: never compared, never pruned.
         var listed = (await store.ListAsync(target.KeyPrefix, options.MaxRemoteObjects, cancellationToken).ConfigureAwait(false))
-            .ToDictionary(o => o.Key, StringComparer.Ordinal);
+            .Where(o => o.Key.StartsWith(target.KeyPrefix, StringComparison.Ordinal))
+            .GroupBy(o => o.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var manifestKey = target.KeyOf(PublishManifest.RelativeKey);
         byte[]? oldManifestBytes = null;
         Dictionary<string, ManifestEntry>? manifest = null;

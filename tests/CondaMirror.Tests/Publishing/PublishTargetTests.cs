@@ -118,6 +118,8 @@ public sealed class PublishPlanTests
             ["p/noarch/repodata.json"] = new(10, new string('c', 64)),       // changed
             ["p/noarch/gone-1-0.conda"] = new(10, new string('a', 64)),      // stale
             ["p/.condamirror/publish-manifest.json"] = new(10, null),        // ours: never pruned
+            ["other/noarch/x-1-0.conda"] = new(10, null),                   // outside the prefix: never pruned
+            ["p-old/noarch/x-1-0.conda"] = new(10, null),                   // a sibling prefix: never pruned
         };
         var plan = PublishPlan.Create(local, "p/", remote, prune: true);
         Assert.Equal(new[] { "p/noarch/b-1-0.conda", "p/noarch/repodata.json" }, plan.Uploads.Select(u => u.Key));
