@@ -14,7 +14,7 @@ public static partial class BenchmarkRegistry
     /// <summary>
     /// Publishing a channel of N packages to a real S3-compatible server on loopback (tests/npm/s3-server.cjs, s3rver):
     /// the first publish, a no-change publish with our manifest (one listing + one GET), the same without it (a HEAD
-    /// per object: what the manifest saves), and one added package. Requests per kind and wall time.
+    /// per object: what the manifest saves), with the local hash cache (no file hashed), and one added package. Requests per kind and wall time.
     /// Args: [packages=300] [payloadKB=32]. Needs node and `npm ci --prefix tests/npm`.
     /// </summary>
     private static Benchmark RegisterPublish() => new("publish", "ChannelPublisher against s3rver on loopback: first, no-change (with/without manifest), one added package", args =>
@@ -38,14 +38,29 @@ public static partial class BenchmarkRegistry
             TestCredentials = new BasicAWSCredentials(server.AccessKeyId, server.SecretAccessKey),
         });
         var target = PublishTarget.Parse($"s3://{server.Bucket}/bench", new Dictionary<string, string>());
-        void Run(string what)
+        void Run(string what, string? hashCache = null)
         {
             var clock = Stopwatch.StartNew();
-            var r = ChannelPublisher.PublishAsync(channel, target, store, new PublishOptions(), NullMirrorLog.Instance, CancellationToken.None).GetAwaiter().GetResult();
+            var r = ChannelPublisher.PublishAsync(channel, target, store, new PublishOptions { HashCacheFile = hashCache }, NullMirrorLog.Instance, CancellationToken.None).GetAwaiter().GetResult();
             var q = r.Requests;
             Console.WriteLine($"{what,-34} {clock.Elapsed.TotalSeconds,7:0.000} s  uploaded {r.Uploaded,5} ({r.UploadedBytes / 1048576.0:0.0} MB), unchanged {r.Unchanged,5};" +
                               $" requests: list {q.Lists}, get {q.Gets}, head {q.Heads}, put {q.Puts}, delete {q.Deletes}");
         }
+        // The publisher's own footprint: working set sampled while publishing, after the generator's garbage is gone.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var baseline = System.Diagnostics.Process.GetCurrentProcess().WorkingSet64;
+        long sampledPeak = 0;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                using var self = System.Diagnostics.Process.GetCurrentProcess();
+                sampledPeak = Math.Max(sampledPeak, self.WorkingSet64);
+                try { await Task.Delay(20, sampling.Token); } catch (OperationCanceledException) { }
+            }
+        });
         var files = Directory.EnumerateFiles(channel, "*", SearchOption.AllDirectories).Count();
         Console.WriteLine($"channel: {count} packages, {files} files, {Directory.EnumerateFiles(channel, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) / 1048576.0:0.0} MB");
         Run("first publish");
@@ -53,9 +68,15 @@ public static partial class BenchmarkRegistry
         store.DeleteAsync("bench/" + PublishManifest.RelativeKey, CancellationToken.None).GetAwaiter().GetResult();
         Run("no change (no manifest: HEAD each)");
         Run("no change (manifest rewritten)");
+        var hashes = work.Combine("obj", "publish.hashes");
+        Run("no change, hash cache written", hashes);
+        Run("no change, hashes from the cache", hashes);
         Packages(count + 1).WriteTo(channel);
         Run("one package added");
-        Console.WriteLine($"peak working set of the process (generator included): {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB");
+        sampling.Cancel();
+        sampler.GetAwaiter().GetResult();
+        Console.WriteLine($"working set before publishing {baseline / 1048576.0:0} MB, highest while publishing {sampledPeak / 1048576.0:0} MB " +
+                          $"(process peak, generator included: {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB)");
         return 0;
     });
 }

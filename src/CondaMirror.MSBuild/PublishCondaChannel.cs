@@ -25,6 +25,9 @@ public sealed class PublishCondaChannel : CondaTaskBase
     public int RetryCount { get; set; } = 5;
     public bool PlanOnly { get; set; }
 
+    /// <summary>Where the channel files' hashes are remembered between builds (obj/…/condamirror/publish.hashes).</summary>
+    public string? HashCacheFile { get; set; }
+
     protected override void Run()
     {
         if (HttpTimeoutSeconds < 1 || RetryCount < 0)
@@ -47,7 +50,11 @@ public sealed class PublishCondaChannel : CondaTaskBase
                 Timeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
                 RetryCount = RetryCount,
             });
-            var result = ChannelPublisher.PublishAsync(ChannelDirectory, target, store, new PublishOptions { PlanOnly = PlanOnly }, MirrorLog, CancellationToken)
+            var result = ChannelPublisher.PublishAsync(ChannelDirectory, target, store, new PublishOptions
+            {
+                PlanOnly = PlanOnly,
+                HashCacheFile = string.IsNullOrWhiteSpace(HashCacheFile) ? null : HashCacheFile,
+            }, MirrorLog, CancellationToken)
                 .GetAwaiter().GetResult();
             var r = result.Requests;
             Log.LogMessage(MessageImportance.Low,

@@ -20,6 +20,9 @@ public sealed record PublishOptions
     /// <summary>A larger manifest is CMIR367.</summary>
     public long MaxManifestBytes { get; init; } = 256L << 20;
 
+    /// <summary>Where the local files' hashes are remembered between publishes (obj/…/publish.hashes); null hashes every file every time.</summary>
+    public string? HashCacheFile { get; init; }
+
     /// <summary>A single PUT carries at most 5 GiB (S3's limit); a larger channel file is CMIR368.</summary>
     public long MaxObjectBytes { get; init; } = 5L << 30;
 }
@@ -51,7 +54,9 @@ public static class ChannelPublisher
         PublishOptions options, IMirrorLog log, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var local = ReadTree(channelDirectory, options.MaxObjectBytes);
+        var hashCache = PublishHashCache.Load(options.HashCacheFile);
+        var local = ReadTree(channelDirectory, options.MaxObjectBytes, hashCache);
+
         int lists = 0, gets = 0, heads = 0, puts = 0, deletes = 0;
 
         // Remote state: the listing (sizes, ETags), our manifest, then HEAD for what the manifest does not cover.
@@ -108,6 +113,27 @@ public static class ChannelPublisher
             }).ConfigureAwait(false);
 
         var plan = PublishPlan.Create(local, target.KeyPrefix, remote, target.Prune);
+        // A remembered hash may only save work, never decide an upload: what is uploaded is hashed now, and a file whose
+        // bytes match the remote object after all is left alone (and its remembered hash corrected).
+        if (plan.Uploads.Any(u => u.File.Remembered))
+        {
+            var toRehash = plan.Uploads.Where(u => u.File.Remembered).Select(u => u.File.RelativePath).ToHashSet(StringComparer.Ordinal);
+            local = local.Select(f => toRehash.Contains(f.RelativePath) ? Rehash(f, hashCache) : f).ToList();
+            plan = PublishPlan.Create(local, target.KeyPrefix, remote, target.Prune);
+        }
+        if (options.HashCacheFile is not null && !options.PlanOnly)
+        {
+            try
+            {
+                hashCache.Retain(local.Select(f => f.RelativePath));
+                hashCache.Save(options.HashCacheFile);
+            }
+            catch (IOException e)
+            {
+                // Only a shortcut for the next publish: it hashes again. Said, not hidden.
+                log.Detail($"Publish: the hash cache {options.HashCacheFile} could not be written ({e.Message}); the next publish hashes every file again.");
+            }
+        }
         var uploadCount = plan.Uploads.Count();
         var uploadBytes = plan.Uploads.Sum(u => u.File.Size);
         if (options.PlanOnly)
@@ -161,6 +187,14 @@ public static class ChannelPublisher
             order, new PublishRequests(lists, gets, heads, puts, deletes), clock.Elapsed, PlanOnly: false);
     }
 
+    private static LocalFile Rehash(LocalFile file, PublishHashCache hashCache)
+    {
+        var identity = FileIdentity.Of(file.FullPath);
+        var hashes = FileHashes.Compute(file.FullPath);
+        if (FileIdentity.Of(file.FullPath) == identity && hashes.Size == identity.Size) hashCache.Set(file.RelativePath, identity, hashes.Sha256);
+        return file with { Size = hashes.Size, Sha256 = hashes.Sha256, Remembered = false };
+    }
+
     public static string ContentTypeOf(string relativePath)
     {
         var name = relativePath[(relativePath.LastIndexOf('/') + 1)..];
@@ -173,8 +207,9 @@ public static class ChannelPublisher
     /// Every file of the channel, hashed. Files and folders whose name starts with '.' are not part of a channel
     /// (the owner record, temporary files of an atomic write) and are skipped.
     /// </summary>
-    public static IReadOnlyList<LocalFile> ReadTree(string channelDirectory, long maxObjectBytes)
+    public static IReadOnlyList<LocalFile> ReadTree(string channelDirectory, long maxObjectBytes, PublishHashCache? hashCache = null)
     {
+        hashCache ??= PublishHashCache.Empty;
         var root = Path.GetFullPath(channelDirectory);
         if (!File.Exists(Path.Combine(root, "noarch", "repodata.json")))
             throw new CondaMirrorException(ErrorCodes.PublishChannelInvalid,
@@ -186,11 +221,21 @@ public static class ChannelPublisher
             if (relative.Split('/').Any(s => s.StartsWith('.'))) continue;
             try
             {
-                var hashes = FileHashes.Compute(path);
-                if (hashes.Size > maxObjectBytes)
+                var identity = FileIdentity.Of(path);
+                if (identity.Size > maxObjectBytes)
                     throw new CondaMirrorException(ErrorCodes.PublishChannelInvalid,
-                        $"{relative} is {hashes.Size} bytes, more than one upload may carry ({maxObjectBytes} bytes).", path);
-                files.Add(new LocalFile(relative, path, hashes.Size, hashes.Sha256));
+                        $"{relative} is {identity.Size} bytes, more than one upload may carry ({maxObjectBytes} bytes).", path);
+                var sha = hashCache.Lookup(relative, identity);
+                var remembered = sha is not null;
+                if (sha is null)
+                {
+                    var hashes = FileHashes.Compute(path);
+                    // Stat again after hashing: a file rewritten meanwhile is not recorded with a hash of other bytes.
+                    if (FileIdentity.Of(path) == identity && hashes.Size == identity.Size) hashCache.Set(relative, identity, hashes.Sha256);
+                    sha = hashes.Sha256;
+                    identity = identity with { Size = hashes.Size };
+                }
+                files.Add(new LocalFile(relative, path, identity.Size, sha, Remembered: remembered));
             }
             catch (IOException e)
             {

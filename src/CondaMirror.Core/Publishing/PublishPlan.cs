@@ -17,7 +17,8 @@ public enum PublishPhase
 }
 
 /// <summary>One file of the local channel: its path relative to the channel root with '/', and its content hash.</summary>
-public sealed record LocalFile(string RelativePath, string FullPath, long Size, string Sha256);
+/// <remarks><paramref name="Remembered"/>: the hash came from the hash cache (the file's stat matched), not from reading it now.</remarks>
+public sealed record LocalFile(string RelativePath, string FullPath, long Size, string Sha256, bool Remembered = false);
 
 /// <summary>What is known of one remote object: its size and sha256 (null when unknown, which means upload).</summary>
 public sealed record RemoteState(long Size, string? Sha256);

@@ -352,6 +352,50 @@ public sealed class ChannelPublisherTests
         Assert.Empty(server.StoredKeys());
     }
 
+    [SkippableFact]
+    public async Task The_hash_cache_is_used_while_a_file_keeps_its_stat_and_ignored_once_it_changes()
+    {
+        using var server = new S3Server();
+        using var work = new TempDirectory("condamirror-publish");
+        var channel = work.Combine("channel");
+        Packages().WriteTo(channel);
+        var cacheFile = work.Combine("obj", "publish.hashes");
+        using var store = Store(server);
+        Task<PublishResult> Run() => ChannelPublisher.PublishAsync(channel, Target(), store, new PublishOptions { HashCacheFile = cacheFile }, new RecordingMirrorLog(), CancellationToken.None);
+        var first = await Run();
+        var lines = File.ReadAllLines(cacheFile);
+        Assert.Equal(first.Uploaded, lines.Length);
+        var html = Path.Combine(channel, "noarch", "index.html");
+        Assert.Contains(lines, l => l.EndsWith(" noarch/index.html", StringComparison.Ordinal)
+            && l.StartsWith(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(html))).ToLowerInvariant() + " ", StringComparison.Ordinal));
+
+        // Bytes changed in place with size and modification time restored (the documented limit of a stat check):
+        // the remembered hash is believed, nothing is uploaded.
+        var stat = File.GetLastWriteTimeUtc(html);
+        var original = File.ReadAllBytes(html);
+        var edited = original.ToArray();
+        edited[^2] ^= 0x20;
+        using (var inPlace = new FileStream(html, FileMode.Open, FileAccess.Write)) inPlace.Write(edited);
+        File.SetLastWriteTimeUtc(html, stat);
+        var before = server.LogWhen(l => l.Count(x => x.StartsWith("stored ", StringComparison.Ordinal)) == first.Uploaded + 1).Count;
+        Assert.Equal(0, (await Run()).Uploaded);
+        Assert.Empty(server.StoredSince(before));
+
+        // Any write that moves the modification time is seen: hashed again, uploaded.
+        File.SetLastWriteTimeUtc(html, stat.AddSeconds(1));
+        var changed = await Run();
+        Assert.Equal(1, changed.Uploaded);
+        Assert.Equal(edited, await server.GetAnonymousAsync("conda/main/noarch/index.html"));
+
+        // A wrong remembered hash never decides an upload: the file is hashed before it would be sent, and matches.
+        File.WriteAllLines(cacheFile, File.ReadAllLines(cacheFile).Select(l => l.EndsWith(" noarch/index.html", StringComparison.Ordinal) ? new string('e', 64) + l[64..] : l));
+        before = server.LogWhen(l => l.Count(x => x == "stored conda/main/noarch/index.html") == 2).Count;
+        var planted = await Run();
+        Assert.Equal(0, planted.Uploaded);
+        Assert.Empty(server.StoredSince(before));
+        Assert.DoesNotContain(File.ReadAllLines(cacheFile), l => l.StartsWith(new string('e', 64), StringComparison.Ordinal));
+    }
+
     [Fact]
     public void No_channel_is_CMIR368()
     {
