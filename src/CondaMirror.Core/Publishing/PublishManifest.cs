@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace CondaMirror.Core.Publishing;
@@ -75,6 +76,12 @@ public static class PublishManifest
         catch (FormatException e)
         {
             problem = "not JSON: " + e.Message;
+            return null;
+        }
+        catch (InvalidOperationException e) when (e.InnerException is DecoderFallbackException)
+        {
+            // JsonDocument checks string encoding only when a string is read (found by the publish-manifest fuzz target).
+            problem = "not valid UTF-8";
             return null;
         }
     }

@@ -129,3 +129,41 @@ public sealed class PublishPlanTests
         Assert.Single(PublishPlan.Create(local, "p/", remote, prune: false).Stale);
     }
 }
+
+public sealed class PublishManifestTests
+{
+    [Fact]
+    public void Round_trips()
+    {
+        var entries = new Dictionary<string, ManifestEntry>
+        {
+            ["noarch/repodata.json"] = new(new string('a', 64), 12, "etag-1"),
+            ["linux-64/x-1-0.conda"] = new(new string('b', 64), 0, null),
+        };
+        var read = PublishManifest.Read(PublishManifest.Write(entries), out var problem);
+        Assert.Null(problem);
+        Assert.Equal(entries.OrderBy(e => e.Key), read!.OrderBy(e => e.Key));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("[]")]
+    [InlineData("{\"version\":2,\"objects\":{}}")]
+    [InlineData("{\"version\":1,\"objects\":{\"k\":{\"sha256\":\"xyz\",\"size\":1}}}")]
+    [InlineData("{\"version\":1,\"objects\":{\"k\":{\"sha256\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"size\":-1}}}")]
+    public void Anything_else_is_unreadable_with_a_reason(string text)
+    {
+        Assert.Null(PublishManifest.Read(System.Text.Encoding.UTF8.GetBytes(text), out var problem));
+        Assert.NotNull(problem);
+    }
+
+    [Fact]
+    public void A_key_that_is_not_UTF8_is_unreadable_not_a_crash()
+    {
+        // Found by the publish-manifest fuzz target: JsonDocument checks a property name's encoding only when it is read.
+        var bytes = System.Text.Encoding.UTF8.GetBytes("{\"version\":1,\"objects\":{\"k?\":{\"sha256\":\"" + new string('a', 64) + "\",\"size\":1}}}");
+        bytes[Array.IndexOf(bytes, (byte)'?')] = 0xFF;
+        Assert.Null(PublishManifest.Read(bytes, out var problem));
+        Assert.Equal("not valid UTF-8", problem);
+    }
+}
