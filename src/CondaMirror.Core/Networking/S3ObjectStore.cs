@@ -81,6 +81,7 @@ public sealed class S3ObjectStore : IObjectStore
     public async Task<IReadOnlyList<StoredObject>> ListAsync(string prefix, int maxObjects, CancellationToken cancellationToken)
     {
         var result = new List<StoredObject>();
+        var tokens = new HashSet<string>(StringComparer.Ordinal);
         string? token = null;
         do
         {
@@ -98,6 +99,10 @@ public sealed class S3ObjectStore : IObjectStore
                 result.Add(new StoredObject(o.Key, o.Size ?? 0, Unquote(o.ETag)));
             }
             token = response.IsTruncated == true ? response.NextContinuationToken : null;
+            // A listing must make progress: a truncated page without objects, or a token seen before, would loop forever.
+            if (token is not null && ((response.S3Objects?.Count ?? 0) == 0 || !tokens.Add(token)))
+                throw new CondaMirrorException(ErrorCodes.PublishRequestFailed,
+                    $"{_where} returned a listing of '{prefix}' that does not advance (an empty truncated page or a repeated continuation token); the server is not behaving as S3 does.");
         }
         while (token is not null);
         return result;

@@ -397,6 +397,53 @@ public sealed class ChannelPublisherTests
     }
 
     [Fact]
+    public async Task A_listing_that_never_advances_is_CMIR366_not_an_endless_loop()
+    {
+        using var work = new TempDirectory("condamirror-publish");
+        var channel = work.Combine("channel");
+        Packages().WriteTo(channel);
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        using var http = new System.Net.HttpListener();
+        http.Prefixes.Add($"http://127.0.0.1:{port}/");
+        http.Start();
+        var pages = 0;
+        // Every page: no objects, truncated, the same continuation token.
+        var serving = Task.Run(async () =>
+        {
+            while (http.IsListening)
+            {
+                System.Net.HttpListenerContext context;
+                try { context = await http.GetContextAsync(); }
+                catch (System.Net.HttpListenerException) { return; }
+                catch (ObjectDisposedException) { return; }
+                Interlocked.Increment(ref pages);
+                var body = System.Text.Encoding.UTF8.GetBytes("""
+                    <?xml version="1.0" encoding="UTF-8"?>
+                    <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>channels</Name><Prefix>conda/main/</Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>again</NextContinuationToken></ListBucketResult>
+                    """.Trim());
+                context.Response.ContentType = "application/xml";
+                context.Response.ContentLength64 = body.Length;
+                await context.Response.OutputStream.WriteAsync(body);
+                context.Response.Close();
+            }
+        });
+        using var store = new S3ObjectStore(new S3StoreOptions
+        {
+            Bucket = "channels", Endpoint = new Uri($"http://127.0.0.1:{port}"), ForcePathStyle = true,
+            Timeout = TimeSpan.FromSeconds(5), RetryCount = 0, TestCredentials = new BasicAWSCredentials("AKIDEXAMPLE", "x"),
+        });
+        var error = await Assert.ThrowsAsync<CondaMirrorException>(() => Publish(channel, Target(), store));
+        Assert.Equal(ErrorCodes.PublishRequestFailed, error.Code);
+        Assert.Contains("does not advance", error.Message);
+        Assert.True(pages <= 2, $"{pages} pages asked for");
+        http.Stop();
+        await serving;
+    }
+
+    [Fact]
     public void No_channel_is_CMIR368()
     {
         using var work = new TempDirectory("condamirror-publish");
