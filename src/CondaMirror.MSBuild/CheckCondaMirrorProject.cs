@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.IO;
+using CondaMirror.Core.Publishing;
 using CondaMirror.Core.Specs;
 using CondaMirror.MSBuild.ProjectChecks;
 using Microsoft.Build.Framework;
@@ -20,6 +21,9 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
     /// <summary>The CondaPackage items as MSBuild evaluated them.</summary>
     public ITaskItem[] Packages { get; set; } = Array.Empty<ITaskItem>();
 
+    /// <summary>The CondaPublish items: their destinations are checked here, before anything is resolved or downloaded.</summary>
+    public ITaskItem[] Publish { get; set; } = Array.Empty<ITaskItem>();
+
     /// <summary>The channel folder; it records which project owns it.</summary>
     public string? ChannelDirectory { get; set; }
 
@@ -31,11 +35,17 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
         var projectFile = ProjectFile ?? BuildEngine.ProjectFileOfTaskNode;
         var errors = new List<CondaMirrorException>();
         var roots = new[] { projectFile }.Concat(ProjectFiles.Select(f => f.ItemSpec));
-        foreach (var element in PackageElementScanner.Scan(roots, Path.GetDirectoryName(Path.GetFullPath(projectFile))!))
+        var elements = PackageElementScanner.Scan(roots, Path.GetDirectoryName(Path.GetFullPath(projectFile))!);
+        foreach (var element in elements)
             foreach (var part in element.Include.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 if (PackageElementScanner.IsWildcard(part))
                     errors.Add(new CondaMirrorException(ErrorCodes.PackageSpecWildcard,
-                        element.ItemType == PackageElementScanner.PackageItem ? WildcardMessage(part) : PolicyWildcardMessage(element.ItemType, part),
+                        element.ItemType switch
+                        {
+                            PackageElementScanner.PackageItem => WildcardMessage(part),
+                            PackageElementScanner.PublishItem => PublishWildcardMessage(part),
+                            _ => PolicyWildcardMessage(element.ItemType, part),
+                        },
                         element.File) { Line = element.Line });
 
         foreach (var item in Packages)
@@ -45,6 +55,21 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
                     "(perhaps from a property) was expanded by MSBuild as a file wildcard. Put the version constraint in Version metadata, " +
                     "e.g. <CondaPackage Include=\"python\" Version=\"3.9.*\" />, or escape the wildcard as %2A.",
                     NullIfEmpty(item.GetMetadata("DefiningProjectFullPath"))));
+
+        foreach (var item in Publish)
+        {
+            try
+            {
+                PublishTarget.Parse(item.ItemSpec, CustomMetadata(item), projectFile);
+            }
+            catch (CondaMirrorException e)
+            {
+                // At the CondaPublish element's line when the project text has it.
+                var element = elements.FirstOrDefault(x => x.ItemType == PackageElementScanner.PublishItem
+                    && x.Include.Split(';').Any(part => string.Equals(part.Trim(), item.ItemSpec, StringComparison.Ordinal)));
+                errors.Add(element is null ? e : new CondaMirrorException(e.Code, e.Message, element.File, e) { Line = element.Line });
+            }
+        }
 
         if (errors.Count > 0) throw new AggregateException(errors);
         // A channel inside the project's own folder (bin/...) cannot be another project's, and a copied or moved
@@ -79,6 +104,19 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
                $"would be silently lost. Put the pattern in metadata: <{itemType} Include=\"any-label\" {metadata}=\"{include}\" /> — " +
                $"or escape the wildcard: <{itemType} Include=\"{escaped}\" />.";
     }
+
+    internal static Dictionary<string, string> CustomMetadata(ITaskItem item)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (System.Collections.DictionaryEntry entry in item.CloneCustomMetadata())
+            metadata[(string)entry.Key] = (string?)entry.Value ?? "";
+        return metadata;
+    }
+
+    /// <summary>A glob in a CondaPublish destination: MSBuild would expand it as a file pattern; a destination is never a pattern.</summary>
+    internal static string PublishWildcardMessage(string include) =>
+        $"CondaPublish Include=\"{include}\" contains a wildcard ('*' or '?'), which MSBuild expands as a file pattern, so this destination " +
+        "would be silently lost. A destination is one s3://bucket/prefix; object keys cannot be patterns here.";
 
     /// <summary>A file that the item's spec names, relative to the file defining the item; null for a real spec.</summary>
     private static string? NamesAFile(ITaskItem item)

@@ -7,6 +7,7 @@ using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Locks;
 using CondaMirror.Core.PyPI;
+using CondaMirror.Core.Publishing;
 using CondaMirror.Core.Records;
 using CondaMirror.Core.Repodata;
 using CondaMirror.Core.Repodata.Shards;
@@ -26,7 +27,7 @@ public static class Targets
         new VersionTarget(), new VersionSpecTarget(), new MatchSpecTarget(),
         new LockTarget(), new RepodataTarget(),
         new ZstdTarget(), new ZstdEncodeTarget(), new Bzip2Target(), new TarTarget(), new IndexJsonTarget(),
-        new CondaArchiveTarget(), new TarBz2ArchiveTarget(), new ShardTarget(), new WheelMetadataTarget(),
+        new CondaArchiveTarget(), new TarBz2ArchiveTarget(), new ShardTarget(), new WheelMetadataTarget(), new PublishManifestTarget(),
     };
 
     public static FuzzTarget? ByName(string name) =>
@@ -937,4 +938,45 @@ internal sealed class WheelMetadataTarget : FuzzTarget
         if (metadata is null == problem is null || metadata?.Length > WheelMetadata.MaxBytes)
             throw new InvalidOperationException("WheelMetadata.TryRead broke its contract");
     }
+/// The publish manifest as an object store returns it (anyone who can write the bucket can write it): read, and a
+/// manifest that reads is written and read again to the same entries. Unreadable input is reported as null, never thrown,
+/// so every exception is a finding.
+/// </summary>
+internal sealed class PublishManifestTarget : FuzzTarget
+{
+    public override string Name => "publish-manifest";
+    public override string Description => "PublishManifest.Read over the bucket's manifest; a manifest read is written and read again";
+    public override bool IsText => true;
+
+    public override IEnumerable<byte[]> Seeds(string scratch)
+    {
+        var entries = new Dictionary<string, ManifestEntry>(StringComparer.Ordinal)
+        {
+            ["linux-64/tool-1.0-h_0.conda"] = new(new string('a', 64), 1234, "0123456789abcdef0123456789abcdef"),
+            ["noarch/repodata.json"] = new(new string('b', 64), 42, null),
+            ["noarch/ünïcode name.json"] = new(new string('c', 64), 0, "x"),
+        };
+        return new[]
+        {
+            PublishManifest.Write(entries),
+            PublishManifest.Write(new Dictionary<string, ManifestEntry>()),
+            Encoding.UTF8.GetBytes("""{"version":1,"objects":{"a":{"sha256":"dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd","size":9223372036854775807}}}"""),
+        };
+    }
+
+    public override void Run(byte[] input)
+    {
+        var read = PublishManifest.Read(input, out var problem);
+        if (read is null)
+        {
+            if (problem is null) throw new InvalidOperationException("an unreadable manifest without a reason");
+            return;
+        }
+        var again = PublishManifest.Read(PublishManifest.Write(read), out var secondProblem)
+                    ?? throw new InvalidOperationException("a manifest we wrote does not read back: " + secondProblem);
+        if (again.Count != read.Count || again.Any(e => !read.TryGetValue(e.Key, out var v) || v != e.Value))
+            throw new InvalidOperationException("a manifest read, written and read again changed");
+    }
+
+    public override bool IsExpected(Exception e) => false;
 }

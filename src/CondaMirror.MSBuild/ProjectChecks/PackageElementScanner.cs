@@ -17,14 +17,15 @@ public sealed record PackageElement(string File, int Line, string Include, strin
 public static class PackageElementScanner
 {
     public const string PackageItem = "CondaPackage";
+    public const string PublishItem = "CondaPublish";
 
     /// <summary>Items whose Include is a pattern of ours, not a file: MSBuild's wildcard expansion would lose it.</summary>
-    public static readonly IReadOnlySet<string> ItemTypes = new HashSet<string>(StringComparer.Ordinal) { PackageItem, "CondaExclude", "CondaAllowLicense" };
+    public static readonly IReadOnlySet<string> ItemTypes = new HashSet<string>(StringComparer.Ordinal) { PackageItem, "CondaExclude", "CondaAllowLicense", PublishItem };
 
     // $(Property), @(Item) and %(Metadata) references: their values are unknown here, so only literal text is judged.
     private static readonly Regex Reference = new(@"[$@%]\([^()]*\)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
 
-    /// <summary>Every CondaPackage, CondaExclude and CondaAllowLicense element in <paramref name="roots"/> and their literal imports, each file read once.</summary>
+    /// <summary>Every CondaPackage, CondaExclude, CondaAllowLicense and CondaPublish element in <paramref name="roots"/> and their literal imports, each file read once.</summary>
     public static IReadOnlyList<PackageElement> Scan(IEnumerable<string> roots, string projectDirectory)
     {
         var seen = new HashSet<string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);

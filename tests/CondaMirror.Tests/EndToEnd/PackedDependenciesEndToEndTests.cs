@@ -34,7 +34,7 @@ public sealed class PackedDependenciesEndToEndTests
         var tasks = ExtractTasks(work);
         var dlls = Directory.GetFiles(tasks, "*.dll").Select(Path.GetFileName).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
-        foreach (var expected in new[] { "CondaMirror.MSBuild.dll", "CondaMirror.Core.dll", "MessagePack.dll", "MessagePack.Annotations.dll", "YamlDotNet.dll", "ICSharpCode.SharpZipLib.dll", "Polly.dll", "Polly.Core.dll" })
+        foreach (var expected in new[] { "CondaMirror.MSBuild.dll", "CondaMirror.Core.dll", "MessagePack.dll", "MessagePack.Annotations.dll", "YamlDotNet.dll", "ICSharpCode.SharpZipLib.dll", "Polly.dll", "Polly.Core.dll", "AWSSDK.Core.dll", "AWSSDK.S3.dll" })
             Assert.Contains(expected, dlls);
         // MSBuild ships these and loads its own; a second copy in the task folder could be loaded beside it.
         Assert.DoesNotContain(dlls, d => d!.StartsWith("Microsoft.Build", StringComparison.OrdinalIgnoreCase));

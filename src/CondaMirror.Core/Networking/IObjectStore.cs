@@ -1,0 +1,29 @@
+namespace CondaMirror.Core.Networking;
+
+/// <summary>An object as a listing shows it: key (full, with the prefix), size and ETag (quotes removed).</summary>
+public sealed record StoredObject(string Key, long Size, string? ETag);
+
+/// <summary>What a HEAD request tells: size, the sha256 we stored in the object's metadata (null when absent), ETag.</summary>
+public sealed record ObjectHead(long Size, string? Sha256, string? ETag);
+
+/// <summary>
+/// The few object-store operations publishing needs. The S3 implementation (<see cref="S3ObjectStore"/>) lives here
+/// with the rest of networking and credentials; tests run the publisher against a real S3-compatible server through it.
+/// Every failure is a <c>CondaMirrorException</c> (CMIR362–CMIR367) whose message holds no credential.
+/// </summary>
+public interface IObjectStore : IDisposable
+{
+    /// <summary>Every object whose key starts with <paramref name="prefix"/>, across pages; more than <paramref name="maxObjects"/> is CMIR367.</summary>
+    Task<IReadOnlyList<StoredObject>> ListAsync(string prefix, int maxObjects, CancellationToken cancellationToken);
+
+    /// <summary>The object's head, or null when there is no such key.</summary>
+    Task<ObjectHead?> HeadAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>A small object's bytes, or null when there is no such key; larger than <paramref name="maxBytes"/> is CMIR367.</summary>
+    Task<byte[]?> GetSmallAsync(string key, long maxBytes, CancellationToken cancellationToken);
+
+    /// <summary>Uploads <paramref name="content"/> (seekable) under <paramref name="key"/>, with its sha256 recorded in the object's metadata; returns the new ETag.</summary>
+    Task<string?> PutAsync(string key, Stream content, string contentType, string sha256, CancellationToken cancellationToken);
+
+    Task DeleteAsync(string key, CancellationToken cancellationToken);
+}

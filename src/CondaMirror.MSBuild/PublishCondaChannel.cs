@@ -1,0 +1,95 @@
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.Networking;
+using CondaMirror.Core.Publishing;
+using CondaMirror.MSBuild.ProjectChecks;
+using Microsoft.Build.Framework;
+
+namespace CondaMirror.MSBuild;
+
+/// <summary>
+/// Publishes the built channel to each CondaPublish destination (s3://bucket/prefix with Endpoint, Region,
+/// ForcePathStyle and Prune metadata): only new or changed files, archives first and repodata.json last.
+/// With PlanOnly, reports what would be published and writes nothing. Credentials come from the environment
+/// through the AWS SDK's default chain; item metadata that looks like one is CMIR361.
+/// </summary>
+public sealed class PublishCondaChannel : CondaTaskBase
+{
+    [Required]
+    public string ChannelDirectory { get; set; } = "";
+
+    /// <summary>The CondaPublish items.</summary>
+    [Required]
+    public ITaskItem[] Destinations { get; set; } = Array.Empty<ITaskItem>();
+
+    public int HttpTimeoutSeconds { get; set; } = 100;
+    public int RetryCount { get; set; } = 5;
+    public bool PlanOnly { get; set; }
+
+    /// <summary>Where the channel files' hashes are remembered between builds (obj/…/condamirror/publish.hashes).</summary>
+    public string? HashCacheFile { get; set; }
+
+    protected override void Run()
+    {
+        if (HttpTimeoutSeconds < 1 || RetryCount < 0)
+            throw new CondaMirrorException(ErrorCodes.PublishMetadataInvalid,
+                $"CondaHttpTimeoutSeconds must be ≥ 1 and CondaRetryCount ≥ 0 (got {HttpTimeoutSeconds}, {RetryCount}).");
+        // Every destination is checked before anything is published to any of them.
+        var targets = Destinations.Select(Parse).ToList();
+        var duplicate = targets.GroupBy(t => (t.Endpoint?.AbsoluteUri, t.Url)).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new CondaMirrorException(ErrorCodes.PublishMetadataInvalid, $"Two CondaPublish items name {duplicate.First().Url}; publish to each destination once.");
+
+        foreach (var target in targets)
+        {
+            using var store = new S3ObjectStore(new S3StoreOptions
+            {
+                Bucket = target.Bucket,
+                Endpoint = target.Endpoint,
+                Region = target.Region,
+                ForcePathStyle = target.ForcePathStyle,
+                Timeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
+                RetryCount = RetryCount,
+            });
+            var result = ChannelPublisher.PublishAsync(ChannelDirectory, target, store, new PublishOptions
+            {
+                PlanOnly = PlanOnly,
+                HashCacheFile = string.IsNullOrWhiteSpace(HashCacheFile) ? null : HashCacheFile,
+            }, MirrorLog, CancellationToken)
+                .GetAwaiter().GetResult();
+            var r = result.Requests;
+            Log.LogMessage(MessageImportance.Low,
+                $"Publish requests to {result.Url}: {r.Lists} list, {r.Gets} get, {r.Heads} head, {r.Puts} put, {r.Deletes} delete.");
+            var channelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(ChannelDirectory));
+            if (PlanOnly)
+                Log.LogMessage(MessageImportance.High,
+                    $"Would publish {channelName} to {result.Url}: {result.Uploaded} to upload ({Sizes.Format(result.UploadedBytes)}), {result.Unchanged} unchanged, " +
+                    $"{(target.Prune ? $"{result.Pruned} to prune" : $"{result.StaleKept} no longer in the channel (kept; Prune is off)")}.");
+            else
+                Log.LogMessage(MessageImportance.High,
+                    $"Published {channelName} to {result.Url}: {result.Uploaded} uploaded ({Sizes.Format(result.UploadedBytes)}), {result.Unchanged} unchanged, " +
+                    $"{result.Pruned} pruned in {result.Elapsed.TotalSeconds:0.0} s");
+        }
+    }
+
+    private PublishTarget Parse(ITaskItem item)
+    {
+        var metadata = CheckCondaMirrorProject.CustomMetadata(item);
+        try
+        {
+            return PublishTarget.Parse(item.ItemSpec, metadata, ReportFile);
+        }
+        catch (CondaMirrorException e) when (Locate(item.ItemSpec) is { } element)
+        {
+            // Point at the CondaPublish element in the project (MSBuild gives tasks no item lines).
+            throw new CondaMirrorException(e.Code, e.Message, element.File, e) { Line = element.Line };
+        }
+    }
+
+    private PackageElement? Locate(string include)
+    {
+        if (string.IsNullOrEmpty(ProjectFile)) return null;
+        return PackageElementScanner.Scan(new[] { ProjectFile! }, Path.GetDirectoryName(Path.GetFullPath(ProjectFile!))!)
+            .Where(e => e.ItemType == PackageElementScanner.PublishItem)
+            .FirstOrDefault(e => e.Include.Split(';').Any(part => string.Equals(part.Trim(), include, StringComparison.Ordinal)));
+    }
+}
