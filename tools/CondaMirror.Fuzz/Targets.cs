@@ -938,6 +938,9 @@ internal sealed class WheelMetadataTarget : FuzzTarget
         if (metadata is null == problem is null || metadata?.Length > WheelMetadata.MaxBytes)
             throw new InvalidOperationException("WheelMetadata.TryRead broke its contract");
     }
+}
+
+/// <summary>
 /// The publish manifest as an object store returns it (anyone who can write the bucket can write it): read, and a
 /// manifest that reads is written and read again to the same entries. Unreadable input is reported as null, never thrown,
 /// so every exception is a finding.
