@@ -159,14 +159,13 @@ public sealed class PypiMirror
         return new PypiMirrorPlan(wheels.Count, wheels.Select(w => w.Entry.Name).Distinct(StringComparer.Ordinal).Count(), cached, wheels.Count - cached, notMirrored);
     }
 
-    /// <summary>Writes CMIR460 for the entries a simple index of wheels cannot serve, naming each.</summary>
+    /// <summary>Writes one CMIR460 per entry a simple index of wheels cannot serve, naming it, so none is lost in a list.</summary>
     public void WarnSkipped(IReadOnlyList<PypiLockEntry> notMirrored)
     {
-        if (notMirrored.Count == 0) return;
-        var listed = notMirrored.Take(30).Select(e => $"{e.Name}{(e.Version is null ? "" : " " + e.Version)} ({KindName(e.Kind)}: {UrlRedaction.RedactUrlOrText(e.Location)})");
-        _log.Warning(ErrorCodes.PypiNotMirrored,
-            $"{notMirrored.Count} PyPI package(s) of the lock are not wheels and are not mirrored into the simple index: {string.Join("; ", listed)}" +
-            $"{(notMirrored.Count > 30 ? "; ..." : "")}. Installing from the mirror needs them from elsewhere: build wheels for them (pip wheel) and lock those, or install them from their source.");
+        foreach (var e in notMirrored)
+            _log.Warning(ErrorCodes.PypiNotMirrored,
+                $"PyPI package {e.Name}{(e.Version is null ? "" : " " + e.Version)} ({KindName(e.Kind)}: {UrlRedaction.RedactUrlOrText(e.Location)}) is not a wheel and is not mirrored into the simple index. " +
+                "Installing from the mirror needs it from elsewhere: build a wheel for it (pip wheel) and lock that, or install it from its source.");
     }
 
     private static string KindName(PypiDistributionKind kind) => kind switch
