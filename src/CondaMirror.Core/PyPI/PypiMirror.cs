@@ -90,7 +90,7 @@ public sealed class PypiMirror
         if (unverified.Count > 0)
             _log.Warning(ErrorCodes.PypiUnverified,
                 $"{unverified.Count} PyPI wheel(s) have no sha256 in the lock, so their bytes are {(wheels.Any(w => w.Sha256 is null && w.Entry.Md5 is not null) ? "only checked against md5 where the lock has one" : "not verified")} " +
-                $"and their links carry no hash: {string.Join(", ", unverified.Take(10))}{(unverified.Count > 10 ? ", ..." : "")}. Re-lock with a tool that records sha256 (pixi, conda-lock).");
+                $"and their links carry no hash: {string.Join(", ", unverified)}. Re-lock with a tool that records sha256 (pixi, conda-lock).");
 
         var requests = wheels.Select(w => new DownloadRequest(_options.Credentials.RequestUrl(w.Entry.Url!), w.FileName, DownloadGroup, w.Sha256, w.Entry.Md5, null)).ToList();
         DownloadSummary summary;
@@ -125,7 +125,7 @@ public sealed class PypiMirror
         if (noMetadata.Count > 0)
             _log.Warning(ErrorCodes.PypiMetadataUnavailable,
                 $"{noMetadata.Count} PyPI wheel(s) get no core metadata file beside them (PEP 658), so installers must download them to resolve: " +
-                $"{string.Join("; ", noMetadata.Take(10))}{(noMetadata.Count > 10 ? "; ..." : "")}. They are still listed.");
+                $"{string.Join("; ", noMetadata)}. They are still listed.");
 
         var projects = wheels.Select((w, i) => (w.Entry.Name, File: files[i]))
             .GroupBy(x => x.Name, StringComparer.Ordinal)
