@@ -3,7 +3,7 @@ namespace CondaMirror.Core.Errors;
 /// <summary>46x–47x: the PyPI half of a lock, mirrored as a static simple repository (PEP 503/691).</summary>
 public static partial class ErrorCodes
 {
-    /// <summary>Warning: PyPI entries that are not wheels (source distributions, local folders, editable and git entries) are not mirrored; they are listed.</summary>
+    /// <summary>Warning: PyPI entries that are not wheels (source distributions, local folders, editable and git entries) are not mirrored; one warning names each.</summary>
     public const string PypiNotMirrored = "CMIR460";
 
     /// <summary>A wheel's URL does not end in a valid wheel file name (or one whose name part is another project's), so it cannot be placed.</summary>

@@ -50,7 +50,9 @@ internal static partial class PixiLockReader
 
         var index = new PackageIndex(root, version, y);
         var byPlatform = new Dictionary<string, IReadOnlyList<RepodataRecord>>(StringComparer.Ordinal);
-        var pypiIndexes = y.StringList(envMap, "indexes").Select(i => UrlRedaction.StripCredentials(i)).ToList();
+        // Index URLs only; an entry of another shape (a future map form) is not ours to refuse the lock for.
+        var pypiIndexes = (y.OptSeq(envMap, "indexes")?.Items ?? new()).OfType<YScalar>().Where(i => !i.IsNull)
+            .Select(i => UrlRedaction.StripCredentials(i.Value)).ToList();
         var pypi = new PypiCollector(lockDir, y);
         var sources = new List<string>();
         var cache = new Dictionary<YMap, (RepodataRecord? Record, string? Source)>(ReferenceEqualityComparer.Instance);

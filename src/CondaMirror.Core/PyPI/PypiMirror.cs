@@ -90,7 +90,7 @@ public sealed class PypiMirror
         if (unverified.Count > 0)
             _log.Warning(ErrorCodes.PypiUnverified,
                 $"{unverified.Count} PyPI wheel(s) have no sha256 in the lock, so their bytes are {(wheels.Any(w => w.Sha256 is null && w.Entry.Md5 is not null) ? "only checked against md5 where the lock has one" : "not verified")} " +
-                $"and their links carry no hash: {string.Join(", ", unverified.Take(10))}{(unverified.Count > 10 ? ", ..." : "")}. Re-lock with a tool that records sha256 (pixi, conda-lock).");
+                $"and their links carry no hash: {string.Join(", ", unverified)}. Re-lock with a tool that records sha256 (pixi, conda-lock).");
 
         var requests = wheels.Select(w => new DownloadRequest(_options.Credentials.RequestUrl(w.Entry.Url!), w.FileName, DownloadGroup, w.Sha256, w.Entry.Md5, null)).ToList();
         DownloadSummary summary;
@@ -125,7 +125,7 @@ public sealed class PypiMirror
         if (noMetadata.Count > 0)
             _log.Warning(ErrorCodes.PypiMetadataUnavailable,
                 $"{noMetadata.Count} PyPI wheel(s) get no core metadata file beside them (PEP 658), so installers must download them to resolve: " +
-                $"{string.Join("; ", noMetadata.Take(10))}{(noMetadata.Count > 10 ? "; ..." : "")}. They are still listed.");
+                $"{string.Join("; ", noMetadata)}. They are still listed.");
 
         var projects = wheels.Select((w, i) => (w.Entry.Name, File: files[i]))
             .GroupBy(x => x.Name, StringComparer.Ordinal)
@@ -159,14 +159,13 @@ public sealed class PypiMirror
         return new PypiMirrorPlan(wheels.Count, wheels.Select(w => w.Entry.Name).Distinct(StringComparer.Ordinal).Count(), cached, wheels.Count - cached, notMirrored);
     }
 
-    /// <summary>Writes CMIR460 for the entries a simple index of wheels cannot serve, naming each.</summary>
+    /// <summary>Writes one CMIR460 per entry a simple index of wheels cannot serve, naming it, so none is lost in a list.</summary>
     public void WarnSkipped(IReadOnlyList<PypiLockEntry> notMirrored)
     {
-        if (notMirrored.Count == 0) return;
-        var listed = notMirrored.Take(30).Select(e => $"{e.Name}{(e.Version is null ? "" : " " + e.Version)} ({KindName(e.Kind)}: {UrlRedaction.RedactUrlOrText(e.Location)})");
-        _log.Warning(ErrorCodes.PypiNotMirrored,
-            $"{notMirrored.Count} PyPI package(s) of the lock are not wheels and are not mirrored into the simple index: {string.Join("; ", listed)}" +
-            $"{(notMirrored.Count > 30 ? "; ..." : "")}. Installing from the mirror needs them from elsewhere: build wheels for them (pip wheel) and lock those, or install them from their source.");
+        foreach (var e in notMirrored)
+            _log.Warning(ErrorCodes.PypiNotMirrored,
+                $"PyPI package {e.Name}{(e.Version is null ? "" : " " + e.Version)} ({KindName(e.Kind)}: {UrlRedaction.RedactUrlOrText(e.Location)}) is not a wheel and is not mirrored into the simple index. " +
+                "Installing from the mirror needs it from elsewhere: build a wheel for it (pip wheel) and lock that, or install it from its source.");
     }
 
     private static string KindName(PypiDistributionKind kind) => kind switch

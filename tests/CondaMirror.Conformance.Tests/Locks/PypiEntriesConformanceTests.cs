@@ -13,7 +13,7 @@ namespace CondaMirror.Conformance.Tests.Locks;
 
 /// <summary>
 /// Every real lock with PyPI entries (pixi.lock v2–v7, conda-lock <c>manager: pip</c>) gives, per environment, the same
-/// PyPI entries — name, version, URL, sha256, kind, platforms — as an independent parse with Debian's PyYAML, and is
+/// PyPI entries — name, version, URL, sha256, md5, requires_python, index, kind, platforms — as an independent parse with Debian's PyYAML, and is
 /// planned as a simple index (wheel file names checked against their projects) without error.
 /// </summary>
 public partial class PypiEntriesConformanceTests
@@ -57,6 +57,19 @@ public partial class PypiEntriesConformanceTests
             if not value and "#sha256=" in loc: value = loc.split("#sha256=", 1)[1].split("&")[0]
             return value.lower() if value else None
 
+        def md5(entry, k):
+            if k == "Git": return None
+            value = entry.get("md5") or (entry.get("hash") or {}).get("md5")
+            return value.lower() if value else None
+
+        def text(value):
+            return None if value is None else str(value)
+
+        def fields(e, loc, k, index):
+            return {"name": norm(e["name"]), "version": text(e.get("version")), "url": url(loc, lock_dir),
+                    "sha256": sha(e, loc, k), "md5": md5(e, k), "requires_python": text(e.get("requires_python")),
+                    "index": index, "kind": k, "platforms": set()}
+
         path = sys.argv[1]
         lock_dir = os.path.dirname(os.path.abspath(path))
         doc = yaml.safe_load(open(path, encoding="utf-8"))
@@ -69,6 +82,7 @@ public partial class PypiEntriesConformanceTests
                 elif v >= 6 and "pypi" in e: by_loc[e["pypi"]] = e
             for env, body in doc["environments"].items():
                 entries, order = {}, []
+                first_index = (body.get("indexes") or [None])[0]
                 for platform, selectors in (body.get("packages") or {}).items():
                     for sel in selectors or []:
                         if "pypi" not in sel: continue
@@ -76,8 +90,7 @@ public partial class PypiEntriesConformanceTests
                         if loc not in entries:
                             e = by_loc[loc]
                             k = kind(loc, bool(e.get("editable")) or bool(sel.get("editable")))
-                            entries[loc] = {"name": norm(e["name"]), "version": None if e.get("version") is None else str(e["version"]),
-                                            "url": url(loc, lock_dir), "sha256": sha(e, loc, k), "kind": k, "platforms": set()}
+                            entries[loc] = fields(e, loc, k, e.get("index_url") or e.get("index") or first_index)
                             order.append(loc)
                         entries[loc]["platforms"].add(platform)
                 out[env] = [dict(entries[l], platforms=sorted(entries[l]["platforms"])) for l in order]
@@ -88,8 +101,7 @@ public partial class PypiEntriesConformanceTests
                 loc = e["url"]
                 if loc not in entries:
                     k = kind(loc, False)
-                    entries[loc] = {"name": norm(e["name"]), "version": None if e.get("version") is None else str(e["version"]),
-                                    "url": url(loc, lock_dir), "sha256": sha(e, loc, k), "kind": k, "platforms": set()}
+                    entries[loc] = fields(e, loc, k, None)
                     order.append(loc)
                 entries[loc]["platforms"].add(e["platform"])
             out["default"] = [dict(entries[l], platforms=sorted(entries[l]["platforms"])) for l in order]
@@ -159,6 +171,9 @@ public partial class PypiEntriesConformanceTests
                 var gotUrl = got.Url is null ? null : Uri.UnescapeDataString(got.Url);
                 Assert.True(Str(w, "url") == gotUrl, $"{where} url {gotUrl} vs {Str(w, "url")}");
                 Assert.True(Str(w, "sha256") == got.Sha256, $"{where} sha256 {got.Sha256} vs {Str(w, "sha256")}");
+                Assert.True(Str(w, "md5") == got.Md5, $"{where} md5 {got.Md5} vs {Str(w, "md5")}");
+                Assert.True(Str(w, "requires_python") == got.RequiresPython, $"{where} requires_python {got.RequiresPython} vs {Str(w, "requires_python")}");
+                Assert.True(Str(w, "index") == got.IndexUrl, $"{where} index {got.IndexUrl} vs {Str(w, "index")}");
                 Assert.True(w.GetProperty("kind").GetString() == got.Kind.ToString(), $"{where} kind {got.Kind}");
                 Assert.Equal(w.GetProperty("platforms").EnumerateArray().Select(p => p.GetString()!), got.Platforms);
             }

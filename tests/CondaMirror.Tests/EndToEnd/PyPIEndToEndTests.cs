@@ -240,6 +240,46 @@ public class PyPIEndToEndTests
         Assert.True(holding.Count == 0, "token written to: " + string.Join(", ", holding));
     }
 
+    [Fact]
+    public async Task A_hostile_wheel_file_name_fails_the_build_with_its_code_and_writes_nothing_outside()
+    {
+        using var work = new TempDirectory("condamirror-e2e");
+        new ChannelBuilder().Add(new PackageSpec("data", "1.0", "h_0", "noarch")).WriteTo(work.Combine("upstream"));
+        await using var server = new LoopbackChannelServer(work.Combine("upstream"));
+        var condaRecord = ChannelRecords.Read(work.Combine("upstream"), server.BaseUri).Single();
+        var hostile = server.UrlFor("wheels/") + "..%2F..%2F..%2Fevil-1.0-py3-none-any.whl";
+        File.WriteAllText(work.Combine("pixi.lock"), $"""
+            version: 6
+            environments:
+              default:
+                channels:
+                - url: {server.BaseUri}
+                packages:
+                  linux-64:
+                  - conda: {condaRecord.Url}
+                  - pypi: {hostile}
+            packages:
+            - conda: {condaRecord.Url}
+              sha256: {condaRecord.Record.Sha256}
+            - pypi: {hostile}
+              name: evil
+              version: '1.0'
+              sha256: {new string('e', 64)}
+            """);
+        var project = _package.WriteProject(work.Combine("app"), $"""
+              <PropertyGroup>
+                <CondaLockFile>{work.Combine("pixi.lock")}</CondaLockFile>
+                <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
+              </PropertyGroup>
+            """);
+        var build = _package.Build(project);
+        Assert.False(build.Succeeded, build.ToString());
+        Assert.Contains($"error {ErrorCodes.PypiFileNameInvalid}", build.Output);
+        Assert.DoesNotContain(server.Requests, r => r.Path.Contains("evil", StringComparison.Ordinal));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(work.Path, "evil*", SearchOption.AllDirectories));
+        Assert.False(File.Exists(work.Combine("app", "obj", "Debug", "net10.0", "condamirror", "pypi.stamp")));
+    }
+
     private static (int Exit, string Output) Pip(string workingDirectory, params string[] args) =>
         Run(Python, workingDirectory, null, new[] { "-m", "pip" }.Concat(args).ToArray());
 

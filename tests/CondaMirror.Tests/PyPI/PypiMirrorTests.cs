@@ -88,6 +88,26 @@ public sealed class PypiMirrorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_entry_that_is_not_a_wheel_gets_a_warning_of_its_own()
+    {
+        var entries = new[]
+        {
+            Entry("mike", "2.0", "git+https://github.com/squidfunk/mike#2d4ad79", null, kind: PypiDistributionKind.Git),
+            Entry("local", "0.1", "./local", null, kind: PypiDistributionKind.Editable),
+            Entry("folder", "0.2", "../folder", null, kind: PypiDistributionKind.Directory),
+        };
+        var result = await Mirror().MirrorAsync(entries, Output, CancellationToken.None);
+        var warnings = _log.Warnings.Where(w => w.Code == ErrorCodes.PypiNotMirrored).Select(w => w.Message).ToList();
+        Assert.Equal(3, warnings.Count);
+        Assert.Contains(warnings, m => m.StartsWith("PyPI package mike 2.0 (git: git+https://github.com/squidfunk/mike#2d4ad79)", StringComparison.Ordinal));
+        Assert.Contains(warnings, m => m.StartsWith("PyPI package local 0.1 (editable: ./local)", StringComparison.Ordinal));
+        Assert.Contains(warnings, m => m.StartsWith("PyPI package folder 0.2 (local folder: ../folder)", StringComparison.Ordinal));
+        Assert.Equal(3, result.NotMirrored.Count);
+        Assert.Empty(_server.Requests);
+        Assert.False(Directory.Exists(Output));
+    }
+
+    [Fact]
     public async Task Unchanged_pages_are_not_rewritten_and_stale_wheels_and_projects_are_removed()
     {
         var a = Serve(new WheelSpec("alpha", "1.0"));
