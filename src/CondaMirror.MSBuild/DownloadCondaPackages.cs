@@ -14,15 +14,8 @@ namespace CondaMirror.MSBuild;
 /// Cache hits make no request; a failure leaves neither cache nor channel with a partial file. This task only maps
 /// items and properties to the mirror's options and its result to outputs and log lines.
 /// </summary>
-public sealed class DownloadCondaPackages : CondaTaskBase
+public sealed class DownloadCondaPackages : LockDownloadTaskBase
 {
-    [Required]
-    public string LockFile { get; set; } = "";
-
-    public string LockEnvironment { get; set; } = "default";
-
-    public string? Platforms { get; set; }
-
     [Required]
     public string ChannelDirectory { get; set; } = "";
 
@@ -32,29 +25,12 @@ public sealed class DownloadCondaPackages : CondaTaskBase
     /// <summary>CondaChannelMirror items: fetch a channel's files from these mirrors instead (the lock and channel keep canonical URLs).</summary>
     public ITaskItem[] ChannelMirrors { get; set; } = Array.Empty<ITaskItem>();
 
-    public string? CachePath { get; set; }
     public string? ChannelAlias { get; set; }
-    public int MaxParallelDownloads { get; set; } = 8;
-    public int RetryCount { get; set; } = 5;
-    public int HttpTimeoutSeconds { get; set; } = 100;
-
-    /// <summary>Limit for one whole attempt (CondaHttpRequestDeadlineSeconds); 0 for none.</summary>
-    public int HttpRequestDeadlineSeconds { get; set; } = 600;
-
-    /// <summary>The longest Retry-After honoured (CondaMaxRetryAfterSeconds); a longer one fails at once.</summary>
-    public int MaxRetryAfterSeconds { get; set; } = 60;
-
-    /// <summary>CondaAllowCustomSubdirs: lock entries may name subdirs other than conda's platforms (single safe folder names).</summary>
-    public bool AllowCustomSubdirs { get; set; }
-
     /// <summary>CondaMaxUnpackedPackageMB: a fixed limit on what one package may unpack to; empty for the default rule.</summary>
     public string? MaxUnpackedPackageMB { get; set; }
 
     /// <summary>CondaMirrorPyPI: the PyPI entries are mirrored by MirrorPyPIPackages, so this task does not warn that they are skipped (CMIR804).</summary>
     public bool PyPIMirrored { get; set; }
-
-    /// <summary>Plan mode: report what would be downloaded and what the cache holds; download nothing, write nothing.</summary>
-    public bool PlanOnly { get; set; }
 
     /// <summary>"12 downloaded (35.2 MB in 4.1 s), 44 from cache", for the channel's output line.</summary>
     [Output]
@@ -65,13 +41,7 @@ public sealed class DownloadCondaPackages : CondaTaskBase
 
     protected override void Run()
     {
-        if (MaxParallelDownloads < 1 || RetryCount < 0 || HttpTimeoutSeconds < 1 || HttpRequestDeadlineSeconds < 0 || MaxRetryAfterSeconds < 0)
-            throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
-                $"CondaMaxParallelDownloads must be ≥ 1, CondaRetryCount ≥ 0, CondaHttpTimeoutSeconds ≥ 1, CondaHttpRequestDeadlineSeconds ≥ 0 and CondaMaxRetryAfterSeconds ≥ 0 " +
-                $"(got {MaxParallelDownloads}, {RetryCount}, {HttpTimeoutSeconds}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}).");
-
-        var lockFile = LockFileCache.Read(BuildEngine, LockFile, LockEnvironment, MirrorLog,
-            AllowCustomSubdirs ? Core.Platforms.SubdirNaming.AllowCustom : Core.Platforms.SubdirNaming.KnownOnly);
+        var lockFile = ReadLock();
         if (lockFile.SkippedPypi.Count > 0 && !PyPIMirrored)
             Log.LogWarning(subcategory: null, warningCode: ErrorCodes.LockPypiSkipped, helpKeyword: null, file: LockFile,
                 lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0,
@@ -79,18 +49,10 @@ public sealed class DownloadCondaPackages : CondaTaskBase
         var platforms = LockPlatforms.Select(lockFile, SplitList(Platforms));
         var records = LockPlatforms.DistinctRecords(lockFile, platforms);
 
-        var options = new DownloadOptions
-        {
-            MaxParallel = MaxParallelDownloads,
-            RetryCount = RetryCount,
-            AttemptTimeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
-            AttemptDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
-            MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
-            CacheRoot = string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath),
-            Credentials = CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelResolver.RootResolver(ChannelAlias)),
-            Mirrors = ChannelMirrorItems.From(ChannelMirrors, ChannelAlias, Path.GetDirectoryName(ProjectFile)),
-            Validation = IndexCondaChannel.ValidationOptions(MaxUnpackedPackageMB),
-        };
+        var options = DownloadOptions(
+            CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelResolver.RootResolver(ChannelAlias)),
+            ChannelMirrorItems.From(ChannelMirrors, ChannelAlias, Path.GetDirectoryName(ProjectFile)),
+            IndexCondaChannel.ValidationOptions(MaxUnpackedPackageMB));
         var mirror = new ChannelMirror(options, MirrorLog);
         if (PlanOnly)
         {

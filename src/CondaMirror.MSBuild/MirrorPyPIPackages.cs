@@ -13,15 +13,8 @@ namespace CondaMirror.MSBuild;
 /// <see cref="PypiMirror"/>: same verified cache, retries and limits as conda packages. Maps items and properties to
 /// the mirror's options and its result to outputs and log lines; records completion in a stamp listing every file.
 /// </summary>
-public sealed class MirrorPyPIPackages : CondaTaskBase
+public sealed class MirrorPyPIPackages : LockDownloadTaskBase
 {
-    [Required]
-    public string LockFile { get; set; } = "";
-
-    public string LockEnvironment { get; set; } = "default";
-
-    public string? Platforms { get; set; }
-
     /// <summary>The repository root (CondaPyPIOutputPath): files/ and simple/ are written below it.</summary>
     [Required]
     public string OutputDirectory { get; set; } = "";
@@ -29,18 +22,9 @@ public sealed class MirrorPyPIPackages : CondaTaskBase
     /// <summary>CondaPyPIIndex items: BearerToken, BearerTokenEnvironmentVariable, or UserEnvironmentVariable + PasswordEnvironmentVariable.</summary>
     public ITaskItem[] Indexes { get; set; } = Array.Empty<ITaskItem>();
 
-    public string? CachePath { get; set; }
-    public int MaxParallelDownloads { get; set; } = 8;
-    public int RetryCount { get; set; } = 5;
-    public int HttpTimeoutSeconds { get; set; } = 100;
-    public int HttpRequestDeadlineSeconds { get; set; } = 600;
-    public int MaxRetryAfterSeconds { get; set; } = 60;
-    public bool AllowCustomSubdirs { get; set; }
 
     /// <summary>Deleted before anything is written and written (listing every file) after the last one, so a failed run is never taken for a finished one.</summary>
     public string? StampFile { get; set; }
-
-    public bool PlanOnly { get; set; }
 
     [Output]
     public string Summary { get; private set; } = "";
@@ -50,28 +34,14 @@ public sealed class MirrorPyPIPackages : CondaTaskBase
 
     protected override void Run()
     {
-        if (MaxParallelDownloads < 1 || RetryCount < 0 || HttpTimeoutSeconds < 1 || HttpRequestDeadlineSeconds < 0 || MaxRetryAfterSeconds < 0)
-            throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
-                $"CondaMaxParallelDownloads must be ≥ 1, CondaRetryCount ≥ 0, CondaHttpTimeoutSeconds ≥ 1, CondaHttpRequestDeadlineSeconds ≥ 0 and CondaMaxRetryAfterSeconds ≥ 0 " +
-                $"(got {MaxParallelDownloads}, {RetryCount}, {HttpTimeoutSeconds}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}).");
         if (!PlanOnly) DeleteStamp();
 
-        var lockFile = LockFileCache.Read(BuildEngine, LockFile, LockEnvironment, MirrorLog,
-            AllowCustomSubdirs ? Core.Platforms.SubdirNaming.AllowCustom : Core.Platforms.SubdirNaming.KnownOnly);
+        var lockFile = ReadLock();
         var platforms = LockPlatforms.Select(lockFile, SplitList(Platforms));
         var entries = PypiMirror.Select(lockFile, platforms);
 
-        var options = new DownloadOptions
-        {
-            MaxParallel = MaxParallelDownloads,
-            RetryCount = RetryCount,
-            AttemptTimeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
-            AttemptDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
-            MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
-            CacheRoot = string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath),
-            // Only names of variables pass through here; Core reads the secrets.
-            Credentials = PypiCredentials.For(ChannelAuthItems.From(Indexes), entries),
-        };
+        // Only names of variables pass through here; Core reads the secrets.
+        var options = DownloadOptions(PypiCredentials.For(ChannelAuthItems.From(Indexes), entries));
         var mirror = new PypiMirror(options, MirrorLog);
         if (PlanOnly)
         {

@@ -1,0 +1,63 @@
+using CondaMirror.Core.Downloads;
+using CondaMirror.Core.Errors;
+using CondaMirror.Core.Locks;
+
+namespace CondaMirror.MSBuild;
+
+/// <summary>
+/// What the tasks that download a lock's files share (conda packages, PyPI wheels): which lock, environment and
+/// platforms; the cache; the download limits (CondaMaxParallelDownloads, CondaRetryCount, the HTTP timeouts) checked
+/// once and turned into Core's <see cref="DownloadOptions"/> the same way for both.
+/// </summary>
+public abstract class LockDownloadTaskBase : CondaTaskBase
+{
+    [Microsoft.Build.Framework.Required]
+    public string LockFile { get; set; } = "";
+
+    public string LockEnvironment { get; set; } = "default";
+
+    public string? Platforms { get; set; }
+
+    public string? CachePath { get; set; }
+    public int MaxParallelDownloads { get; set; } = 8;
+    public int RetryCount { get; set; } = 5;
+    public int HttpTimeoutSeconds { get; set; } = 100;
+
+    /// <summary>Limit for one whole attempt (CondaHttpRequestDeadlineSeconds); 0 for none.</summary>
+    public int HttpRequestDeadlineSeconds { get; set; } = 600;
+
+    /// <summary>The longest Retry-After honoured (CondaMaxRetryAfterSeconds); a longer one fails at once.</summary>
+    public int MaxRetryAfterSeconds { get; set; } = 60;
+
+    /// <summary>CondaAllowCustomSubdirs: lock entries may name subdirs other than conda's platforms (single safe folder names).</summary>
+    public bool AllowCustomSubdirs { get; set; }
+
+    /// <summary>Plan mode: report what would be downloaded and what the cache holds; download nothing, write nothing.</summary>
+    public bool PlanOnly { get; set; }
+
+    /// <summary>Checks the limits, then reads the lock (once per build node, see <see cref="LockFileCache"/>).</summary>
+    protected LockFile ReadLock()
+    {
+        if (MaxParallelDownloads < 1 || RetryCount < 0 || HttpTimeoutSeconds < 1 || HttpRequestDeadlineSeconds < 0 || MaxRetryAfterSeconds < 0)
+            throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
+                $"CondaMaxParallelDownloads must be ≥ 1, CondaRetryCount ≥ 0, CondaHttpTimeoutSeconds ≥ 1, CondaHttpRequestDeadlineSeconds ≥ 0 and CondaMaxRetryAfterSeconds ≥ 0 " +
+                $"(got {MaxParallelDownloads}, {RetryCount}, {HttpTimeoutSeconds}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}).");
+        return LockFileCache.Read(BuildEngine, LockFile, LockEnvironment, MirrorLog,
+            AllowCustomSubdirs ? Core.Platforms.SubdirNaming.AllowCustom : Core.Platforms.SubdirNaming.KnownOnly);
+    }
+
+    /// <summary>The download limits and cache as Core options, with each task's credentials, mirrors and archive checks.</summary>
+    protected DownloadOptions DownloadOptions(Core.Networking.CredentialSet credentials, Core.Networking.MirrorMap? mirrors = null,
+        Core.Archives.PackageValidationOptions? validation = null) => new()
+    {
+        MaxParallel = MaxParallelDownloads,
+        RetryCount = RetryCount,
+        AttemptTimeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
+        AttemptDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
+        MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
+        CacheRoot = string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath),
+        Credentials = credentials,
+        Mirrors = mirrors ?? Core.Networking.MirrorMap.None,
+        Validation = validation,
+    };
+}
