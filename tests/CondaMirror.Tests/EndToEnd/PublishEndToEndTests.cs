@@ -181,10 +181,7 @@ public class PublishEndToEndTests
         Assert.Empty(server.StoredKeys());
 
         // Nobody listening: CMIR365 within the bounded time (5 s per attempt, one retry).
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = CondaMirror.Tests.Downloads.UnreachableHostTests.ClosedPort();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var unreachable = Build(_package, Project(work, upstream, $"""<CondaPublish Include="s3://{server.Bucket}/x" Endpoint="http://127.0.0.1:{port}" ForcePathStyle="true" />""", packages,
             "<CondaHttpTimeoutSeconds>5</CondaHttpTimeoutSeconds><CondaRetryCount>1</CondaRetryCount>"), env);

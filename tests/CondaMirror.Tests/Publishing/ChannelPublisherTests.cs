@@ -221,10 +221,7 @@ public sealed class ChannelPublisherTests
         var channel = work.Combine("channel");
         Packages().WriteTo(channel);
         // A port nothing listens on: bound, then released.
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = CondaMirror.Tests.Downloads.UnreachableHostTests.ClosedPort();
         using var store = new S3ObjectStore(new S3StoreOptions
         {
             Bucket = "channels", Endpoint = new Uri($"http://127.0.0.1:{port}"), ForcePathStyle = true,
@@ -402,10 +399,7 @@ public sealed class ChannelPublisherTests
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
         Packages().WriteTo(channel);
-        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        var port = CondaMirror.Tests.Downloads.UnreachableHostTests.ClosedPort();
         using var http = new System.Net.HttpListener();
         http.Prefixes.Add($"http://127.0.0.1:{port}/");
         http.Start();
