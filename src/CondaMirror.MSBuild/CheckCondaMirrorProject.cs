@@ -75,7 +75,7 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
         // A channel inside the project's own folder (bin/...) cannot be another project's, and a copied or moved
         // checkout must not trip over an owner record of its old location.
         if (!string.IsNullOrWhiteSpace(ChannelDirectory) && !SafePath.IsInside(Path.GetDirectoryName(Path.GetFullPath(projectFile))!, ChannelDirectory))
-            ClaimChannel(Path.GetFullPath(ChannelDirectory), Path.GetFullPath(projectFile));
+            ClaimFolder(Path.GetFullPath(ChannelDirectory), Path.GetFullPath(projectFile), "CondaChannelOutputPath", "channel");
     }
 
     /// <summary>The message for a wildcard spec, showing both spellings MSBuild leaves intact.</summary>
@@ -130,15 +130,17 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
     }
 
     /// <summary>
-    /// Records this project as the channel's owner, or fails if another project owns it: two projects writing one
-    /// channel would each prune the other's archives and replace the other's repodata. The file holds the project
-    /// name and a hash of its path, not the path itself, since the channel is published to other machines.
+    /// Records this project as the owner of an output folder outside it (the channel, the PyPI index), or fails if
+    /// another project owns it: two projects writing one folder would each prune the other's files. The file holds
+    /// the project name and a hash of its path, not the path itself, since the folder is published to other machines.
     /// </summary>
-    private static void ClaimChannel(string channelDirectory, string projectFile)
+    /// <param name="property">The MSBuild property that names the folder, for the error.</param>
+    /// <param name="what">What the folder is ("channel", "PyPI index"), for the error.</param>
+    internal static void ClaimFolder(string directory, string projectFile, string property, string what)
     {
         var owner = $"{Path.GetFileName(projectFile)} {Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(projectFile)))[..16].ToLowerInvariant()}";
-        var ownerFile = Path.Combine(channelDirectory, OwnerFileName);
-        Directory.CreateDirectory(channelDirectory);
+        var ownerFile = Path.Combine(directory, OwnerFileName);
+        Directory.CreateDirectory(directory);
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -164,8 +166,8 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
             if (existing.Length == 0 && attempt < 20) { Thread.Sleep(50); continue; }
             if (existing == owner) return;
             throw new CondaMirrorException(ErrorCodes.ChannelOutputShared,
-                $"CondaChannelOutputPath '{channelDirectory}' is already the channel of another project ({existing.Split(' ')[0]} in another folder, recorded in {OwnerFileName}). " +
-                "Projects building into one channel folder would remove each other's packages. Give each project its own CondaChannelOutputPath, " +
+                $"{property} '{directory}' is already the {what} of another project ({existing.Split(' ')[0]} in another folder, recorded in {OwnerFileName}). " +
+                $"Projects building into one {what} folder would remove each other's files. Give each project its own {property}, " +
                 $"or, if the other project no longer builds there, delete {ownerFile}.");
         }
     }

@@ -53,6 +53,11 @@ public sealed class MirrorPyPIPackages : LockDownloadTaskBase
             return;
         }
 
+        // A folder outside the project may be shared by mistake: the first project to write it owns it (CMIR808 for
+        // the next), as for the channel. Only claimed when there is something to write.
+        var projectFile = Path.GetFullPath(ProjectFile ?? BuildEngine.ProjectFileOfTaskNode);
+        if (entries.Count > 0 && !SafePath.IsInside(Path.GetDirectoryName(projectFile)!, OutputDirectory))
+            CheckCondaMirrorProject.ClaimFolder(Path.GetFullPath(OutputDirectory), projectFile, "CondaPyPIOutputPath", "PyPI index");
         var result = mirror.MirrorAsync(entries, OutputDirectory, CancellationToken).GetAwaiter().GetResult();
         Files = result.Files.Select(f => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(f)).ToArray();
         if (result.Downloads is { } d)

@@ -72,6 +72,39 @@ public class MirrorPyPIPackagesTaskTests
     }
 
     [Fact]
+    public async Task A_PyPI_folder_outside_the_project_is_owned_by_the_first_project_that_writes_it()
+    {
+        using var dir = new TempDirectory();
+        await using var server = new LoopbackChannelServer(Directory.CreateDirectory(dir.Combine("upstream")).FullName);
+        var lockFile = WriteLock(dir, server);
+        var shared = dir.Combine("shared", "pypi");
+        MirrorPyPIPackages Task(FakeBuildEngine engine, string project) => new()
+        {
+            BuildEngine = engine,
+            ProjectFile = dir.Combine(project, project + ".csproj"),
+            LockFile = lockFile,
+            Platforms = "linux-64",
+            OutputDirectory = shared,
+            CachePath = dir.Combine("cache"),
+        };
+
+        var first = new FakeBuildEngine();
+        Assert.True(Task(first, "one").Execute(), first.ToString());
+        Assert.StartsWith("one.csproj ", File.ReadAllText(Path.Combine(shared, CheckCondaMirrorProject.OwnerFileName)));
+        var again = new FakeBuildEngine();
+        Assert.True(Task(again, "one").Execute(), again.ToString());
+
+        var second = new FakeBuildEngine();
+        var wheels = Directory.GetFiles(Path.Combine(shared, "files"));
+        Assert.False(Task(second, "two").Execute());
+        var error = Assert.Single(second.Errors);
+        Assert.Equal(ErrorCodes.ChannelOutputShared, error.Code);
+        Assert.Contains("CondaPyPIOutputPath", error.Message);
+        Assert.Contains("one.csproj", error.Message);
+        Assert.Equal(wheels, Directory.GetFiles(Path.Combine(shared, "files")));
+    }
+
+    [Fact]
     public async Task All_platforms_warn_for_the_sdist_and_plan_mode_writes_nothing()
     {
         using var dir = new TempDirectory();
