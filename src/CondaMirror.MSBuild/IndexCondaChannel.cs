@@ -83,6 +83,9 @@ public sealed class IndexCondaChannel : CondaTaskBase
     [Output]
     public ITaskItem[] IndexFiles { get; private set; } = Array.Empty<ITaskItem>();
 
+    /// <summary>obj/…/index.metadata.json: what downloaded archives' info/ held, by sha256, so a rerun opens only new archives.</summary>
+    public string? ArchiveMetadataCacheFile { get; set; }
+
     protected override void Run()
     {
         var policy = AllowCustomSubdirs ? SubdirNaming.AllowCustom : SubdirNaming.KnownOnly;
@@ -119,6 +122,7 @@ public sealed class IndexCondaChannel : CondaTaskBase
             WriteSbom = WriteSbom,
             WriteShards = WriteShards,
             BaseUrl = baseUrl,
+            ArchiveMetadataCacheFile = string.IsNullOrEmpty(ArchiveMetadataCacheFile) ? null : Path.GetFullPath(ArchiveMetadataCacheFile),
         }, MirrorLog, CancellationToken);
         RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
         IndexFiles = result.IndexFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();

@@ -53,6 +53,12 @@ public sealed class IndexOptions
     public string? Title { get; init; }
 
     internal bool NeedsMetadata => WriteRunExports || WriteChannelData || WriteIndexHtml;
+
+    /// <summary>
+    /// Where what was read from downloaded archives' info/ is remembered by sha256 between runs (obj/…/index.metadata.json),
+    /// so an index run opens only archives it has not seen; null reads every archive every time.
+    /// </summary>
+    public string? ArchiveMetadataCacheFile { get; init; }
 }
 
 /// <param name="PackageBytes">Total size of the archives the channel lists (what a copy of the channel weighs, less repodata).</param>
@@ -105,7 +111,7 @@ public static class ChannelIndexer
                 }
             }
 
-            if (options.NeedsMetadata) LoadMetadata(channelDir, bySubdir, ct);
+            if (options.NeedsMetadata) LoadMetadata(channelDir, bySubdir, options.ArchiveMetadataCacheFile, log, ct);
             var title = options.Title ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(channelDir));
             var changed = new List<string>();
             var indexFiles = new List<string>();
@@ -195,11 +201,15 @@ public static class ChannelIndexer
     // about.json and run_exports.json of every archive that came without them (downloads, locks), read from the
     // placed file. The archive's run_exports win (CEP 12: the file mirrors the archives); a record's own
     // run_exports stand in for archives that have no info/run_exports.json.
-    private static void LoadMetadata(string channelDir, SortedDictionary<string, SortedDictionary<string, ChannelEntry>> bySubdir, CancellationToken ct)
+    private static void LoadMetadata(string channelDir, SortedDictionary<string, SortedDictionary<string, ChannelEntry>> bySubdir,
+        string? cacheFile, IMirrorLog log, CancellationToken ct)
     {
+        var cache = ArchiveMetadataCache.Load(cacheFile, out var problem);
+        if (problem is not null) log.Detail($"The archive metadata cache {cacheFile} was not used ({problem}); every archive's info/ is read again.");
         var todo = bySubdir.SelectMany(kv => kv.Value.Where(e => !e.Value.HasMetadata).Select(e => (Subdir: kv.Key, Name: e.Key, Entry: e.Value))).ToList();
         var loaded = new ChannelEntry?[todo.Count];
         var failed = new Exception?[todo.Count];
+        var read = 0;
         // Archives are independent reads: use the cores. Results land by position, so output and the error reported
         // (the first failing archive in channel order) do not depend on scheduling.
         Parallel.For(0, todo.Count, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
@@ -208,10 +218,18 @@ public static class ChannelIndexer
             try
             {
                 var path = SafePath.Combine(channelDir, subdir, name);
-                // Every member was checked when the archive entered the cache; here only info/ is wanted.
-                var info = PackageArchive.ReadInfo(path, InfoMembers.IndexJson | InfoMembers.About | InfoMembers.RunExports | InfoMembers.StopAtPayload, ct);
-                var runExports = info.RunExports ?? (entry.Record.Extra.TryGetValue("run_exports", out var fromRecord) ? fromRecord : null);
-                loaded[i] = entry with { About = PackageAbout.FromJson(info.About), RunExports = RunExports.Normalize(runExports, path) };
+                var sha256 = entry.Record.Sha256?.ToLowerInvariant();
+                if (!cache.TryGet(sha256, out var about, out var archiveRunExports))
+                {
+                    // Every member was checked when the archive entered the cache; here only info/ is wanted.
+                    var info = PackageArchive.ReadInfo(path, InfoMembers.IndexJson | InfoMembers.About | InfoMembers.RunExports | InfoMembers.StopAtPayload, ct);
+                    about = PackageAbout.FromJson(info.About);
+                    archiveRunExports = info.RunExports is { } own ? RunExports.Normalize(own, path) : null;
+                    if (sha256 is not null) cache.Set(sha256, about, archiveRunExports);
+                    Interlocked.Increment(ref read);
+                }
+                var runExports = archiveRunExports ?? (entry.Record.Extra.TryGetValue("run_exports", out var fromRecord) ? fromRecord : null);
+                loaded[i] = entry with { About = about, RunExports = RunExports.Normalize(runExports, path) };
             }
             catch (Exception e) when (e is CondaMirrorException or IOException or UnauthorizedAccessException)
             {
@@ -222,6 +240,17 @@ public static class ChannelIndexer
         {
             if (failed[i] is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
             bySubdir[todo[i].Subdir][todo[i].Name] = loaded[i]!;
+        }
+        if (todo.Count > 0) log.Detail($"Archive metadata: {todo.Count - read} of {todo.Count} from the cache, {read} archive(s) read.");
+        if (cacheFile is null) return;
+        try
+        {
+            cache.Save(cacheFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Only a shortcut for the next run, which then reads the archives again: said, not fatal.
+            log.Detail($"The archive metadata cache {cacheFile} could not be written ({e.Message}); the next index run reads every archive's info/ again.");
         }
     }
 

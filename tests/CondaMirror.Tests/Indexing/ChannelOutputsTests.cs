@@ -361,6 +361,90 @@ public class ChannelOutputsTests
         Assert.Equal("b 1.0", map.GetProperty("b-1.0-0.conda").GetProperty("run_exports").GetProperty("strong")[0].GetString());
     }
 
+    /// <summary>Downloaded-style entries (archives in place, no metadata read) of the sample channel.</summary>
+    private static List<ChannelEntry> InPlace(string channel, IEnumerable<string> archives)
+    {
+        var entries = new List<ChannelEntry>();
+        foreach (var source in archives)
+        {
+            var record = ArchiveEntries.RecordFromArchive(source);
+            var target = Path.Combine(channel, record.Subdir!, Path.GetFileName(source));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(source, target, overwrite: true);
+            entries.Add(new ChannelEntry(record, Path.GetFileName(source)));
+        }
+        return entries;
+    }
+
+    [Fact]
+    public void The_archive_metadata_cache_gives_the_same_outputs_without_opening_the_archives_again()
+    {
+        using var source = new TempDirectory();
+        using var fresh = new TempDirectory();
+        using var cached = new TempDirectory();
+        using var state = new TempDirectory();
+        var archives = Sample(source.Path);
+        var cacheFile = state.Combine("index.metadata.json");
+        var options = new IndexOptions { ArchiveMetadataCacheFile = cacheFile };
+
+        // The same folder name: pages carry it as their title.
+        var freshChannel = fresh.Combine("channel");
+        var cachedChannel = cached.Combine("channel");
+        ChannelIndexer.Write(freshChannel, InPlace(freshChannel, archives));
+        var entries = InPlace(cachedChannel, archives);
+        ChannelIndexer.Write(cachedChannel, entries, options);
+        Assert.True(File.Exists(cacheFile));
+
+        // Every archive's bytes destroyed in place: only the cache can still give their about fields and run_exports.
+        foreach (var entry in entries)
+            File.WriteAllBytes(Path.Combine(cachedChannel, entry.Subdir, entry.FileName), Encoding.ASCII.GetBytes("not an archive"));
+        var log = new CondaMirror.Core.Diagnostics.RecordingMirrorLog();
+        ChannelIndexer.Write(cachedChannel, entries, options, log);
+        Assert.Contains(log.Details, d => d.Contains($"{entries.Count} of {entries.Count} from the cache, 0 archive(s) read"));
+        foreach (var file in new[] { "channeldata.json", "index.html", "linux-64/run_exports.json", "win-64/run_exports.json", "noarch/run_exports.json", "linux-64/index.html" })
+            Assert.Equal(File.ReadAllText(Path.Combine(freshChannel, file)), File.ReadAllText(Path.Combine(cachedChannel, file)));
+
+        // Without the cache the same run must open the archives, and fails on the destroyed ones: the cache was what answered.
+        Assert.ThrowsAny<CondaMirrorException>(() => ChannelIndexer.Write(cachedChannel, entries));
+    }
+
+    [Fact]
+    public void An_archive_with_other_bytes_is_read_again_and_an_unreadable_cache_is_ignored()
+    {
+        using var source = new TempDirectory();
+        using var channel = new TempDirectory();
+        using var state = new TempDirectory();
+        var archives = Sample(source.Path);
+        var cacheFile = state.Combine("index.metadata.json");
+        var options = new IndexOptions { ArchiveMetadataCacheFile = cacheFile };
+        var entries = InPlace(channel.Path, archives);
+        ChannelIndexer.Write(channel.Path, entries, options);
+
+        // Another sha256 is another archive: the cache has nothing for it.
+        var changed = entries.Select(e => e with { Record = WithSha(e.Record, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.ASCII.GetBytes(e.FileName + e.Subdir))).ToLowerInvariant()) }).ToList();
+        var log = new CondaMirror.Core.Diagnostics.RecordingMirrorLog();
+        ChannelIndexer.Write(channel.Path, changed, options, log);
+        Assert.Contains(log.Details, d => d.Contains($"0 of {entries.Count} from the cache, {entries.Count} archive(s) read"));
+        // Only what this run used is kept.
+        Assert.DoesNotContain(entries[0].Record.Sha256!, File.ReadAllText(cacheFile));
+
+        foreach (var garbage in new[] { "{", "[]", """{"version": 2, "archives": {}}""", "\0\0\0" })
+        {
+            File.WriteAllText(cacheFile, garbage);
+            log = new CondaMirror.Core.Diagnostics.RecordingMirrorLog();
+            ChannelIndexer.Write(channel.Path, entries, options, log);
+            Assert.Contains(log.Details, d => d.Contains("was not used") || d.Contains($"0 of {entries.Count} from the cache"));
+            Assert.Contains(log.Details, d => d.Contains($"{entries.Count} archive(s) read"));
+        }
+    }
+
+    private static PackageRecord WithSha(PackageRecord record, string sha)
+    {
+        var copy = record.Clone();
+        copy.Sha256 = sha;
+        return copy;
+    }
+
     [Fact]
     public void About_fields_are_cut_to_a_bound()
     {
