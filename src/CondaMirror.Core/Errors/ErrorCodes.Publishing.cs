@@ -31,4 +31,7 @@ public static partial class ErrorCodes
 
     /// <summary>CondaPublish metadata other than the URL is invalid (Region, ForcePathStyle, Prune), or two items name one destination.</summary>
     public const string PublishMetadataInvalid = "CMIR369";
+
+    /// <summary>A CondaPublish item's PyPI destination and its channel destination overlap (one prefix inside the other, in one bucket).</summary>
+    public const string PublishPyPIOverlap = "CMIR370";
 }
