@@ -54,7 +54,7 @@ public sealed class PublishCondaChannel : CondaTaskBase
             Publish(ChannelDirectory, target, PublishLayout.Conda, HashCacheFile);
             if (target.PyPI is null) continue;
             if (pypiBuilt)
-                Publish(PyPIDirectory!, target.PyPI, PublishLayout.PyPI, PyPIHashCacheFile);
+                Publish(PyPIDirectory!, target.PyPI, target.PyPILayout, PyPIHashCacheFile);
             else
                 Log.LogMessage(MessageImportance.Low,
                     $"No PyPI index to publish to {target.PyPI.Url}: this build wrote none (the lock has no PyPI entries, or CondaMirrorPyPI is false).");

@@ -13,7 +13,10 @@ public abstract class PublishLayout
     public static readonly PublishLayout Conda = new CondaLayout();
 
     /// <summary>The PyPI simple index (PEP 503/691/658): wheels, their .metadata, project pages, the root index last.</summary>
-    public static readonly PublishLayout PyPI = new PypiLayout();
+    public static readonly PublishLayout PyPI = new PypiLayout(folderKeys: true);
+
+    /// <summary>The PyPI index without the folder keys (simple/&lt;name&gt;/): for stores that refuse a key ending in '/' with content (MinIO).</summary>
+    public static readonly PublishLayout PyPIWithoutFolderKeys = new PypiLayout(folderKeys: false);
 
     /// <summary>What the tree is called in messages ("channel", "PyPI index").</summary>
     public abstract string Name { get; }
@@ -56,7 +59,7 @@ public abstract class PublishLayout
         RootIndex = 3,
     }
 
-    private sealed class PypiLayout : PublishLayout
+    private sealed class PypiLayout(bool folderKeys) : PublishLayout
     {
         private static readonly string[] Names = Enum.GetNames<PypiPhase>();
         public override string Name => "PyPI index";
@@ -85,7 +88,7 @@ public abstract class PublishLayout
         /// </summary>
         public override IEnumerable<string> AliasesOf(string relativePath)
         {
-            if (relativePath.StartsWith("simple/", StringComparison.Ordinal) && relativePath.EndsWith("/index.html", StringComparison.Ordinal))
+            if (folderKeys && relativePath.StartsWith("simple/", StringComparison.Ordinal) && relativePath.EndsWith("/index.html", StringComparison.Ordinal))
                 yield return relativePath[..^"index.html".Length];
         }
     }

@@ -26,6 +26,16 @@ public sealed record PublishTarget
     /// </summary>
     public PublishTarget? PyPI { get; init; }
 
+    /// <summary>
+    /// PyPIFolderKeys (default true): each simple page is also stored under its folder's key (simple/&lt;name&gt;/),
+    /// which is what pip asks for. False for stores that refuse such keys with content (MinIO); a web server in front
+    /// must then map folders to index.html.
+    /// </summary>
+    public bool PyPIFolderKeys { get; init; } = true;
+
+    /// <summary>The layout the PyPI index is published with.</summary>
+    public PublishLayout PyPILayout => PyPIFolderKeys ? PublishLayout.PyPI : PublishLayout.PyPIWithoutFolderKeys;
+
     /// <summary>The destination as the user wrote it, normalised: s3://bucket/prefix.</summary>
     public string Url => Prefix.Length == 0 ? $"s3://{Bucket}" : $"s3://{Bucket}/{Prefix}";
 
@@ -74,6 +84,8 @@ public sealed record PublishTarget
             ForcePathStyle = Flag(metadata, "ForcePathStyle", include, projectFile),
             Prune = Flag(metadata, "Prune", include, projectFile),
         };
+        var folderKeys = !metadata.TryGetValue("PyPIFolderKeys", out var fk) || string.IsNullOrWhiteSpace(fk) || Flag(metadata, "PyPIFolderKeys", include, projectFile);
+        target = target with { PyPIFolderKeys = folderKeys };
         if (!metadata.TryGetValue("PyPI", out var pypi) || string.IsNullOrWhiteSpace(pypi)) return target;
 
         var (pypiBucket, pypiPrefix) = ParseLocation(pypi, include, "PyPI", projectFile);

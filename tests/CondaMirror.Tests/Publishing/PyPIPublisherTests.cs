@@ -208,6 +208,24 @@ public sealed class PyPIPublisherTests
         Assert.Null(PublishTarget.Parse(channel, new Dictionary<string, string>()).PyPI);
     }
 
+    [Fact]
+    public void Folder_keys_can_be_turned_off_for_stores_that_refuse_them()
+    {
+        using var work = new TempDirectory("condamirror-publish");
+        WriteIndex(work.Combine("pypi"), Wheels);
+        var on = Target();
+        Assert.True(on.PyPIFolderKeys);
+        Assert.Contains(ChannelPublisher.ReadTree(work.Combine("pypi"), 1L << 30, layout: on.PyPILayout), f => f.RelativePath == "simple/alpha/");
+        var off = PublishTarget.Parse("s3://channels/conda", new Dictionary<string, string> { ["PyPI"] = "s3://channels/pypi", ["PyPIFolderKeys"] = "false" });
+        Assert.False(off.PyPI!.PyPIFolderKeys);
+        var tree = ChannelPublisher.ReadTree(work.Combine("pypi"), 1L << 30, layout: off.PyPILayout);
+        Assert.DoesNotContain(tree, f => f.RelativePath.EndsWith('/'));
+        Assert.Equal(10, tree.Count); // 2 wheels, 2 .metadata, 4 project pages, 2 root pages
+        var bad = Assert.Throws<CondaMirrorException>(() => PublishTarget.Parse("s3://channels/conda",
+            new Dictionary<string, string> { ["PyPI"] = "s3://channels/pypi", ["PyPIFolderKeys"] = "sometimes" }));
+        Assert.Equal(ErrorCodes.PublishMetadataInvalid, bad.Code);
+    }
+
     [Theory]
     [InlineData("https://example.com/pypi")]
     [InlineData("s3://Bad_Bucket/pypi")]
