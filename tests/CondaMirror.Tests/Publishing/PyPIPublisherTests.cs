@@ -166,6 +166,23 @@ public sealed class PyPIPublisherTests
         Assert.Contains("pypi/simple/index.html", server.StoredKeys());
     }
 
+    [SkippableFact]
+    public async Task An_index_of_more_objects_than_one_listing_page_is_unchanged_the_second_time()
+    {
+        using var server = new S3Server();
+        using var work = new TempDirectory("condamirror-publish");
+        var root = work.Combine("pypi");
+        WriteIndex(root, Enumerable.Range(0, 210).Select(i => new WheelSpec($"p{i:D3}", "1.0")));
+        using var store = Store(server);
+        var first = await Publish(root, Target().PyPI!, store);
+        Assert.True(first.Uploaded > 1000, $"{first.Uploaded} objects fit one page"); // S3 lists at most 1000 keys per page
+        var before = server.Log.Count;
+        var second = await Publish(root, Target().PyPI!, store);
+        Assert.Equal(0, second.Uploaded);
+        Assert.Equal(first.Uploaded, second.Unchanged);
+        Assert.Empty(server.StoredSince(before));
+    }
+
     [Fact]
     public void A_folder_without_a_root_index_is_not_published()
     {
