@@ -10,7 +10,8 @@ namespace CondaMirror.MSBuild;
 /// Publishes the built channel to each CondaPublish destination (s3://bucket/prefix with Endpoint, Region,
 /// ForcePathStyle and Prune metadata): only new or changed files, archives first and repodata.json last.
 /// With PlanOnly, reports what would be published and writes nothing. Credentials come from the environment
-/// through the AWS SDK's default chain; item metadata that looks like one is CMIR361.
+/// through the AWS SDK's default chain; item metadata that looks like one is CMIR361. An item's PyPI metadata
+/// (s3://bucket/prefix) also publishes the PyPI simple index the build wrote, wheels first and simple/index.* last.
 /// </summary>
 public sealed class PublishCondaChannel : CondaTaskBase
 {
@@ -28,6 +29,12 @@ public sealed class PublishCondaChannel : CondaTaskBase
     /// <summary>Where the channel files' hashes are remembered between builds (obj/…/condamirror/publish.hashes).</summary>
     public string? HashCacheFile { get; set; }
 
+    /// <summary>The PyPI simple index folder ($(CondaPyPIOutputPath)); empty when the build writes none (CondaMirrorPyPI=false).</summary>
+    public string? PyPIDirectory { get; set; }
+
+    /// <summary>Where the PyPI index files' hashes are remembered (obj/…/condamirror/publish-pypi.hashes).</summary>
+    public string? PyPIHashCacheFile { get; set; }
+
     protected override void Run()
     {
         if (HttpTimeoutSeconds < 1 || RetryCount < 0)
@@ -35,40 +42,55 @@ public sealed class PublishCondaChannel : CondaTaskBase
                 $"CondaHttpTimeoutSeconds must be ≥ 1 and CondaRetryCount ≥ 0 (got {HttpTimeoutSeconds}, {RetryCount}).");
         // Every destination is checked before anything is published to any of them.
         var targets = Destinations.Select(Parse).ToList();
-        var duplicate = targets.GroupBy(t => (t.Endpoint?.AbsoluteUri, t.Url)).FirstOrDefault(g => g.Count() > 1);
+        var duplicate = targets.Concat(targets.Select(t => t.PyPI).OfType<PublishTarget>())
+            .GroupBy(t => (t.Endpoint?.AbsoluteUri, t.Url)).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             throw new CondaMirrorException(ErrorCodes.PublishMetadataInvalid, $"Two CondaPublish items name {duplicate.First().Url}; publish to each destination once.");
 
+        // The index exists only when the PyPI step wrote it (the lock has PyPI entries and CondaMirrorPyPI is not false).
+        var pypiBuilt = !string.IsNullOrWhiteSpace(PyPIDirectory) && File.Exists(Path.Combine(PyPIDirectory!, PublishLayout.PyPI.RootFile));
         foreach (var target in targets)
         {
-            using var store = new S3ObjectStore(new S3StoreOptions
-            {
-                Bucket = target.Bucket,
-                Endpoint = target.Endpoint,
-                Region = target.Region,
-                ForcePathStyle = target.ForcePathStyle,
-                Timeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
-                RetryCount = RetryCount,
-            });
-            var result = ChannelPublisher.PublishAsync(ChannelDirectory, target, store, new PublishOptions
-            {
-                PlanOnly = PlanOnly,
-                HashCacheFile = string.IsNullOrWhiteSpace(HashCacheFile) ? null : HashCacheFile,
-            }, MirrorLog, CancellationToken)
-                .GetAwaiter().GetResult();
-            var r = result.Requests;
-            Log.LogMessage(MessageImportance.Low,
-                $"Publish requests to {result.Url}: {r.Lists} list, {r.Gets} get, {r.Heads} head, {r.Puts} put, {r.Deletes} delete.");
-            var channelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(ChannelDirectory));
-            if (PlanOnly)
-                Log.LogMessage(MessageImportance.High,
-                    $"Would publish {channelName} to {result.Url}: {result.Uploaded} to upload ({Sizes.Format(result.UploadedBytes)}), {result.Unchanged} unchanged, " +
-                    $"{(target.Prune ? $"{result.Pruned} to prune" : $"{result.StaleKept} no longer in the channel (kept; Prune is off)")}.");
+            Publish(ChannelDirectory, target, PublishLayout.Conda, HashCacheFile);
+            if (target.PyPI is null) continue;
+            if (pypiBuilt)
+                Publish(PyPIDirectory!, target.PyPI, target.PyPILayout, PyPIHashCacheFile);
             else
-                Log.LogMessage(MessageImportance.High,
-                    $"Published {channelName} to {result.Url}: {result.Uploaded} uploaded ({Sizes.Format(result.UploadedBytes)}), {result.Unchanged} unchanged, " +
-                    $"{result.Pruned} pruned in {result.Elapsed.TotalSeconds:0.0} s");
+                Log.LogMessage(MessageImportance.Low,
+                    $"No PyPI index to publish to {target.PyPI.Url}: this build wrote none (the lock has no PyPI entries, or CondaMirrorPyPI is false).");
         }
+    }
+
+    private void Publish(string directory, PublishTarget target, PublishLayout layout, string? hashCacheFile)
+    {
+        using var store = new S3ObjectStore(new S3StoreOptions
+        {
+            Bucket = target.Bucket,
+            Endpoint = target.Endpoint,
+            Region = target.Region,
+            ForcePathStyle = target.ForcePathStyle,
+            Timeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
+            RetryCount = RetryCount,
+        });
+        var result = ChannelPublisher.PublishAsync(directory, target, store, new PublishOptions
+        {
+            PlanOnly = PlanOnly,
+            HashCacheFile = string.IsNullOrWhiteSpace(hashCacheFile) ? null : hashCacheFile,
+            Layout = layout,
+        }, MirrorLog, CancellationToken)
+            .GetAwaiter().GetResult();
+        var r = result.Requests;
+        Log.LogMessage(MessageImportance.Low,
+            $"Publish requests to {result.Url}: {r.Lists} list, {r.Gets} get, {r.Heads} head, {r.Puts} put, {r.Deletes} delete.");
+        var channelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
+        if (PlanOnly)
+            Log.LogMessage(MessageImportance.High,
+                $"Would publish {channelName} to {result.Url}: {result.Uploaded} to upload ({Sizes.Format(result.UploadedBytes)}), {result.Unchanged} unchanged, " +
+                $"{(target.Prune ? $"{result.Pruned} to prune" : $"{result.StaleKept} no longer in the {layout.Name} (kept; Prune is off)")}.");
+        else
+            Log.LogMessage(MessageImportance.High,
+                $"Published {channelName} to {result.Url}: {result.Uploaded} uploaded ({Sizes.Format(result.UploadedBytes)}), {result.Unchanged} unchanged, " +
+                $"{result.Pruned} pruned in {result.Elapsed.TotalSeconds:0.0} s");
     }
 
     private PublishTarget Parse(ITaskItem item)

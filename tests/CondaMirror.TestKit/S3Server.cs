@@ -28,6 +28,9 @@ public sealed class S3Server : IDisposable
             RedirectStandardInput = true,
             WorkingDirectory = NodeTools.Folder,
         };
+        // s3rver 3.7 makes ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node ≥ 17) only has in its legacy
+        // provider: without it every listing past the first 1000 keys is an HTTP 500.
+        psi.ArgumentList.Add("--openssl-legacy-provider");
         psi.ArgumentList.Add(Path.Combine(NodeTools.Folder, "s3-server.cjs"));
         psi.ArgumentList.Add(_data.Path);
         psi.ArgumentList.Add(bucket);

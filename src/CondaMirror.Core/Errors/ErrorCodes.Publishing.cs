@@ -29,6 +29,9 @@ public static partial class ErrorCodes
     /// <summary>The channel folder to publish is missing, has no noarch/repodata.json, or holds a file that cannot be an object (too large, unreadable).</summary>
     public const string PublishChannelInvalid = "CMIR368";
 
-    /// <summary>CondaPublish metadata other than the URL is invalid (Region, ForcePathStyle, Prune), or two items name one destination.</summary>
+    /// <summary>CondaPublish metadata other than the URL is invalid (Region, ForcePathStyle, Prune, PyPIFolderKeys), or two items name one destination.</summary>
     public const string PublishMetadataInvalid = "CMIR369";
+
+    /// <summary>A CondaPublish item's PyPI destination and its channel destination overlap (one prefix inside the other, in one bucket).</summary>
+    public const string PublishPyPIOverlap = "CMIR370";
 }

@@ -25,6 +25,9 @@ public sealed record PublishOptions
 
     /// <summary>A single PUT carries at most 5 GiB (S3's limit); a larger channel file is CMIR368.</summary>
     public long MaxObjectBytes { get; init; } = 5L << 30;
+
+    /// <summary>What is published: the conda channel (default) or the PyPI simple index; decides the order and content types.</summary>
+    public PublishLayout Layout { get; init; } = PublishLayout.Conda;
 }
 
 /// <summary>Requests a publish made, by kind (what a no-change publish costs is the point of the manifest).</summary>
@@ -55,7 +58,8 @@ public static class ChannelPublisher
     {
         var clock = Stopwatch.StartNew();
         var hashCache = PublishHashCache.Load(options.HashCacheFile);
-        var local = ReadTree(channelDirectory, options.MaxObjectBytes, hashCache);
+        var layout = options.Layout;
+        var local = ReadTree(channelDirectory, options.MaxObjectBytes, hashCache, layout);
 
         int lists = 0, gets = 0, heads = 0, puts = 0, deletes = 0;
 
@@ -112,14 +116,14 @@ public static class ChannelPublisher
                 }
             }).ConfigureAwait(false);
 
-        var plan = PublishPlan.Create(local, target.KeyPrefix, remote, target.Prune);
+        var plan = PublishPlan.Create(local, target.KeyPrefix, remote, target.Prune, layout);
         // A remembered hash may only save work, never decide an upload: what is uploaded is hashed now, and a file whose
         // bytes match the remote object after all is left alone (and its remembered hash corrected).
         if (plan.Uploads.Any(u => u.File.Remembered))
         {
             var toRehash = plan.Uploads.Where(u => u.File.Remembered).Select(u => u.File.RelativePath).ToHashSet(StringComparer.Ordinal);
             local = local.Select(f => toRehash.Contains(f.RelativePath) ? Rehash(f, hashCache) : f).ToList();
-            plan = PublishPlan.Create(local, target.KeyPrefix, remote, target.Prune);
+            plan = PublishPlan.Create(local, target.KeyPrefix, remote, target.Prune, layout);
         }
         if (options.HashCacheFile is not null && !options.PlanOnly)
         {
@@ -146,7 +150,7 @@ public static class ChannelPublisher
         foreach (var phase in plan.Phases)
         {
             if (phase.Count == 0) continue;
-            var phaseName = phase[0].Phase;
+            var phaseName = layout.PhaseNames[phase[0].Phase];
             log.Detail($"Publish: {phaseName}: {phase.Count} file(s)");
             // Phases are strictly ordered: the next starts only when every upload of this one succeeded.
             await Parallel.ForEachAsync(phase, new ParallelOptions { MaxDegreeOfParallelism = options.MaxParallelUploads, CancellationToken = cancellationToken },
@@ -154,7 +158,7 @@ public static class ChannelPublisher
                 {
                     string? etag;
                     await using (var stream = OpenLocal(upload.File))
-                        etag = await store.PutAsync(upload.Key, stream, ContentTypeOf(upload.File.RelativePath), upload.File.Sha256, ct).ConfigureAwait(false);
+                        etag = await store.PutAsync(upload.Key, stream, layout.ContentTypeOf(upload.File.RelativePath), upload.File.Sha256, ct).ConfigureAwait(false);
                     lock (order)
                     {
                         order.Add(upload.Key);
@@ -181,7 +185,7 @@ public static class ChannelPublisher
             async (key, ct) => await store.DeleteAsync(key, ct).ConfigureAwait(false)).ConfigureAwait(false);
         deletes += plan.Prune.Count;
         if (plan.Stale.Count > plan.Prune.Count)
-            log.Info($"Publish: {plan.Stale.Count - plan.Prune.Count} object(s) under {target.Url} are no longer in the channel and were kept; set Prune=\"true\" on the CondaPublish item to delete them.");
+            log.Info($"Publish: {plan.Stale.Count - plan.Prune.Count} object(s) under {target.Url} are no longer in the {layout.Name} and were kept; set Prune=\"true\" on the CondaPublish item to delete them.");
 
         return new PublishResult(target.Url, uploadCount, uploadBytes, plan.Unchanged.Count, plan.Prune.Count, plan.Stale.Count - plan.Prune.Count,
             order, new PublishRequests(lists, gets, heads, puts, deletes), clock.Elapsed, PlanOnly: false);
@@ -195,25 +199,23 @@ public static class ChannelPublisher
         return file with { Size = hashes.Size, Sha256 = hashes.Sha256, Remembered = false };
     }
 
-    public static string ContentTypeOf(string relativePath)
-    {
-        var name = relativePath[(relativePath.LastIndexOf('/') + 1)..];
-        if (name.EndsWith(".json", StringComparison.Ordinal)) return "application/json";
-        if (name == "index.html") return "text/html";
-        return "application/octet-stream";
-    }
+    /// <summary>The Content-Type of a conda channel file.</summary>
+    public static string ContentTypeOf(string relativePath) => PublishLayout.Conda.ContentTypeOf(relativePath);
 
     /// <summary>
     /// Every file of the channel, hashed. Files and folders whose name starts with '.' are not part of a channel
     /// (the owner record, temporary files of an atomic write) and are skipped.
     /// </summary>
-    public static IReadOnlyList<LocalFile> ReadTree(string channelDirectory, long maxObjectBytes, PublishHashCache? hashCache = null)
+    /// <remarks>A file the layout also serves under other keys (<see cref="PublishLayout.AliasesOf"/>) appears once per key.</remarks>
+    public static IReadOnlyList<LocalFile> ReadTree(string channelDirectory, long maxObjectBytes, PublishHashCache? hashCache = null, PublishLayout? layout = null)
     {
         hashCache ??= PublishHashCache.Empty;
+        layout ??= PublishLayout.Conda;
         var root = Path.GetFullPath(channelDirectory);
-        if (!File.Exists(Path.Combine(root, "noarch", "repodata.json")))
-            throw new CondaMirrorException(ErrorCodes.PublishChannelInvalid,
-                $"There is no channel to publish at {root} (no noarch/repodata.json). The channel is built by the index step, which runs before publishing.", root);
+        if (!File.Exists(Path.Combine(root, layout.RootFile)))
+            throw new CondaMirrorException(ErrorCodes.PublishChannelInvalid, layout == PublishLayout.Conda
+                ? $"There is no channel to publish at {root} (no noarch/repodata.json). The channel is built by the index step, which runs before publishing."
+                : $"There is no {layout.Name} to publish at {root} (no {layout.RootFile}). It is built by the PyPI step, which runs before publishing.", root);
         var files = new List<LocalFile>();
         foreach (var path in Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false }))
         {
@@ -236,6 +238,8 @@ public static class ChannelPublisher
                     identity = identity with { Size = hashes.Size };
                 }
                 files.Add(new LocalFile(relative, path, identity.Size, sha, Remembered: remembered));
+                foreach (var alias in layout.AliasesOf(relative))
+                    files.Add(new LocalFile(alias, path, identity.Size, sha, Remembered: remembered));
             }
             catch (IOException e)
             {

@@ -23,7 +23,8 @@ public sealed record LocalFile(string RelativePath, string FullPath, long Size, 
 /// <summary>What is known of one remote object: its size and sha256 (null when unknown, which means upload).</summary>
 public sealed record RemoteState(long Size, string? Sha256);
 
-public sealed record PublishUpload(LocalFile File, string Key, PublishPhase Phase);
+/// <summary>One upload; <paramref name="Phase"/> indexes the layout's <see cref="PublishLayout.PhaseNames"/>.</summary>
+public sealed record PublishUpload(LocalFile File, string Key, int Phase);
 
 /// <summary>
 /// What a publish does, decided from the local tree and the remote state before anything is written: uploads grouped
@@ -40,7 +41,7 @@ public sealed class PublishPlan
         Stale = stale;
     }
 
-    /// <summary>Uploads per phase, in <see cref="PublishPhase"/> order (empty phases included); keys sorted within a phase.</summary>
+    /// <summary>Uploads per phase, in the layout's phase order (empty phases included); keys sorted within a phase.</summary>
     public IReadOnlyList<IReadOnlyList<PublishUpload>> Phases { get; }
 
     public IEnumerable<PublishUpload> Uploads => Phases.SelectMany(p => p);
@@ -69,9 +70,12 @@ public sealed class PublishPlan
 
     /// <param name="keyPrefix">"" or "prefix/": what every key of the channel starts with.</param>
     /// <param name="remote">Every object under the prefix, by full key, with what is known of its content.</param>
-    public static PublishPlan Create(IReadOnlyList<LocalFile> local, string keyPrefix, IReadOnlyDictionary<string, RemoteState> remote, bool prune)
+    /// <param name="layout">How files are ordered; the conda channel's when null.</param>
+    public static PublishPlan Create(IReadOnlyList<LocalFile> local, string keyPrefix, IReadOnlyDictionary<string, RemoteState> remote, bool prune,
+        PublishLayout? layout = null)
     {
-        var phases = Enum.GetValues<PublishPhase>().Select(_ => new List<PublishUpload>()).ToArray();
+        layout ??= PublishLayout.Conda;
+        var phases = layout.PhaseNames.Select(_ => new List<PublishUpload>()).ToArray();
         var unchanged = new List<LocalFile>();
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in local.OrderBy(f => f.RelativePath, StringComparer.Ordinal))
@@ -81,7 +85,10 @@ public sealed class PublishPlan
             if (remote.TryGetValue(key, out var state) && state.Size == file.Size && string.Equals(state.Sha256, file.Sha256, StringComparison.Ordinal))
                 unchanged.Add(file);
             else
-                phases[(int)PhaseOf(file.RelativePath)].Add(new PublishUpload(file, key, PhaseOf(file.RelativePath)));
+            {
+                var phase = layout.PhaseOf(file.RelativePath);
+                phases[phase].Add(new PublishUpload(file, key, phase));
+            }
         }
         var stale = remote.Keys
             .Where(k => k.StartsWith(keyPrefix, StringComparison.Ordinal) && !keys.Contains(k)

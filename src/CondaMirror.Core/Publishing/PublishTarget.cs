@@ -20,6 +20,22 @@ public sealed record PublishTarget
     public bool ForcePathStyle { get; init; }
     public bool Prune { get; init; }
 
+    /// <summary>
+    /// The PyPI metadata: where the PyPI simple index is published, on the same store with the same settings; null
+    /// when not set. Its own <see cref="PyPI"/> is always null.
+    /// </summary>
+    public PublishTarget? PyPI { get; init; }
+
+    /// <summary>
+    /// PyPIFolderKeys (default true): each simple page is also stored under its folder's key (simple/&lt;name&gt;/),
+    /// which is what pip asks for. False for stores that refuse such keys with content (MinIO); a web server in front
+    /// must then map folders to index.html.
+    /// </summary>
+    public bool PyPIFolderKeys { get; init; } = true;
+
+    /// <summary>The layout the PyPI index is published with.</summary>
+    public PublishLayout PyPILayout => PyPIFolderKeys ? PublishLayout.PyPI : PublishLayout.PyPIWithoutFolderKeys;
+
     /// <summary>The destination as the user wrote it, normalised: s3://bucket/prefix.</summary>
     public string Url => Prefix.Length == 0 ? $"s3://{Bucket}" : $"s3://{Bucket}/{Prefix}";
 
@@ -45,20 +61,7 @@ public sealed record PublishTarget
                     projectFile);
         }
 
-        var text = include.Trim();
-        const string scheme = "s3://";
-        if (!text.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
-            throw BadUrl(include, "it does not start with s3://", projectFile);
-        var rest = text[scheme.Length..];
-        if (rest.IndexOfAny(['?', '#', '@', '\\', '*']) >= 0 || rest.Any(char.IsWhiteSpace) || rest.Any(char.IsControl))
-            throw BadUrl(include, "it holds a query, fragment, user info, backslash, wildcard or white space", projectFile);
-        var slash = rest.IndexOf('/');
-        var bucket = slash < 0 ? rest : rest[..slash];
-        var prefix = slash < 0 ? "" : rest[(slash + 1)..].Trim('/');
-        if (!IsBucketName(bucket))
-            throw BadUrl(include, $"'{bucket}' is not a bucket name (3–63 characters: lower-case letters, digits, '.', '-')", projectFile);
-        if (prefix.Split('/').Any(s => s.Length == 0 && prefix.Length > 0 || s is "." or ".."))
-            throw BadUrl(include, "the prefix has an empty, '.' or '..' segment", projectFile);
+        var (bucket, prefix) = ParseLocation(include, include, null, projectFile);
 
         Uri? endpoint = null;
         if (metadata.TryGetValue("Endpoint", out var e) && !string.IsNullOrWhiteSpace(e))
@@ -72,7 +75,7 @@ public sealed record PublishTarget
         var region = metadata.TryGetValue("Region", out var r) && !string.IsNullOrWhiteSpace(r) ? r.Trim() : "us-east-1";
         if (region.Length > 64 || !region.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
             throw new CondaMirrorException(ErrorCodes.PublishMetadataInvalid, $"CondaPublish '{Safe(include)}': Region '{region}' is not a region name (e.g. us-east-1).", projectFile);
-        return new PublishTarget
+        var target = new PublishTarget
         {
             Bucket = bucket,
             Prefix = prefix,
@@ -81,6 +84,43 @@ public sealed record PublishTarget
             ForcePathStyle = Flag(metadata, "ForcePathStyle", include, projectFile),
             Prune = Flag(metadata, "Prune", include, projectFile),
         };
+        var folderKeys = !metadata.TryGetValue("PyPIFolderKeys", out var fk) || string.IsNullOrWhiteSpace(fk) || Flag(metadata, "PyPIFolderKeys", include, projectFile);
+        target = target with { PyPIFolderKeys = folderKeys };
+        if (!metadata.TryGetValue("PyPI", out var pypi) || string.IsNullOrWhiteSpace(pypi)) return target;
+
+        var (pypiBucket, pypiPrefix) = ParseLocation(pypi, include, "PyPI", projectFile);
+        var pypiTarget = target with { Bucket = pypiBucket, Prefix = pypiPrefix };
+        // Each tree prunes and keeps its manifest under its own prefix: nested prefixes would delete each other's objects.
+        if (pypiBucket == bucket && Overlaps(prefix, pypiPrefix))
+            throw new CondaMirrorException(ErrorCodes.PublishPyPIOverlap,
+                $"CondaPublish '{Safe(include)}': PyPI '{Safe(pypi)}' overlaps the channel's destination {target.Url} (one is inside the other). " +
+                "Give the PyPI index a prefix of its own beside the channel, e.g. s3://bucket/conda/main and s3://bucket/pypi.", projectFile);
+        return target with { PyPI = pypiTarget };
+    }
+
+    /// <summary>Whether one key prefix contains the other, by whole segments ("" is the bucket's root and holds every prefix).</summary>
+    public static bool Overlaps(string a, string b) =>
+        a.Length == 0 || b.Length == 0 || a == b
+        || b.StartsWith(a + "/", StringComparison.Ordinal) || a.StartsWith(b + "/", StringComparison.Ordinal);
+
+    /// <summary>s3://bucket[/prefix] to its bucket and prefix; <paramref name="metadataName"/> names the metadata it came from, null for the Include.</summary>
+    private static (string Bucket, string Prefix) ParseLocation(string value, string include, string? metadataName, string? projectFile)
+    {
+        var text = value.Trim();
+        const string scheme = "s3://";
+        if (!text.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+            throw BadUrl(include, metadataName, value, "it does not start with s3://", projectFile);
+        var rest = text[scheme.Length..];
+        if (rest.IndexOfAny(['?', '#', '@', '\\', '*']) >= 0 || rest.Any(char.IsWhiteSpace) || rest.Any(char.IsControl))
+            throw BadUrl(include, metadataName, value, "it holds a query, fragment, user info, backslash, wildcard or white space", projectFile);
+        var slash = rest.IndexOf('/');
+        var bucket = slash < 0 ? rest : rest[..slash];
+        var prefix = slash < 0 ? "" : rest[(slash + 1)..].Trim('/');
+        if (!IsBucketName(bucket))
+            throw BadUrl(include, metadataName, value, $"'{bucket}' is not a bucket name (3–63 characters: lower-case letters, digits, '.', '-')", projectFile);
+        if (prefix.Split('/').Any(s => s.Length == 0 && prefix.Length > 0 || s is "." or ".."))
+            throw BadUrl(include, metadataName, value, "the prefix has an empty, '.' or '..' segment", projectFile);
+        return (bucket, prefix);
     }
 
     private static bool Flag(IReadOnlyDictionary<string, string> metadata, string name, string include, string? projectFile)
@@ -95,9 +135,10 @@ public sealed record PublishTarget
         && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '-')
         && char.IsAsciiLetterOrDigit(name[0]) && char.IsAsciiLetterOrDigit(name[^1]);
 
-    private static CondaMirrorException BadUrl(string include, string why, string? projectFile) =>
-        new(ErrorCodes.PublishUrlInvalid,
-            $"CondaPublish '{Safe(include)}' is not a destination: {why}. Write it as s3://bucket or s3://bucket/prefix, with Endpoint, Region and ForcePathStyle as metadata.",
+    private static CondaMirrorException BadUrl(string include, string? metadataName, string value, string why, string? projectFile) =>
+        new(ErrorCodes.PublishUrlInvalid, metadataName is null
+                ? $"CondaPublish '{Safe(include)}' is not a destination: {why}. Write it as s3://bucket or s3://bucket/prefix, with Endpoint, Region and ForcePathStyle as metadata."
+                : $"CondaPublish '{Safe(include)}': {metadataName} '{Safe(value)}' is not a destination: {why}. Write it as s3://bucket/prefix; Endpoint, Region, ForcePathStyle and Prune are the item's.",
             projectFile);
 
     /// <summary>The Include as shown in messages: bounded, user info (a key pasted into the URL) masked.</summary>

@@ -198,6 +198,99 @@ public class PyPIEndToEndTests
     }
 
     [SkippableFact]
+    public async Task Publishing_sends_the_channel_and_the_simple_index_to_the_bucket_wheels_first_and_pip_downloads_from_it()
+    {
+        RequirePip();
+        using var s3 = new S3Server();
+        using var work = new TempDirectory("condamirror-e2e");
+        new ChannelBuilder().Add(new PackageSpec("data", "1.0", "h_0", "noarch")).WriteTo(work.Combine("upstream"));
+        WriteWheels(work.Combine("upstream", "wheels"));
+        await using var server = new LoopbackChannelServer(work.Combine("upstream"));
+        File.WriteAllText(work.Combine("pixi.lock"), WriteUpstreamAndLock(work, server, server, withSdist: false));
+        string Project(string pypi) => _package.WriteProject(work.Combine("app"), $"""
+              <PropertyGroup>
+                <CondaLockFile>{work.Combine("pixi.lock")}</CondaLockFile>
+                <CondaPackageCachePath>{work.Combine("cache")}</CondaPackageCachePath>
+              </PropertyGroup>
+              <ItemGroup>
+                <CondaPublish Include="s3://{s3.Bucket}/conda/main" PyPI="{pypi}" Endpoint="{s3.Endpoint.AbsoluteUri.TrimEnd('/')}" ForcePathStyle="true" />
+              </ItemGroup>
+            """);
+        var environment = new Dictionary<string, string>(_package.BuildEnvironment);
+        foreach (var (k, v) in s3.CredentialEnvironment) environment[k] = v;
+        CommandResult Build(string project, params string[] extra) =>
+            DotnetCli.Run(work.Combine("app"), environment, new[] { "build", project, "-nodeReuse:false", "-tl:off", "-v:n" }.Concat(extra).ToArray());
+
+        // An overlapping PyPI destination: CMIR370 at the item's line, before anything is downloaded.
+        var overlapping = Project($"s3://{s3.Bucket}/conda/main/pypi");
+        var refused = Build(overlapping);
+        Assert.False(refused.Succeeded);
+        var line = File.ReadAllLines(overlapping).ToList().FindIndex(l => l.Contains("<CondaPublish", StringComparison.Ordinal)) + 1;
+        Assert.True(refused.Output.Contains($"{overlapping}({line}): error CMIR370", StringComparison.Ordinal), refused.Output);
+        Assert.DoesNotContain("PyPI packages:", refused.Output);
+        Assert.Empty(s3.StoredKeys());
+
+        var project = Project($"s3://{s3.Bucket}/pypi");
+        var first = Build(project);
+        Assert.True(first.Succeeded, first.ToString());
+        var pypi = work.Combine("app", "bin", "Debug", "net10.0", "pypi");
+        Assert.True(first.Output.Contains($"Published conda-channel to s3://{s3.Bucket}/conda/main: ", StringComparison.Ordinal), first.Output);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(first.Output, $@"Published pypi to s3://{s3.Bucket}/pypi: [0-9]+ uploaded \([0-9.]+ [KM]?B\), 0 unchanged, 0 pruned in [0-9.]+ s"), first.Output);
+        s3.LogWhen(l => l.Contains("stored pypi/.condamirror/publish-manifest.json"));
+        var stored = s3.StoredSince(0).Where(k => k.StartsWith("pypi/", StringComparison.Ordinal)).ToList();
+        // Every file of the index (each page also under its folder's key), byte for byte, in PyPI's safe order.
+        var files = Directory.EnumerateFiles(pypi, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(pypi, f).Replace('\\', '/'))
+            .Where(f => !f.Split('/').Any(x => x.StartsWith('.'))).ToList();
+        Assert.Equal(files.Concat(files.Where(f => f.StartsWith("simple/", StringComparison.Ordinal) && f.EndsWith("/index.html", StringComparison.Ordinal)).Select(f => f[..^"index.html".Length]))
+                .Select(f => "pypi/" + f).Append("pypi/.condamirror/publish-manifest.json").Order(StringComparer.Ordinal),
+            stored.Order(StringComparer.Ordinal));
+        var lastWheel = stored.FindLastIndex(k => k.EndsWith(".whl", StringComparison.Ordinal));
+        var firstPage = stored.FindIndex(k => k.StartsWith("pypi/simple/", StringComparison.Ordinal));
+        Assert.True(lastWheel >= 0 && lastWheel < firstPage, string.Join(", ", stored));
+        Assert.True(stored.FindLastIndex(k => k.EndsWith(".metadata", StringComparison.Ordinal)) < firstPage, string.Join(", ", stored));
+        var rootIndex = stored.FindIndex(k => k is "pypi/simple/index.html" or "pypi/simple/index.json" or "pypi/simple/");
+        Assert.True(stored.Take(rootIndex).Count(k => k.StartsWith("pypi/simple/", StringComparison.Ordinal)) == 3 * Wheels.Length, string.Join(", ", stored));
+        Assert.Equal(["pypi/simple/", "pypi/simple/index.html", "pypi/simple/index.json"], stored.Skip(rootIndex).Take(3).Order(StringComparer.Ordinal));
+        Assert.Equal("pypi/.condamirror/publish-manifest.json", stored[^1]);
+        foreach (var w in Wheels) Assert.Equal(w.Build(), await s3.GetAnonymousAsync("pypi/files/" + w.FileName));
+
+        // Nothing changed: nothing stored, neither channel nor index.
+        var before = s3.Log.Count;
+        var second = Build(project);
+        Assert.True(second.Succeeded, second.ToString());
+        Assert.Contains($"Published pypi to s3://{s3.Bucket}/pypi: 0 uploaded (0 B), {stored.Count - 1} unchanged, 0 pruned", second.Output);
+        Assert.Empty(s3.StoredSince(before));
+
+        // Plan mode reports the index's destination too.
+        var plan = Build(project, "-p:CondaMirrorPlan=true");
+        Assert.True(plan.Succeeded, plan.ToString());
+        Assert.Contains($"Would publish pypi to s3://{s3.Bucket}/pypi: 0 to upload (0 B), {stored.Count - 1} unchanged", plan.Output);
+
+        // Debian's real pip, from the bucket over anonymous HTTP, hashes required.
+        before = s3.Log.Count;
+        var downloaded = work.Combine("downloaded");
+        var download = Pip(work.Path, "download", "--no-deps", "--require-hashes", "-r", Requirements(work.Combine("req.txt")),
+            "--index-url", s3.HttpUrl("pypi/simple"), "-d", downloaded);
+        Assert.True(download.Exit == 0, download.Output);
+        foreach (var w in Wheels)
+        {
+            Assert.Equal(w.Build(), File.ReadAllBytes(Path.Combine(downloaded, w.FileName)));
+            Assert.Contains($"GET 200 anonymous pypi/files/{w.FileName}", s3.LogWhen(l => l.Skip(before).Contains($"GET 200 anonymous pypi/files/{w.FileName}")));
+        }
+        // pip asked for the project folders (normalized names) and the bucket answered them.
+        Assert.Contains("GET 200 anonymous pypi/simple/beta-pkg/", s3.Log.Skip(before));
+        Assert.Contains("GET 200 anonymous pypi/simple/gamma-util/", s3.Log.Skip(before));
+
+        // No PyPI index built (CondaMirrorPyPI=false): the channel is published, the index is not, no error.
+        before = s3.Log.Count;
+        var optOut = Build(project, "-p:CondaMirrorPyPI=false", "-v:d");
+        Assert.True(optOut.Succeeded, optOut.ToString());
+        Assert.Contains($"No PyPI index to publish to s3://{s3.Bucket}/pypi", optOut.Output);
+        Assert.DoesNotContain("Published pypi", optOut.Output);
+        Assert.DoesNotContain(s3.Log.Skip(before), l => l.Contains(" pypi/", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
     public async Task An_index_credential_from_the_environment_reaches_the_wheel_server_and_appears_nowhere()
     {
         const string token = "pypi-secret-7e3a91c0d4";
