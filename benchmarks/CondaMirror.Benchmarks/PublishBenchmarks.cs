@@ -32,20 +32,9 @@ public static partial class BenchmarkRegistry
             return builder;
         }
         Packages(count).WriteTo(channel);
-        using var store = new S3ObjectStore(new S3StoreOptions
-        {
-            Bucket = server.Bucket, Endpoint = server.Endpoint, ForcePathStyle = true,
-            TestCredentials = new BasicAWSCredentials(server.AccessKeyId, server.SecretAccessKey),
-        });
+        using var store = LoopbackStore(server);
         var target = PublishTarget.Parse($"s3://{server.Bucket}/bench", new Dictionary<string, string>());
-        void Run(string what, string? hashCache = null)
-        {
-            var clock = Stopwatch.StartNew();
-            var r = ChannelPublisher.PublishAsync(channel, target, store, new PublishOptions { HashCacheFile = hashCache }, NullMirrorLog.Instance, CancellationToken.None).GetAwaiter().GetResult();
-            var q = r.Requests;
-            Console.WriteLine($"{what,-34} {clock.Elapsed.TotalSeconds,7:0.000} s  uploaded {r.Uploaded,5} ({r.UploadedBytes / 1048576.0:0.0} MB), unchanged {r.Unchanged,5};" +
-                              $" requests: list {q.Lists}, get {q.Gets}, head {q.Heads}, put {q.Puts}, delete {q.Deletes}");
-        }
+        void Run(string what, string? hashCache = null) => PublishAndReport(what, channel, target, store, new PublishOptions { HashCacheFile = hashCache });
         // The publisher's own footprint: working set sampled while publishing, after the generator's garbage is gone.
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -79,4 +68,21 @@ public static partial class BenchmarkRegistry
                           $"(process peak, generator included: {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB)");
         return 0;
     });
+
+    /// <summary>A store on the loopback server with its own key pair (the process environment stays untouched).</summary>
+    private static S3ObjectStore LoopbackStore(S3Server server) => new(new S3StoreOptions
+    {
+        Bucket = server.Bucket, Endpoint = server.Endpoint, ForcePathStyle = true,
+        TestCredentials = new BasicAWSCredentials(server.AccessKeyId, server.SecretAccessKey),
+    });
+
+    /// <summary>One publish, timed, with its counts and requests per kind on one line.</summary>
+    private static void PublishAndReport(string what, string tree, PublishTarget target, S3ObjectStore store, PublishOptions options)
+    {
+        var clock = Stopwatch.StartNew();
+        var r = ChannelPublisher.PublishAsync(tree, target, store, options, NullMirrorLog.Instance, CancellationToken.None).GetAwaiter().GetResult();
+        var q = r.Requests;
+        Console.WriteLine($"{what,-34} {clock.Elapsed.TotalSeconds,7:0.000} s  uploaded {r.Uploaded,5} ({r.UploadedBytes / 1048576.0:0.0} MB), unchanged {r.Unchanged,5};" +
+                          $" requests: list {q.Lists}, get {q.Gets}, head {q.Heads}, put {q.Puts}, delete {q.Deletes}");
+    }
 }

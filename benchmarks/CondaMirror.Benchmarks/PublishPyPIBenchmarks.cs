@@ -1,8 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using Amazon.Runtime;
-using CondaMirror.Core.Diagnostics;
-using CondaMirror.Core.Networking;
 using CondaMirror.Core.Publishing;
 using CondaMirror.TestKit;
 using CondaMirror.TestKit.PyPI;
@@ -42,22 +38,10 @@ public static partial class BenchmarkRegistry
             File.WriteAllText(Path.Combine(root, "simple", "index.json"), $"{{\"projects\": {names.Count}}}\n");
         }
         Write(count);
-        using var store = new S3ObjectStore(new S3StoreOptions
-        {
-            Bucket = server.Bucket, Endpoint = server.Endpoint, ForcePathStyle = true,
-            TestCredentials = new BasicAWSCredentials(server.AccessKeyId, server.SecretAccessKey),
-        });
+        using var store = LoopbackStore(server);
         var target = PublishTarget.Parse($"s3://{server.Bucket}/conda", new Dictionary<string, string> { ["PyPI"] = $"s3://{server.Bucket}/pypi" }).PyPI!;
         var hashes = work.Combine("obj", "publish-pypi.hashes");
-        void Run(string what)
-        {
-            var clock = Stopwatch.StartNew();
-            var r = ChannelPublisher.PublishAsync(root, target, store, new PublishOptions { HashCacheFile = hashes, Layout = PublishLayout.PyPI }, NullMirrorLog.Instance, CancellationToken.None)
-                .GetAwaiter().GetResult();
-            var q = r.Requests;
-            Console.WriteLine($"{what,-24} {clock.Elapsed.TotalSeconds,7:0.000} s  uploaded {r.Uploaded,5} ({r.UploadedBytes / 1048576.0:0.0} MB), unchanged {r.Unchanged,5};" +
-                              $" requests: list {q.Lists}, get {q.Gets}, head {q.Heads}, put {q.Puts}, delete {q.Deletes}");
-        }
+        void Run(string what) => PublishAndReport(what, root, target, store, new PublishOptions { HashCacheFile = hashes, Layout = PublishLayout.PyPI });
         Console.WriteLine($"index: {count} projects, {Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Count()} files");
         Run("first publish");
         Run("no change");
