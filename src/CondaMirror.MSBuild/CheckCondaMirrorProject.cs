@@ -56,11 +56,12 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
                     "e.g. <CondaPackage Include=\"python\" Version=\"3.9.*\" />, or escape the wildcard as %2A.",
                     NullIfEmpty(item.GetMetadata("DefiningProjectFullPath"))));
 
+        var targets = new List<PublishTarget>();
         foreach (var item in Publish)
         {
             try
             {
-                PublishTarget.Parse(item.ItemSpec, CustomMetadata(item), projectFile);
+                targets.Add(PublishTarget.Parse(item.ItemSpec, CustomMetadata(item), projectFile));
             }
             catch (CondaMirrorException e)
             {
@@ -72,6 +73,8 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
         }
 
         if (errors.Count > 0) throw new AggregateException(errors);
+        // Destinations that are fine one by one can still overlap each other: found here too, before anything is resolved.
+        PublishTarget.CheckDistinct(targets, projectFile);
         // A channel inside the project's own folder (bin/...) cannot be another project's, and a copied or moved
         // checkout must not trip over an owner record of its old location.
         if (!string.IsNullOrWhiteSpace(ChannelDirectory) && !SafePath.IsInside(Path.GetDirectoryName(Path.GetFullPath(projectFile))!, ChannelDirectory))

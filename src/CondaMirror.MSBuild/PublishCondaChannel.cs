@@ -42,10 +42,7 @@ public sealed class PublishCondaChannel : CondaTaskBase
                 $"CondaHttpTimeoutSeconds must be ≥ 1 and CondaRetryCount ≥ 0 (got {HttpTimeoutSeconds}, {RetryCount}).");
         // Every destination is checked before anything is published to any of them.
         var targets = Destinations.Select(Parse).ToList();
-        var duplicate = targets.Concat(targets.Select(t => t.PyPI).OfType<PublishTarget>())
-            .GroupBy(t => (t.Endpoint?.AbsoluteUri, t.Url)).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
-            throw new CondaMirrorException(ErrorCodes.PublishMetadataInvalid, $"Two CondaPublish items name {duplicate.First().Url}; publish to each destination once.");
+        PublishTarget.CheckDistinct(targets);
 
         // The index exists only when the PyPI step wrote it (the lock has PyPI entries and CondaMirrorPyPI is not false).
         var pypiBuilt = !string.IsNullOrWhiteSpace(PyPIDirectory) && File.Exists(Path.Combine(PyPIDirectory!, PublishLayout.PyPI.RootFile));

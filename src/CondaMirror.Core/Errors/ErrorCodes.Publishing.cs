@@ -32,6 +32,6 @@ public static partial class ErrorCodes
     /// <summary>CondaPublish metadata other than the URL is invalid (Region, ForcePathStyle, Prune, PyPIFolderKeys), or two items name one destination.</summary>
     public const string PublishMetadataInvalid = "CMIR369";
 
-    /// <summary>A CondaPublish item's PyPI destination and its channel destination overlap (one prefix inside the other, in one bucket).</summary>
-    public const string PublishPyPIOverlap = "CMIR370";
+    /// <summary>Two publish destinations overlap (one prefix inside the other, in one bucket): an item's PyPI and channel destinations, or those of two items.</summary>
+    public const string PublishDestinationsOverlap = "CMIR370";
 }

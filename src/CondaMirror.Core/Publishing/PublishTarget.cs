@@ -92,10 +92,32 @@ public sealed record PublishTarget
         var pypiTarget = target with { Bucket = pypiBucket, Prefix = pypiPrefix };
         // Each tree prunes and keeps its manifest under its own prefix: nested prefixes would delete each other's objects.
         if (pypiBucket == bucket && Overlaps(prefix, pypiPrefix))
-            throw new CondaMirrorException(ErrorCodes.PublishPyPIOverlap,
+            throw new CondaMirrorException(ErrorCodes.PublishDestinationsOverlap,
                 $"CondaPublish '{Safe(include)}': PyPI '{Safe(pypi)}' overlaps the channel's destination {target.Url} (one is inside the other). " +
                 "Give the PyPI index a prefix of its own beside the channel, e.g. s3://bucket/conda/main and s3://bucket/pypi.", projectFile);
         return target with { PyPI = pypiTarget };
+    }
+
+    /// <summary>
+    /// Every destination of every item (channels and PyPI indexes) is a tree of its own: the same destination twice is
+    /// CMIR369, one inside another on the same store is CMIR370 (each publish would prune or shadow the other's objects).
+    /// </summary>
+    public static void CheckDistinct(IReadOnlyList<PublishTarget> targets, string? projectFile = null)
+    {
+        var trees = targets.SelectMany(t => t.PyPI is null ? new[] { t } : new[] { t, t.PyPI }).ToList();
+        for (var i = 0; i < trees.Count; i++)
+            for (var j = i + 1; j < trees.Count; j++)
+            {
+                var (a, b) = (trees[i], trees[j]);
+                if (a.Bucket != b.Bucket || a.Endpoint?.AbsoluteUri != b.Endpoint?.AbsoluteUri) continue;
+                if (a.Prefix == b.Prefix)
+                    throw new CondaMirrorException(ErrorCodes.PublishMetadataInvalid,
+                        $"Two CondaPublish destinations are both {a.Url}; publish to each destination once.", projectFile);
+                if (Overlaps(a.Prefix, b.Prefix))
+                    throw new CondaMirrorException(ErrorCodes.PublishDestinationsOverlap,
+                        $"The CondaPublish destinations {a.Url} and {b.Url} overlap (one is inside the other), so each publish would prune or shadow the other's objects. " +
+                        "Give every channel and every PyPI index a prefix of its own, side by side, e.g. s3://bucket/conda/main, s3://bucket/conda/extra and s3://bucket/pypi.", projectFile);
+            }
     }
 
     /// <summary>Whether one key prefix contains the other, by whole segments ("" is the bucket's root and holds every prefix).</summary>

@@ -9,6 +9,41 @@ public sealed class PublishTargetTests
     private static Dictionary<string, string> Meta(params (string, string)[] pairs) => pairs.ToDictionary(p => p.Item1, p => p.Item2);
 
     [Theory]
+    // Two items: (include, PyPI) each; the expected code, or null when the destinations are distinct.
+    [InlineData("s3://bkt/conda/main", "", "s3://bkt/conda/extra", "", null)]
+    [InlineData("s3://bkt/conda/main", "s3://bkt/pypi", "s3://bkt/conda/extra", "s3://bkt/pypi-extra", null)]
+    [InlineData("s3://bkt/conda", "", "s3://other/conda", "", null)]
+    [InlineData("s3://bkt/conda", "", "s3://bkt/conda-extra", "", null)]
+    [InlineData("s3://bkt/conda", "", "s3://bkt/conda/extra", "", "CMIR370")]
+    [InlineData("s3://bkt/conda/main", "", "s3://bkt/x", "s3://bkt/conda/main/pypi", "CMIR370")]
+    [InlineData("s3://bkt/conda/main", "s3://bkt/pypi", "s3://bkt/pypi/extra", "", "CMIR370")]
+    [InlineData("s3://bkt", "", "s3://bkt/x", "", "CMIR370")]
+    [InlineData("s3://bkt/conda", "", "s3://bkt/conda/", "", "CMIR369")]
+    [InlineData("s3://bkt/conda", "s3://bkt/pypi", "s3://bkt/x", "s3://bkt/pypi", "CMIR369")]
+    public void Destinations_of_all_items_must_not_overlap(string first, string firstPyPI, string second, string secondPyPI, string? code)
+    {
+        PublishTarget Item(string include, string pypi) =>
+            PublishTarget.Parse(include, pypi.Length == 0 ? Meta() : Meta(("PyPI", pypi)));
+        var targets = new[] { Item(first, firstPyPI), Item(second, secondPyPI) };
+        if (code is null)
+        {
+            PublishTarget.CheckDistinct(targets);
+            return;
+        }
+        var error = Assert.Throws<CondaMirrorException>(() => PublishTarget.CheckDistinct(targets, "/p/app.csproj"));
+        Assert.Equal(code, error.Code);
+        Assert.Equal("/p/app.csproj", error.File);
+    }
+
+    [Fact]
+    public void The_same_prefix_on_two_endpoints_is_two_destinations()
+    {
+        var a = PublishTarget.Parse("s3://bkt/conda", Meta(("Endpoint", "http://127.0.0.1:9000")));
+        var b = PublishTarget.Parse("s3://bkt/conda", Meta(("Endpoint", "http://127.0.0.1:9001")));
+        PublishTarget.CheckDistinct(new[] { a, b });
+    }
+
+    [Theory]
     [InlineData("s3://channels", "channels", "")]
     [InlineData("s3://channels/", "channels", "")]
     [InlineData("s3://my.bucket-1/conda/main/", "my.bucket-1", "conda/main")]

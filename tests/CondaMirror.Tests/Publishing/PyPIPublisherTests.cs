@@ -202,7 +202,7 @@ public sealed class PyPIPublisherTests
     public void A_PyPI_destination_overlapping_the_channel_is_CMIR370(string channel, string pypi)
     {
         var error = Assert.Throws<CondaMirrorException>(() => Target(channel, pypi));
-        Assert.Equal(ErrorCodes.PublishPyPIOverlap, error.Code);
+        Assert.Equal(ErrorCodes.PublishDestinationsOverlap, error.Code);
         Assert.Equal("CMIR370", error.Code);
     }
 
