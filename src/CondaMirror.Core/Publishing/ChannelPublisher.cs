@@ -199,9 +199,6 @@ public static class ChannelPublisher
         return file with { Size = hashes.Size, Sha256 = hashes.Sha256, Remembered = false };
     }
 
-    /// <summary>The Content-Type of a conda channel file.</summary>
-    public static string ContentTypeOf(string relativePath) => PublishLayout.Conda.ContentTypeOf(relativePath);
-
     /// <summary>
     /// Every file of the channel, hashed. Files and folders whose name starts with '.' are not part of a channel
     /// (the owner record, temporary files of an atomic write) and are skipped.

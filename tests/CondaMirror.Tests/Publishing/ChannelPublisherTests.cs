@@ -18,6 +18,13 @@ namespace CondaMirror.Tests.Publishing;
 /// </summary>
 public sealed class ChannelPublisherTests
 {
+    /// <summary>A store on a local port that is not the S3 server (closed, silent or misbehaving), with a throwaway key.</summary>
+    private static S3ObjectStore StoreAtPort(int port, int timeoutSeconds, int retries, string secret) => new(new S3StoreOptions
+    {
+        Bucket = "channels", Endpoint = new Uri($"http://127.0.0.1:{port}"), ForcePathStyle = true,
+        Timeout = TimeSpan.FromSeconds(timeoutSeconds), RetryCount = retries, TestCredentials = new BasicAWSCredentials("AKIDEXAMPLE", secret),
+    });
+
     private static S3ObjectStore Store(S3Server server, string? secret = null, string? bucket = null, Uri? endpoint = null, int retries = 1) => new(new S3StoreOptions
     {
         Bucket = bucket ?? server.Bucket,
@@ -222,11 +229,7 @@ public sealed class ChannelPublisherTests
         Packages().WriteTo(channel);
         // A port nothing listens on: bound, then released.
         var port = CondaMirror.Tests.Downloads.UnreachableHostTests.ClosedPort();
-        using var store = new S3ObjectStore(new S3StoreOptions
-        {
-            Bucket = "channels", Endpoint = new Uri($"http://127.0.0.1:{port}"), ForcePathStyle = true,
-            Timeout = TimeSpan.FromSeconds(5), RetryCount = 2, TestCredentials = new BasicAWSCredentials("AKIDEXAMPLE", "unreachable-secret-value"),
-        });
+        using var store = StoreAtPort(port, timeoutSeconds: 5, retries: 2, secret: "unreachable-secret-value");
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<CondaMirrorException>(() => Publish(channel, Target(), store));
         Assert.Equal(ErrorCodes.PublishUnreachable, error.Code);
@@ -252,11 +255,7 @@ public sealed class ChannelPublisherTests
         });
         try
         {
-            using var store = new S3ObjectStore(new S3StoreOptions
-            {
-                Bucket = "channels", Endpoint = new Uri($"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}"), ForcePathStyle = true,
-                Timeout = TimeSpan.FromSeconds(2), RetryCount = 1, TestCredentials = new BasicAWSCredentials("AKIDEXAMPLE", "silent-secret-value"),
-            });
+            using var store = StoreAtPort(((System.Net.IPEndPoint)listener.LocalEndpoint).Port, timeoutSeconds: 2, retries: 1, secret: "silent-secret-value");
             var clock = Stopwatch.StartNew();
             var error = await Assert.ThrowsAsync<CondaMirrorException>(() => Publish(channel, Target(), store));
             Assert.Equal(ErrorCodes.PublishUnreachable, error.Code);
@@ -284,11 +283,7 @@ public sealed class ChannelPublisherTests
         listener.Start();
         try
         {
-            using var store = new S3ObjectStore(new S3StoreOptions
-            {
-                Bucket = "channels", Endpoint = new Uri($"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}"), ForcePathStyle = true,
-                Timeout = TimeSpan.FromSeconds(30), RetryCount = 0, TestCredentials = new BasicAWSCredentials("AKIDEXAMPLE", "x"),
-            });
+            using var store = StoreAtPort(((System.Net.IPEndPoint)listener.LocalEndpoint).Port, timeoutSeconds: 30, retries: 0, secret: "x");
             using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
                 ChannelPublisher.PublishAsync(channel, Target(), store, new PublishOptions(), new RecordingMirrorLog(), cancel.Token));
@@ -424,11 +419,7 @@ public sealed class ChannelPublisherTests
                 context.Response.Close();
             }
         });
-        using var store = new S3ObjectStore(new S3StoreOptions
-        {
-            Bucket = "channels", Endpoint = new Uri($"http://127.0.0.1:{port}"), ForcePathStyle = true,
-            Timeout = TimeSpan.FromSeconds(5), RetryCount = 0, TestCredentials = new BasicAWSCredentials("AKIDEXAMPLE", "x"),
-        });
+        using var store = StoreAtPort(port, timeoutSeconds: 5, retries: 0, secret: "x");
         var error = await Assert.ThrowsAsync<CondaMirrorException>(() => Publish(channel, Target(), store));
         Assert.Equal(ErrorCodes.PublishRequestFailed, error.Code);
         Assert.Contains("does not advance", error.Message);
