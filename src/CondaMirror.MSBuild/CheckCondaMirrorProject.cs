@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.IO;
+using CondaMirror.Core.Incremental;
 using CondaMirror.Core.Publishing;
 using CondaMirror.Core.Specs;
 using CondaMirror.MSBuild.ProjectChecks;
@@ -13,9 +14,11 @@ namespace CondaMirror.MSBuild;
 /// Project-level checks that must run on every build, before anything is resolved: no CondaPackage spec was lost to
 /// MSBuild's wildcard expansion, and the channel folder belongs to this project alone.
 /// </summary>
-public sealed class CheckCondaMirrorProject : CondaTaskBase
+public sealed class CheckCondaMirrorProject : CondaStepTask
 {
-    /// <summary>The project and the user files it imports first-hand (Directory.Build.props/.targets); their literal imports are followed.</summary>
+    protected override string StepName => "check";
+
+    /// <summary>The project and the user files it imports first-hand (Directory.Build.props/.targets); their literal imports are followed (and are inputs through the files the scan read).</summary>
     public ITaskItem[] ProjectFiles { get; set; } = Array.Empty<ITaskItem>();
 
     /// <summary>The CondaPackage items as MSBuild evaluated them.</summary>
@@ -30,12 +33,12 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
     /// <summary>The name of the file in the channel root that records the owning project.</summary>
     public const string OwnerFileName = ".condamirror-owner";
 
-    protected override void Run()
+    protected override StepOutcome RunStep()
     {
         var projectFile = ProjectFile ?? BuildEngine.ProjectFileOfTaskNode;
         var errors = new List<CondaMirrorException>();
         var roots = new[] { projectFile }.Concat(ProjectFiles.Select(f => f.ItemSpec));
-        var elements = PackageElementScanner.Scan(roots, Path.GetDirectoryName(Path.GetFullPath(projectFile))!);
+        var elements = PackageElementScanner.Scan(roots, Path.GetDirectoryName(Path.GetFullPath(projectFile))!, out var filesRead);
         foreach (var element in elements)
             foreach (var part in element.Include.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 if (PackageElementScanner.IsWildcard(part))
@@ -77,8 +80,10 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
         PublishTarget.CheckDistinct(targets, projectFile);
         // A channel inside the project's own folder (bin/...) cannot be another project's, and a copied or moved
         // checkout must not trip over an owner record of its old location.
+        var owned = new List<string>();
         if (!string.IsNullOrWhiteSpace(ChannelDirectory) && !SafePath.IsInside(Path.GetDirectoryName(Path.GetFullPath(projectFile))!, ChannelDirectory))
-            ClaimFolder(Path.GetFullPath(ChannelDirectory), Path.GetFullPath(projectFile), "CondaChannelOutputPath", "channel");
+            owned.Add(ClaimFolder(Path.GetFullPath(ChannelDirectory), Path.GetFullPath(projectFile), "CondaChannelOutputPath", "channel"));
+        return new StepOutcome(owned, ReadFiles: filesRead);
     }
 
     /// <summary>The message for a wildcard spec, showing both spellings MSBuild leaves intact.</summary>
@@ -108,14 +113,6 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
                $"or escape the wildcard: <{itemType} Include=\"{escaped}\" />.";
     }
 
-    internal static Dictionary<string, string> CustomMetadata(ITaskItem item)
-    {
-        var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (System.Collections.DictionaryEntry entry in item.CloneCustomMetadata())
-            metadata[(string)entry.Key] = (string?)entry.Value ?? "";
-        return metadata;
-    }
-
     /// <summary>A glob in a CondaPublish destination: MSBuild would expand it as a file pattern; a destination is never a pattern.</summary>
     internal static string PublishWildcardMessage(string include) =>
         $"CondaPublish Include=\"{include}\" contains a wildcard ('*' or '?'), which MSBuild expands as a file pattern, so this destination " +
@@ -139,7 +136,8 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
     /// </summary>
     /// <param name="property">The MSBuild property that names the folder, for the error.</param>
     /// <param name="what">What the folder is ("channel", "PyPI index"), for the error.</param>
-    internal static void ClaimFolder(string directory, string projectFile, string property, string what)
+    /// <returns>The owner record's path.</returns>
+    internal static string ClaimFolder(string directory, string projectFile, string property, string what)
     {
         var owner = $"{Path.GetFileName(projectFile)} {Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(projectFile)))[..16].ToLowerInvariant()}";
         var ownerFile = Path.Combine(directory, OwnerFileName);
@@ -150,7 +148,7 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
             {
                 using var stream = new FileStream(ownerFile, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
                 stream.Write(Encoding.UTF8.GetBytes(owner + "\n"));
-                return;
+                return ownerFile;
             }
             catch (IOException) when (File.Exists(ownerFile))
             {
@@ -167,7 +165,7 @@ public sealed class CheckCondaMirrorProject : CondaTaskBase
                 continue;
             }
             if (existing.Length == 0 && attempt < 20) { Thread.Sleep(50); continue; }
-            if (existing == owner) return;
+            if (existing == owner) return ownerFile;
             throw new CondaMirrorException(ErrorCodes.ChannelOutputShared,
                 $"{property} '{directory}' is already the {what} of another project ({existing.Split(' ')[0]} in another folder, recorded in {OwnerFileName}). " +
                 $"Projects building into one {what} folder would remove each other's files. Give each project its own {property}, " +

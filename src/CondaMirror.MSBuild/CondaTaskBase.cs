@@ -66,6 +66,15 @@ public abstract class CondaTaskBase : Task, ICancelableTask
         Log.LogError(subcategory: null, errorCode: e.Code, helpKeyword: null, file: e.File ?? ReportFile,
             lineNumber: e.Line, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0, message: e.Message);
 
+    /// <summary>An item's own metadata (not MSBuild's well-known metadata), names compared without case as MSBuild does.</summary>
+    internal static Dictionary<string, string> CustomMetadata(ITaskItem item)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (System.Collections.DictionaryEntry entry in item.CloneCustomMetadata())
+            metadata[(string)entry.Key] = (string?)entry.Value ?? "";
+        return metadata;
+    }
+
     protected static string[] SplitList(string? value) =>
         string.IsNullOrWhiteSpace(value)
             ? Array.Empty<string>()

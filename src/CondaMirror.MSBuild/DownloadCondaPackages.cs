@@ -2,6 +2,7 @@ using CondaMirror.Core.IO;
 using CondaMirror.Core.Channels;
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Incremental;
 using CondaMirror.Core.Locks;
 using CondaMirror.Core.Networking;
 using Microsoft.Build.Framework;
@@ -16,6 +17,8 @@ namespace CondaMirror.MSBuild;
 /// </summary>
 public sealed class DownloadCondaPackages : LockDownloadTaskBase
 {
+    protected override string StepName => "download";
+
     [Required]
     public string ChannelDirectory { get; set; } = "";
 
@@ -39,7 +42,7 @@ public sealed class DownloadCondaPackages : LockDownloadTaskBase
     [Output]
     public ITaskItem[] ChannelFiles { get; private set; } = Array.Empty<ITaskItem>();
 
-    protected override void Run()
+    protected override StepOutcome RunStep()
     {
         var lockFile = ReadLock();
         if (lockFile.SkippedPypi.Count > 0 && !PyPIMirrored)
@@ -57,7 +60,7 @@ public sealed class DownloadCondaPackages : LockDownloadTaskBase
         if (PlanOnly)
         {
             LogPlan(mirror.Plan(records));
-            return;
+            return StepOutcome.Nothing;
         }
         var result = mirror.MirrorAsync(records, ChannelDirectory, CancellationToken).GetAwaiter().GetResult();
 
@@ -65,8 +68,9 @@ public sealed class DownloadCondaPackages : LockDownloadTaskBase
         ChannelFiles = result.ChannelFiles.Select(path => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(path)).ToArray();
         Summary = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{summary.Downloaded} downloaded ({Sizes.Format(summary.BytesDownloaded)} in {summary.Elapsed.TotalSeconds:F1} s), {summary.FromCache} from cache");
-        Log.LogMessage(MessageImportance.High,
-            $"Conda packages: {result.ChannelFiles.Count} in channel ({summary.Downloaded} downloaded, {summary.FromCache} from cache, {summary.BytesDownloaded / 1048576.0:F1} MB in {summary.Elapsed.TotalSeconds:F2} s).");
+        Log.LogMessage(MessageImportance.High, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Conda packages: {result.ChannelFiles.Count} in channel ({summary.Downloaded} downloaded, {summary.FromCache} from cache, {Sizes.Format(summary.BytesDownloaded)} in {summary.Elapsed.TotalSeconds:F2} s)."));
+        return new StepOutcome(result.ChannelFiles);
     }
 
     /// <summary>One line per subdir and a total: packages, MB, how many the cache already holds, what remains to download.</summary>

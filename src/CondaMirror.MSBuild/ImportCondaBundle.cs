@@ -1,4 +1,5 @@
 using CondaMirror.Core.Bundles;
+using CondaMirror.Core.Incremental;
 using Microsoft.Build.Framework;
 
 namespace CondaMirror.MSBuild;
@@ -7,23 +8,30 @@ namespace CondaMirror.MSBuild;
 /// The offline side (CondaBundleImport items, in order): verifies each bundle against its SHA256SUMS and merges it
 /// into the import folder, all or nothing per bundle.
 /// </summary>
-public sealed class ImportCondaBundle : CondaTaskBase
+public sealed class ImportCondaBundle : CondaStepTask
 {
+    protected override string StepName => "import";
+
+    /// <summary>The bundles, by content: another bundle at the same path with an older time is still another bundle.</summary>
     [Required]
+    [FileContentInput]
     public ITaskItem[] Bundles { get; set; } = Array.Empty<ITaskItem>();
 
     /// <summary>CondaBundleImportRoot: the folder bundles unpack into (the channel is its channel/ folder).</summary>
     [Required]
     public string Root { get; set; } = "";
 
-    protected override void Run()
+    protected override StepOutcome RunStep()
     {
+        IReadOnlyList<string> files = Array.Empty<string>();
         foreach (var bundle in Bundles)
         {
             var path = bundle.GetMetadata("FullPath");
             var result = ChannelBundle.Import(path, Root, null, MirrorLog, CancellationToken);
+            files = result.Files;
             Log.LogMessage(MessageImportance.High,
                 $"Conda bundle {Path.GetFileName(path)} imported into {Root}: {result.FilesWritten} written, {result.FilesRemoved} removed, {result.FilesVerified} verified.");
         }
+        return new StepOutcome(files);
     }
 }

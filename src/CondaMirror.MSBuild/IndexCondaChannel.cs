@@ -2,6 +2,7 @@ using CondaMirror.Core.Errors;
 using CondaMirror.Core.Indexing;
 using CondaMirror.Core.Archives;
 using CondaMirror.Core.IO;
+using CondaMirror.Core.Incremental;
 using CondaMirror.Core.Locks;
 using CondaMirror.Core.Platforms;
 using Microsoft.Build.Framework;
@@ -14,12 +15,15 @@ namespace CondaMirror.MSBuild;
 /// there is one (they carry upstream repodata patches) and from each archive's info/index.json for local
 /// <c>CondaPackageFile</c> items and for lock formats without full records (conda-lock v1, @EXPLICIT).
 /// </summary>
-public sealed class IndexCondaChannel : CondaTaskBase
+public sealed class IndexCondaChannel : CondaStepTask
 {
+    protected override string StepName => "index";
+
     [Required]
     public string ChannelDirectory { get; set; } = "";
 
     /// <summary>The lock whose packages DownloadCondaPackages placed in the channel.</summary>
+    [FileContentInput]
     public string? LockFile { get; set; }
 
     /// <summary>False when there is no lock (only local package files are indexed).</summary>
@@ -30,7 +34,8 @@ public sealed class IndexCondaChannel : CondaTaskBase
     /// <summary>Subdirs to publish (';'-separated). Empty: the lock's platforms, or those of the local files.</summary>
     public string? Platforms { get; set; }
 
-    /// <summary>Local .conda/.tar.bz2 files to add to the channel.</summary>
+    /// <summary>Local .conda/.tar.bz2 files to add to the channel (their bytes are inputs).</summary>
+    [FileContentInput]
     public ITaskItem[] PackageFiles { get; set; } = Array.Empty<ITaskItem>();
 
     /// <summary>CondaAllowCustomSubdirs: records may name subdirs other than conda's platforms (single safe folder names).</summary>
@@ -40,20 +45,8 @@ public sealed class IndexCondaChannel : CondaTaskBase
     public string? MaxUnpackedPackageMB { get; set; }
 
     /// <summary>What the resolve and download steps of this build did (their Summary outputs), shown on the channel's output line.</summary>
+    [NotAStepInput]
     public string[] StepSummaries { get; set; } = Array.Empty<string>();
-
-    /// <summary>
-    /// The step's completion record, the target's up-to-date output: removed before anything is written and written
-    /// (atomically, listing every repodata.json) only after all of them were, so a run that failed part-way never
-    /// lets the next build skip this step.
-    /// </summary>
-    public string? StampFile { get; set; }
-
-    /// <summary>
-    /// Where to list every index file the channel has after a complete run (one path a line), written before the
-    /// stamp: the target reads it back so a deleted index file makes the next build index again.
-    /// </summary>
-    public string? IndexFilesList { get; set; }
 
     /// <summary>CondaWriteZst: repodata.json.zst beside every repodata.json.</summary>
     public bool WriteZst { get; set; } = true;
@@ -84,15 +77,15 @@ public sealed class IndexCondaChannel : CondaTaskBase
     public ITaskItem[] IndexFiles { get; private set; } = Array.Empty<ITaskItem>();
 
     /// <summary>obj/…/index.metadata.json: what downloaded archives' info/ held, by sha256, so a rerun opens only new archives.</summary>
+    [NotAStepInput]
     public string? ArchiveMetadataCacheFile { get; set; }
 
-    protected override void Run()
+    protected override StepOutcome RunStep()
     {
         var policy = AllowCustomSubdirs ? SubdirNaming.AllowCustom : SubdirNaming.KnownOnly;
         var validation = ValidationOptions(MaxUnpackedPackageMB);
         // A bad URL fails before the stamp is removed or anything is read.
         var baseUrl = ChannelIndexer.BaseUrl(ChannelBaseUrl);
-        if (!string.IsNullOrEmpty(StampFile)) Stamp(() => File.Delete(StampFile!), "remove");
         var entries = new List<ChannelEntry>();
         var subdirs = new SortedSet<string>(SplitList(Platforms), StringComparer.Ordinal);
 
@@ -126,23 +119,17 @@ public sealed class IndexCondaChannel : CondaTaskBase
         }, MirrorLog, CancellationToken);
         RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
         IndexFiles = result.IndexFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
-        if (!string.IsNullOrEmpty(IndexFilesList))
-            Stamp(() => ChannelIndexer.WriteIfChanged(IndexFilesList!, System.Text.Encoding.UTF8.GetBytes(string.Concat(result.IndexFiles.Select(f => f + "\n")))), "write the index file list beside");
         MirrorLog.Detail($"{result.ChangedFiles.Count} index file(s) changed: {string.Join(", ", result.ChangedFiles.Select(f => Path.GetRelativePath(ChannelDirectory, f)))}");
-        if (!string.IsNullOrEmpty(StampFile))
-            Stamp(() => AtomicFile.WriteAllText(StampFile!, string.Concat(result.RepodataFiles.Select(f => f + "\n"))), "write");
-        Log.LogMessage(MessageImportance.High, ChannelLine(string.IsNullOrEmpty(ProjectFile) ? null : Path.GetFileNameWithoutExtension(ProjectFile), ChannelDirectory, result, StepSummaries));
+        var channel = ChannelContents(ChannelDirectory, result);
+        Log.LogMessage(MessageImportance.High, ChannelLine(ProjectName, ChannelDirectory, channel, StepSummaries));
+        return new StepOutcome(result.IndexFiles, Summary: channel);
     }
 
-    private void Stamp(Action action, string verb)
-    {
-        try { action(); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CondaMirrorException(ErrorCodes.IndexStampFailed,
-                $"Cannot {verb} the index step's record '{StampFile}': {e.Message} Check that the obj folder is writable and the disk has space.", StampFile, e);
-        }
-    }
+    /// <summary>A no-op build still says where the channel is and what it holds, as the last complete run found it.</summary>
+    protected override void UpToDate(StepRecord record) =>
+        Log.LogMessage(MessageImportance.High, ChannelLine(ProjectName, ChannelDirectory, record.Summary ?? "", StepSummaries.Append("up to date").ToArray()));
+
+    private string? ProjectName => string.IsNullOrEmpty(ProjectFile) ? null : Path.GetFileNameWithoutExtension(ProjectFile);
 
     /// <summary>
     /// "Name -&gt; path (...)", Name being the project file's name without extension ($(MSBuildProjectName)), is
@@ -152,14 +139,23 @@ public sealed class IndexCondaChannel : CondaTaskBase
     /// does). The summary after the path holds no directory separator, so the terminal logger's link still opens the
     /// channel folder.
     /// </summary>
-    internal static string ChannelLine(string? projectName, string channelDirectory, IndexResult result, IReadOnlyList<string>? steps = null)
+    internal static string ChannelLine(string? projectName, string channelDirectory, IndexResult result, IReadOnlyList<string>? steps = null) =>
+        ChannelLine(projectName, channelDirectory, ChannelContents(channelDirectory, result), steps);
+
+    /// <summary>"56 conda packages, 41.2 MB; linux-64: 30, noarch: 26".</summary>
+    internal static string ChannelContents(string channelDirectory, IndexResult result)
     {
         var total = result.PackagesPerSubdir.Values.Sum();
         var subdirs = string.Join(", ", result.PackagesPerSubdir.Select(kv => $"{kv.Key}: {kv.Value}"));
+        return $"{total} conda packages, {Sizes.Format(result.PackageBytes)}; {subdirs}";
+    }
+
+    internal static string ChannelLine(string? projectName, string channelDirectory, string contents, IReadOnlyList<string>? steps = null)
+    {
         var who = string.IsNullOrWhiteSpace(projectName) ? "Conda channel" : projectName;
         // What this build did goes on the same line: it is the only informational line the terminal logger shows.
         var did = steps?.Where(x => !string.IsNullOrWhiteSpace(x)).Select(x => x.Replace('/', ' ').Replace('\\', ' ')).ToList() ?? new List<string>();
-        return $"{who} -> {channelDirectory} ({total} conda packages, {Sizes.Format(result.PackageBytes)}; {subdirs})" + (did.Count > 0 ? $" [{string.Join("; ", did)}]" : "");
+        return $"{who} -> {channelDirectory} ({contents})" + (did.Count > 0 ? $" [{string.Join("; ", did)}]" : "");
     }
 
     /// <summary>The CondaMaxUnpackedPackageMB property: empty for the default rule, else a positive whole number of MB.</summary>

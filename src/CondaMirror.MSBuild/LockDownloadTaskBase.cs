@@ -9,9 +9,10 @@ namespace CondaMirror.MSBuild;
 /// platforms; the cache; the download limits (CondaMaxParallelDownloads, CondaRetryCount, the HTTP timeouts) checked
 /// once and turned into Core's <see cref="DownloadOptions"/> the same way for both.
 /// </summary>
-public abstract class LockDownloadTaskBase : CondaTaskBase
+public abstract class LockDownloadTaskBase : CondaStepTask
 {
     [Microsoft.Build.Framework.Required]
+    [FileContentInput]
     public string LockFile { get; set; } = "";
 
     public string LockEnvironment { get; set; } = "default";
@@ -34,6 +35,8 @@ public abstract class LockDownloadTaskBase : CondaTaskBase
 
     /// <summary>Plan mode: report what would be downloaded and what the cache holds; download nothing, write nothing.</summary>
     public bool PlanOnly { get; set; }
+
+    protected override bool Recorded => base.Recorded && !PlanOnly;
 
     /// <summary>Checks the limits, then reads the lock (once per build node, see <see cref="LockFileCache"/>).</summary>
     protected LockFile ReadLock()

@@ -2,6 +2,7 @@ using System.Globalization;
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.IO;
+using CondaMirror.Core.Incremental;
 using CondaMirror.Core.Locks;
 using CondaMirror.Core.PyPI;
 using Microsoft.Build.Framework;
@@ -15,6 +16,8 @@ namespace CondaMirror.MSBuild;
 /// </summary>
 public sealed class MirrorPyPIPackages : LockDownloadTaskBase
 {
+    protected override string StepName => "pypi";
+
     /// <summary>The repository root (CondaPyPIOutputPath): files/ and simple/ are written below it.</summary>
     [Required]
     public string OutputDirectory { get; set; } = "";
@@ -22,20 +25,14 @@ public sealed class MirrorPyPIPackages : LockDownloadTaskBase
     /// <summary>CondaPyPIIndex items: BearerToken, BearerTokenEnvironmentVariable, or UserEnvironmentVariable + PasswordEnvironmentVariable.</summary>
     public ITaskItem[] Indexes { get; set; } = Array.Empty<ITaskItem>();
 
-
-    /// <summary>Deleted before anything is written and written (listing every file) after the last one, so a failed run is never taken for a finished one.</summary>
-    public string? StampFile { get; set; }
-
     [Output]
     public string Summary { get; private set; } = "";
 
     [Output]
     public ITaskItem[] Files { get; private set; } = Array.Empty<ITaskItem>();
 
-    protected override void Run()
+    protected override StepOutcome RunStep()
     {
-        if (!PlanOnly) DeleteStamp();
-
         var lockFile = ReadLock();
         var platforms = LockPlatforms.Select(lockFile, SplitList(Platforms));
         var entries = PypiMirror.Select(lockFile, platforms);
@@ -50,14 +47,15 @@ public sealed class MirrorPyPIPackages : LockDownloadTaskBase
             if (entries.Count > 0)
                 Log.LogMessage(MessageImportance.High,
                     $"PyPI plan: {plan.Wheels} wheels of {plan.Projects} projects; {plan.Cached} in the cache, {plan.ToDownload} to download; {plan.NotMirrored.Count} not mirrored (not wheels); the simple index is not written.");
-            return;
+            return StepOutcome.Nothing;
         }
 
         // A folder outside the project may be shared by mistake: the first project to write it owns it (CMIR808 for
         // the next), as for the channel. Only claimed when there is something to write.
         var projectFile = Path.GetFullPath(ProjectFile ?? BuildEngine.ProjectFileOfTaskNode);
+        var owned = new List<string>();
         if (entries.Count > 0 && !SafePath.IsInside(Path.GetDirectoryName(projectFile)!, OutputDirectory))
-            CheckCondaMirrorProject.ClaimFolder(Path.GetFullPath(OutputDirectory), projectFile, "CondaPyPIOutputPath", "PyPI index");
+            owned.Add(CheckCondaMirrorProject.ClaimFolder(Path.GetFullPath(OutputDirectory), projectFile, "CondaPyPIOutputPath", "PyPI index"));
         var result = mirror.MirrorAsync(entries, OutputDirectory, CancellationToken).GetAwaiter().GetResult();
         Files = result.Files.Select(f => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(f)).ToArray();
         if (result.Downloads is { } d)
@@ -65,29 +63,10 @@ public sealed class MirrorPyPIPackages : LockDownloadTaskBase
             Summary = string.Create(CultureInfo.InvariantCulture,
                 $"{result.Wheels} PyPI wheels ({d.Downloaded} downloaded, {d.FromCache} from cache)");
             var line = string.Create(CultureInfo.InvariantCulture,
-                $"PyPI packages: {result.Wheels} wheels of {result.Projects} projects in {Path.GetFullPath(OutputDirectory)} ({d.Downloaded} downloaded, {d.FromCache} from cache, {d.BytesDownloaded / 1048576.0:F1} MB in {d.Elapsed.TotalSeconds:F2} s)");
+                $"PyPI packages: {result.Wheels} wheels of {result.Projects} projects in {Path.GetFullPath(OutputDirectory)} ({d.Downloaded} downloaded, {d.FromCache} from cache, {Sizes.Format(d.BytesDownloaded)} in {d.Elapsed.TotalSeconds:F2} s)");
             Log.LogMessage(MessageImportance.High, line + (result.NotMirrored.Count > 0 ? $"; {result.NotMirrored.Count} not mirrored (not wheels)." : "."));
         }
-        WriteStamp(result.Files);
-    }
-
-    private void DeleteStamp()
-    {
-        if (string.IsNullOrEmpty(StampFile)) return;
-        try { if (System.IO.File.Exists(StampFile)) System.IO.File.Delete(StampFile); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CondaMirrorException(ErrorCodes.PypiWriteFailed, $"Cannot remove the PyPI step's stamp '{StampFile}': {e.Message}", StampFile, e);
-        }
-    }
-
-    private void WriteStamp(IReadOnlyList<string> files)
-    {
-        if (string.IsNullOrEmpty(StampFile)) return;
-        try { AtomicFile.WriteAllText(StampFile, string.Concat(files.Select(f => f + "\n"))); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CondaMirrorException(ErrorCodes.PypiWriteFailed, $"Cannot write the PyPI step's stamp '{StampFile}': {e.Message}", StampFile, e);
-        }
+        owned.AddRange(result.Files);
+        return new StepOutcome(owned);
     }
 }

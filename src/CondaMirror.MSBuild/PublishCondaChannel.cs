@@ -92,7 +92,7 @@ public sealed class PublishCondaChannel : CondaTaskBase
 
     private PublishTarget Parse(ITaskItem item)
     {
-        var metadata = CheckCondaMirrorProject.CustomMetadata(item);
+        var metadata = CustomMetadata(item);
         try
         {
             return PublishTarget.Parse(item.ItemSpec, metadata, ReportFile);

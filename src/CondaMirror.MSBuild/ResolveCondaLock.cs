@@ -1,6 +1,7 @@
 using CondaMirror.Core.Policies;
 using CondaMirror.Core.Channels;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Incremental;
 using CondaMirror.Core.Networking;
 using CondaMirror.Core.Repodata;
 using CondaMirror.Core.Resolving;
@@ -14,8 +15,10 @@ namespace CondaMirror.MSBuild;
 /// Does nothing (no repodata fetch, no solve) when the lock already records the same inputs; in locked mode it
 /// never writes and fails with a diff when the inputs moved.
 /// </summary>
-public sealed class ResolveCondaLock : CondaTaskBase
+public sealed class ResolveCondaLock : CondaStepTask
 {
+    protected override string StepName => "resolve";
+
     /// <summary>CondaPackage items: Include is a MatchSpec or a name; metadata Version, Build, Channel refine it.</summary>
     [Required]
     public ITaskItem[] Packages { get; set; } = Array.Empty<ITaskItem>();
@@ -43,7 +46,9 @@ public sealed class ResolveCondaLock : CondaTaskBase
 
     public string? ChannelAlias { get; set; }
 
+    /// <summary>The lock: read (locked records, recorded inputs) and written; its bytes are an input of the next check.</summary>
     [Required]
+    [FileContentInput]
     public string LockFile { get; set; } = "";
 
     public bool LockedMode { get; set; }
@@ -81,7 +86,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
     [Output]
     public string Summary { get; private set; } = "";
 
-    protected override void Run()
+    protected override StepOutcome RunStep()
     {
         if (OptimizeSeconds < 0 || double.IsNaN(OptimizeSeconds) || OptimizeSeconds > 86400)
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
@@ -160,6 +165,7 @@ public sealed class ResolveCondaLock : CondaTaskBase
                         $"Conda lock {change.Platform}: the solve's optimisation stopped at its budget of {OptimizeSeconds:0.##} s after {stats.OptimizeSteps} searches; " +
                         "the lock is valid but may differ from conda's choice. Raise CondaSolveOptimizeSeconds to let it finish.");
             }
+        return new StepOutcome(Array.Empty<string>(), Tracked: new[] { LockFile });
     }
 
     /// <summary>

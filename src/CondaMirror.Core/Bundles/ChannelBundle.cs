@@ -30,7 +30,11 @@ public sealed class BundleOptions
 /// <param name="Manifest">The bundle's SHA256SUMS (every file, also those left out): the base of the next incremental bundle.</param>
 public sealed record BundleResult(string Path, int FilesInBundle, int FilesLeftOut, long Bytes, Sha256Manifest Manifest);
 
-public sealed record BundleImportResult(int FilesWritten, int FilesRemoved, int FilesVerified);
+/// <param name="Files">Every file the import root now holds by the manifest (and the manifest itself), full paths.</param>
+public sealed record BundleImportResult(int FilesWritten, int FilesRemoved, int FilesVerified)
+{
+    public IReadOnlyList<string> Files { get; init; } = Array.Empty<string>();
+}
 
 /// <summary>
 /// An air-gap transfer of a channel: one tar holding <c>channel/…</c>, the lock and a <c>SHA256SUMS</c> manifest of
@@ -196,7 +200,11 @@ public static class ChannelBundle
                 }
             AtomicFile.WriteAllBytes(SafePath.Combine(root, Sha256Manifest.FileName), manifest.ToBytes());
             log.Detail($"Imported {staged.Count} file(s) from {bundlePath} into {root}; {removed} removed, {verified} verified");
-            return new BundleImportResult(staged.Count, removed, verified);
+            return new BundleImportResult(staged.Count, removed, verified)
+            {
+                Files = manifest.Files.Keys.Select(m => SafePath.Combine(root, m.Split('/')))
+                    .Append(SafePath.Combine(root, Sha256Manifest.FileName)).ToList(),
+            };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

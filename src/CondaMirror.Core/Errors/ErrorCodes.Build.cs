@@ -29,6 +29,9 @@ public static partial class ErrorCodes
     /// <summary>A CondaChannelMirror item is not an absolute http(s) or file URL, or has no Url metadata.</summary>
     public const string ChannelMirrorInvalid = "CMIR809";
 
+    /// <summary>A build step's record in obj/condamirror/ (what it read and wrote) could not be removed or written.</summary>
+    public const string StepRecordFailed = "CMIR810";
+
     /// <summary>An unexpected failure inside a task; a bug to report.</summary>
     public const string InternalError = "CMIR899";
 }

@@ -26,6 +26,4 @@ public static partial class ErrorCodes
     /// <summary>A path the build would write (channel folder, package cache) lies outside its output root.</summary>
     public const string OutputPathEscapes = "CMIR330";
 
-    /// <summary>The index step's completion record (obj/condamirror/index.stamp) could not be removed or written.</summary>
-    public const string IndexStampFailed = "CMIR340";
 }

@@ -26,7 +26,10 @@ public static class PackageElementScanner
     private static readonly Regex Reference = new(@"[$@%]\([^()]*\)", RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
 
     /// <summary>Every CondaPackage, CondaExclude, CondaAllowLicense and CondaPublish element in <paramref name="roots"/> and their literal imports, each file read once.</summary>
-    public static IReadOnlyList<PackageElement> Scan(IEnumerable<string> roots, string projectDirectory)
+    public static IReadOnlyList<PackageElement> Scan(IEnumerable<string> roots, string projectDirectory) => Scan(roots, projectDirectory, out _);
+
+    /// <param name="filesRead">Every file looked at, also those that did not exist (creating one changes the answer).</param>
+    public static IReadOnlyList<PackageElement> Scan(IEnumerable<string> roots, string projectDirectory, out IReadOnlyCollection<string> filesRead)
     {
         var seen = new HashSet<string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
         var found = new List<PackageElement>();
@@ -47,6 +50,7 @@ public static class PackageElementScanner
                     pending.Push(imported);
             }
         }
+        filesRead = seen;
         return found;
     }
 

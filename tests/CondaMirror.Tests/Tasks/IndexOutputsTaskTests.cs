@@ -21,8 +21,7 @@ public class IndexOutputsTaskTests
             BuildEngine = engine,
             ChannelDirectory = dir.Combine("channel"),
             PackageFiles = files.Select(f => new TaskItem(f)).ToArray(),
-            StampFile = dir.Combine("obj", "index.stamp"),
-            IndexFilesList = dir.Combine("obj", "index.files"),
+            StateDirectory = dir.Combine("obj"),
         };
         configure?.Invoke(task);
         return (task, engine);
@@ -36,7 +35,7 @@ public class IndexOutputsTaskTests
 
         Assert.True(task.Execute(), engine.ToString());
 
-        var listed = File.ReadAllLines(dir.Combine("obj", "index.files"));
+        var listed = Owned(dir);
         Assert.Equal(task.IndexFiles.Select(i => i.ItemSpec), listed);
         var names = listed.Select(f => Path.GetRelativePath(dir.Combine("channel"), f).Replace('\\', '/'))
             .Select(n => n.Contains("/shards/") ? n[..(n.IndexOf("/shards/") + 8)] + "<sha256>.msgpack.zst" : n).ToList();
@@ -50,9 +49,10 @@ public class IndexOutputsTaskTests
             "sbom.cdx.json",
         }, names);
         Assert.All(listed, f => Assert.True(File.Exists(f), f));
-        // The stamp still lists the repodata files alone (what earlier versions of the targets read).
-        Assert.Equal(new[] { "linux-64", "noarch" }.Select(s => dir.Combine("channel", s, "repodata.json")), File.ReadAllLines(dir.Combine("obj", "index.stamp")));
     }
+
+    private static List<string> Owned(TempDirectory dir) =>
+        CondaMirror.Core.Incremental.StepRecord.Load(dir.Combine("obj"), "index")!.Outputs.Where(o => o.Owned).Select(o => o.Path).ToList();
 
     [Fact]
     public void Switching_every_output_off_leaves_repodata_json_alone()
@@ -73,7 +73,7 @@ public class IndexOutputsTaskTests
 
         var files = Directory.EnumerateFiles(dir.Combine("channel"), "*", SearchOption.AllDirectories).Select(Path.GetFileName).Order().ToList();
         Assert.Equal(new[] { "data-2.0-0.conda", "repodata.json", "repodata.json", "tool-1.0-h_0.conda" }, files);
-        Assert.Equal(2, File.ReadAllLines(dir.Combine("obj", "index.files")).Length);
+        Assert.Equal(2, Owned(dir).Count);
     }
 
     [Fact]
@@ -90,17 +90,15 @@ public class IndexOutputsTaskTests
     }
 
     [Fact]
-    public void A_bad_CondaChannelBaseUrl_is_one_CMIR306_before_the_channel_or_the_stamp_is_touched()
+    public void A_bad_CondaChannelBaseUrl_is_one_CMIR306_and_the_channel_is_not_touched()
     {
         using var dir = new TempDirectory();
-        Directory.CreateDirectory(dir.Combine("obj"));
-        File.WriteAllText(dir.Combine("obj", "index.stamp"), "earlier run\n");
         var (task, engine) = Task(dir, t => t.ChannelBaseUrl = "javascript:alert(1)");
 
         Assert.False(task.Execute());
 
         Assert.Equal(ErrorCodes.IndexBaseUrlInvalid, Assert.Single(engine.Errors).Code);
         Assert.False(Directory.Exists(dir.Combine("channel")));
-        Assert.True(File.Exists(dir.Combine("obj", "index.stamp")));
+        Assert.Null(CondaMirror.Core.Incremental.StepRecord.Load(dir.Combine("obj"), "index"));
     }
 }

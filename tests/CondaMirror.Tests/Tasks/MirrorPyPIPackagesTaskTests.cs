@@ -44,12 +44,11 @@ public class MirrorPyPIPackagesTaskTests
     }
 
     [Fact]
-    public async Task Mirrors_the_wheels_of_the_selected_platforms_and_writes_a_stamp_listing_every_file()
+    public async Task Mirrors_the_wheels_of_the_selected_platforms_and_records_every_file()
     {
         using var dir = new TempDirectory();
         await using var server = new LoopbackChannelServer(Directory.CreateDirectory(dir.Combine("upstream")).FullName);
         var engine = new FakeBuildEngine();
-        var stamp = dir.Combine("obj", "pypi.stamp");
         var task = new MirrorPyPIPackages
         {
             BuildEngine = engine,
@@ -57,17 +56,17 @@ public class MirrorPyPIPackagesTaskTests
             Platforms = "linux-64",
             OutputDirectory = dir.Combine("pypi"),
             CachePath = dir.Combine("cache"),
-            StampFile = stamp,
+            StateDirectory = dir.Combine("obj"),
         };
         Assert.True(task.Execute(), engine.ToString());
 
         Assert.Empty(engine.Warnings); // the sdist is only used on win-64, which is not selected
         Assert.True(File.Exists(dir.Combine("pypi", "files", Wheel.FileName)));
-        var listed = File.ReadAllLines(stamp);
+        var listed = CondaMirror.Core.Incremental.StepRecord.Load(dir.Combine("obj"), "pypi")!.Outputs.Select(o => o.Path).ToList();
         Assert.Contains(dir.Combine("pypi", "files", Wheel.FileName), listed);
         Assert.Contains(dir.Combine("pypi", "simple", "requests", "index.html"), listed);
         Assert.Contains(dir.Combine("pypi", "simple", "index.json"), listed);
-        Assert.Equal(task.Files.Length, listed.Length);
+        Assert.Equal(Directory.GetFiles(dir.Combine("pypi"), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal), listed);
         Assert.Contains(engine.Messages, m => m.Importance == MessageImportance.High && m.Message!.Contains("PyPI packages: 1 wheels of 1 projects"));
     }
 
@@ -116,7 +115,7 @@ public class MirrorPyPIPackagesTaskTests
             LockFile = WriteLock(dir, server),
             OutputDirectory = dir.Combine("pypi"),
             CachePath = dir.Combine("cache"),
-            StampFile = dir.Combine("pypi.stamp"),
+            StateDirectory = dir.Combine("obj"),
             PlanOnly = true,
         };
         Assert.True(task.Execute(), engine.ToString());
@@ -125,24 +124,25 @@ public class MirrorPyPIPackagesTaskTests
         Assert.Contains("legacy 1.0 (source distribution", warning.Message);
         Assert.Contains(engine.Messages, m => m.Message!.Contains("PyPI plan: 1 wheels of 1 projects; 0 in the cache, 1 to download; 1 not mirrored"));
         Assert.False(Directory.Exists(dir.Combine("pypi")));
-        Assert.False(File.Exists(dir.Combine("pypi.stamp")));
+        Assert.False(Directory.Exists(dir.Combine("obj")));
         Assert.Empty(server.Requests);
     }
 
     [Fact]
-    public async Task A_failure_leaves_no_stamp()
+    public async Task A_failure_leaves_no_record()
     {
         using var dir = new TempDirectory();
         await using var server = new LoopbackChannelServer(Directory.CreateDirectory(dir.Combine("upstream")).FullName);
         var lockPath = WriteLock(dir, server);
-        var stamp = dir.Combine("pypi.stamp");
-        File.WriteAllText(stamp, "from an earlier run\n");
+        var stamp = dir.Combine("obj", "pypi" + CondaMirror.Core.Incremental.StepRecord.RecordSuffix);
+        Directory.CreateDirectory(dir.Combine("obj"));
+        File.WriteAllText(stamp, "{}");
         File.Delete(dir.Combine("upstream", Wheel.FileName));
         var engine = new FakeBuildEngine();
         var task = new MirrorPyPIPackages
         {
             BuildEngine = engine, LockFile = lockPath, Platforms = "linux-64", OutputDirectory = dir.Combine("pypi"),
-            CachePath = dir.Combine("cache"), StampFile = stamp, RetryCount = 0,
+            CachePath = dir.Combine("cache"), StateDirectory = dir.Combine("obj"), RetryCount = 0,
         };
         Assert.False(task.Execute());
         Assert.Equal(ErrorCodes.DownloadNotFound, Assert.Single(engine.Errors).Code);
