@@ -160,6 +160,8 @@ public sealed class ResolveCondaLock : CondaStepTask
             foreach (var change in outcome.Changes)
             {
                 Log.LogMessage(MessageImportance.High, $"Conda lock {change}" + (change.Stats is null ? "" : $" in {change.Stats.TotalTime.TotalSeconds:F2} s"));
+                foreach (var difference in change.Differences)
+                    Log.LogMessage(MessageImportance.Normal, $"Conda lock {change.Platform}: {difference}");
                 if (change.Stats is { OptimizationComplete: false } stats)
                     Log.LogMessage(MessageImportance.High,
                         $"Conda lock {change.Platform}: the solve's optimisation stopped at its budget of {OptimizeSeconds:0.##} s after {stats.OptimizeSteps} searches; " +

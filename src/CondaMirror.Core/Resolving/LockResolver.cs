@@ -14,15 +14,19 @@ namespace CondaMirror.Core.Resolving;
 /// <summary>What a resolve did: nothing (inputs unchanged), or a new lock with per-platform changes.</summary>
 public sealed record ResolveOutcome(bool UpToDate, bool LockWritten, IReadOnlyList<PlatformChange> Changes);
 
-public sealed record PlatformChange(string Platform, int Total, int Added, int Upgraded, int Downgraded, int Removed, SolveStatistics? Stats)
+/// <param name="VariantsChanged">Same name and version, another build (blas openblas → mkl), or the same build from elsewhere.</param>
+public sealed record PlatformChange(string Platform, int Total, int Added, int Upgraded, int Downgraded, int Removed, SolveStatistics? Stats, int VariantsChanged = 0)
 {
+    /// <summary>One line per package that changed: "+ name 1.0 build", "- name 1.0 build", "name 1.0 build → 1.1 build".</summary>
+    public IReadOnlyList<string> Differences { get; init; } = Array.Empty<string>();
+
     public override string ToString() =>
-        $"{Platform}: {Total} packages ({Added} added, {Upgraded} upgraded, {Downgraded} downgraded, {Removed} removed)";
+        $"{Platform}: {Total} packages ({Added} added, {Upgraded} upgraded, {Downgraded} downgraded, {VariantsChanged} other build, {Removed} removed)";
 
     /// <summary>"linux-64 56 (2 added, 1 upgraded)": the platform, its package count and only the changes that happened.</summary>
     public string Brief()
     {
-        var parts = new[] { (Added, "added"), (Upgraded, "upgraded"), (Downgraded, "downgraded"), (Removed, "removed") }
+        var parts = new[] { (Added, "added"), (Upgraded, "upgraded"), (Downgraded, "downgraded"), (VariantsChanged, "other build"), (Removed, "removed") }
             .Where(x => x.Item1 > 0).Select(x => $"{x.Item1} {x.Item2}").ToList();
         return parts.Count == 0 ? $"{Platform} {Total}" : $"{Platform} {Total} ({string.Join(" ", parts)})";
     }
@@ -257,17 +261,31 @@ public sealed partial class LockResolver
 
     private static PlatformChange Compare(string platform, IReadOnlyList<RepodataRecord> old, SolveResult now)
     {
-        var before = old.GroupBy(r => r.Record.Name).ToDictionary(g => g.Key, g => g.First().Record, StringComparer.Ordinal);
-        int added = 0, upgraded = 0, downgraded = 0;
-        foreach (var r in now.Packages)
+        var before = old.GroupBy(r => r.Record.Name).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        int added = 0, upgraded = 0, downgraded = 0, variants = 0;
+        var differences = new List<string>();
+        static string Label(PackageRecord r) => $"{r.Version} {r.Build}";
+        foreach (var r in now.Packages.OrderBy(p => p.Record.Name, StringComparer.Ordinal))
         {
-            if (!before.Remove(r.Record.Name, out var prev)) { added++; continue; }
+            if (!before.Remove(r.Record.Name, out var previous))
+            {
+                added++;
+                differences.Add($"+ {r.Record.Name} {Label(r.Record)}");
+                continue;
+            }
+            var prev = previous.Record;
             var order = Versions.CondaVersion.Parse(r.Record.Version).CompareTo(Versions.CondaVersion.Parse(prev.Version));
             if (order == 0) order = r.Record.BuildNumber.CompareTo(prev.BuildNumber);
             if (order > 0) upgraded++;
             else if (order < 0) downgraded++;
+            // Equal by version and build number, yet another file: a build variant (openblas → mkl) or another channel's copy.
+            else if (r.Record.Build != prev.Build || r.FileName != previous.FileName || !string.Equals(r.Channel, previous.Channel, StringComparison.Ordinal)) variants++;
+            else continue;
+            differences.Add($"{r.Record.Name} {Label(prev)} → {Label(r.Record)}");
         }
-        return new PlatformChange(platform, now.Packages.Count, added, upgraded, downgraded, before.Count, now.Stats);
+        foreach (var (name, gone) in before.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            differences.Add($"- {name} {Label(gone.Record)}");
+        return new PlatformChange(platform, now.Packages.Count, added, upgraded, downgraded, before.Count, now.Stats, variants) { Differences = differences };
     }
 
     private static void WriteLock(ResolveSettings settings, IReadOnlyList<string> inputs, string hash, Dictionary<string, SolveResult> solved)

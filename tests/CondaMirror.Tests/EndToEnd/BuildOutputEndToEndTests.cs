@@ -12,8 +12,8 @@ namespace CondaMirror.Tests.EndToEnd;
 [Collection(EndToEndCollection.Name)]
 public class BuildOutputEndToEndTests
 {
-    private const string SolveLine = @"Conda lock {0}: \d+ packages \(\d+ added, 0 upgraded, 0 downgraded, 0 removed\) in \d+\.\d+ s";
-    private const string DownloadSummary = @"Conda packages: 5 in channel \(\d downloaded, \d from cache, \d+\.\d MB in \d+\.\d+ s\)";
+    private const string SolveLine = @"Conda lock {0}: \d+ packages \(\d+ added, 0 upgraded, 0 downgraded, 0 other build, 0 removed\) in \d+\.\d+ s";
+    private const string DownloadSummary = @"Conda packages: 5 in channel \(\d downloaded, \d from cache, \d+(\.\d)? (B|KB|MB) in \d+\.\d+ s\)";
 
     private readonly PackedPackage _package;
 

@@ -75,7 +75,7 @@ public class ChannelOutputsEndToEndTests
         var before = Times(channel);
         var second = _package.Build(project);
         Assert.True(second.Succeeded, second.ToString());
-        Assert.Contains("Skipping target \"CondaMirrorIndex\" because all output files are up-to-date", second.Output);
+        Assert.Contains("Conda index step: up to date", second.Output);
         Assert.Equal(before, Times(channel));
 
         // One more linux-64 package: linux-64's files and the channel's change, noarch's keep their timestamps.
@@ -97,7 +97,7 @@ public class ChannelOutputsEndToEndTests
         // The build after that is a no-op again, although noarch's files are older than the new inputs.
         var fourth = _package.Build(project);
         Assert.True(fourth.Succeeded, fourth.ToString());
-        Assert.Contains("Skipping target \"CondaMirrorIndex\" because all output files are up-to-date", fourth.Output);
+        Assert.Contains("Conda index step: up to date", fourth.Output);
         Assert.Equal(after, Times(channel));
 
         // A deleted index file makes the next build index again and brings it back, touching nothing else.
@@ -186,8 +186,8 @@ public class ChannelOutputsEndToEndTests
         // linux-64 and noarch files are now older than the lock; the steps still count as done.
         var third = _package.Build(project);
         Assert.True(third.Succeeded, third.ToString());
-        Assert.Contains("Skipping target \"CondaMirrorDownload\" because all output files are up-to-date", third.Output);
-        Assert.Contains("Skipping target \"CondaMirrorIndex\" because all output files are up-to-date", third.Output);
+        Assert.Contains("Conda download step: up to date", third.Output);
+        Assert.Contains("Conda index step: up to date", third.Output);
         Assert.Equal(after, Times(channel));
     }
 }

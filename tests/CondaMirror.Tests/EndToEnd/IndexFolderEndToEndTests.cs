@@ -40,7 +40,7 @@ public class IndexFolderEndToEndTests
 
         var second = _package.Build(project);
         Assert.True(second.Succeeded, second.ToString());
-        Assert.Contains("Skipping target \"CondaMirrorIndex\" because all output files are up-to-date", second.Output);
+        Assert.Contains("Conda index step: up to date", second.Output);
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(Path.Combine(channel, "noarch", "repodata.json")));
 
         var disabled = _package.Build(project, "-p:CondaMirrorEnabled=false");

@@ -106,7 +106,7 @@ public class KillAndDiskFullEndToEndTests
     {
         foreach (var dir in Directory.Exists(s.Cache) ? Directory.GetDirectories(s.Cache) : Array.Empty<string>())
             if (Path.GetFileName(dir) != PackageCache.PartialFolder) Directory.Delete(dir, recursive: true);
-        File.Delete(Path.Combine(s.StateDir, "download.stamp"));
+        File.Delete(Path.Combine(s.StateDir, "download.step.json"));
     }
 
     private Process StartBuild(string project)
@@ -176,7 +176,7 @@ public class KillAndDiskFullEndToEndTests
 
         Directory.Delete(Path.Combine(s.Channel, "win-64", "repodata.json"));
         var rebuild = _package.Build(s.Project);
-        Assert.DoesNotContain("Skipping target \"CondaMirrorIndex\"", rebuild.Output);
+        Assert.DoesNotContain("Conda index step: up to date", rebuild.Output);
         AssertCompleteChannel(s, rebuild);
 
         // A repodata.json deleted behind the build's back is written again too (the stamp lists every one).
@@ -234,7 +234,7 @@ public class KillAndDiskFullEndToEndTests
         Assert.Contains("error CMIR305", full.Output);
         File.Delete(filler);
         var rebuild = _package.Build(s.Project);
-        Assert.DoesNotContain("Skipping target \"CondaMirrorIndex\"", rebuild.Output);
+        Assert.DoesNotContain("Conda index step: up to date", rebuild.Output);
         AssertCompleteChannel(s, rebuild);
     }
 

@@ -105,8 +105,8 @@ public class LockToChannelEndToEndTests
         var requests = server.Requests.Count;
         var second = _package.Build(project);
         Assert.True(second.Succeeded, second.ToString());
-        Assert.Contains("Skipping target \"CondaMirrorDownload\" because all output files are up-to-date", second.Output);
-        Assert.Contains("Skipping target \"CondaMirrorIndex\" because all output files are up-to-date", second.Output);
+        Assert.Contains("Conda download step: up to date", second.Output);
+        Assert.Contains("Conda index step: up to date", second.Output);
         Assert.Equal(requests, server.Requests.Count);
 
         var clean = _package.Clean(project);

@@ -162,7 +162,7 @@ public class PyPIEndToEndTests
         }
 
         // Nothing changed: the PyPI step does no work, and no wheel is requested.
-        var stamp = work.Combine("app", "obj", "Debug", "net10.0", "condamirror", "pypi.stamp");
+        var stamp = work.Combine("app", "obj", "Debug", "net10.0", "condamirror", "pypi.step.json");
         var stampTime = File.GetLastWriteTimeUtc(stamp);
         server.ClearRequests();
         var again = _package.Build(project);
@@ -370,7 +370,7 @@ public class PyPIEndToEndTests
         Assert.Contains($"error {ErrorCodes.PypiFileNameInvalid}", build.Output);
         Assert.DoesNotContain(server.Requests, r => r.Path.Contains("evil", StringComparison.Ordinal));
         Assert.Empty(Directory.EnumerateFileSystemEntries(work.Path, "evil*", SearchOption.AllDirectories));
-        Assert.False(File.Exists(work.Combine("app", "obj", "Debug", "net10.0", "condamirror", "pypi.stamp")));
+        Assert.False(File.Exists(work.Combine("app", "obj", "Debug", "net10.0", "condamirror", "pypi.step.json")));
     }
 
     private static (int Exit, string Output) Pip(string workingDirectory, params string[] args) =>

@@ -97,7 +97,7 @@ public class ResolveEndToEndTests
         var requests = server.Requests.Count;
         var second = _package.Build(project);
         Assert.True(second.Succeeded, second.ToString());
-        Assert.Contains("Skipping target \"CondaMirrorResolve\" because all output files are up-to-date", second.Output);
+        Assert.Contains("Conda resolve step: up to date", second.Output);
         Assert.Equal(requests, server.Requests.Count);
 
         // Upstream publishes a newer numpy; adding an unrelated item must not upgrade numpy.
