@@ -26,6 +26,11 @@ public abstract class CondaStepTask : CondaTaskBase
     [NotAStepInput]
     public string? StateDirectory { get; set; }
 
+    /// <summary>CondaAllowCustomSubdirs: lock entries, repodata records and CondaPlatforms may name subdirs other than conda's platforms (single safe folder names).</summary>
+    public bool AllowCustomSubdirs { get; set; }
+
+    protected Core.Platforms.SubdirNaming Naming => AllowCustomSubdirs ? Core.Platforms.SubdirNaming.AllowCustom : Core.Platforms.SubdirNaming.KnownOnly;
+
     /// <summary>The step's name: the record's file name and what the log calls it.</summary>
     protected abstract string StepName { get; }
 

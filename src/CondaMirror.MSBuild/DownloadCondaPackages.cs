@@ -49,7 +49,7 @@ public sealed class DownloadCondaPackages : LockDownloadTaskBase
             Log.LogWarning(subcategory: null, warningCode: ErrorCodes.LockPypiSkipped, helpKeyword: null, file: LockFile,
                 lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0,
                 message: $"{lockFile.SkippedPypi.Count} PyPI package(s) in the lock are not mirrored (a conda channel cannot serve them; CondaMirrorPyPI=true mirrors them as a PyPI simple index): {string.Join(", ", lockFile.SkippedPypi)}.");
-        var platforms = LockPlatforms.Select(lockFile, SplitList(Platforms));
+        var platforms = LockPlatforms.Select(lockFile, SelectedPlatforms);
         var records = LockPlatforms.DistinctRecords(lockFile, platforms);
 
         var options = DownloadOptions(

@@ -38,8 +38,6 @@ public sealed class IndexCondaChannel : CondaStepTask
     [FileContentInput]
     public ITaskItem[] PackageFiles { get; set; } = Array.Empty<ITaskItem>();
 
-    /// <summary>CondaAllowCustomSubdirs: records may name subdirs other than conda's platforms (single safe folder names).</summary>
-    public bool AllowCustomSubdirs { get; set; }
 
     /// <summary>CondaMaxUnpackedPackageMB: a fixed limit on what one local package may unpack to; empty for the default rule.</summary>
     public string? MaxUnpackedPackageMB { get; set; }
@@ -82,12 +80,12 @@ public sealed class IndexCondaChannel : CondaStepTask
 
     protected override StepOutcome RunStep()
     {
-        var policy = AllowCustomSubdirs ? SubdirNaming.AllowCustom : SubdirNaming.KnownOnly;
+        var policy = Naming;
         var validation = ValidationOptions(MaxUnpackedPackageMB);
         // A bad URL fails before the stamp is removed or anything is read.
         var baseUrl = ChannelIndexer.BaseUrl(ChannelBaseUrl);
         var entries = new List<ChannelEntry>();
-        var subdirs = new SortedSet<string>(SplitList(Platforms), StringComparer.Ordinal);
+        var subdirs = new SortedSet<string>(Core.Settings.BuildSettingChecks.Platforms(SplitList(Platforms), policy), StringComparer.Ordinal);
 
         if (UseLockFile && !string.IsNullOrEmpty(LockFile))
         {

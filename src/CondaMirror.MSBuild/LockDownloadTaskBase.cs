@@ -1,5 +1,6 @@
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Settings;
 using CondaMirror.Core.Locks;
 
 namespace CondaMirror.MSBuild;
@@ -30,23 +31,21 @@ public abstract class LockDownloadTaskBase : CondaStepTask
     /// <summary>The longest Retry-After honoured (CondaMaxRetryAfterSeconds); a longer one fails at once.</summary>
     public int MaxRetryAfterSeconds { get; set; } = 60;
 
-    /// <summary>CondaAllowCustomSubdirs: lock entries may name subdirs other than conda's platforms (single safe folder names).</summary>
-    public bool AllowCustomSubdirs { get; set; }
 
     /// <summary>Plan mode: report what would be downloaded and what the cache holds; download nothing, write nothing.</summary>
     public bool PlanOnly { get; set; }
 
     protected override bool Recorded => base.Recorded && !PlanOnly;
 
+    /// <summary>CondaPlatforms, checked.</summary>
+    protected IReadOnlyList<string> SelectedPlatforms => BuildSettingChecks.Platforms(SplitList(Platforms), Naming);
+
     /// <summary>Checks the limits, then reads the lock (once per build node, see <see cref="LockFileCache"/>).</summary>
     protected LockFile ReadLock()
     {
-        if (MaxParallelDownloads < 1 || RetryCount < 0 || HttpTimeoutSeconds < 1 || HttpRequestDeadlineSeconds < 0 || MaxRetryAfterSeconds < 0)
-            throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
-                $"CondaMaxParallelDownloads must be ≥ 1, CondaRetryCount ≥ 0, CondaHttpTimeoutSeconds ≥ 1, CondaHttpRequestDeadlineSeconds ≥ 0 and CondaMaxRetryAfterSeconds ≥ 0 " +
-                $"(got {MaxParallelDownloads}, {RetryCount}, {HttpTimeoutSeconds}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}).");
-        return LockFileCache.Read(BuildEngine, LockFile, LockEnvironment, MirrorLog,
-            AllowCustomSubdirs ? Core.Platforms.SubdirNaming.AllowCustom : Core.Platforms.SubdirNaming.KnownOnly);
+        BuildSettingChecks.NetworkLimits(MaxParallelDownloads, RetryCount, HttpTimeoutSeconds, HttpRequestDeadlineSeconds, MaxRetryAfterSeconds);
+        return LockFileCache.Read(BuildEngine, LockFile, BuildSettingChecks.Environment(LockEnvironment), MirrorLog,
+            Naming);
     }
 
     /// <summary>The download limits and cache as Core options, with each task's credentials, mirrors and archive checks.</summary>

@@ -34,7 +34,7 @@ public sealed class MirrorPyPIPackages : LockDownloadTaskBase
     protected override StepOutcome RunStep()
     {
         var lockFile = ReadLock();
-        var platforms = LockPlatforms.Select(lockFile, SplitList(Platforms));
+        var platforms = LockPlatforms.Select(lockFile, SelectedPlatforms);
         var entries = PypiMirror.Select(lockFile, platforms);
 
         // Only names of variables pass through here; Core reads the secrets.
@@ -55,7 +55,7 @@ public sealed class MirrorPyPIPackages : LockDownloadTaskBase
         var projectFile = Path.GetFullPath(ProjectFile ?? BuildEngine.ProjectFileOfTaskNode);
         var owned = new List<string>();
         if (entries.Count > 0 && !SafePath.IsInside(Path.GetDirectoryName(projectFile)!, OutputDirectory))
-            owned.Add(CheckCondaMirrorProject.ClaimFolder(Path.GetFullPath(OutputDirectory), projectFile, "CondaPyPIOutputPath", "PyPI index"));
+            owned.Add(FolderClaim.Claim(Path.GetFullPath(OutputDirectory), projectFile, "CondaPyPIOutputPath", "PyPI index"));
         var result = mirror.MirrorAsync(entries, OutputDirectory, CancellationToken).GetAwaiter().GetResult();
         Files = result.Files.Select(f => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(f)).ToArray();
         if (result.Downloads is { } d)

@@ -1,6 +1,7 @@
 using CondaMirror.Core.Policies;
 using CondaMirror.Core.Channels;
 using CondaMirror.Core.Errors;
+using CondaMirror.Core.Settings;
 using CondaMirror.Core.Incremental;
 using CondaMirror.Core.Networking;
 using CondaMirror.Core.Repodata;
@@ -76,8 +77,6 @@ public sealed class ResolveCondaLock : CondaStepTask
     public double OptimizeSeconds { get; set; } = SolveRequest.DefaultOptimizeBudget.TotalSeconds;
     public string? ProjectDirectory { get; set; }
 
-    /// <summary>CondaAllowCustomSubdirs: repodata records may name subdirs other than conda's platforms (single safe folder names).</summary>
-    public bool AllowCustomSubdirs { get; set; }
 
     [Output]
     public bool LockWritten { get; private set; }
@@ -91,10 +90,10 @@ public sealed class ResolveCondaLock : CondaStepTask
         if (OptimizeSeconds < 0 || double.IsNaN(OptimizeSeconds) || OptimizeSeconds > 86400)
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
                 $"CondaSolveOptimizeSeconds must be between 0 and 86400 (got {OptimizeSeconds}); 0 keeps the first valid solution.");
-        if (RetryCount < 0 || HttpRequestDeadlineSeconds < 0 || MaxRetryAfterSeconds < 0 || MaxRepodataBytes < 1 || MaxShardBytes < 1)
+        BuildSettingChecks.NetworkLimits(null, RetryCount, HttpTimeoutSeconds, HttpRequestDeadlineSeconds, MaxRetryAfterSeconds);
+        if (MaxRepodataBytes < 1 || MaxShardBytes < 1)
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
-                "CondaRetryCount, CondaHttpRequestDeadlineSeconds and CondaMaxRetryAfterSeconds must be ≥ 0 and CondaMaxRepodataBytes and CondaMaxShardBytes ≥ 1 " +
-                $"(got {RetryCount}, {HttpRequestDeadlineSeconds}, {MaxRetryAfterSeconds}, {MaxRepodataBytes}, {MaxShardBytes}).");
+                $"CondaMaxRepodataBytes and CondaMaxShardBytes must be ≥ 1 (got {MaxRepodataBytes}, {MaxShardBytes}).");
         var alias = ChannelResolver.AliasOrDefault(ChannelAlias);
         var channelItems = Channels.Length > 0 ? Channels.Select(c => c.ItemSpec).ToArray() : new[] { "conda-forge" };
         var credentials = CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelResolver.RootResolver(alias, ProjectDirectory));
@@ -102,11 +101,8 @@ public sealed class ResolveCondaLock : CondaStepTask
             .Select(c => ChannelResolver.Resolve(c, alias, ProjectDirectory))
             .ToList();
 
-        var platforms = SplitList(Platforms);
-        foreach (var p in platforms)
-            if (!Core.Platforms.Platforms.IsKnown(p) || p == "noarch")
-                throw new CondaMirrorException(ErrorCodes.InvalidRequest,
-                    $"CondaPlatforms contains '{p}', which is not a conda platform. Use subdir names such as {string.Join(", ", new[] { "linux-64", "linux-aarch64", "osx-64", "osx-arm64", "win-64" })}.");
+        // noarch is solved with every platform anyway; naming it is allowed everywhere and changes nothing.
+        var platforms = BuildSettingChecks.Platforms(SplitList(Platforms), Naming).Where(p => p != "noarch").ToList();
 
         var settings = new ResolveSettings
         {
@@ -116,7 +112,7 @@ public sealed class ResolveCondaLock : CondaStepTask
             VirtualPackages = VirtualPackages.Select(v => new VirtualPackageOverride(v.ItemSpec, v.GetMetadata("Version"),
                 NullIfEmpty(v.GetMetadata("Build")), NullIfEmpty(v.GetMetadata("Platform")))).ToList(),
             LockFile = LockFile,
-            Environment = string.IsNullOrWhiteSpace(LockEnvironment) ? ResolveSettings.DefaultEnvironment : LockEnvironment.Trim(),
+            Environment = BuildSettingChecks.Environment(LockEnvironment),
             LockedMode = LockedMode,
             Policy = new PackagePolicy(
                 Excludes.Select(e => new ExcludeRule(NullIfEmpty(e.GetMetadata("Name")) ?? e.ItemSpec,
@@ -128,7 +124,7 @@ public sealed class ResolveCondaLock : CondaStepTask
                 CacheDirectory = string.IsNullOrWhiteSpace(RepodataCachePath) ? RepodataFetchOptions.DefaultCacheDirectory() : Path.GetFullPath(RepodataCachePath),
                 Offline = Offline,
                 MaxRetries = RetryCount,
-                RequestTimeout = TimeSpan.FromSeconds(Math.Max(1, HttpTimeoutSeconds)),
+                RequestTimeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
                 RequestDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
                 MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
                 MaxRepodataBytes = MaxRepodataBytes,
@@ -137,7 +133,7 @@ public sealed class ResolveCondaLock : CondaStepTask
                 ParsedCache = SharedRepodata(),
                 Credentials = credentials,
                 Mirrors = ChannelMirrorItems.From(ChannelMirrors, alias, ProjectDirectory),
-                SubdirNaming = AllowCustomSubdirs ? Core.Platforms.SubdirNaming.AllowCustom : Core.Platforms.SubdirNaming.KnownOnly,
+                SubdirNaming = Naming,
             },
         };
 

@@ -55,9 +55,7 @@ public sealed partial class LockResolver
 
     public ResolveOutcome Resolve(ResolveSettings settings, CancellationToken ct = default)
     {
-        if (!EnvironmentName().IsMatch(settings.Environment))
-            throw new CondaMirrorException(ErrorCodes.InvalidRequest,
-                $"CondaLockEnvironment '{settings.Environment}' is not a usable environment name: use lowercase letters, digits and '-' (as pixi does), e.g. default or ci.");
+        Settings.BuildSettingChecks.Environment(settings.Environment);
         var recorded = ReadRecordedInputs(settings.LockFile);
         settings = WithPlatforms(settings, recorded?.Lines);
         var inputs = DescribeInputs(settings);
@@ -177,10 +175,6 @@ public sealed partial class LockResolver
     private static string RecordedEnvironment(IReadOnlyList<string>? recordedLines) =>
         recordedLines?.FirstOrDefault(l => l.StartsWith(EnvironmentLinePrefix, StringComparison.Ordinal))?[EnvironmentLinePrefix.Length..].Trim()
         ?? ResolveSettings.DefaultEnvironment;
-
-    // pixi's rule for environment names; a lock with another name would not be usable by pixi.
-    [GeneratedRegex("^[a-z0-9-]+$")]
-    private static partial Regex EnvironmentName();
 
     private static string Hash(IReadOnlyList<string> lines) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", lines)))).ToLowerInvariant();

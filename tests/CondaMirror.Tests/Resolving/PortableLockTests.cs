@@ -124,6 +124,6 @@ public class PortableLockTests
         Assert.Equal(2, LockFileReader.Read(ci.LockFile).PackagesByPlatform["win-64"].Count);
 
         var invalid = Assert.Throws<CondaMirrorException>(() => new LockResolver().Resolve(ci with { Environment = "My Env" }));
-        Assert.Equal(ErrorCodes.InvalidRequest, invalid.Code);
+        Assert.Equal(ErrorCodes.InvalidBuildSetting, invalid.Code);
     }
 }
