@@ -60,6 +60,16 @@ public class SampleChannelCondaEndToEndTests
         Assert.StartsWith("pip 24.2 ", Run(Path.Combine(prefix, "bin", "pip")));
     }
 
+    [Fact]
+    public void The_quick_start_project_declares_the_readme_examples_platforms_and_packages()
+    {
+        var snippet = ReadmeProject();
+        var quickStart = File.ReadAllText(Path.Combine(TestData.RepoRoot, "samples", "QuickStart", "QuickStart.csproj"));
+        Assert.Equal(Platforms(snippet), Platforms(quickStart));
+        Assert.Equal(Packages(snippet), Packages(quickStart));
+        Assert.Contains("<CondaChannel Include=\"../upstream-channel\" />", quickStart);
+    }
+
     [SkippableFact]
     public void The_readme_example_built_from_the_sample_channel_installs_with_the_readme_command()
     {
@@ -70,10 +80,9 @@ public class SampleChannelCondaEndToEndTests
 
         // The README's first example, its platforms and packages word for word, with the sample channel for conda-forge.
         var readme = File.ReadAllText(Path.Combine(TestData.RepoRoot, "README.md"));
-        var snippet = Regex.Matches(readme, "```xml\n(.*?)```", RegexOptions.Singleline).Select(m => m.Groups[1].Value)
-            .First(block => block.Contains("<Project Sdk=", StringComparison.Ordinal));
-        var platforms = Regex.Match(snippet, "<CondaPlatforms>.*?</CondaPlatforms>").Value;
-        var packages = string.Join('\n', Regex.Matches(snippet, "<CondaPackage .*?/>").Select(m => m.Value));
+        var snippet = ReadmeProject();
+        var platforms = Platforms(snippet);
+        var packages = string.Join('\n', Packages(snippet));
         Assert.Contains("<CondaChannel Include=\"conda-forge\" />", snippet);
         Assert.Contains("Include=\"scikit-learn\"", packages);
         var project = _package.WriteProject(work.Combine("app"), $"""
@@ -106,6 +115,15 @@ public class SampleChannelCondaEndToEndTests
         Assert.Contains("pip", installed.Keys);
         Assert.Equal("2.2.3 1.5.2", Python(prefix, "import pandas, sklearn; print(pandas.__version__, sklearn.__version__)"));
     }
+
+    /// <summary>The README's first project snippet.</summary>
+    private static string ReadmeProject() =>
+        Regex.Matches(File.ReadAllText(Path.Combine(TestData.RepoRoot, "README.md")), "```xml\n(.*?)```", RegexOptions.Singleline)
+            .Select(m => m.Groups[1].Value).First(block => block.Contains("<Project Sdk=", StringComparison.Ordinal));
+
+    private static string Platforms(string project) => Regex.Match(project, "<CondaPlatforms>.*?</CondaPlatforms>").Value;
+
+    private static string[] Packages(string project) => Regex.Matches(project, "<CondaPackage .*?/>").Select(m => m.Value).ToArray();
 
     private static string[] PackageNames(string channel, params string[] subdirs)
     {
