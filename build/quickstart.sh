@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, no internet needed: generate a small upstream conda channel with the project's own code,
-# pack CondaMirror.MSBuild into nuget/, and build samples/QuickStart, whose build output is a conda channel.
+# pack CondaMirror.MSBuild into nuget/, and build samples/QuickStart (the README's first example against that channel),
+# whose build output is a conda channel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -27,5 +28,6 @@ dotnet build samples/FromLockFile/FromLockFile.csproj -nodeReuse:false -p:CondaM
 CHANNEL="$ROOT/samples/QuickStart/bin/Debug/net10.0/conda-channel"
 echo "== Done. The channel is in $CHANNEL:"
 find "$CHANNEL" -type f | sed "s|$CHANNEL/|  |" | sort
-echo "Install from it on an offline machine with, e.g.:"
-echo "  conda install --override-channels -c file://$CHANNEL curl"
+echo "Install from it with conda on Linux (the sample's python runs /usr/bin/python3) and use it:"
+echo "  conda create -p samples/analysis --override-channels -c \"file://$CHANNEL\" pandas scikit-learn"
+echo "  samples/analysis/bin/python -c \"import pandas, sklearn; print(pandas.__version__, sklearn.__version__)\""

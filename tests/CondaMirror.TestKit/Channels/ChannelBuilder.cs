@@ -23,8 +23,16 @@ public sealed record PackageSpec(string Name, string Version, string Build = "0"
     /// <summary>info/run_exports.json verbatim; null for none.</summary>
     public string? RunExportsJson { get; init; }
 
+    /// <summary>info/link.json verbatim (conda reads a noarch: python package's entry points from it, and compiles
+    /// its modules only when it is present); null for none.</summary>
+    public string? LinkJson { get; init; }
+
     /// <summary>Approximate payload size; a deterministic pseudo-random file of this many bytes is included.</summary>
     public int PayloadBytes { get; init; } = 256;
+
+    /// <summary>Files installed into the prefix besides <c>share/&lt;name&gt;/README.txt</c> and the payload (paths as in the
+    /// archive: <c>site-packages/...</c> for a noarch: python package); listed in info/paths.json like every member.</summary>
+    public IReadOnlyList<PackageFileEntry> Files { get; init; } = Array.Empty<PackageFileEntry>();
 
     public string FileName => $"{Name}-{Version}-{Build}{(Format == ArchiveFormat.Conda ? ".conda" : ".tar.bz2")}";
 
@@ -91,8 +99,10 @@ public sealed class ChannelBuilder
             new($"share/{spec.Name}/README.txt", Encoding.UTF8.GetBytes($"{spec.Name} {spec.Version} ({spec.Build}) for {spec.Subdir}\n")),
         };
         if (spec.PayloadBytes > 0) files.Add(new($"share/{spec.Name}/payload.bin", Payload(spec)));
+        files.AddRange(spec.Files);
         if (spec.AboutJson is not null) files.Add(new("info/about.json", Encoding.UTF8.GetBytes(spec.AboutJson)));
         if (spec.RunExportsJson is not null) files.Add(new("info/run_exports.json", Encoding.UTF8.GetBytes(spec.RunExportsJson)));
+        if (spec.LinkJson is not null) files.Add(new("info/link.json", Encoding.UTF8.GetBytes(spec.LinkJson)));
         PackageArchiveWriter.Write(path, spec.ToIndexRecord(), files);
         return path;
     }

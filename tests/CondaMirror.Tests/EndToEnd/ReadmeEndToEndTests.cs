@@ -10,30 +10,11 @@ namespace CondaMirror.Tests.EndToEnd;
 /// <summary>
 /// The README's project snippet and its package-source command, taken from README.md word for word: the documented
 /// version restores and the snippet builds its channel. Only conda-forge is replaced, through the
-/// CondaChannelAlias property, by a loopback server holding a small channel of that name.
+/// CondaChannelAlias property, by a loopback server holding the quick start's sample channel under that name.
 /// </summary>
 [Collection(EndToEndCollection.Name)]
 public class ReadmeEndToEndTests
 {
-    private static readonly string[] Platforms = { "linux-64", "osx-arm64", "win-64" };
-
-    private static ChannelBuilder CondaForge()
-    {
-        var builder = new ChannelBuilder();
-        foreach (var platform in Platforms)
-        {
-            foreach (var python in new[] { "3.11.9", "3.12.4", "3.13.0" })
-                builder.Add(new PackageSpec("python", python, "h0_0", platform));
-            builder.Add(new PackageSpec("numpy", "2.0.0", "py_0", platform) { Depends = new[] { "python >=3.10" } });
-            builder.Add(new PackageSpec("pandas", "2.2.2", "py_0", platform) { Depends = new[] { "numpy >=1.26", "python >=3.10", "tzdata" } });
-            builder.Add(new PackageSpec("scikit-learn", "1.3.2", "py_0", platform) { Depends = new[] { "numpy", "python" } });
-            builder.Add(new PackageSpec("scikit-learn", "1.5.1", "py_0", platform) { Depends = new[] { "numpy >=1.19", "python >=3.9", "joblib" } });
-        }
-        builder.Add(new PackageSpec("tzdata", "2024a", "h_0", "noarch"));
-        builder.Add(new PackageSpec("joblib", "1.4.2", "pyhd_0", "noarch") { Noarch = "python", Depends = new[] { "python >=3.8" } });
-        return builder;
-    }
-
     [Fact]
     public async Task The_readme_project_restores_the_documented_version_and_builds_its_channel()
     {
@@ -70,7 +51,7 @@ public class ReadmeEndToEndTests
         Assert.True(added.Succeeded, added.ToString());
 
         Directory.CreateDirectory(work.Combine("server"));
-        CondaForge().WriteTo(work.Combine("server", "conda-forge"));
+        SampleUpstreamChannel.Create().WriteTo(work.Combine("server", "conda-forge"));
         await using var server = new LoopbackChannelServer(work.Combine("server"));
         var project = work.Combine("app", "App.csproj");
         Directory.CreateDirectory(work.Combine("app"));
@@ -82,15 +63,16 @@ public class ReadmeEndToEndTests
 
         var locked = LockFileReader.Read(work.Combine("app", "conda-mirror.lock"));
         var channel = work.Combine("app", "bin", "Debug", "net8.0", "conda-channel");
-        foreach (var platform in Platforms)
+        foreach (var platform in SampleUpstreamChannel.Platforms)
         {
             var records = locked.PackagesByPlatform[platform].ToDictionary(r => r.Record.Name);
-            Assert.Equal("3.12.4", records["python"].Record.Version);
+            Assert.Equal("3.12.7", records["python"].Record.Version);
             Assert.True(CondaVersion.Parse(records["scikit-learn"].Record.Version).CompareTo(CondaVersion.Parse("1.4")) >= 0);
-            Assert.True(File.Exists(Path.Combine(channel, platform, "pandas-2.2.2-py_0.conda")), build.ToString());
+            Assert.Contains("pip", records.Keys);
+            Assert.True(File.Exists(Path.Combine(channel, platform, "pandas-2.2.3-py312h0_1.conda")), build.ToString());
             Assert.True(File.Exists(Path.Combine(channel, platform, "repodata.json")));
         }
-        Assert.True(File.Exists(Path.Combine(channel, "noarch", "joblib-1.4.2-pyhd_0.conda")));
+        Assert.True(File.Exists(Path.Combine(channel, "noarch", "joblib-1.4.2-pyh0_0.conda")));
     }
 
     private static CommandResult Shell(string directory, IReadOnlyDictionary<string, string> environment, string command)
