@@ -40,7 +40,9 @@ public static partial class BenchmarkRegistry
         var clock = Stopwatch.StartNew();
         var builder = BuildBenchmarkChannel(count, (long)(totalMb * 1048576));
         builder.WriteTo(upstream);
-        var archives = Directory.GetFiles(upstream, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith("repodata.json", StringComparison.Ordinal)).ToList();
+        // Packages only: the channel builder also writes repodata.json.zst, shards and index pages beside them.
+        var archives = Directory.GetFiles(upstream, "*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".conda", StringComparison.Ordinal) || f.EndsWith(".tar.bz2", StringComparison.Ordinal)).ToList();
         var totalBytes = archives.Sum(f => new FileInfo(f).Length);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"generated {archives.Count} packages, {totalBytes / 1048576.0:0.0} MB (linux-64/win-64/noarch) in {clock.Elapsed.TotalSeconds:0.0} s"));

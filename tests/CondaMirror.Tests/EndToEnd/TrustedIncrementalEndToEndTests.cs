@@ -250,12 +250,12 @@ public class TrustedIncrementalEndToEndTests
         // The classic console logger at its default verbosity, as in a CI log.
         var cold = _package.BuildWithLogger(s.Project, new[] { "-tl:off" });
         Assert.True(cold.Succeeded, cold.ToString());
-        Assert.Matches(@"Consumer -> .*conda-channel/ \(1 conda packages, \d+\.\d KB; linux-64: 1\)", cold.Output);
+        Assert.Matches(@"Consumer -> .*conda-channel/ \(1 conda packages, \d+\.\d KB; linux-64: 1, noarch: 0\)", cold.Output);
         Assert.Matches(@"Conda packages: 1 in channel \(1 downloaded, 0 from cache, \d+\.\d KB in", cold.Output);
         Assert.DoesNotContain("0.0 MB", cold.Output);
 
         var noop = _package.BuildWithLogger(s.Project, new[] { "-tl:off" });
-        Assert.Matches(@"Consumer -> .*conda-channel/ \(1 conda packages, \d+\.\d KB; linux-64: 1\) \[up to date\]", noop.Output);
+        Assert.Matches(@"Consumer -> .*conda-channel/ \(1 conda packages, \d+\.\d KB; linux-64: 1, noarch: 0\) \[up to date\]", noop.Output);
 
         // In MSBuild's .NET task host (how Visual Studio runs the tasks) too.
         var hosted = _package.BuildWithLogger(s.Project, new[] { "-tl:off" }, "-p:CondaMirrorTaskHost=NET");
