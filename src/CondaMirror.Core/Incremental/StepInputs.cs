@@ -35,10 +35,10 @@ public sealed class StepInputs
     /// <summary>The input files read, with the identity and sha256 they had.</summary>
     public IReadOnlyDictionary<string, InputFile> Files => _files;
 
-    /// <summary>A property value.</summary>
+    /// <summary>A property value (a URL without its credentials; a parameter named like a secret only as "given").</summary>
     public StepInputs Add(string name, string? value)
     {
-        _hashes[name] = HashOf(new Encoder().Text(value ?? "").Done());
+        _hashes[name] = HashOf(new Encoder().Text(SecretRedaction.ForRecord(name, value)).Done());
         return this;
     }
 

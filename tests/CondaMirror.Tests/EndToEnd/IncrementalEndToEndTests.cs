@@ -127,6 +127,7 @@ public class IncrementalEndToEndTests
         foreach (var row in table)
             Assert.True(changes.Any(c => c.Input == row.Name) || NotVaried.ContainsKey(row.Name), $"docs/incremental.md row '{row.Name}' is not checked");
         var lockConsumers = table.Single(r => r.Name == "CondaLockFile").Steps;
+        var projectReaders = table.Single(r => r.Name == "the project file and the files it imports by a literal path").Steps;
         var disabled = new HashSet<string>(StringComparer.Ordinal);
         var failures = new List<string>();
         foreach (var change in changes)
@@ -135,12 +136,16 @@ public class IncrementalEndToEndTests
             change.Before?.Invoke();
             change.Apply(state);
             if (change.Disables is not null) disabled.Add(change.Disables);
+            var projectBefore = Hash(project);
             Write();
+            var projectChanged = Hash(project) != projectBefore;
             var lockBefore = Hash(lockPath);
             var build = _package.Build(project, "--no-restore");
             Assert.True(build.Succeeded, $"{change.Input}:\n{build}");
 
             var expected = new HashSet<string>(row.Steps, StringComparer.Ordinal);
+            // Properties and items are set in the project file here, and its text is an input of its own.
+            if (projectChanged) expected.UnionWith(projectReaders);
             if (Hash(lockPath) != lockBefore) expected.UnionWith(lockConsumers);
             if (expected.Contains("download") || expected.Contains("index")) expected.Add("bundle");
             expected.ExceptWith(disabled);
