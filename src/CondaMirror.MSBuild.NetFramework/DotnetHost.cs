@@ -37,6 +37,8 @@ internal static class DotnetHost
             if (directory.Trim().Trim('"') is { Length: > 0 } dir) yield return Combine(dir, ExecutableName);
         if (IsWindows)
         {
+            // ProgramW6432: the 64-bit Program Files, also from a 32-bit MSBuild.
+            if (Environment.GetEnvironmentVariable("ProgramW6432") is { Length: > 0 } programFiles64) yield return Combine(programFiles64, "dotnet", ExecutableName);
             yield return Combine(Environment.GetFolderPath(Environment.SpecialFolder.ProgramFiles), "dotnet", ExecutableName);
         }
         else
