@@ -121,6 +121,11 @@ public sealed class OutOfProcessRouteTests
         return new HarnessRun(output, errors.Result);
     }
 
+    private static void MakeExecutable(string path)
+    {
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
+    }
+
     [SkippableFact]
     public void Under_Mono_the_factory_runs_IndexCondaChannel_in_the_runner_and_builds_the_channel_the_in_process_task_builds()
     {
@@ -207,7 +212,7 @@ public sealed class OutOfProcessRouteTests
         using var dir = new TempDirectory();
         var fake = dir.Combine("dotnet");
         File.WriteAllText(fake, "#!/bin/sh\necho 'You must install or update .NET to run this application.' >&2\necho 'Framework: Microsoft.NETCore.App, version 8.0.0 (x64)' >&2\nexit 150\n");
-        File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
+        MakeExecutable(fake);
         var old = Harness(Settings(fake), "CondaMirror.MSBuild.CheckCondaMirrorProject", "ProjectFile=/work/App.csproj");
         error = Assert.Single(old.Lines("error"));
         Assert.Equal("CMIR807", error[1]);
@@ -235,7 +240,7 @@ public sealed class OutOfProcessRouteTests
         // A runner that ignores the request is killed after the grace period, and the task says it was cancelled.
         var fake = dir.Combine("dotnet");
         File.WriteAllText(fake, "#!/bin/sh\nprintf 'ready\\t1\\tfake\\n'\nexec sleep 60\n");
-        File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
+        MakeExecutable(fake);
         var stuck = Harness(Settings(fake), "CondaMirror.MSBuild.CheckCondaMirrorProject", "ProjectFile=/work/App.csproj", "--cancel-after=500");
         Assert.False(stuck.Result, stuck.ToString());
         error = Assert.Single(stuck.Lines("error"));

@@ -67,7 +67,7 @@ public sealed class WireProtocolTests
         Assert.Equal("t;o%k$(x)", read[0].GetMetadata("BearerToken"));
         Assert.Equal("a\nb", read[0].GetMetadata("Multi"));
         Assert.Equal("second", read[1].ItemSpec);
-        Assert.Equal(0, read[1].CloneCustomMetadata().Count);
+        Assert.Empty(read[1].CloneCustomMetadata());
         // A single item, and the defining project only the parent's item knows.
         var defined = (ITaskItem)RoundTrip(new DefinedItem("pip"), typeof(ITaskItem))!;
         Assert.Equal("/src/Directory.Build.props", defined.GetMetadata("DefiningProjectFullPath"));
