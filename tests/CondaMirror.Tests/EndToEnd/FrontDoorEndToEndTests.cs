@@ -201,7 +201,7 @@ public class FrontDoorEndToEndTests
     }
 
     [Fact]
-    public void The_NET_task_host_is_chosen_on_NET_Framework_MSBuild_18_older_ones_get_CMIR807_and_the_task_host_builds_the_channel()
+    public void The_task_host_follows_the_MSBuild_that_builds_older_NET_Framework_ones_get_CMIR807_and_the_NET_task_host_builds_the_channel()
     {
         using var work = new TempDirectory("condamirror-e2e");
         var project = FileChannelProject(work, "pip");
@@ -209,17 +209,34 @@ public class FrontDoorEndToEndTests
         string TaskHost(params string[] properties) =>
             DotnetCli.Run(work.Path, _package.BuildEnvironment,
                 new[] { "msbuild", project, "-getProperty:CondaMirrorTaskHost", "-nodeReuse:false" }.Concat(properties).ToArray()).Output.Trim();
+        const string full = "-p:_CondaMirrorRuntimeType=Full";
         Assert.Equal("InProcess", TaskHost());
-        Assert.Equal("NET", TaskHost("-p:_CondaMirrorRuntimeType=Full", "-p:_CondaMirrorMSBuildVersion=18.0.5"));
+        Assert.Equal("NET", TaskHost(full, "-p:_CondaMirrorMSBuildVersion=18.0.5"));
+        Assert.Equal("OutOfProcess", TaskHost(full, "-p:_CondaMirrorMSBuildVersion=17.14.8"));
+        Assert.Equal("OutOfProcess", TaskHost(full, "-p:_CondaMirrorMSBuildVersion=17.8.3"));
 
-        var old = _package.Build(project, "-p:_CondaMirrorRuntimeType=Full", "-p:_CondaMirrorMSBuildVersion=17.14.8");
+        var old = _package.Build(project, full, "-p:_CondaMirrorMSBuildVersion=17.7.2");
         Assert.False(old.Succeeded, old.ToString());
-        Assert.Matches(new Regex($@"{Regex.Escape(project)} ?: error CMIR807: .*17\.14\.8.*dotnet build.*Visual Studio 2026"), old.Output);
+        Assert.Matches(new Regex($@"{Regex.Escape(project)} ?: error CMIR807: .*17\.7\.2.*Update Visual Studio 2022 to 17\.8 or newer.*dotnet build"), old.Output);
+        var netBefore18 = _package.Build(project, full, "-p:_CondaMirrorMSBuildVersion=17.14.8", "-p:CondaMirrorTaskHost=NET");
+        Assert.False(netBefore18.Succeeded, netBefore18.ToString());
+        Assert.Matches(new Regex($@"{Regex.Escape(project)} ?: error CMIR807: CondaMirrorTaskHost=NET needs MSBuild 18.*OutOfProcess"), netBefore18.Output);
+        var unknown = _package.Build(project, "-p:CondaMirrorTaskHost=Elsewhere");
+        Assert.False(unknown.Succeeded, unknown.ToString());
+        Assert.Matches(new Regex($@"error CMIR807: CondaMirrorTaskHost is 'Elsewhere'; it must be InProcess, NET or OutOfProcess"), unknown.Output);
 
         // The task-host registration itself, exercised for real: .NET MSBuild honours Runtime="NET" + TaskHostFactory too.
         var hosted = _package.Build(project, "-p:CondaMirrorTaskHost=NET");
         Assert.True(hosted.Succeeded, hosted.ToString());
         Assert.True(File.Exists(work.Combine("app", "bin", "Debug", "net10.0", "conda-channel", "noarch", "pip-24.0-pyh_0.conda")), hosted.ToString());
+
+        // MSBuild 17.x on .NET Framework, as far as .NET MSBuild can play it: the out-of-process route is chosen and builds.
+        Directory.Delete(work.Combine("app", "bin"), recursive: true);
+        Directory.Delete(work.Combine("app", "obj", "Debug"), recursive: true);
+        var vs2022 = _package.Build(project, full, "-p:_CondaMirrorMSBuildVersion=17.14.8", "-v:d");
+        Assert.True(vs2022.Succeeded, vs2022.ToString());
+        Assert.Contains("DownloadCondaPackages runs out of process", vs2022.Output);
+        Assert.True(File.Exists(work.Combine("app", "bin", "Debug", "net10.0", "conda-channel", "noarch", "pip-24.0-pyh_0.conda")), vs2022.ToString());
     }
 
     [Fact]

@@ -85,8 +85,12 @@ public class SecretsEndToEndTests
         }
     }
 
-    [Fact]
-    public async Task Credentials_written_in_the_project_file_reach_no_file_the_build_writes_and_no_line_at_detailed_verbosity()
+    /// <summary>OutOfProcess (Visual Studio 2022's route) hands the parameters, BearerToken metadata and URLs with passwords
+    /// included, to a runner process: over its standard input, so no file holds them there either.</summary>
+    [Theory]
+    [InlineData("InProcess")]
+    [InlineData("OutOfProcess")]
+    public async Task Credentials_written_in_the_project_file_reach_no_file_the_build_writes_and_no_line_at_detailed_verbosity(string taskHost)
     {
         const string user = "lit-user-3b4c", password = "lit-pw-9d8e7f", token = "lit-tok-1a2b3c4d";
         using var work = new TempDirectory("condamirror-e2e");
@@ -99,8 +103,9 @@ public class SecretsEndToEndTests
         var project = _package.WriteProject(work.Combine("app"), Body(work,
             $"""<CondaChannel Include="{url}" /><CondaChannel Include="{work.Combine("private-channel")}" BearerToken="{token}" />"""));
 
-        var result = _package.Build(project, "-v:d");
+        var result = _package.Build(project, "-v:d", "-p:CondaMirrorTaskHost=" + taskHost);
         Assert.True(result.Succeeded, result.ToString().Replace(password, "<password>").Replace(token, "<token>"));
+        Assert.Equal(taskHost == "OutOfProcess", result.Output.Contains("ResolveCondaLock runs out of process", StringComparison.Ordinal));
         var secrets = new[] { password, token };
         var lines = result.Output.Split('\n').Where(l => secrets.Any(s => l.Contains(s, StringComparison.Ordinal))).ToList();
         Assert.True(lines.Count == 0, "secret in build output: " + string.Join("\n", lines));
