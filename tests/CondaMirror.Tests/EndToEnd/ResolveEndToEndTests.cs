@@ -119,7 +119,7 @@ public class ResolveEndToEndTests
         var after = Versions(lockPath, "linux-64");
         Assert.Equal("1.26.0 py_0", after["numpy"]);
         Assert.Equal("12.0 h_0", after["pyarrow"]);
-        Assert.Contains("1 added, 0 upgraded, 0 downgraded, 0 removed", third.Output);
+        Assert.Contains("1 added, 0 upgraded, 0 downgraded, 0 other build, 0 removed", third.Output);
         // The changed lock re-ran download and index: the new package is in the channel and its repodata.
         Assert.True(File.Exists(Path.Combine(channel, "linux-64", "pyarrow-12.0-h_0.conda")), third.ToString());
         Assert.Contains("pyarrow-12.0-h_0.conda", File.ReadAllText(Path.Combine(channel, "win-64", "repodata.json")));

@@ -67,7 +67,7 @@ public class VisualStudio2022EndToEndTests
             Assert.Contains($"{task} runs out of process: ", outOfProcess.Output);
         Assert.DoesNotContain("runs out of process", inProcess.Output);
         // The tasks' own lines, at their importance, as in-process.
-        const string line = @"Conda lock win-64: 4 packages \(4 added, 0 upgraded, 0 downgraded, 0 removed\)";
+        const string line = @"Conda lock win-64: 4 packages \(4 added, 0 upgraded, 0 downgraded, 0 other build, 0 removed\)";
         Assert.Matches(line, inProcess.Output);
         Assert.Matches(line, outOfProcess.Output);
         Assert.Matches(@"Consumer -> .*/oop/bin/Debug/net10\.0/conda-channel/ \(7 conda packages", outOfProcess.Output);
@@ -81,13 +81,15 @@ public class VisualStudio2022EndToEndTests
             Assert.True(File.ReadAllBytes(Path.Combine(expected, "conda-channel", file)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(actual, "conda-channel", file))), file);
         Assert.Equal(File.ReadAllText(Path.Combine(expected, "conda-channel.tar.SHA256SUMS")), File.ReadAllText(Path.Combine(actual, "conda-channel.tar.SHA256SUMS")));
 
-        // Nothing changed: every step is up to date, no runner is started.
+        // Nothing changed: every step finds its record unchanged (in the runner: the record is Core's) and does nothing.
         var again = _package.Build(outOfProcessProject, "-p:CondaMirrorTaskHost=OutOfProcess", "-v:d");
         Assert.True(again.Succeeded, again.ToString());
-        Assert.DoesNotContain("runs out of process", again.Output);
+        Assert.Contains("Conda download step: up to date", again.Output);
+        Assert.Contains("Conda index step: up to date", again.Output);
+        Assert.DoesNotContain("step: runs because", again.Output);
 
         // A dotnet that is not there: one CMIR807 at the project, saying what to do.
-        File.Delete(work.Combine("oop", "obj", "Debug", "net10.0", "condamirror", "check.stamp"));
+        File.Delete(work.Combine("oop", "obj", "Debug", "net10.0", "condamirror", "check.step.json"));
         var noDotnet = _package.Build(outOfProcessProject, "-p:CondaMirrorTaskHost=OutOfProcess", $"-p:CondaMirrorDotnetHostPath={work.Combine("no", "dotnet")}");
         Assert.False(noDotnet.Succeeded, noDotnet.ToString());
         Assert.Matches(new Regex($@"{Regex.Escape(outOfProcessProject)} ?: error CMIR807: .*CondaMirrorDotnetHostPath is '{Regex.Escape(work.Combine("no", "dotnet"))}'.*Install the \.NET 8 runtime or newer"), noDotnet.Output);

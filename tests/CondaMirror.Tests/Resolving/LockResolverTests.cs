@@ -99,7 +99,7 @@ public class LockResolverTests
 
         var outcome = new LockResolver().Resolve(Settings(dir, new[] { "tool" }));
 
-        Assert.Equal("linux-64: 2 packages (0 added, 0 upgraded, 0 downgraded, 1 removed)", outcome.Changes.Single().ToString());
+        Assert.Equal("linux-64: 2 packages (0 added, 0 upgraded, 0 downgraded, 0 other build, 1 removed)", outcome.Changes.Single().ToString());
     }
 
     [Fact]
