@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using CondaMirror.Core.Errors;
 using CondaMirror.TestKit;
@@ -227,14 +226,14 @@ public class TrustedIncrementalEndToEndTests
         // A bundle whose SHA256SUMS lies about one archive, made with tar itself, with an old time as well.
         var unpacked = s.Work.Combine("unpacked");
         Directory.CreateDirectory(unpacked);
-        Run("tar", "-xf", second, "-C", unpacked);
+        CliTool.Run("tar", s.Work.Path, "-xf", second, "-C", unpacked);
         var victim = Path.Combine(unpacked, "channel", "noarch", "docs-1.0-0.conda");
         var bytes = File.ReadAllBytes(victim);
         bytes[^1] ^= 0xFF;
         File.WriteAllBytes(victim, bytes);
         var before = FileTreeSnapshot.Take(root);
         File.Delete(drop);
-        Run("tar", new[] { "-cf", drop, "-C", unpacked }.Concat(Directory.GetFileSystemEntries(unpacked).Select(e => Path.GetFileName(e)!).Order(StringComparer.Ordinal)).ToArray());
+        CliTool.Run("tar", s.Work.Path, new[] { "-cf", drop, "-C", unpacked }.Concat(Directory.GetFileSystemEntries(unpacked).Select(e => Path.GetFileName(e)!).Order(StringComparer.Ordinal)).ToArray());
         File.SetLastWriteTimeUtc(drop, new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
         var lying = _package.Build(offline);
         Assert.False(lying.Succeeded, lying.ToString());
@@ -266,15 +265,5 @@ public class TrustedIncrementalEndToEndTests
         Assert.Contains("Conda lock linux-64: 1 packages (0 added, 0 upgraded, 0 downgraded, 1 other build, 0 removed)", variant.Output);
         Assert.Contains("Conda lock linux-64: blas 3.9.0 openblas_0 → 3.9.0 mkl_0", variant.Output);
         Assert.Matches(@"\[lock linux-64 1 \(1 other build\)", variant.Output);
-    }
-
-    private static void Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi)!;
-        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', args)}: {output}");
     }
 }
