@@ -142,7 +142,7 @@ public sealed class ResolveCondaLock : CondaStepTask
         {
             outcome = new LockResolver(MirrorLog).Resolve(settings, CancellationToken);
         }
-        catch (CondaMirrorException e) when (e.File is null && LocateItem(e.Message) is { } element)
+        catch (CondaMirrorException e) when (e.File is null && LocateItem(e.RequestIndexes) is { } element)
         {
             // A solver error about the requested items: point at the CondaPackage element it names first.
             throw new CondaMirrorException(e.Code, e.Message, element.File, e) { Line = element.Line };
@@ -193,15 +193,11 @@ public sealed class ResolveCondaLock : CondaStepTask
         return new RequestedPackage(spec, $"CondaPackage '{item.ItemSpec}'");
     }
 
-    private static readonly System.Text.RegularExpressions.Regex ItemReference =
-        new(@"CondaPackage '([^'\r\n]{1,512})'", System.Text.RegularExpressions.RegexOptions.NonBacktracking);
-
-    /// <summary>The element of the first CondaPackage item a message names, found in the project's XML (MSBuild gives tasks no item lines).</summary>
-    private ProjectChecks.PackageElement? LocateItem(string message)
+    /// <summary>The element of the first CondaPackage item an error is about, found in the project's XML (MSBuild gives tasks no item lines).</summary>
+    private ProjectChecks.PackageElement? LocateItem(IReadOnlyList<int> requestIndexes)
     {
-        var match = ItemReference.Match(message);
-        if (!match.Success || string.IsNullOrEmpty(ProjectFile)) return null;
-        var name = match.Groups[1].Value;
+        if (requestIndexes.Count == 0 || string.IsNullOrEmpty(ProjectFile) || requestIndexes[0] < 0 || requestIndexes[0] >= Packages.Length) return null;
+        var name = Packages[requestIndexes[0]].ItemSpec;
         return ProjectChecks.PackageElementScanner.Scan(new[] { ProjectFile! }, Path.GetDirectoryName(Path.GetFullPath(ProjectFile!))!)
             .Where(e => e.ItemType == ProjectChecks.PackageElementScanner.PackageItem)
             .FirstOrDefault(e => e.Include.Split(';').Any(part => string.Equals(part.Trim(), name, StringComparison.Ordinal)));

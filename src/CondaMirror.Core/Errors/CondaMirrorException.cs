@@ -23,5 +23,11 @@ public class CondaMirrorException : Exception
     /// <summary>The line in <see cref="File"/> the error concerns (1-based), or 0 when unknown.</summary>
     public int Line { get; init; }
 
+    /// <summary>
+    /// The requested packages the error is about, as indexes into the request (the CondaPackage items, in order): the
+    /// host finds the item's element from these, never from the message text.
+    /// </summary>
+    public IReadOnlyList<int> RequestIndexes { get; init; } = Array.Empty<int>();
+
     public override string ToString() => File is null ? $"{Code}: {Message}" : $"{File}: {Code}: {Message}";
 }

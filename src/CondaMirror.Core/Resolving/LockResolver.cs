@@ -111,7 +111,7 @@ public sealed partial class LockResolver
             {
                 // Solver errors name the CondaPackage item in their text; the error's file is then the project itself.
                 var file = IsAboutRequestedItems(e) ? null : e.File;
-                failures.Add(new CondaMirrorException(e.Code, $"Cannot resolve for {platform}: {e.Message}", file, e));
+                failures.Add(new CondaMirrorException(e.Code, $"Cannot resolve for {platform}: {e.Message}", file, e) { RequestIndexes = e.RequestIndexes });
             }
             LogShardUse(platform, subdirs.Concat(noarch));
             // A file-backed index holds its cache file open: let it go before the next platform's is opened.

@@ -53,7 +53,7 @@ internal sealed class SolveRun
             if (spec is null)
                 throw new CondaMirrorException(ErrorCodes.SolverInvalidSpec,
                     $"{Prefix(origin)}'{text}' is not a valid package spec ({error}). Use conda MatchSpec syntax, e.g. 'numpy >=1.26' or 'python 3.11.*'.",
-                    origin);
+                    origin) { RequestIndexes = new[] { i } };
             var name = _solver.Load(spec.Name);
             if (name.Candidates.Length == 0)
                 throw _provider.IsExcludedByPolicy(spec.Name) ? ExcludedByPolicy(spec, i, origin) : UnknownPackage(spec, i, origin);
@@ -131,7 +131,7 @@ internal sealed class SolveRun
         if (similar.Count > 0) message += " Similar names: " + string.Join(", ", similar) + ".";
         else message += " Check the spelling and the channel list.";
         var lines = new[] { message };
-        return new SolveConflictException(ErrorCodes.SolverUnknownPackage, Prefix(origin) + message, lines, origin, MissingGraph(spec, index, origin));
+        return new SolveConflictException(ErrorCodes.SolverUnknownPackage, Prefix(origin) + message, lines, origin, MissingGraph(spec, index, origin)) { RequestIndexes = new[] { index } };
     }
 
     private CondaMirrorException NoMatchingVersion(SpecMatcher spec, int index, string? origin)
@@ -144,7 +144,7 @@ internal sealed class SolveRun
             message += $" ({missing.IgnoredByChannelPriority} more records of {spec.Name} are in lower-priority channels, which strict channel priority ignores)";
         message += missing.PolicyNote() + ".";
         return new SolveConflictException(ErrorCodes.SolverNoMatchingVersion, Prefix(origin) + message + " Relax the version constraint.",
-            new[] { message }, origin, graph);
+            new[] { message }, origin, graph) { RequestIndexes = new[] { index } };
     }
 
     private CondaMirrorException ExcludedByPolicy(SpecMatcher spec, int index, string? origin)
@@ -153,7 +153,7 @@ internal sealed class SolveRun
         var missing = (ConflictMissingNode)graph.Nodes[1];
         var message = $"{spec.Text} cannot be installed: every {spec.Name} in the channels is excluded by the package policy{missing.PolicyNote()}.";
         return new SolveConflictException(ErrorCodes.SolverExcludedByPolicy,
-            Prefix(origin) + message + " Change the CondaExclude / CondaAllowLicense items, or remove the request.", new[] { message }, origin, graph);
+            Prefix(origin) + message + " Change the CondaExclude / CondaAllowLicense items, or remove the request.", new[] { message }, origin, graph) { RequestIndexes = new[] { index } };
     }
 
     private static string Prefix(string? origin) => origin is null ? "" : $"{origin}: ";

@@ -48,7 +48,7 @@ internal sealed class ConflictRenderer
         message.Append("Relax or remove one of the requested specs above, or add a channel that has the missing packages.");
         var origins = graph.Root.Requests.Select(r => r.Origin).OfType<string>().Distinct().ToList();
         return new SolveConflictException(ErrorCodes.SolverConflict, message.ToString(), lines,
-            origins.Count == 0 ? null : string.Join(", ", origins), graph);
+            origins.Count == 0 ? null : string.Join(", ", origins), graph) { RequestIndexes = graph.Root.Requests.Select(r => r.Index).ToList() };
     }
 
     private IReadOnlyList<string> Render()

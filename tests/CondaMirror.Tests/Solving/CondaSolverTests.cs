@@ -233,6 +233,18 @@ public class CondaSolverTests
     }
 
     [Fact]
+    public void Errors_name_the_requests_they_are_about_by_index_not_only_in_their_text()
+    {
+        var source = new InMemoryPackageSource().Add("python", "3.10").Add("lib", "1.0", depends: new[] { "python >=3.11" });
+        Assert.Equal(new[] { 1 }, Assert.Throws<SolveConflictException>(() => Solve(source, "python", "pypy")).RequestIndexes);
+        Assert.Equal(new[] { 0 }, Assert.Throws<SolveConflictException>(() => Solve(source, "python 3.11.*")).RequestIndexes);
+        Assert.Equal(new[] { 1 }, Assert.ThrowsAny<CondaMirrorException>(() => Solve(source, "python", "lib >=1.0,,<")).RequestIndexes);
+        var conflict = Assert.Throws<SolveConflictException>(() => Solve(source, "python 3.10", "lib"));
+        Assert.Equal(ErrorCodes.SolverConflict, conflict.Code);
+        Assert.Equal(new[] { 1 }, conflict.RequestIndexes); // lib alone cannot be installed: no python >=3.11 exists
+    }
+
+    [Fact]
     public void UnsatisfiableVersionListsAvailableVersions()
     {
         var source = new InMemoryPackageSource().Add("python", "2.7.18").Add("python", "3.9.1").Add("python", "3.10.14");
