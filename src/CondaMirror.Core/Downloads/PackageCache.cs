@@ -88,7 +88,8 @@ public sealed class PackageCache
         if (!string.IsNullOrEmpty(request.Sha256))
             return TryEntry(PathFor(request.Sha256, request.FileName), request, out path);
         if (request.Md5 is not { Length: 32 } md5 || !md5.All(char.IsAsciiHexDigit)) return false;
-        if (TryEntry(PathFor(request.Md5, request.FileName), request, out path)) return true;
+        var legacy = PathFor(md5, request.FileName);
+        if (File.Exists(legacy + SidecarSuffix) && TryEntry(legacy, request, out path)) return true;
         return ReadMd5Pointer(request.Md5) is { } sha256 && TryEntry(PathFor(sha256, request.FileName), request, out path);
     }
 
@@ -228,7 +229,7 @@ public sealed class PackageCache
             {
                 var after = FileIdentity.Of(cachedFile);
                 if (after == before || !after.SameExceptChangeTime(before)) return;
-                WriteSidecar(cachedFile, sidecar with { Identity = after });
+                RewriteSidecarInPlace(cachedFile, sidecar with { Identity = after });
             }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
@@ -405,11 +406,38 @@ public sealed class PackageCache
     }
 
     /// <summary>Writes the sidecar of <paramref name="target"/>; <see cref="Sidecar.Identity"/> is the identity its content was verified under.</summary>
-    private static void WriteSidecar(string target, Sidecar verified)
+    private static void WriteSidecar(string target, Sidecar verified) => AtomicFile.WriteAllText(target + SidecarSuffix, SidecarText(verified));
+
+    /// <summary>
+    /// Rewrites an existing sidecar in place, for an identity refresh after a link. Not atomic on purpose: on ext4,
+    /// renaming a new file over an existing one flushes the new file's data (auto_da_alloc), about 1 ms per sidecar,
+    /// which for every package of every fresh channel cost more than the links themselves (see docs/benchmarks.md,
+    /// cache-safety); an in-place write of the same short text costs about 20 µs. Only the identity lines change, so
+    /// a reader that sees a torn mix of old and new values gets an identity that matches no later state of the file,
+    /// and re-hashes: never a hit it should not have. A missing sidecar is written atomically as usual.
+    /// </summary>
+    private static void RewriteSidecarInPlace(string target, Sidecar verified)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(SidecarText(verified));
+        FileStream stream;
+        try { stream = new FileStream(target + SidecarSuffix, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1); }
+        catch (FileNotFoundException)
+        {
+            WriteSidecar(target, verified);
+            return;
+        }
+        using (stream)
+        {
+            stream.Write(bytes);
+            stream.SetLength(bytes.Length);
+        }
+    }
+
+    private static string SidecarText(Sidecar verified)
     {
         var identity = verified.Identity ?? throw new ArgumentException("a sidecar records the identity its file was verified under", nameof(verified));
-        AtomicFile.WriteAllText(target + SidecarSuffix, string.Create(CultureInfo.InvariantCulture,
-            $"sha256={verified.Sha256}\nmd5={verified.Md5}\nsize={verified.Size}\nmtime={identity.MtimeTicks}\nctime={identity.CtimeTicks}\ninode={identity.Inode}\ndev={identity.Device}\n"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"sha256={verified.Sha256}\nmd5={verified.Md5}\nsize={verified.Size}\nmtime={identity.MtimeTicks}\nctime={identity.CtimeTicks}\ninode={identity.Inode}\ndev={identity.Device}\n");
     }
 
     /// <summary>
