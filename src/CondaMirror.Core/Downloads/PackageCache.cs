@@ -159,7 +159,12 @@ public sealed class PackageCache
             if (FileIdentity.Of(cached) != before) continue;
             if (size != sidecar.Size || !HashEquals(sha256, sidecar.Sha256)) return (false, sidecar);
             var updated = sidecar with { Md5 = md5 ?? sidecar.Md5, Identity = before };
-            try { WriteSidecar(cached, updated); }
+            try
+            {
+                // Only the identity lines change unless an md5 was learned: then the text moves, written whole.
+                if (updated.Md5 == sidecar.Md5) RewriteSidecarInPlace(cached, updated);
+                else WriteSidecar(cached, updated);
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* a read-only cache: hashed again next time */ }
             if (md5 is not null) TryWriteMd5Pointer(RootOf(cached), md5, sha256, replace: true);
             return (true, updated);
@@ -409,7 +414,8 @@ public sealed class PackageCache
     private static void WriteSidecar(string target, Sidecar verified) => AtomicFile.WriteAllText(target + SidecarSuffix, SidecarText(verified));
 
     /// <summary>
-    /// Rewrites an existing sidecar in place, for an identity refresh after a link. Not atomic on purpose: on ext4,
+    /// Rewrites an existing sidecar in place, for a new identity of the same verified content (after a link, or after
+    /// a re-hash found the file intact). Not atomic on purpose: on ext4,
     /// renaming a new file over an existing one flushes the new file's data (auto_da_alloc), about 1 ms per sidecar,
     /// which for every package of every fresh channel cost more than the links themselves (see docs/benchmarks.md,
     /// cache-safety); an in-place write of the same short text costs about 20 µs. Only the identity lines change, so
