@@ -104,6 +104,12 @@ public sealed class PackageCache
         var md5Only = string.IsNullOrEmpty(request.Sha256);
         var needsMd5 = md5Only && sidecar.Md5 is null;
         if (IdentityOf(candidate) is not { } current) return false;
+        if (sidecar.Identity != current && VouchedNow(candidate, sidecar, current, out var now)
+            && (!md5Only || (now.Md5 is not null && HashEquals(request.Md5!, now.Md5))))
+        {
+            path = candidate;
+            return true;
+        }
         if (needsMd5 || current.Size != sidecar.Size || sidecar.Identity != current)
         {
             // Written, replaced or re-linked since it was verified (or a sidecar from before identities were recorded),
@@ -152,11 +158,17 @@ public sealed class PackageCache
     /// </summary>
     private static (bool Intact, Sidecar Sidecar)? VerifyContent(string cached, Sidecar sidecar, bool computeMd5)
     {
-        for (var attempt = 0; attempt < 3; attempt++)
+        for (var attempt = 0; attempt < 5; attempt++)
         {
             var before = FileIdentity.Of(cached);
             var (sha256, md5, size) = HashFile(cached, computeMd5);
-            if (FileIdentity.Of(cached) != before) continue;
+            var after = FileIdentity.Of(cached);
+            if (after != before)
+            {
+                // Other builds placing the same package link it meanwhile, and record the identity after their link.
+                if (!computeMd5 && VouchedNow(cached, sidecar, after, out var vouched)) return (true, vouched);
+                continue;
+            }
             if (size != sidecar.Size || !HashEquals(sha256, sidecar.Sha256)) return (false, sidecar);
             var updated = sidecar with { Md5 = md5 ?? sidecar.Md5, Identity = before };
             try
@@ -170,6 +182,19 @@ public sealed class PackageCache
             return (true, updated);
         }
         return null;
+    }
+
+    /// <summary>
+    /// The sidecar read again, for a file whose identity the first read did not vouch for: another build may have
+    /// linked the file and recorded its new identity between that read and the stat. True when the sidecar now holds
+    /// the same verified content (sha256, size) and exactly the file's current identity: the trust of any hit check.
+    /// </summary>
+    private static bool VouchedNow(string cached, Sidecar first, FileIdentity current, out Sidecar now)
+    {
+        now = first;
+        if (!TryReadSidecar(cached, out var again) || !HashEquals(again.Sha256, first.Sha256) || again.Size != first.Size) return false;
+        now = again;
+        return again.Identity == current;
     }
 
     private static void Evict(string cached)
@@ -204,6 +229,7 @@ public sealed class PackageCache
         if (!TryReadSidecar(cachedFile, out var sidecar)) return null;
         var current = FileIdentity.Of(cachedFile);
         if (sidecar.Identity == current) return new Placement(cachedFile, sidecar, current);
+        if (VouchedNow(cachedFile, sidecar, current, out var now)) return new Placement(cachedFile, now, current);
         var outcome = VerifyContent(cachedFile, sidecar, computeMd5: false);
         if (outcome is { Intact: true } intact) return new Placement(cachedFile, intact.Sidecar, intact.Sidecar.Identity!.Value);
         if (outcome is not null)

@@ -166,6 +166,33 @@ public sealed class CacheIdentityTests
     }
 
     [Fact]
+    public async Task Concurrent_placements_and_hit_checks_of_one_cached_file_neither_fail_nor_evict()
+    {
+        await using var f = new DownloadFixture();
+        using var channels = new TempDirectory("cm-channels");
+        var r = f.AddPackage("big-1.0-0.conda", 4_000_000);
+        var cached = (await f.RunAsync(f.Options(), r)).CachePaths[r];
+        var caches = Enumerable.Range(0, 6).Select(_ => new PackageCache(f.CacheRoot)).ToList();
+
+        // Six "builds" at once, each checking the cache and placing the package into channels of its own, over and
+        // over: every link moves the change time under the others' feet.
+        await Task.WhenAll(caches.Select((cache, b) => Task.Run(() =>
+        {
+            for (var i = 0; i < 15; i++)
+            {
+                Assert.True(cache.TryGetVerified(r, out var path));
+                Assert.True(ChannelPlacement.LinkOrCopy(path, Path.Combine(channels.Path, $"b{b}-{i}", "noarch", r.FileName)));
+            }
+        })));
+
+        Assert.All(caches, c => Assert.Equal(0, c.Evicted));
+        Assert.All(Directory.GetFiles(channels.Path, r.FileName, SearchOption.AllDirectories), file => Assert.Equal(r.Sha256, Sha256(file)));
+        Assert.Equal(90, Directory.GetFiles(channels.Path, r.FileName, SearchOption.AllDirectories).Length);
+        Assert.Equal(1, f.Server.RequestCount("/noarch/" + r.FileName));
+        Assert.True(File.Exists(cached));
+    }
+
+    [Fact]
     public async Task Placement_replaces_a_channel_file_that_is_another_file_even_with_the_same_bytes()
     {
         await using var f = new DownloadFixture();
