@@ -11,11 +11,13 @@ public static partial class BenchmarkRegistry
 {
     /// <summary>
     /// What keeping the shared cache safe from edits through a channel costs: args [packages=320] [totalMB=300] [rounds=5].
-    /// Placement of every package into a fresh channel by hard link, hard link + chmod read-only, reflink (FICLONE, where
-    /// the file system has it) and copy; then the cache-hit check by sidecar only, sidecar + stat (what the cache does),
-    /// and a full re-hash of every file.
+    /// Placement of every package into a fresh channel as builds do it (hard link or reflink, then the cache file's
+    /// identity recorded again), into a channel that already holds the links, by bare hard link, chmod read-only,
+    /// reflink (FICLONE, where the file system has it) and copy; then the cache-hit check by sidecar only, sidecar +
+    /// identity (what the cache does), a hit check by md5 only (the first learns each md5 from the file, later ones read
+    /// it from the sidecar), and a full re-hash of every file.
     /// </summary>
-    private static Benchmark RegisterCacheSafety() => new("cache-safety", "Channel placement (link, link+chmod, reflink, copy) and cache-hit checks (sidecar, +stat, re-hash): 320 packages", args =>
+    private static Benchmark RegisterCacheSafety() => new("cache-safety", "Channel placement (as builds do it, again, link, chmod, reflink, copy) and cache-hit checks (sidecar, +identity, md5-only, re-hash): 320 packages", args =>
     {
         var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 320;
         var totalMb = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 300;
@@ -28,11 +30,12 @@ public static partial class BenchmarkRegistry
         using var work = new TempDirectory("cm-bench-cache-safety");
         var upstream = Path.Combine(work.Path, "upstream");
         var generated = GenerateChannel(upstream, count, (long)(totalMb * 1024 * 1024));
-        var requests = generated.Select(g => g.Request with { Url = g.Path }).ToList();
+        // With the md5 a lock would give beside the sha256, so the cache's md5 index points at every entry.
+        var requests = generated.Select(g => g.Request with { Url = g.Path, Md5 = Convert.ToHexString(MD5.HashData(File.ReadAllBytes(g.Path))).ToLowerInvariant() }).ToList();
         var totalBytes = requests.Sum(r => r.Size!.Value);
         var cacheRoot = Path.Combine(work.Path, "cache");
         DownloadSummary filled;
-        using (var downloader = new PackageDownloader(new DownloadOptions { CacheRoot = cacheRoot }, NullMirrorLog.Instance))
+        using (var downloader = new PackageDownloader(new DownloadOptions { CacheRoot = cacheRoot, Validation = null /* random bytes, not packages */ }, NullMirrorLog.Instance))
             filled = await downloader.DownloadAsync(requests, CancellationToken.None);
         var cached = requests.Select(r => filled.CachePaths[r]).ToList();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cache of {count} packages, {totalBytes / 1048576.0:0.0} MB, on {FileSystemOf(work.Path)}"));
@@ -45,11 +48,13 @@ public static partial class BenchmarkRegistry
             return dir;
         }
 
-        double Time(Action action)
+        // Every round's setup runs untimed before it: a fresh channel folder, a settled cache, and so on.
+        double Time(Action action, Action? setup = null)
         {
             var samples = new List<double>();
             for (var i = 0; i < rounds; i++)
             {
+                setup?.Invoke();
                 var clock = Stopwatch.StartNew();
                 action();
                 samples.Add(clock.Elapsed.TotalMilliseconds);
@@ -58,26 +63,56 @@ public static partial class BenchmarkRegistry
         }
 
         void Report(string what, double ms, string extra = "") =>
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what,-44} {ms,9:0.0} ms  ({ms * 1000 / count,7:0.0} µs/package){extra}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what,-50} {ms,9:0.0} ms  ({ms * 1000 / count,7:0.0} µs/package){extra}"));
+
+        // Links made or removed outside PackageCache change the cached files' change time: the next hit check hashes
+        // each once. A settled cache is one where that already happened (as after a build's hit check).
+        var rehashed = 0;
+        void Settle()
+        {
+            var settling = new PackageCache(cacheRoot);
+            foreach (var r in requests)
+                if (!settling.TryGetVerified(r, out _)) throw new InvalidOperationException("miss");
+            if (settling.Evicted != 0) throw new InvalidOperationException("an intact file was evicted");
+            rehashed += settling.Rehashed;
+        }
 
         // Placement of every package into a fresh channel: temp name beside the target, then rename, as ChannelPlacement does.
-        double Place(string name, Func<string, string, bool> place) => Time(() =>
+        void PlaceAll(string name, Func<string, string, bool> place)
         {
-            var channel = Fresh(name);
+            var channel = Path.Combine(work.Path, name);
             for (var i = 0; i < count; i++)
             {
                 var temp = Path.Combine(channel, "." + requests[i].FileName + ".tmp");
                 if (!place(cached[i], temp)) throw new InvalidOperationException($"{name}: placement failed");
                 File.Move(temp, Path.Combine(channel, requests[i].FileName));
             }
-        });
+        }
+        double Place(string name, Func<string, string, bool> place) => Time(() => PlaceAll(name, place), () => Fresh(name));
         var mb = (totalBytes / 1048576.0).ToString("0", CultureInfo.InvariantCulture);
-        Report("place: ChannelPlacement.LinkOrCopy (builds)", Time(() =>
+        var builds = Path.Combine(work.Path, "channel-placement");
+        Report("place: LinkOrCopy into a fresh channel (builds)", Time(() =>
         {
-            var channel = Fresh("channel-placement");
-            for (var i = 0; i < count; i++) ChannelPlacement.LinkOrCopy(cached[i], Path.Combine(channel, requests[i].FileName), requests[i].Sha256);
+            for (var i = 0; i < count; i++) ChannelPlacement.LinkOrCopy(cached[i], Path.Combine(builds, requests[i].FileName), requests[i].Sha256);
+        }, () =>
+        {
+            Fresh("channel-placement"); // removing the last round's links changes the cached files' ctime...
+            Settle();                   // ...which a build's hit check re-hashes before placement
         }));
-        Report("place: hard link", Place("channel-link", ChannelPlacement.TryCreateHardLink), "  extra disk 0 MB");
+        // A hard link is kept (it is the cache file); a reflink is a file of its own and is cloned again (cheaper than
+        // hashing it to prove it unchanged).
+        var again = 0;
+        Report("place: LinkOrCopy again, channel up to date", Time(() =>
+        {
+            again = 0;
+            for (var i = 0; i < count; i++)
+                if (ChannelPlacement.LinkOrCopy(cached[i], Path.Combine(builds, requests[i].FileName), requests[i].Sha256)) again++;
+        }), again == 0 ? "  (every file kept)" : $"  ({again} placed again)");
+        var cache = new PackageCache(cacheRoot);
+        foreach (var r in requests)
+            if (!cache.TryGetVerified(r, out _)) throw new InvalidOperationException("miss");
+        if (cache.Rehashed != 0) throw new InvalidOperationException($"{cache.Rehashed} hit checks after LinkOrCopy re-hashed");
+        Report("place: hard link (bare link + rename)", Place("channel-link", ChannelPlacement.TryCreateHardLink), "  extra disk 0 MB");
         Report("chmod 0444 of every cached file", Time(() =>
         {
             foreach (var file in cached) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
@@ -86,7 +121,7 @@ public static partial class BenchmarkRegistry
         if (ChannelPlacement.TryReflink(cached[0], Path.Combine(probe, "x"), probe))
             Report("place: reflink (FICLONE)", Place("channel-reflink", (from, to) => ChannelPlacement.TryReflink(from, to, "bench")), "  extra disk 0 MB (copy-on-write)");
         else
-            Console.WriteLine($"{"place: reflink (FICLONE)",-44} not supported by {FileSystemOf(work.Path)}");
+            Console.WriteLine($"{"place: reflink (FICLONE)",-50} not supported by {FileSystemOf(work.Path)}");
         Report("place: byte copy", Place("channel-copy", (from, to) =>
         {
             using var input = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
@@ -96,16 +131,37 @@ public static partial class BenchmarkRegistry
         }), $"  extra disk {mb} MB");
 
         // Cache-hit checks over every package.
-        var cache = new PackageCache(cacheRoot);
         Report("hit check: sidecar + size (before)", Time(() =>
         {
             foreach (var file in cached)
                 if (!PackageCache.TryReadSidecar(file, out var sidecar) || sidecar.Size != new FileInfo(file).Length) throw new InvalidOperationException("miss");
         }));
-        Report("hit check: sidecar + size/mtime/inode (now)", Time(() =>
+        Settle();
+        cache = new PackageCache(cacheRoot);
+        Report("hit check: sidecar + identity (TryGetVerified)", Time(() =>
         {
             foreach (var r in requests)
                 if (!cache.TryGetVerified(r, out _)) throw new InvalidOperationException("miss");
+        }));
+        if (cache.Rehashed != 0) throw new InvalidOperationException($"{cache.Rehashed} hit checks of a settled cache re-hashed");
+        var settled = rehashed;
+        Report("hit check after a channel of links was deleted", Time(Settle, () =>
+        {
+            Fresh("channel-link");
+            PlaceAll("channel-link", ChannelPlacement.TryCreateHardLink);
+            Settle();
+            Fresh("channel-link");
+        }), " (re-hash each, page cache warm)");
+        if (rehashed - settled < count * rounds) throw new InvalidOperationException("deleted links did not cost a re-hash");
+        var md5Only = requests.Select(r => r with { Sha256 = null, Size = null }).ToList();
+        var learn = Stopwatch.StartNew();
+        foreach (var r in md5Only)
+            if (!cache.TryGetVerified(r, out _)) throw new InvalidOperationException("md5 miss");
+        Report("hit check: md5 only, first (learns each md5)", learn.Elapsed.TotalMilliseconds);
+        Report("hit check: md5 only, then", Time(() =>
+        {
+            foreach (var r in md5Only)
+                if (!cache.TryGetVerified(r, out _)) throw new InvalidOperationException("md5 miss");
         }));
         Report("hit check: full sha256 re-hash", Time(() =>
         {

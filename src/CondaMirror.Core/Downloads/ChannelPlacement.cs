@@ -8,8 +8,11 @@ namespace CondaMirror.Core.Downloads;
 /// Puts an archive (from the package cache, or a local package file) into a channel folder: a reflink where the file
 /// system has them (btrfs, XFS: a file of its own sharing the cache's blocks, so an edit of the channel file never
 /// reaches the cache), else a hard link (no extra disk, instant; the cache file is read-only and the cache re-hashes a
-/// file whose stat changed, see <see cref="PackageCache"/>), else a copy. Either way the destination appears
+/// file whose identity changed, see <see cref="PackageCache"/>), else a copy. Either way the destination appears
 /// atomically (temp name in the destination folder, then rename), so a channel never shows a half-written archive.
+/// A destination is kept only while it is the source itself (the same inode: a hard link made before) or, where only
+/// a copy could replace it, while its bytes hash to the source's; anything else (a link to an older or evicted cache
+/// file, a file edited in place) is replaced.
 /// </summary>
 public static partial class ChannelPlacement
 {
@@ -25,8 +28,12 @@ public static partial class ChannelPlacement
         return (destination, LinkOrCopy(cachePath, destination, knownSha256));
     }
 
-    /// <summary>Links or copies <paramref name="cachePath"/> to <paramref name="destinationPath"/>, skipping the work
-    /// when the destination already holds identical content.</summary>
+    /// <summary>
+    /// Links or copies <paramref name="cachePath"/> to <paramref name="destinationPath"/>, skipping the work when the
+    /// destination already is the source (same inode), or holds identical bytes and only a copy could replace it.
+    /// A source that is a package cache entry is checked against its sidecar first (CMIR532 when it changed since it
+    /// was verified) and its recorded identity is renewed after the link, which changes its change time.
+    /// </summary>
     /// <param name="knownSha256">The source's sha256 when the caller already has it (saves hashing the source).</param>
     /// <returns>True when the destination was written, false when it was already up to date.</returns>
     public static bool LinkOrCopy(string cachePath, string destinationPath, string? knownSha256 = null)
@@ -35,13 +42,24 @@ public static partial class ChannelPlacement
         string? temp = null;
         try
         {
-            if (IsIdentical(cachePath, destinationPath, knownSha256)) return false;
+            var cacheEntry = PackageCache.BeginPlacement(cachePath);
+            var source = FileIdentity.Of(cachePath);
+            var destination = File.Exists(destinationPath) ? FileIdentity.Of(destinationPath) : (FileIdentity?)null;
+            if (destination is { } existing && existing.IsSameFileAs(source)) return false;
+            // Where the platform gives no inode (Windows, macOS), identical bytes are the only test there is.
+            if (destination is not null && source.Inode == 0 && IsIdentical(cachePath, destinationPath, knownSha256 ?? cacheEntry?.Sha256)) return false;
             Directory.CreateDirectory(destinationDir);
             temp = Path.Combine(destinationDir, "." + Path.GetFileName(destinationPath) + "." + Guid.NewGuid().ToString("N")[..12] + ".tmp");
-            if (!TryReflink(cachePath, temp, destinationDir) && !TryCreateHardLink(cachePath, temp))
+            var linked = TryReflink(cachePath, temp, destinationDir) || TryCreateHardLink(cachePath, temp);
+            if (!linked)
+            {
+                // Only a copy can replace the destination: worth it only when the bytes differ.
+                if (destination is not null && IsIdentical(cachePath, destinationPath, knownSha256 ?? cacheEntry?.Sha256)) return false;
                 File.Copy(cachePath, temp, overwrite: false);
+            }
             File.Move(temp, destinationPath, overwrite: true);
             temp = null;
+            if (linked) cacheEntry?.Linked();
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -57,19 +75,12 @@ public static partial class ChannelPlacement
         }
     }
 
-    /// <summary>Same size and same sha256 (the caller or the cache's sidecar gives the source's; the destination is hashed).</summary>
+    /// <summary>Same size and same sha256 (given, or hashed from the source); the destination is hashed.</summary>
     private static bool IsIdentical(string cachePath, string destinationPath, string? knownSha256)
     {
         var destination = new FileInfo(destinationPath);
-        if (!destination.Exists) return false;
-        var source = new FileInfo(cachePath);
-        if (!source.Exists)
-            throw new FileNotFoundException($"the cached file '{cachePath}' does not exist", cachePath);
-        if (source.Length != destination.Length) return false;
-        var sourceSha = knownSha256
-            ?? (PackageCache.TryReadSidecar(cachePath, out var sidecar) && sidecar.Size == source.Length
-                ? sidecar.Sha256
-                : PackageCache.Sha256Of(cachePath));
+        if (!destination.Exists || new FileInfo(cachePath).Length != destination.Length) return false;
+        var sourceSha = knownSha256 ?? PackageCache.Sha256Of(cachePath);
         return PackageCache.HashEquals(sourceSha, PackageCache.Sha256Of(destinationPath));
     }
 

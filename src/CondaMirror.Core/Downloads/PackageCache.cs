@@ -8,13 +8,18 @@ namespace CondaMirror.Core.Downloads;
 
 /// <summary>
 /// The global content-addressed package cache, shared by every build on the machine:
-/// <c>&lt;root&gt;/&lt;first 2 hex&gt;/&lt;sha256&gt;/&lt;fileName&gt;</c> (the md5 when a lock has no sha256).
-/// A file only ever gets there by an atomic rename after verification, and a sidecar
-/// <c>&lt;fileName&gt;.verified</c> (sha256, md5, size) is written after it, so a cache hit is
-/// "file + sidecar present and the file's stat (size, modification time, inode) unchanged since it was verified" —
-/// no re-hashing of gigabytes on every build. A file whose stat changed (edited in place through a hard link in a
-/// channel, replaced) is hashed again: kept if still intact, evicted otherwise, so it is never published.
+/// <c>&lt;root&gt;/&lt;first 2 hex&gt;/&lt;sha256&gt;/&lt;fileName&gt;</c> (versions before the md5 index stored md5-only packages under
+/// their md5; those entries are still found). A file only ever gets there by an atomic rename after verification, and
+/// a sidecar <c>&lt;fileName&gt;.verified</c> (sha256, md5 when computed, size, stat) is written after it, so a cache hit
+/// is "file + sidecar present and the file's identity (<see cref="FileIdentity"/>: size, modification time, and on
+/// Linux change time, inode and device) unchanged since it was verified" — no re-hashing of gigabytes on every build.
+/// A file whose identity changed (edited in place through a hard link in a channel, even with its modification time
+/// put back; replaced) is hashed again: kept if still intact, evicted otherwise, so it is never published. New hard
+/// links change the change time too, so placement records the identity again right after linking
+/// (<see cref="BeginPlacement"/>).
 /// Cached files are read-only on Unix, so an ordinary in-place write through a channel's hard link fails.
+/// Requests that only carry an md5 find entries through <c>&lt;root&gt;/.md5/&lt;first 2 hex&gt;/&lt;md5&gt;</c>, a pointer to the
+/// sha256 entry; the pointer is only a hint, the entry's own verified md5 decides (<see cref="TryGetVerified"/>).
 /// In-flight downloads live in <c>&lt;root&gt;/.partial/</c> as <c>&lt;owner&gt;.&lt;guid&gt;.part</c>; the owner (one per
 /// process) holds <c>&lt;owner&gt;.owner</c> open exclusively, so a later build can tell a dead writer's leftovers.
 /// </summary>
@@ -22,6 +27,7 @@ public sealed class PackageCache
 {
     public const string SidecarSuffix = ".verified";
     public const string PartialFolder = ".partial";
+    public const string Md5Folder = ".md5";
 
     public PackageCache(string root)
     {
@@ -47,7 +53,10 @@ public sealed class PackageCache
         }
     }
 
-    /// <summary>The cache key of a request: its sha256, else its md5 (lower-case hex); null when it has neither.</summary>
+    /// <summary>
+    /// The hash that identifies a request's content: its sha256, else its md5 (lower-case hex); null when it has neither
+    /// (such a request can never be a cache hit). Entries are stored under their sha256 whatever the request carried.
+    /// </summary>
     public static string? KeyOf(DownloadRequest request) =>
         !string.IsNullOrEmpty(request.Sha256) ? request.Sha256.ToLowerInvariant()
         : !string.IsNullOrEmpty(request.Md5) ? request.Md5.ToLowerInvariant()
@@ -60,48 +69,79 @@ public sealed class PackageCache
         return SafePath.Combine(Root, key[..2], key, fileName);
     }
 
-    /// <summary>True when the cache holds a verified copy of the request's archive (no hashing, no I/O beyond stat and a tiny read).</summary>
+    /// <summary>The md5 index's pointer file for <paramref name="md5"/>: it holds the sha256 of an entry believed to have that md5.</summary>
+    public string Md5PointerPath(string md5)
+    {
+        var key = md5.ToLowerInvariant();
+        return SafePath.Combine(Root, Md5Folder, key[..2], key);
+    }
+
+    /// <summary>
+    /// True when the cache holds a verified copy of the request's archive: no hashing, no I/O beyond a stat and a tiny
+    /// read, unless the file's identity changed since it was verified (then it is hashed again, and evicted when its
+    /// content changed). A request with only an md5 is looked up under the md5 (older entries), then through the md5
+    /// index; an entry found that way whose md5 was never computed is hashed once to learn it.
+    /// </summary>
     public bool TryGetVerified(DownloadRequest request, out string path)
     {
         path = string.Empty;
-        var key = KeyOf(request);
-        if (key is null) return false;
-        var candidate = PathFor(key, request.FileName);
+        if (!string.IsNullOrEmpty(request.Sha256))
+            return TryEntry(PathFor(request.Sha256, request.FileName), request, out path);
+        if (request.Md5 is not { Length: 32 } md5 || !md5.All(char.IsAsciiHexDigit)) return false;
+        var legacy = PathFor(md5, request.FileName);
+        if (File.Exists(legacy + SidecarSuffix) && TryEntry(legacy, request, out path)) return true;
+        return ReadMd5Pointer(request.Md5) is { } sha256 && TryEntry(PathFor(sha256, request.FileName), request, out path);
+    }
+
+    private bool TryEntry(string candidate, DownloadRequest request, out string path)
+    {
+        path = string.Empty;
         if (!TryReadSidecar(candidate, out var sidecar)) return false;
-        long length;
-        try { length = new FileInfo(candidate).Length; }
-        catch (IOException) { return false; }
-        catch (UnauthorizedAccessException) { return false; }
         if (request.Size is { } size && size != sidecar.Size) return false;
         if (!string.IsNullOrEmpty(request.Sha256) && !HashEquals(request.Sha256, sidecar.Sha256)) return false;
         if (!string.IsNullOrEmpty(request.Md5) && sidecar.Md5 is not null && !HashEquals(request.Md5, sidecar.Md5)) return false;
-        if (length != sidecar.Size || sidecar.Identity is not { } recorded || IdentityOf(candidate) != recorded)
+        // With no sha256 in the request, the md5 is what names the content: it must be one we computed.
+        var md5Only = string.IsNullOrEmpty(request.Sha256);
+        var needsMd5 = md5Only && sidecar.Md5 is null;
+        if (IdentityOf(candidate) is not { } current) return false;
+        if (sidecar.Identity != current && VouchedNow(candidate, sidecar, current, out var now)
+            && (!md5Only || (now.Md5 is not null && HashEquals(request.Md5!, now.Md5))))
         {
-            // Written or replaced since it was verified (or a sidecar from before identities were recorded).
-            if (!Reverify(candidate, sidecar)) return false;
+            path = candidate;
+            return true;
+        }
+        if (needsMd5 || current.Size != sidecar.Size || sidecar.Identity != current)
+        {
+            // Written, replaced or re-linked since it was verified (or a sidecar from before identities were recorded),
+            // or an md5 to learn.
+            if (Reverify(candidate, sidecar, computeMd5: needsMd5) is not { } verified) return false;
+            if (md5Only && !HashEquals(request.Md5!, verified.Md5 ?? "")) return false;
         }
         path = candidate;
         return true;
     }
 
     /// <summary>
-    /// Hashes a cached file whose stat changed. Intact: its sidecar records the new stat. Changed: file and sidecar are
-    /// evicted (sidecar first, so a half-done eviction is never a hit) and the caller downloads it again.
+    /// Hashes a cached file whose identity changed. Intact: its sidecar records the new identity (and the md5, when
+    /// asked to compute it) and the new sidecar is returned. Changed: file and sidecar are evicted (sidecar first, so a
+    /// half-done eviction is never a hit), null is returned and the caller downloads it again. Null too, without
+    /// eviction, when the file kept changing while it was hashed (nothing can be vouched for then).
     /// </summary>
-    private bool Reverify(string cached, Sidecar sidecar)
+    private Sidecar? Reverify(string cached, Sidecar sidecar, bool computeMd5)
     {
         try
         {
-            var info = new FileInfo(cached);
-            if (info.Length == sidecar.Size && HashEquals(Sha256Of(cached), sidecar.Sha256))
-            {
-                WriteSidecar(cached, sidecar);
-                return true;
-            }
-            File.Delete(cached + SidecarSuffix);
-            File.Delete(cached);
+            Rehashed++;
+            var outcome = VerifyContent(cached, sidecar, computeMd5);
+            if (outcome is null) return null;
+            if (outcome.Value.Intact) return outcome.Value.Sidecar;
+            Evict(cached);
             Evicted++;
-            return false;
+            return null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null; // evicted by another build meanwhile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -111,8 +151,63 @@ public sealed class PackageCache
         }
     }
 
+    /// <summary>
+    /// Hashes <paramref name="cached"/> (sha256, and md5 when asked) between two identical stats, up to three times
+    /// while something else keeps changing it. Intact: the sidecar is rewritten with the identity it was hashed under
+    /// (and the md5 computed, which also becomes the md5 index's pointer). Null when no stable stat was had.
+    /// </summary>
+    private static (bool Intact, Sidecar Sidecar)? VerifyContent(string cached, Sidecar sidecar, bool computeMd5)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var before = FileIdentity.Of(cached);
+            var (sha256, md5, size) = HashFile(cached, computeMd5);
+            var after = FileIdentity.Of(cached);
+            if (after != before)
+            {
+                // Other builds placing the same package link it meanwhile, and record the identity after their link.
+                if (!computeMd5 && VouchedNow(cached, sidecar, after, out var vouched)) return (true, vouched);
+                continue;
+            }
+            if (size != sidecar.Size || !HashEquals(sha256, sidecar.Sha256)) return (false, sidecar);
+            var updated = sidecar with { Md5 = md5 ?? sidecar.Md5, Identity = before };
+            try
+            {
+                // Only the identity lines change unless an md5 was learned: then the text moves, written whole.
+                if (updated.Md5 == sidecar.Md5) RewriteSidecarInPlace(cached, updated);
+                else WriteSidecar(cached, updated);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* a read-only cache: hashed again next time */ }
+            if (md5 is not null) TryWriteMd5Pointer(RootOf(cached), md5, sha256, replace: true);
+            return (true, updated);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The sidecar read again, for a file whose identity the first read did not vouch for: another build may have
+    /// linked the file and recorded its new identity between that read and the stat. True when the sidecar now holds
+    /// the same verified content (sha256, size) and exactly the file's current identity: the trust of any hit check.
+    /// </summary>
+    private static bool VouchedNow(string cached, Sidecar first, FileIdentity current, out Sidecar now)
+    {
+        now = first;
+        if (!TryReadSidecar(cached, out var again) || !HashEquals(again.Sha256, first.Sha256) || again.Size != first.Size) return false;
+        now = again;
+        return again.Identity == current;
+    }
+
+    private static void Evict(string cached)
+    {
+        File.Delete(cached + SidecarSuffix);
+        File.Delete(cached);
+    }
+
     /// <summary>How many changed entries this instance evicted (tests and diagnostics).</summary>
     public int Evicted { get; private set; }
+
+    /// <summary>How many entries this instance hashed again because their identity changed or an md5 was needed (tests and diagnostics).</summary>
+    public int Rehashed { get; private set; }
 
     private static FileIdentity? IdentityOf(string path)
     {
@@ -121,7 +216,59 @@ public sealed class PackageCache
         catch (UnauthorizedAccessException) { return null; }
     }
 
-    /// <summary>What verification established about a cached file, and the file's stat when it was established.</summary>
+    /// <summary>
+    /// Placing a cached file by hard link (or reflink) changes its change time, which the next hit check would take
+    /// for a write. Call before linking: when the file still has the identity its sidecar recorded, the returned
+    /// <see cref="Placement"/> records the identity again after the link (<see cref="Placement.Linked"/>), so links
+    /// cost no re-hash. When it does not (written since its hit check, or another build linked it meanwhile), the file
+    /// is hashed now: intact, it is recorded and placed; changed, it is evicted and this is CMIR532, so a changed file
+    /// never reaches a channel. Null for a file that is not a cache entry (no sidecar beside it).
+    /// </summary>
+    internal static Placement? BeginPlacement(string cachedFile)
+    {
+        if (!TryReadSidecar(cachedFile, out var sidecar)) return null;
+        var current = FileIdentity.Of(cachedFile);
+        if (sidecar.Identity == current) return new Placement(cachedFile, sidecar, current);
+        if (VouchedNow(cachedFile, sidecar, current, out var now)) return new Placement(cachedFile, now, current);
+        var outcome = VerifyContent(cachedFile, sidecar, computeMd5: false);
+        if (outcome is { Intact: true } intact) return new Placement(cachedFile, intact.Sidecar, intact.Sidecar.Identity!.Value);
+        if (outcome is not null)
+        {
+            try { Evict(cachedFile); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* reported below either way */ }
+        }
+        throw new CondaMirrorException(ErrorCodes.PackageCacheEntryTampered,
+            $"The cached package '{cachedFile}' changed after this build verified it (it was written through a hard link in a channel, or replaced), so it was not placed" +
+            (outcome is null ? " (it kept changing while it was hashed). " : " and it was evicted from the cache. ") +
+            "Build again to download it again; if this repeats, something is writing into the package cache.", cachedFile);
+    }
+
+    /// <summary>A cached file about to be linked, with the identity its sidecar vouches for.</summary>
+    internal sealed class Placement(string cachedFile, Sidecar sidecar, FileIdentity before)
+    {
+        /// <summary>The verified sha256 of the file.</summary>
+        public string Sha256 => sidecar.Sha256;
+
+        /// <summary>
+        /// After the link (and the rename of the link into place, which also changes the change time): when the file is
+        /// still the same file with the same size and modification time, its sidecar records the new identity.
+        /// Anything else is left for the next hit check to re-hash. Best effort: a read-only cache stays as it was.
+        /// </summary>
+        public void Linked()
+        {
+            try
+            {
+                var after = FileIdentity.Of(cachedFile);
+                if (after == before || !after.SameExceptChangeTime(before)) return;
+                RewriteSidecarInPlace(cachedFile, sidecar with { Identity = after });
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>What verification established about a cached file, and the file's identity when it was established.</summary>
+    /// <param name="Md5">Only ever an md5 computed from the file's bytes (never one a lock claimed); null when not computed.</param>
     public sealed record Sidecar(string Sha256, string? Md5, long Size, FileIdentity? Identity = null);
 
     public static bool TryReadSidecar(string cachedFile, out Sidecar sidecar)
@@ -133,7 +280,8 @@ public sealed class PackageCache
         catch (UnauthorizedAccessException) { return false; }
         string? sha = null, md5 = null;
         long? size = null, mtime = null;
-        ulong inode = 0;
+        long ctime = 0;
+        ulong inode = 0, device = 0;
         foreach (var line in lines)
         {
             var eq = line.IndexOf('=');
@@ -144,14 +292,51 @@ public sealed class PackageCache
                 case "sha256": sha = value; break;
                 case "md5": md5 = value.Length > 0 ? value : null; break;
                 case "size" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n): size = n; break;
-                case "mtime" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var t): mtime = t; break;
+                case "mtime" when long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var t): mtime = t; break;
+                case "ctime" when long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var c): ctime = c; break;
                 case "inode" when ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var i): inode = i; break;
+                case "dev" when ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var d): device = d; break;
             }
         }
         if (sha is null || size is null) return false;
-        sidecar = new Sidecar(sha, md5, size.Value, mtime is { } m ? new FileIdentity(size.Value, m, inode) : null);
+        // A sidecar from before change times were recorded reads with ctime 0: on Linux that differs from every file's
+        // identity, so the file is hashed once and the sidecar upgraded.
+        sidecar = new Sidecar(sha, md5, size.Value, mtime is { } m ? new FileIdentity(size.Value, m, inode, ctime, device) : null);
         return true;
     }
+
+    /// <summary>The sha256 the md5 index names for <paramref name="md5"/>, or null (no pointer, or not a sha256).</summary>
+    private string? ReadMd5Pointer(string md5)
+    {
+        if (md5.Length != 32 || !md5.All(char.IsAsciiHexDigit)) return null;
+        string text;
+        try { text = File.ReadAllText(Md5PointerPath(md5)).Trim(); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+        return text.Length == 64 && text.All(char.IsAsciiHexDigit) ? text.ToLowerInvariant() : null;
+    }
+
+    /// <summary>
+    /// Points the md5 index at an entry. <paramref name="replace"/>: the md5 was computed from the entry's bytes, so it
+    /// wins over whatever was there; otherwise it is a lock's claim, written only where there is no pointer yet (a
+    /// wrong claim costs one md5 hash of that entry, never a wrong hit). Best effort: the index is only a shortcut.
+    /// </summary>
+    private static void TryWriteMd5Pointer(string root, string md5, string sha256, bool replace)
+    {
+        if (md5.Length != 32 || !md5.All(char.IsAsciiHexDigit)) return;
+        try
+        {
+            var key = md5.ToLowerInvariant();
+            var pointer = SafePath.Combine(root, Md5Folder, key[..2], key);
+            if (!replace && File.Exists(pointer)) return;
+            Directory.CreateDirectory(Path.GetDirectoryName(pointer)!);
+            AtomicFile.WriteAllText(pointer, sha256.ToLowerInvariant() + "\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CondaMirrorException) { }
+    }
+
+    /// <summary>The cache root of an entry's file: <c>&lt;root&gt;/&lt;2 hex&gt;/&lt;hash&gt;/&lt;file&gt;</c>.</summary>
+    private static string RootOf(string cachedFile) => Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(cachedFile)!)!)!;
 
     /// <summary>A fresh, unique temp file path in the partial folder, named after the run that owns it.</summary>
     internal string NewPartialPath(PartialOwner owner) =>
@@ -199,41 +384,51 @@ public sealed class PackageCache
     }
 
     /// <summary>
-    /// Moves a verified temp file into the cache under <paramref name="key"/> and writes its sidecar.
-    /// Another build may have stored the same file meanwhile: if that copy is sound we keep it and drop ours.
+    /// Moves a verified temp file into the cache under its sha256 and writes its sidecar. Another build may have stored
+    /// the same file meanwhile: if that copy is sound we keep it and drop ours. The md5 index then points at the entry:
+    /// for the md5 computed while downloading, or else for the md5 the request claimed (a hint, see
+    /// <see cref="TryWriteMd5Pointer"/>).
     /// </summary>
-    internal string Commit(string tempPath, string key, string fileName, Sidecar verified)
+    internal string Commit(string tempPath, string fileName, Sidecar verified, string? claimedMd5 = null)
     {
-        var target = PathFor(key, fileName);
+        var target = PathFor(verified.Sha256, fileName);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         try
         {
             File.Move(tempPath, target, overwrite: false);
             MakeReadOnly(target);
+            WriteSidecar(target, verified with { Identity = FileIdentity.Of(target) });
         }
         catch (IOException) when (File.Exists(target))
         {
             // Lost the race (or a leftover without sidecar). Keep the existing file only if it is the same content
-            // and unchanged since it was verified.
-            if (TryReadSidecar(target, out var existing) && existing.Identity is { } recorded && IdentityOf(target) == recorded && HashEquals(existing.Sha256, verified.Sha256))
+            // and unchanged since it was verified, or hashes to it now.
+            var existing = TryReadSidecar(target, out var e) && HashEquals(e.Sha256, verified.Sha256) ? e : null;
+            var md5 = verified.Md5 ?? existing?.Md5;
+            if (existing?.Identity is { } recorded && IdentityOf(target) == recorded)
             {
                 AtomicFile.TryDelete(tempPath);
-                return target;
+                if (md5 != existing.Md5) WriteSidecar(target, existing with { Md5 = md5 });
             }
-            if (new FileInfo(target).Length == verified.Size && HashEquals(Sha256Of(target), verified.Sha256))
+            else if (FileIdentity.Of(target) is var before && before.Size == verified.Size && HashEquals(Sha256Of(target), verified.Sha256) && FileIdentity.Of(target) == before)
+            {
                 AtomicFile.TryDelete(tempPath);
+                WriteSidecar(target, verified with { Md5 = md5, Identity = before });
+            }
             else
             {
                 File.Move(tempPath, target, overwrite: true);
                 MakeReadOnly(target);
+                WriteSidecar(target, verified with { Identity = FileIdentity.Of(target) });
             }
         }
-        WriteSidecar(target, verified);
+        if (verified.Md5 is not null) TryWriteMd5Pointer(Root, verified.Md5, verified.Sha256, replace: true);
+        else if (!string.IsNullOrEmpty(claimedMd5)) TryWriteMd5Pointer(Root, claimedMd5, verified.Sha256, replace: false);
         return target;
     }
 
     // Channels hard-link cached files: read-only, an ordinary in-place write through a channel file fails instead of
-    // changing the cache (root or a chmod still get through; the recorded stat catches those). Windows is left alone:
+    // changing the cache (root or a chmod still get through; the recorded identity catches those). Windows is left alone:
     // there a read-only file cannot be deleted, which would break pruning and `dotnet clean` of every channel.
     private static void MakeReadOnly(string path)
     {
@@ -241,11 +436,40 @@ public sealed class PackageCache
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
 
-    private static void WriteSidecar(string target, Sidecar verified)
+    /// <summary>Writes the sidecar of <paramref name="target"/>; <see cref="Sidecar.Identity"/> is the identity its content was verified under.</summary>
+    private static void WriteSidecar(string target, Sidecar verified) => AtomicFile.WriteAllText(target + SidecarSuffix, SidecarText(verified));
+
+    /// <summary>
+    /// Rewrites an existing sidecar in place, for a new identity of the same verified content (after a link, or after
+    /// a re-hash found the file intact). Not atomic on purpose: on ext4,
+    /// renaming a new file over an existing one flushes the new file's data (auto_da_alloc), about 1 ms per sidecar,
+    /// which for every package of every fresh channel cost more than the links themselves (see docs/benchmarks.md,
+    /// cache-safety); an in-place write of the same short text costs about 20 µs. Only the identity lines change, so
+    /// a reader that sees a torn mix of old and new values gets an identity that matches no later state of the file,
+    /// and re-hashes: never a hit it should not have. A missing sidecar is written atomically as usual.
+    /// </summary>
+    private static void RewriteSidecarInPlace(string target, Sidecar verified)
     {
-        var identity = FileIdentity.Of(target);
-        AtomicFile.WriteAllText(target + SidecarSuffix, string.Create(CultureInfo.InvariantCulture,
-            $"sha256={verified.Sha256}\nmd5={verified.Md5}\nsize={verified.Size}\nmtime={identity.MtimeTicks}\ninode={identity.Inode}\n"));
+        var bytes = System.Text.Encoding.UTF8.GetBytes(SidecarText(verified));
+        FileStream stream;
+        try { stream = new FileStream(target + SidecarSuffix, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1); }
+        catch (FileNotFoundException)
+        {
+            WriteSidecar(target, verified);
+            return;
+        }
+        using (stream)
+        {
+            stream.Write(bytes);
+            stream.SetLength(bytes.Length);
+        }
+    }
+
+    private static string SidecarText(Sidecar verified)
+    {
+        var identity = verified.Identity ?? throw new ArgumentException("a sidecar records the identity its file was verified under", nameof(verified));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"sha256={verified.Sha256}\nmd5={verified.Md5}\nsize={verified.Size}\nmtime={identity.MtimeTicks}\nctime={identity.CtimeTicks}\ninode={identity.Inode}\ndev={identity.Device}\n");
     }
 
     /// <summary>
@@ -297,10 +521,36 @@ public sealed class PackageCache
         catch (UnauthorizedAccessException) { return true; } // not ours to judge
     }
 
-    internal static string Sha256Of(string path)
+    internal static string Sha256Of(string path) => HashFile(path, md5: false).Sha256;
+
+    /// <summary>sha256 (and md5 when asked) of a file in one read, and how many bytes were read.</summary>
+    private static (string Sha256, string? Md5, long Size) HashFile(string path, bool md5)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.SequentialScan);
-        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+        if (!md5)
+        {
+            var sha = SHA256.HashData(stream);
+            return (Convert.ToHexString(sha).ToLowerInvariant(), null, stream.Position);
+        }
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var md5Hash = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(128 * 1024);
+        long total = 0;
+        try
+        {
+            int read;
+            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                sha256.AppendData(buffer, 0, read);
+                md5Hash.AppendData(buffer, 0, read);
+                total += read;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return (Convert.ToHexString(sha256.GetHashAndReset()).ToLowerInvariant(), Convert.ToHexString(md5Hash.GetHashAndReset()).ToLowerInvariant(), total);
     }
 
     internal static bool HashEquals(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);

@@ -158,10 +158,11 @@ public sealed class PackageDownloader : IDisposable
             // Once per package as it enters the cache (hits never pay for it): no member may escape the package.
             if (_options.Validation is { } validation)
                 PackageArchive.ValidateMembers(transfer.TempPath, request.FileName, display, validation, cancellationToken);
-            var key = PackageCache.KeyOf(request) ?? transfer.Sha256;
             try
             {
-                return _cache.Commit(transfer.TempPath, key, request.FileName, new PackageCache.Sidecar(transfer.Sha256, transfer.Md5, transfer.Size));
+                // Stored under the sha256 whatever the lock gave; the lock's md5 (verified here only without a sha256)
+                // lets md5-only locks find the entry later.
+                return _cache.Commit(transfer.TempPath, request.FileName, new PackageCache.Sidecar(transfer.Sha256, transfer.Md5, transfer.Size), request.Md5);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

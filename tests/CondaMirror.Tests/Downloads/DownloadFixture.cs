@@ -64,9 +64,10 @@ internal sealed class DownloadFixture : IAsyncDisposable
         if (!Directory.Exists(CacheRoot)) return;
         var partial = Path.Combine(CacheRoot, PackageCache.PartialFolder);
         if (Directory.Exists(partial)) Xunit.Assert.Empty(Directory.GetFiles(partial)); // no partial file, and no owner record of a finished run
+        var md5Index = Path.Combine(CacheRoot, PackageCache.Md5Folder);
         foreach (var file in Directory.EnumerateFiles(CacheRoot, "*", SearchOption.AllDirectories))
         {
-            if (file.StartsWith(partial, StringComparison.Ordinal)) continue;
+            if (file.StartsWith(partial, StringComparison.Ordinal) || file.StartsWith(md5Index, StringComparison.Ordinal)) continue;
             Xunit.Assert.DoesNotContain(".tmp", Path.GetFileName(file));
             if (file.EndsWith(PackageCache.SidecarSuffix, StringComparison.Ordinal)) continue;
             Xunit.Assert.True(PackageCache.TryReadSidecar(file, out var sidecar), $"{file} has no sidecar");
@@ -76,7 +77,8 @@ internal sealed class DownloadFixture : IAsyncDisposable
 
     public int CachedFileCount() => !Directory.Exists(CacheRoot) ? 0 :
         Directory.EnumerateFiles(CacheRoot, "*", SearchOption.AllDirectories)
-            .Count(f => !f.EndsWith(PackageCache.SidecarSuffix, StringComparison.Ordinal) && !f.Contains(PackageCache.PartialFolder, StringComparison.Ordinal));
+            .Count(f => !f.EndsWith(PackageCache.SidecarSuffix, StringComparison.Ordinal) && !f.Contains(PackageCache.PartialFolder, StringComparison.Ordinal)
+                && !f.Contains(Path.DirectorySeparatorChar + PackageCache.Md5Folder + Path.DirectorySeparatorChar, StringComparison.Ordinal));
 
     public async ValueTask DisposeAsync()
     {

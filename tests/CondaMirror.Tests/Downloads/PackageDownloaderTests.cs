@@ -164,14 +164,20 @@ public sealed class PackageDownloaderTests
     }
 
     [Fact]
-    public async Task Md5_only_requests_are_verified_and_cached_under_the_md5()
+    public async Task Md5_only_requests_are_verified_and_cached_under_the_sha256_with_an_md5_pointer()
     {
         await using var f = new DownloadFixture();
-        var r = f.AddPackage("a-1-0.tar.bz2", 10_000) with { Sha256 = null };
+        var full = f.AddPackage("a-1-0.tar.bz2", 10_000);
+        var r = full with { Sha256 = null };
 
         var summary = await f.RunAsync(f.Options(), r);
 
-        Assert.Equal(new PackageCache(f.CacheRoot).PathFor(r.Md5!, r.FileName), summary.CachePaths[r]);
+        var cache = new PackageCache(f.CacheRoot);
+        Assert.Equal(cache.PathFor(full.Sha256!, r.FileName), summary.CachePaths[r]);
+        Assert.Equal(full.Sha256 + "\n", File.ReadAllText(cache.Md5PointerPath(r.Md5!)));
+        Assert.True(PackageCache.TryReadSidecar(summary.CachePaths[r], out var sidecar));
+        Assert.Equal(r.Md5, sidecar.Md5);
+        f.AssertCacheClean();
         var bad = r with { Md5 = new string('0', 32), FileName = "a-1-0.tar.bz2" };
         var e = await Assert.ThrowsAsync<CondaMirrorException>(() => f.RunAsync(f.Options(), bad));
         Assert.Contains("expected md5 " + new string('0', 32), e.Message);
