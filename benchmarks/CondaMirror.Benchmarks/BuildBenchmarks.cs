@@ -126,7 +126,7 @@ public static partial class BenchmarkRegistry
         {
             var on = RunProcess(GnuTime, work.Combine("app"), env, new[] { "-v", "dotnet", "build", project, "--no-restore" }.Concat(SingleProcessBuildFlags).ToArray());
             on.ThrowIfFailed("no-op dotnet build");
-            if (!on.Output.Contains("Skipping target \"CondaMirrorDownload\" because all output files are up-to-date", StringComparison.Ordinal))
+            if (!on.Output.Contains("Conda download step: up to date", StringComparison.Ordinal) || on.Output.Contains("step: runs because", StringComparison.Ordinal))
                 throw new InvalidOperationException($"the no-op build did not skip the download:\n{on.Output}");
             noop.Add(on.Seconds);
             noopPeaks.Add(MaxRssMb(on.Output));
