@@ -11,7 +11,7 @@ if (args.Length != 1)
 var target = Path.GetFullPath(args[0]);
 if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
 
-var builder = new ChannelBuilder();
+var builder = new CoreChannelBuilder();
 foreach (var platform in new[] { "linux-64", "osx-arm64", "win-64" })
 {
     builder.Add(new PackageSpec("zlib", "1.2.13", "h0_5", platform) { PayloadBytes = 60_000 });
