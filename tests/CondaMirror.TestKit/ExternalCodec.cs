@@ -12,12 +12,21 @@ namespace CondaMirror.TestKit;
 /// <c>$TMPDIR/condamirror-fixture-cache/</c> across test processes and runs (files written atomically; any entry
 /// is what the same tool made of the same bytes, so a stale one cannot exist). <c>CONDAMIRROR_FIXTURE_CACHE=off</c>
 /// turns the cache off. A missing tool goes through <see cref="Requirement"/>: skipped locally, a failure under CI.
+/// <c>CONDAMIRROR_FIXTURE_STATS=&lt;file&gt;</c> appends one line per process at exit: processes started, cache hits, and
+/// the time spent compressing (for measuring what fixtures cost a test run).
 /// </summary>
 public static class ExternalCodec
 {
     private static readonly ConcurrentDictionary<string, byte[]> Memory = new(StringComparer.Ordinal);
     private static readonly Lazy<string?> CacheFolder = new(OpenCache);
-    private static long _processes, _hits;
+    private static long _processes, _hits, _ticks;
+
+    static ExternalCodec()
+    {
+        if (Environment.GetEnvironmentVariable("CONDAMIRROR_FIXTURE_STATS") is { Length: > 0 } stats)
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => File.AppendAllText(stats,
+                $"{Environment.ProcessId} {AppDomain.CurrentDomain.FriendlyName}: {ProcessesStarted} processes, {CacheHits} cache hits, {TimeSpan.FromTicks(Interlocked.Read(ref _ticks)).TotalSeconds:0.00} s compressing\n");
+    }
 
     /// <summary>Processes started since this process began (for measuring the cache).</summary>
     public static long ProcessesStarted => Interlocked.Read(ref _processes);
@@ -42,6 +51,13 @@ public static class ExternalCodec
     public static byte[] Bunzip2(byte[] compressed) => Run("bzip2", "bzip2", compressed, "-d", "-c");
 
     private static byte[] Run(string tool, string debianPackage, byte[] input, params string[] args)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try { return Cached(tool, debianPackage, input, args); }
+        finally { Interlocked.Add(ref _ticks, Stopwatch.GetElapsedTime(start).Ticks); }
+    }
+
+    private static byte[] Cached(string tool, string debianPackage, byte[] input, string[] args)
     {
         var path = Requirement.Tool(tool, debianPackage);
         var key = Key(path, args, input);
