@@ -12,8 +12,7 @@ namespace CondaMirror.TestKit;
 /// <c>$TMPDIR/condamirror-fixture-cache/</c> across test processes and runs (files written atomically; any entry
 /// is what the same tool made of the same bytes, so a stale one cannot exist). <c>CONDAMIRROR_FIXTURE_CACHE=off</c>
 /// turns the cache off. A missing tool goes through <see cref="Requirement"/>: skipped locally, a failure under CI.
-/// <c>CONDAMIRROR_FIXTURE_STATS=&lt;file&gt;</c> appends one line per process at exit: processes started, cache hits, and
-/// the time spent compressing (for measuring what fixtures cost a test run).
+/// What fixtures cost a run is reported by <see cref="FixtureStats"/>.
 /// </summary>
 public static class ExternalCodec
 {
@@ -21,12 +20,8 @@ public static class ExternalCodec
     private static readonly Lazy<string?> CacheFolder = new(OpenCache);
     private static long _processes, _hits, _ticks;
 
-    static ExternalCodec()
-    {
-        if (Environment.GetEnvironmentVariable("CONDAMIRROR_FIXTURE_STATS") is { Length: > 0 } stats)
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => File.AppendAllText(stats,
-                $"{Environment.ProcessId} {AppDomain.CurrentDomain.FriendlyName}: {ProcessesStarted} processes, {CacheHits} cache hits, {TimeSpan.FromTicks(Interlocked.Read(ref _ticks)).TotalSeconds:0.00} s compressing\n");
-    }
+    /// <summary>Time spent in this class (cache look-ups included) since this process began.</summary>
+    public static TimeSpan TimeSpent => TimeSpan.FromTicks(Interlocked.Read(ref _ticks));
 
     /// <summary>Processes started since this process began (for measuring the cache).</summary>
     public static long ProcessesStarted => Interlocked.Read(ref _processes);
@@ -44,8 +39,8 @@ public static class ExternalCodec
     /// <summary>Decompresses with <c>zstd -d</c> (for tests that need an independent decoding).</summary>
     public static byte[] Unzstd(byte[] compressed) => Run("zstd", "zstd", compressed, "-d", "-q", "-c");
 
-    /// <summary>A bzip2 stream made by <c>bzip2 -9</c> (the block size conda-build uses).</summary>
-    public static byte[] Bzip2(byte[] input) => Run("bzip2", "bzip2", input, "-9", "-c");
+    /// <summary>A bzip2 stream made by <c>bzip2 -&lt;blockSize&gt;</c> (100 kB units; 9, the default, is what conda-build uses).</summary>
+    public static byte[] Bzip2(byte[] input, int blockSize = 9) => Run("bzip2", "bzip2", input, $"-{blockSize}", "-c");
 
     /// <summary>Decompresses with <c>bzip2 -d</c> (for tests that need an independent decoding).</summary>
     public static byte[] Bunzip2(byte[] compressed) => Run("bzip2", "bzip2", compressed, "-d", "-c");

@@ -35,7 +35,10 @@ public abstract class ChannelBuilderBase<TSelf> where TSelf : ChannelBuilderBase
 /// </summary>
 public sealed class ChannelBuilder : ChannelBuilderBase<ChannelBuilder>
 {
-    public override IReadOnlyList<string> WriteTo(string channelDirectory, IEnumerable<string>? extraSubdirs = null)
+    public override IReadOnlyList<string> WriteTo(string channelDirectory, IEnumerable<string>? extraSubdirs = null) =>
+        FixtureStats.Time(() => Write(channelDirectory, extraSubdirs));
+
+    private IReadOnlyList<string> Write(string channelDirectory, IEnumerable<string>? extraSubdirs)
     {
         var paths = new List<string>();
         var archives = new List<IndexedArchive>();
@@ -54,5 +57,5 @@ public sealed class ChannelBuilder : ChannelBuilderBase<ChannelBuilder>
     }
 
     /// <summary>Writes one package archive (independent writer) into <paramref name="directory"/> and returns its path.</summary>
-    public static string WritePackage(string directory, PackageSpec spec) => IndependentPackageWriter.Write(directory, spec);
+    public static string WritePackage(string directory, PackageSpec spec) => FixtureStats.Time(() => IndependentPackageWriter.Write(directory, spec));
 }
