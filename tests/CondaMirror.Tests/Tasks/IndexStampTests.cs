@@ -10,7 +10,7 @@ namespace CondaMirror.Tests.Tasks;
 /// <summary>The index step's completion record: only a run that wrote every repodata.json leaves one.</summary>
 public class IndexStampTests
 {
-    [Fact]
+    [SkippableFact]
     public void A_failed_repodata_write_removes_the_stamp_and_the_next_run_writes_every_subdir_and_the_stamp()
     {
         using var dir = new TempDirectory();
@@ -50,7 +50,7 @@ public class IndexStampTests
             Assert.Contains(".conda", File.ReadAllText(repodata));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_stamp_that_cannot_be_removed_is_one_coded_error_before_the_channel_is_touched()
     {
         using var dir = new TempDirectory();
