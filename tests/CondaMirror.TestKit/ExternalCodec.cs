@@ -48,7 +48,8 @@ public static class ExternalCodec
     private static byte[] Run(string tool, string debianPackage, byte[] input, params string[] args)
     {
         var start = Stopwatch.GetTimestamp();
-        try { return Cached(tool, debianPackage, input, args); }
+        // A copy every time: callers may damage what they get (corruption tests do), and the cache must not change.
+        try { return (byte[])Cached(tool, debianPackage, input, args).Clone(); }
         finally { Interlocked.Add(ref _ticks, Stopwatch.GetElapsedTime(start).Ticks); }
     }
 
