@@ -11,13 +11,14 @@ namespace CondaMirror.TestKit;
 /// result is cached by the SHA-256 of the tool, its arguments and the input: in memory for the process, and in
 /// <c>$TMPDIR/condamirror-fixture-cache/</c> across test processes and runs (files written atomically; any entry
 /// is what the same tool made of the same bytes, so a stale one cannot exist). <c>CONDAMIRROR_FIXTURE_CACHE=off</c>
-/// turns the cache off. A missing tool goes through <see cref="Requirement"/>: skipped locally, a failure under CI.
+/// turns both off (every call starts a process). A missing tool goes through <see cref="Requirement"/>: skipped locally, a failure under CI.
 /// What fixtures cost a run is reported by <see cref="FixtureStats"/>.
 /// </summary>
 public static class ExternalCodec
 {
     private static readonly ConcurrentDictionary<string, byte[]> Memory = new(StringComparer.Ordinal);
     private static readonly Lazy<string?> CacheFolder = new(OpenCache);
+    private static readonly bool Off = string.Equals(Environment.GetEnvironmentVariable("CONDAMIRROR_FIXTURE_CACHE"), "off", StringComparison.OrdinalIgnoreCase);
     private static long _processes, _hits, _ticks;
 
     /// <summary>Time spent in this class (cache look-ups included) since this process began.</summary>
@@ -56,6 +57,7 @@ public static class ExternalCodec
     private static byte[] Cached(string tool, string debianPackage, byte[] input, string[] args)
     {
         var path = Requirement.Tool(tool, debianPackage);
+        if (Off) return Execute(path, args, input);
         var key = Key(path, args, input);
         if (Memory.TryGetValue(key, out var known))
         {
@@ -118,7 +120,6 @@ public static class ExternalCodec
 
     private static string? OpenCache()
     {
-        if (string.Equals(Environment.GetEnvironmentVariable("CONDAMIRROR_FIXTURE_CACHE"), "off", StringComparison.OrdinalIgnoreCase)) return null;
         try
         {
             var folder = Path.Combine(Path.GetTempPath(), "condamirror-fixture-cache");
