@@ -175,14 +175,14 @@ public static partial class BenchmarkRegistry
     }
 
     /// <summary>Sizes as in the download benchmark (0.1–8 MB, skewed small); every tenth package a .tar.bz2.</summary>
-    private static ChannelBuilder BuildBenchmarkChannel(int count, long totalBytes)
+    private static CoreChannelBuilder BuildBenchmarkChannel(int count, long totalBytes)
     {
         var random = new Random(42);
         var weights = Enumerable.Range(0, count).Select(_ => Math.Pow(random.NextDouble(), 2)).ToArray();
         const double Min = 0.1 * 1048576, Max = 8 * 1048576;
         var span = Math.Clamp((totalBytes - count * Min) / weights.Sum(), 0, Max - Min);
         var subdirs = new[] { "linux-64", "win-64", "noarch" };
-        var builder = new ChannelBuilder();
+        var builder = new CoreChannelBuilder();
         for (var i = 0; i < count; i++)
             builder.Add(new PackageSpec($"bench{i:D3}", "1.0", $"h{i:x3}_0", subdirs[i % subdirs.Length])
             {

@@ -100,7 +100,7 @@ public static partial class BenchmarkRegistry
                 Format = i % 3 == 2 ? ArchiveFormat.TarBz2 : ArchiveFormat.Conda,
                 PayloadBytes = random.Next(10_000, 50_000),
             };
-            files.Add(ChannelBuilder.WritePackage(Path.Combine(directory, subdir), spec));
+            files.Add(CoreChannelBuilder.WritePackage(Path.Combine(directory, subdir), spec));
         }
         return files;
     }

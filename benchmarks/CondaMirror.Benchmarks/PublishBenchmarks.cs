@@ -24,9 +24,9 @@ public static partial class BenchmarkRegistry
         using var server = new S3Server();
         using var work = new TempDirectory("cm-bench-publish");
         var channel = work.Combine("channel");
-        ChannelBuilder Packages(int n)
+        CoreChannelBuilder Packages(int n)
         {
-            var builder = new ChannelBuilder();
+            var builder = new CoreChannelBuilder();
             for (var i = 0; i < n; i++)
                 builder.Add(new PackageSpec($"pkg{i:D4}", "1.0", "h_0", i % 3 == 0 ? "noarch" : "linux-64") { PayloadBytes = payload });
             return builder;

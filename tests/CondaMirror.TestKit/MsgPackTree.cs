@@ -7,7 +7,7 @@ namespace CondaMirror.TestKit;
 /// <summary>
 /// A small MessagePack decoder written from the spec (github.com/msgpack/msgpack/blob/master/spec.md), independent
 /// of the MessagePack library Core uses, so tests can check what Core writes and reads against a second decoding.
-/// Values: null, bool, long, ulong (above long.MaxValue), double, string, <see cref="Bin"/>, List&lt;object?&gt; for
+/// <see cref="Encode"/> is the writer's side, for fixtures. Values: null, bool, long, ulong (above long.MaxValue), double, string, <see cref="Bin"/>, List&lt;object?&gt; for
 /// arrays, and List&lt;KeyValuePair&lt;object?, object?&gt;&gt; for maps (in stored order, duplicates kept).
 /// Test input only: no bounds beyond the data length.
 /// </summary>
@@ -26,6 +26,91 @@ public static class MsgPackTree
         var value = Read(data, ref pos);
         if (pos != data.Length) throw new FormatException($"{data.Length - pos} trailing bytes");
         return value;
+    }
+
+    /// <summary>
+    /// Encodes a tree of the same value types (also int, a string-keyed dictionary for a map, in its enumeration
+    /// order) in the shortest MessagePack form of each value, written from the spec here, not by the library Core uses.
+    /// </summary>
+    public static byte[] Encode(object? value)
+    {
+        var output = new MemoryStream();
+        Encode(output, value);
+        return output.ToArray();
+    }
+
+    private static void Encode(Stream o, object? value)
+    {
+        switch (value)
+        {
+            case null: o.WriteByte(0xc0); break;
+            case bool b: o.WriteByte(b ? (byte)0xc3 : (byte)0xc2); break;
+            case int i: EncodeInteger(o, i); break;
+            case long l: EncodeInteger(o, l); break;
+            case ulong u when u <= long.MaxValue: EncodeInteger(o, (long)u); break;
+            case ulong u: o.WriteByte(0xcf); Big(o, u, 8); break;
+            case double d: o.WriteByte(0xcb); Big(o, (ulong)BitConverter.DoubleToInt64Bits(d), 8); break;
+            case string s:
+            {
+                var bytes = Encoding.UTF8.GetBytes(s);
+                Header(o, bytes.Length, 0xa0, 32, 0xd9, 0xda, 0xdb);
+                o.Write(bytes);
+                break;
+            }
+            case Bin bin:
+                if (bin.Bytes.Length <= byte.MaxValue) { o.WriteByte(0xc4); o.WriteByte((byte)bin.Bytes.Length); }
+                else if (bin.Bytes.Length <= ushort.MaxValue) { o.WriteByte(0xc5); Big(o, (ulong)bin.Bytes.Length, 2); }
+                else { o.WriteByte(0xc6); Big(o, (ulong)bin.Bytes.Length, 4); }
+                o.Write(bin.Bytes);
+                break;
+            case List<KeyValuePair<object?, object?>> map:
+                Header(o, map.Count, 0x80, 16, null, 0xde, 0xdf);
+                foreach (var (k, v) in map) { Encode(o, k); Encode(o, v); }
+                break;
+            case System.Collections.Generic.IEnumerable<KeyValuePair<string, object?>> map:
+            {
+                var entries = map.ToList();
+                Header(o, entries.Count, 0x80, 16, null, 0xde, 0xdf);
+                foreach (var (k, v) in entries) { Encode(o, k); Encode(o, v); }
+                break;
+            }
+            case System.Collections.IList list:
+                Header(o, list.Count, 0x90, 16, null, 0xdc, 0xdd);
+                foreach (var item in list) Encode(o, item);
+                break;
+            default: throw new ArgumentException($"cannot encode {value.GetType()}");
+        }
+    }
+
+    private static void EncodeInteger(Stream o, long v)
+    {
+        if (v >= 0 && v <= 0x7f) o.WriteByte((byte)v);
+        else if (v < 0 && v >= -32) o.WriteByte((byte)(sbyte)v);
+        else if (v >= 0)
+        {
+            if (v <= byte.MaxValue) { o.WriteByte(0xcc); Big(o, (ulong)v, 1); }
+            else if (v <= ushort.MaxValue) { o.WriteByte(0xcd); Big(o, (ulong)v, 2); }
+            else if (v <= uint.MaxValue) { o.WriteByte(0xce); Big(o, (ulong)v, 4); }
+            else { o.WriteByte(0xcf); Big(o, (ulong)v, 8); }
+        }
+        else if (v >= sbyte.MinValue) { o.WriteByte(0xd0); Big(o, (ulong)v, 1); }
+        else if (v >= short.MinValue) { o.WriteByte(0xd1); Big(o, (ulong)v, 2); }
+        else if (v >= int.MinValue) { o.WriteByte(0xd2); Big(o, (ulong)v, 4); }
+        else { o.WriteByte(0xd3); Big(o, (ulong)v, 8); }
+    }
+
+    /// <summary>A length header: the fix form below <paramref name="fixLimit"/>, else the 8-, 16- or 32-bit form.</summary>
+    private static void Header(Stream o, int length, byte fix, int fixLimit, byte? eight, byte sixteen, byte thirtyTwo)
+    {
+        if (length < fixLimit) o.WriteByte((byte)(fix | length));
+        else if (eight is { } e && length <= byte.MaxValue) { o.WriteByte(e); o.WriteByte((byte)length); }
+        else if (length <= ushort.MaxValue) { o.WriteByte(sixteen); Big(o, (ulong)length, 2); }
+        else { o.WriteByte(thirtyTwo); Big(o, (ulong)length, 4); }
+    }
+
+    private static void Big(Stream o, ulong value, int bytes)
+    {
+        for (var i = bytes - 1; i >= 0; i--) o.WriteByte((byte)(value >> (8 * i)));
     }
 
     /// <summary>Map entries of a decoded map, by string key (throws on a non-string or duplicate key).</summary>

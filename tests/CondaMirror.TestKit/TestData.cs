@@ -1,5 +1,3 @@
-using Xunit;
-
 namespace CondaMirror.TestKit;
 
 /// <summary>
@@ -24,19 +22,15 @@ public static class TestData
         }
     }
 
-    public static bool Required =>
-        string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase) ||
-        Environment.GetEnvironmentVariable("CONDAMIRROR_REQUIRE_TESTDATA") == "1";
+    /// <summary>Whether a missing requirement fails rather than skips (<see cref="Requirement.IsCi"/>).</summary>
+    public static bool Required => Requirement.IsCi;
 
-    /// <summary>Returns the test-data root, or skips the calling [SkippableFact]/[SkippableTheory] test.</summary>
+    /// <summary>Returns the test-data root, or skips the calling [SkippableFact]/[SkippableTheory] test (fails under CI).</summary>
     public static string Require()
     {
         var root = Root;
-        if (root is not null) return root;
-        var reason = "conformance test data not found (set CONDAMIRROR_TESTDATA or place it at ../shared/testdata)";
-        if (Required) throw new InvalidOperationException(reason + "; it is required under CI");
-        Skip.If(true, reason);
-        return null!;
+        if (root is null) Requirement.Missing("conformance test data not found (set CONDAMIRROR_TESTDATA or place it at ../shared/testdata)");
+        return root;
     }
 
     public static string PathOf(params string[] parts) => Path.Combine(new[] { Require() }.Concat(parts).ToArray());

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Xunit;
 
 namespace CondaMirror.TestKit;
 
@@ -107,18 +106,10 @@ public static class ZstdSamples
     }
 
     /// <summary>Path of the zstd CLI, or null when it is not installed.</summary>
-    public static string? ZstdPath { get; } = FindOnPath("zstd");
+    public static string? ZstdPath { get; } = Requirement.FindOnPath("zstd");
 
-    /// <summary>Returns the zstd CLI path or skips the test (a missing CLI fails under CI=true).</summary>
-    public static string RequireZstd()
-    {
-        if (ZstdPath is not null) return ZstdPath;
-        const string reason = "the zstd command-line tool is not installed (apt-get install zstd)";
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-            throw new InvalidOperationException(reason + "; it is required under CI");
-        Skip.If(true, reason);
-        return null!;
-    }
+    /// <summary>Returns the zstd CLI path or skips the test (a missing CLI fails under CI; see <see cref="Requirement"/>).</summary>
+    public static string RequireZstd() => Requirement.Tool("zstd", "zstd");
 
     /// <summary>Runs zstd with the given arguments and fails with its stderr when it exits non-zero.</summary>
     public static void RunZstd(params string[] arguments)
@@ -131,15 +122,5 @@ public static class ZstdSamples
         process.WaitForExit();
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"zstd {string.Join(' ', arguments)} failed ({process.ExitCode}): {stderr.Result}");
-    }
-
-    private static string? FindOnPath(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate)) return candidate;
-        }
-        return null;
     }
 }

@@ -66,8 +66,8 @@ internal static class Fixtures
             var tarBz2 = new List<byte[]>();
             foreach (var spec in specs)
             {
-                conda.Add(File.ReadAllBytes(ChannelBuilder.WritePackage(Path.Combine(dir, "c" + conda.Count), spec)));
-                tarBz2.Add(File.ReadAllBytes(ChannelBuilder.WritePackage(Path.Combine(dir, "b" + tarBz2.Count), spec with { Format = ArchiveFormat.TarBz2 })));
+                conda.Add(File.ReadAllBytes(CoreChannelBuilder.WritePackage(Path.Combine(dir, "c" + conda.Count), spec)));
+                tarBz2.Add(File.ReadAllBytes(CoreChannelBuilder.WritePackage(Path.Combine(dir, "b" + tarBz2.Count), spec with { Format = ArchiveFormat.TarBz2 })));
             }
             var infoTars = conda.Select(InfoTarOf).ToList();
             infoTars.AddRange(FormatTars());
@@ -445,7 +445,7 @@ internal sealed class LockTarget : FuzzTarget
     private static string WrittenLock(string scratch)
     {
         var channel = Path.Combine(scratch, "project", "channel");
-        new ChannelBuilder()
+        new CoreChannelBuilder()
             .Add("a", "1.0", "h0_0", "noarch", "b >=2")
             .Add("b", "2.1", "py_1", "linux-64", "python >=3.9,<3.13")
             .Add(new PackageSpec("c", "0.1", "0") { Format = ArchiveFormat.TarBz2, Constrains = new[] { "a <2" } })
@@ -495,7 +495,7 @@ internal sealed class RepodataTarget : FuzzTarget
     public override IEnumerable<byte[]> Seeds(string scratch)
     {
         var channel = Path.Combine(scratch, "channel");
-        new ChannelBuilder()
+        new CoreChannelBuilder()
             .Add("a", "1.0", "h0_0", "noarch", "b >=2")
             .Add("b", "2.1", "py_1", "linux-64", "python >=3.9,<3.13")
             .Add("b", "2.2", "py_0", "linux-64")

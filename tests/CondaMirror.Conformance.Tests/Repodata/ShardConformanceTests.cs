@@ -195,42 +195,11 @@ public sealed class ShardConformanceTests
         return tree;
     }
 
-    /// <summary>The zstd command-line tool as an independent decoder.</summary>
+    /// <summary>The zstd command-line tool as an independent decoder (missing: skipped locally, a failure under CI).</summary>
     private static class ZstdCli
     {
-        public static byte[] Decompress(string path) => Run(new[] { "-dc", path }, null);
+        public static byte[] Decompress(string path) => ExternalCodec.Unzstd(File.ReadAllBytes(path));
 
-        public static byte[] Decompress(byte[] frame) => Run(new[] { "-dc" }, frame);
-
-        private static byte[] Run(string[] args, byte[]? stdin)
-        {
-            var psi = new ProcessStartInfo("zstd") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null };
-            foreach (var a in args) psi.ArgumentList.Add(a);
-            Process process;
-            try
-            {
-                process = Process.Start(psi)!;
-            }
-            catch (System.ComponentModel.Win32Exception e)
-            {
-                if (TestData.Required) throw new InvalidOperationException("zstd CLI is required under CI", e);
-                Skip.If(true, "zstd CLI not installed");
-                throw;
-            }
-            using (process)
-            {
-                if (stdin is not null)
-                {
-                    process.StandardInput.BaseStream.Write(stdin);
-                    process.StandardInput.Close();
-                }
-                var output = new MemoryStream();
-                var errors = process.StandardError.ReadToEndAsync();
-                process.StandardOutput.BaseStream.CopyTo(output);
-                process.WaitForExit();
-                Assert.True(process.ExitCode == 0, $"zstd {string.Join(' ', args)} failed: {errors.Result}");
-                return output.ToArray();
-            }
-        }
+        public static byte[] Decompress(byte[] frame) => ExternalCodec.Unzstd(frame);
     }
 }

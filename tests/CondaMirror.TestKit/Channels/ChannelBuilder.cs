@@ -1,118 +1,61 @@
-using System.Text;
-using CondaMirror.Core.Archives;
-using CondaMirror.Core.Indexing;
 using CondaMirror.Core.Records;
 
 namespace CondaMirror.TestKit.Channels;
 
-/// <summary>One package to generate: real archive bytes, written with Core's package writer.</summary>
-public sealed record PackageSpec(string Name, string Version, string Build = "0", string Subdir = "noarch")
-{
-    public long BuildNumber { get; init; } = ParseBuildNumber(Build);
-    public IReadOnlyList<string> Depends { get; init; } = Array.Empty<string>();
-    public IReadOnlyList<string> Constrains { get; init; } = Array.Empty<string>();
-    public string? TrackFeatures { get; init; }
-    public string? Noarch { get; init; }
-    public ArchiveFormat Format { get; init; } = ArchiveFormat.Conda;
-    public long Timestamp { get; init; } = 1_700_000_000_000;
-    public string License { get; init; } = "MIT";
-
-    /// <summary>info/about.json verbatim; null for the writer's default (license and a summary).</summary>
-    public string? AboutJson { get; init; }
-
-    /// <summary>info/run_exports.json verbatim; null for none.</summary>
-    public string? RunExportsJson { get; init; }
-
-    /// <summary>info/link.json verbatim (conda reads a noarch: python package's entry points from it, and compiles
-    /// its modules only when it is present); null for none.</summary>
-    public string? LinkJson { get; init; }
-
-    /// <summary>Approximate payload size; a deterministic pseudo-random file of this many bytes is included.</summary>
-    public int PayloadBytes { get; init; } = 256;
-
-    /// <summary>Files installed into the prefix besides <c>share/&lt;name&gt;/README.txt</c> and the payload (paths as in the
-    /// archive: <c>site-packages/...</c> for a noarch: python package); listed in info/paths.json like every member.</summary>
-    public IReadOnlyList<PackageFileEntry> Files { get; init; } = Array.Empty<PackageFileEntry>();
-
-    public string FileName => $"{Name}-{Version}-{Build}{(Format == ArchiveFormat.Conda ? ".conda" : ".tar.bz2")}";
-
-    public PackageRecord ToIndexRecord() => new()
-    {
-        Name = Name,
-        Version = Version,
-        Build = Build,
-        BuildNumber = BuildNumber,
-        Subdir = Subdir,
-        Depends = Depends.ToList(),
-        Constrains = Constrains.ToList(),
-        TrackFeatures = TrackFeatures,
-        Noarch = Noarch ?? (Subdir == "noarch" ? "generic" : null),
-        License = License,
-        Timestamp = Timestamp,
-    };
-
-    private static long ParseBuildNumber(string build)
-    {
-        var i = build.Length;
-        while (i > 0 && char.IsAsciiDigit(build[i - 1])) i--;
-        return i < build.Length && long.TryParse(build[i..], out var n) ? n : 0;
-    }
-}
-
-/// <summary>
-/// Generates a real conda channel (archives + repodata.json per subdir) from package specs: the upstream channel
-/// of tests and samples. Deterministic: same specs, same bytes.
-/// </summary>
-public sealed class ChannelBuilder
+/// <summary>The package specs of a channel to generate; the writers differ in who writes the bytes.</summary>
+public abstract class ChannelBuilderBase<TSelf> where TSelf : ChannelBuilderBase<TSelf>
 {
     private readonly List<PackageSpec> _packages = new();
 
-    public ChannelBuilder Add(PackageSpec spec) { _packages.Add(spec); return this; }
+    public TSelf Add(PackageSpec spec)
+    {
+        _packages.Add(spec);
+        return (TSelf)this;
+    }
 
-    public ChannelBuilder Add(string name, string version, string build = "0", string subdir = "noarch", params string[] depends) =>
+    public TSelf Add(string name, string version, string build = "0", string subdir = "noarch", params string[] depends) =>
         Add(new PackageSpec(name, version, build, subdir) { Depends = depends });
 
     public IReadOnlyList<PackageSpec> Packages => _packages;
 
-    /// <summary>Writes every archive into <c>&lt;dir&gt;/&lt;subdir&gt;/</c> and indexes the folder. Returns the archive paths.</summary>
-    public IReadOnlyList<string> WriteTo(string channelDirectory, IEnumerable<string>? extraSubdirs = null)
+    /// <summary>
+    /// Writes every archive into <c>&lt;dir&gt;/&lt;subdir&gt;/</c> and a repodata.json into every subdir of a package,
+    /// every one of <paramref name="extraSubdirs"/>, and noarch. Returns the archive paths in the order added.
+    /// </summary>
+    public abstract IReadOnlyList<string> WriteTo(string channelDirectory, IEnumerable<string>? extraSubdirs = null);
+}
+
+/// <summary>
+/// The upstream channel of tests: real archives and repodata from package specs, written by an independent writer
+/// (<see cref="IndependentPackageWriter"/>: System.Formats.Tar, Debian's zstd and bzip2, System.IO.Compression;
+/// <see cref="IndependentRepodataWriter"/>), never by the project's PackageArchiveWriter or ChannelIndexer, so an
+/// end-to-end test catches a mistake in either. Each subdir gets repodata.json and repodata.json.zst, as a
+/// conda-index channel has; nothing else (no shards, run_exports.json or channeldata.json: add them in the test
+/// that needs them). Deterministic: same specs, same bytes. Compression results are cached (<see cref="ExternalCodec"/>).
+/// </summary>
+public sealed class ChannelBuilder : ChannelBuilderBase<ChannelBuilder>
+{
+    public override IReadOnlyList<string> WriteTo(string channelDirectory, IEnumerable<string>? extraSubdirs = null) =>
+        FixtureStats.Time(() => Write(channelDirectory, extraSubdirs));
+
+    private IReadOnlyList<string> Write(string channelDirectory, IEnumerable<string>? extraSubdirs)
     {
         var paths = new List<string>();
-        var entries = new List<ChannelEntry>();
-        foreach (var spec in _packages)
+        var archives = new List<IndexedArchive>();
+        foreach (var spec in Packages)
         {
-            var path = WritePackage(Path.Combine(channelDirectory, spec.Subdir), spec);
+            var bytes = IndependentPackageWriter.Bytes(spec);
+            var directory = Path.Combine(channelDirectory, spec.Subdir);
+            Directory.CreateDirectory(directory);
+            var path = Path.Combine(directory, spec.FileName);
+            File.WriteAllBytes(path, bytes);
             paths.Add(path);
-            entries.Add(ArchiveEntries.FromArchive(path));
+            archives.Add(new IndexedArchive(spec.Subdir, spec.FileName, bytes, IndependentPackageWriter.IndexJson(spec)));
         }
-        ChannelIndexer.Write(channelDirectory, entries, new IndexOptions { Subdirs = (extraSubdirs ?? Array.Empty<string>()).ToList() });
+        IndependentRepodataWriter.Write(channelDirectory, archives, extraSubdirs ?? Array.Empty<string>());
         return paths;
     }
 
-    /// <summary>Writes one package archive into <paramref name="directory"/> and returns its path.</summary>
-    public static string WritePackage(string directory, PackageSpec spec)
-    {
-        Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, spec.FileName);
-        var files = new List<PackageFileEntry>
-        {
-            new($"share/{spec.Name}/README.txt", Encoding.UTF8.GetBytes($"{spec.Name} {spec.Version} ({spec.Build}) for {spec.Subdir}\n")),
-        };
-        if (spec.PayloadBytes > 0) files.Add(new($"share/{spec.Name}/payload.bin", Payload(spec)));
-        files.AddRange(spec.Files);
-        if (spec.AboutJson is not null) files.Add(new("info/about.json", Encoding.UTF8.GetBytes(spec.AboutJson)));
-        if (spec.RunExportsJson is not null) files.Add(new("info/run_exports.json", Encoding.UTF8.GetBytes(spec.RunExportsJson)));
-        if (spec.LinkJson is not null) files.Add(new("info/link.json", Encoding.UTF8.GetBytes(spec.LinkJson)));
-        PackageArchiveWriter.Write(path, spec.ToIndexRecord(), files);
-        return path;
-    }
-
-    private static byte[] Payload(PackageSpec spec)
-    {
-        var bytes = new byte[spec.PayloadBytes];
-        // Seeded from the file name with a stable hash (string.GetHashCode is randomised per process).
-        var seed = BitConverter.ToInt32(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(spec.FileName)));
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
+    /// <summary>Writes one package archive (independent writer) into <paramref name="directory"/> and returns its path.</summary>
+    public static string WritePackage(string directory, PackageSpec spec) => FixtureStats.Time(() => IndependentPackageWriter.Write(directory, spec));
 }

@@ -1,8 +1,5 @@
 using System.IO.Compression;
 using System.Text;
-using CondaMirror.Core.Records;
-using CondaMirror.Core.Zstd;
-using ICSharpCode.SharpZipLib.BZip2;
 
 namespace CondaMirror.TestKit.Channels;
 
@@ -16,7 +13,8 @@ public sealed record RawTarMember(string Name, byte[] Content, char Type = '0', 
 
 /// <summary>
 /// Writes packages the project's own writer refuses to write: members with absolute or <c>..</c> paths, links
-/// pointing anywhere, and zstd decompression bombs. For tests of hostile input only.
+/// pointing anywhere, and zstd decompression bombs. For tests of hostile input only. The tar is assembled here byte by
+/// byte; compression is Debian's zstd and bzip2 (<see cref="ExternalCodec"/>), never the project's own codecs.
 /// </summary>
 public static class RawPackageWriter
 {
@@ -31,12 +29,11 @@ public static class RawPackageWriter
         if (fileName.EndsWith(".conda", StringComparison.Ordinal))
         {
             var stem = fileName[..^".conda".Length];
-            WriteConda(output, stem, ZstdCodec.Compress(Tar(payload)), ZstdCodec.Compress(Tar(info)));
+            WriteConda(output, stem, ExternalCodec.Zstd(Tar(payload)), ExternalCodec.Zstd(Tar(info)));
         }
         else
         {
-            using var bzip2 = new BZip2OutputStream(output) { IsStreamOwner = false };
-            bzip2.Write(Tar(info.Concat(payload)));
+            output.Write(ExternalCodec.Bzip2(Tar(info.Concat(payload))));
         }
         return path;
     }
@@ -65,7 +62,7 @@ public static class RawPackageWriter
         frame.WriteByte(0);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         using var output = new FileStream(path, FileMode.Create, FileAccess.ReadWrite);
-        WriteConda(output, stem, frame.ToArray(), ZstdCodec.Compress(Tar(new[] { RawTarMember.File("info/index.json", indexJson) })));
+        WriteConda(output, stem, frame.ToArray(), ExternalCodec.Zstd(Tar(new[] { RawTarMember.File("info/index.json", indexJson) })));
         return path;
     }
 

@@ -28,9 +28,9 @@ public static class SampleUpstreamChannel
     public static readonly IReadOnlyList<string> Platforms = new[] { "linux-64", "osx-arm64", "win-64" };
 
     /// <summary>Every package of the sample channel.</summary>
-    public static ChannelBuilder Create()
+    public static CoreChannelBuilder Create()
     {
-        var builder = new ChannelBuilder();
+        var builder = new CoreChannelBuilder();
         foreach (var platform in Platforms)
         {
             // Native libraries: two zlib versions and a blas whose mkl variant is tracked, so the solver has choices.

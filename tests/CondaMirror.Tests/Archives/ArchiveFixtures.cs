@@ -1,7 +1,6 @@
 using System.Text;
 using CondaMirror.Core.Archives;
 using CondaMirror.Core.Records;
-using ICSharpCode.SharpZipLib.BZip2;
 
 namespace CondaMirror.Tests.Archives;
 
@@ -71,11 +70,6 @@ internal static class ArchiveFixtures
     public static (byte[], byte[]) IndexJson(string name = "info/index.json") =>
         Member(name, """{"name": "demo", "version": "1.2.3", "build": "h1234_0", "build_number": 0, "depends": []}""");
 
-    public static byte[] Bzip2(byte[] data, int blockSize = 9)
-    {
-        var ms = new MemoryStream();
-        using (var bz = new BZip2OutputStream(ms, blockSize) { IsStreamOwner = false })
-            bz.Write(data);
-        return ms.ToArray();
-    }
+    /// <summary>Debian's bzip2, not SharpZipLib (the library our reader decodes with), so the reader meets an independent encoder.</summary>
+    public static byte[] Bzip2(byte[] data, int blockSize = 9) => CondaMirror.TestKit.ExternalCodec.Bzip2(data, blockSize);
 }

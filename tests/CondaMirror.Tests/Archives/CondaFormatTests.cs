@@ -27,7 +27,8 @@ public class CondaFormatTests
         return path;
     }
 
-    private static byte[] Zst(byte[] data) => ZstdCodec.Compress(data);
+    // Debian's zstd, not our encoder: the reader meets frames it did not make itself.
+    private static byte[] Zst(byte[] data) => CondaMirror.TestKit.ExternalCodec.Zstd(data);
 
     private static CondaMirrorException ReadFails(string path, InfoMembers wanted = InfoMembers.IndexJson)
     {
@@ -36,7 +37,7 @@ public class CondaFormatTests
         return e;
     }
 
-    [Fact]
+    [SkippableFact]
     public void Written_conda_has_the_cep35_layout_and_stored_members()
     {
         using var dir = new TempDirectory();
@@ -63,7 +64,7 @@ public class CondaFormatTests
         return names;
     }
 
-    [Fact]
+    [SkippableFact]
     public void Payload_member_is_never_decompressed()
     {
         using var dir = new TempDirectory();
@@ -76,7 +77,7 @@ public class CondaFormatTests
         Assert.Equal("demo", PackageArchive.ReadInfo(path, InfoMembers.All).Index.Name);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Conda_cut_in_half_is_reported_as_truncated()
     {
         using var dir = new TempDirectory();
@@ -89,7 +90,7 @@ public class CondaFormatTests
         Assert.Equal(ErrorCodes.ArchiveTruncated, ReadFails(path).Code);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Zip_without_info_member_is_reported()
     {
         using var dir = new TempDirectory();
@@ -103,7 +104,7 @@ public class CondaFormatTests
         Assert.Contains("metadata.json", e.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Renamed_conda_is_reported_as_stem_mismatch()
     {
         using var dir = new TempDirectory();
@@ -118,7 +119,7 @@ public class CondaFormatTests
         Assert.Contains($"info-{Stem}.tar.zst", e.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Zstd_frame_claiming_a_huge_window_is_rejected()
     {
         using var dir = new TempDirectory();
@@ -133,7 +134,7 @@ public class CondaFormatTests
         Assert.Contains("window larger than allowed", e.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Corrupt_zstd_is_reported()
     {
         using var dir = new TempDirectory();
@@ -142,7 +143,7 @@ public class CondaFormatTests
         Assert.Equal(ErrorCodes.ArchiveZstdCorrupt, ReadFails(path).Code);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Zstd_stream_cut_short_is_reported_as_truncated()
     {
         using var dir = new TempDirectory();
@@ -152,7 +153,7 @@ public class CondaFormatTests
         Assert.Equal(ErrorCodes.ArchiveTruncated, ReadFails(path, InfoMembers.About).Code);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Info_tarball_member_outside_info_is_rejected()
     {
         using var dir = new TempDirectory();
@@ -164,7 +165,7 @@ public class CondaFormatTests
         Assert.Contains("lib/sneaky.so", e.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Stream_overload_buffers_a_non_seekable_conda()
     {
         using var dir = new TempDirectory();

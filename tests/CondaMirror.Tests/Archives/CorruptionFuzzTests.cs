@@ -11,7 +11,7 @@ public class CorruptionFuzzTests
     /// Damages a valid package at many positions (deterministically) and checks that every outcome is either a
     /// successful read or a CondaMirrorException naming the file: never a raw exception from a decoder.
     /// </summary>
-    [Theory]
+    [SkippableTheory]
     [InlineData(".tar.bz2")]
     [InlineData(".conda")]
     public void Damaged_packages_fail_only_with_archive_errors(string extension)

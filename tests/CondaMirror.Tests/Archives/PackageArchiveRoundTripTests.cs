@@ -6,13 +6,14 @@ using CondaMirror.Core.Archives;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Records;
 using CondaMirror.TestKit;
+using CondaMirror.TestKit.Channels;
 using Xunit;
 
 namespace CondaMirror.Tests.Archives;
 
 public class PackageArchiveRoundTripTests
 {
-    [Theory]
+    [SkippableTheory]
     [InlineData(".tar.bz2", ArchiveFormat.TarBz2)]
     [InlineData(".conda", ArchiveFormat.Conda)]
     public void Written_package_reads_back_with_all_info_members(string extension, ArchiveFormat format)
@@ -38,7 +39,15 @@ public class PackageArchiveRoundTripTests
         Assert.Equal(record.Depends, info.Index.Depends);
         Assert.Equal(record.Constrains, info.Index.Constrains);
         Assert.Equal("pkg:pypi/demo", info.Index.Extra["purls"][0].GetString());
-        Assert.Equal(PackageRecordJson.ToJson(info.Index), PackageRecordJson.ToJson(PackageRecordJson.Parse(info.IndexJsonBytes)));
+        // The raw index.json, read with System.Text.Json: sorted keys, no archive checksums.
+        using (var raw = JsonDocument.Parse(info.IndexJsonBytes))
+        {
+            var keys = raw.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+            Assert.Equal(keys.OrderBy(k => k, StringComparer.Ordinal), keys);
+            Assert.Equal("demo", raw.RootElement.GetProperty("name").GetString());
+            Assert.Equal("feat1", raw.RootElement.GetProperty("track_features").GetString());
+            Assert.DoesNotContain("md5", keys);
+        }
 
         Assert.Equal("BSD-3-Clause", info.About!.Value.GetProperty("license").GetString());
         Assert.Equal("demo >=1.2.3,<2.0a0", info.RunExports!.Value.GetProperty("weak")[0].GetString());
@@ -53,7 +62,51 @@ public class PackageArchiveRoundTripTests
         Assert.Equal(Convert.ToHexString(SHA256.HashData("hello\n"u8)).ToLowerInvariant(), readme.GetProperty("sha256").GetString());
     }
 
-    [Theory]
+    [SkippableTheory]
+    [InlineData(".tar.bz2")]
+    [InlineData(".conda")]
+    public void Written_package_reads_the_same_with_an_independent_reader(string extension)
+    {
+        // Our writer's output checked by System.IO.Compression, Debian's zstd/bzip2 and System.Formats.Tar: a mistake
+        // our own reader shares with our writer cannot hide here.
+        using var dir = new TempDirectory();
+        var path = dir.Combine("demo-1.2.3-h1234_0" + extension);
+        PackageArchiveWriter.Write(path, ArchiveFixtures.Record(), ArchiveFixtures.Files());
+
+        if (extension == ".conda")
+            Assert.Equal(new[] { ("metadata.json", true), ("pkg-demo-1.2.3-h1234_0.tar.zst", true), ("info-demo-1.2.3-h1234_0.tar.zst", true) },
+                IndependentPackageReader.ZipEntries(path));
+        var members = IndependentPackageReader.Members(path).ToDictionary(m => m.Path);
+        Assert.Equal(new[] { "info/about.json", "info/index.json", "info/paths.json", "info/run_exports.json", "lib/libdemo.so", "share/demo/readme.txt" },
+            members.Keys.Order(StringComparer.Ordinal));
+        Assert.All(members.Values, m => Assert.True(m.Type is System.Formats.Tar.TarEntryType.RegularFile or System.Formats.Tar.TarEntryType.V7RegularFile, $"{m.Path} is a {m.Type}"));
+        Assert.Equal("hello\n"u8.ToArray(), members["share/demo/readme.txt"].Content);
+        Assert.True(members["lib/libdemo.so"].Mode.HasFlag(UnixFileMode.UserExecute));
+        Assert.False(members["share/demo/readme.txt"].Mode.HasFlag(UnixFileMode.UserExecute));
+
+        using var index = JsonDocument.Parse(members["info/index.json"].Content);
+        var keys = index.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Equal(keys.OrderBy(k => k, StringComparer.Ordinal), keys);
+        Assert.Equal("demo", index.RootElement.GetProperty("name").GetString());
+        Assert.Equal("1.2.3", index.RootElement.GetProperty("version").GetString());
+        Assert.Equal("h1234_0", index.RootElement.GetProperty("build").GetString());
+        Assert.Equal(0, index.RootElement.GetProperty("build_number").GetInt64());
+        Assert.Equal("linux-64", index.RootElement.GetProperty("subdir").GetString());
+        Assert.Equal(new[] { "libzlib >=1.2.13,<2.0a0", "python >=3.8" }, index.RootElement.GetProperty("depends").EnumerateArray().Select(d => d.GetString()));
+        Assert.Equal(new[] { "demo-extras ==1.2.3" }, index.RootElement.GetProperty("constrains").EnumerateArray().Select(d => d.GetString()));
+        Assert.Equal(1_700_000_000_000, index.RootElement.GetProperty("timestamp").GetInt64());
+
+        using var paths = JsonDocument.Parse(members["info/paths.json"].Content);
+        var listed = paths.RootElement.GetProperty("paths").EnumerateArray().ToDictionary(p => p.GetProperty("_path").GetString()!);
+        Assert.Equal(new[] { "lib/libdemo.so", "share/demo/readme.txt" }, listed.Keys);
+        foreach (var (file, entry) in listed)
+        {
+            Assert.Equal(Convert.ToHexString(SHA256.HashData(members[file].Content)).ToLowerInvariant(), entry.GetProperty("sha256").GetString());
+            Assert.Equal(members[file].Content.Length, entry.GetProperty("size_in_bytes").GetInt64());
+        }
+    }
+
+    [SkippableTheory]
     [InlineData(".tar.bz2")]
     [InlineData(".conda")]
     public void Index_json_never_carries_archive_checksums(string extension)
@@ -73,7 +126,7 @@ public class PackageArchiveRoundTripTests
         Assert.Null(info.Paths);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(".tar.bz2")]
     [InlineData(".conda")]
     public void Same_input_gives_identical_bytes(string extension)
@@ -89,7 +142,7 @@ public class PackageArchiveRoundTripTests
         Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(second));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(".tar.bz2")]
     [InlineData(".conda")]
     public void Mtime_option_changes_the_output(string extension)
@@ -104,7 +157,7 @@ public class PackageArchiveRoundTripTests
         Assert.NotEqual(File.ReadAllBytes(first), File.ReadAllBytes(second));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(".tar.bz2")]
     [InlineData(".conda")]
     public void Long_and_non_ascii_paths_round_trip_through_pax_headers(string extension)
@@ -126,7 +179,7 @@ public class PackageArchiveRoundTripTests
         Assert.Equal(new[] { longPath, "share/dé mo/ü.txt" }, listed);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Tar_writer_output_is_read_back_member_by_member()
     {
         var ms = new MemoryStream();
@@ -147,7 +200,7 @@ public class PackageArchiveRoundTripTests
         Assert.Equal(new[] { ("info/index.json", 2L, 0b110_100_100), (longName, 513L, 0b111_101_101), ("empty", 0L, 0b110_100_100) }, names);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Stream_overload_reads_a_non_seekable_stream()
     {
         using var dir = new TempDirectory();
@@ -161,7 +214,7 @@ public class PackageArchiveRoundTripTests
         Assert.NotNull(info.RunExports);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(".tar.bz2")]
     [InlineData(".conda")]
     public void Cancelled_read_throws_OperationCanceledException(string extension)
@@ -173,7 +226,7 @@ public class PackageArchiveRoundTripTests
         Assert.ThrowsAny<OperationCanceledException>(() => PackageArchive.ReadInfo(path, InfoMembers.All, new CancellationToken(canceled: true)));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Writer_rejects_unsafe_or_duplicate_member_paths_and_unknown_extensions()
     {
         using var dir = new TempDirectory();
@@ -209,7 +262,7 @@ public class PackageArchiveRoundTripTests
 
 public class StopAtPayloadTests
 {
-    [Fact]
+    [SkippableFact]
     public void StopAtPayload_ends_a_tar_bz2_read_at_the_first_payload_member_after_index_json()
     {
         using var dir = new TempDirectory();
@@ -229,7 +282,7 @@ public class StopAtPayloadTests
         Assert.Equal("demo", full.RunExports!.Value.GetProperty("weak")[0].GetString());
     }
 
-    [Fact]
+    [SkippableFact]
     public void StopAtPayload_still_reads_on_when_info_comes_last()
     {
         using var dir = new TempDirectory();

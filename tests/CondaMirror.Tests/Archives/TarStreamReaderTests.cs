@@ -30,7 +30,7 @@ public class TarStreamReaderTests
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Ustar_prefix_field_is_joined_to_the_name()
     {
         var header = TarHeader("module.py", 0);
@@ -40,7 +40,7 @@ public class TarStreamReaderTests
         Assert.Equal("lib/python3.12/site-packages/pkg/module.py", Assert.Single(ReadAll(Tar((header, Array.Empty<byte>())))).Name);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Gnu_header_ignores_the_prefix_area()
     {
         // GNU tar keeps atime/ctime where ustar has the prefix; reading it as a prefix would corrupt names.
@@ -51,7 +51,7 @@ public class TarStreamReaderTests
         Assert.Equal("file", Assert.Single(ReadAll(Tar((header, Array.Empty<byte>())))).Name);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Pax_path_linkpath_and_size_override_the_header()
     {
         var payload = new byte[700];
@@ -72,7 +72,7 @@ public class TarStreamReaderTests
         Assert.Equal("after", entries[2].Name);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Global_pax_header_is_not_a_member()
     {
         var global = Pax(("comment", "made by a test"));
@@ -81,7 +81,7 @@ public class TarStreamReaderTests
         Assert.Equal(new[] { "a", "b" }, entries.Select(e => e.Name));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Gnu_long_link_sets_the_link_target()
     {
         var target = Encoding.UTF8.GetBytes(new string('t', 130) + "\0");
@@ -92,7 +92,7 @@ public class TarStreamReaderTests
         Assert.Equal(new string('t', 130), Assert.Single(entries).LinkName);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Base256_size_is_understood()
     {
         var header = TarHeader("big", 0);
@@ -105,7 +105,7 @@ public class TarStreamReaderTests
         Assert.Equal(5, entry.Size);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Directories_symlinks_and_hardlinks_are_classified()
     {
         var entries = ReadAll(Tar(
@@ -119,14 +119,14 @@ public class TarStreamReaderTests
             entries.Select(e => e.Kind));
     }
 
-    [Fact]
+    [SkippableFact]
     public void End_of_stream_at_a_member_boundary_is_a_clean_end()
     {
         var tar = Tar(Member("a", "1"));
         Assert.Single(ReadAll(tar[..1024])); // header + data block, no end-of-archive blocks
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(300)]  // inside the header
     [InlineData(600)]  // inside the data (member has 1000 bytes)
     public void Stream_ending_inside_a_member_is_truncated(int cut)
@@ -142,7 +142,7 @@ public class TarStreamReaderTests
         Assert.Equal("cut.tar", e.File);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(124, "0000000009a\0")] // size: not octal
     [InlineData(100, "06x4\0\0\0\0")] // mode: not octal
     public void Malformed_numeric_fields_are_corrupt(int offset, string value)
@@ -155,7 +155,7 @@ public class TarStreamReaderTests
         Assert.Equal(ErrorCodes.ArchiveTarCorrupt, e.Code);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Malformed_pax_record_is_corrupt()
     {
         var pax = Encoding.UTF8.GetBytes("99 path=x\n");
@@ -163,7 +163,7 @@ public class TarStreamReaderTests
         Assert.Equal(ErrorCodes.ArchiveTarCorrupt, e.Code);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Hostile_long_name_size_is_refused_before_buffering()
     {
         var e = Assert.Throws<CondaMirrorException>(() => ReadAll(TarHeader("././@LongLink", 1L << 32, 'L')));

@@ -264,7 +264,8 @@ public sealed class PackageDownloaderTests
         cts.Cancel();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"cancellation took {clock.Elapsed}"); // prompt, with room for a loaded CI machine
+        // The stall lasts 30 s: ending well before it shows the cancellation cut the transfer (a limit, not a timing).
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"cancellation took {clock.Elapsed}");
         Assert.Equal(0, f.CachedFileCount());
         f.AssertCacheClean();
     }

@@ -44,7 +44,7 @@ public sealed class UnreachableHostTests
         return (error, clock.Elapsed, log);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_hundred_downloads_from_a_closed_port_end_in_one_error_naming_the_host_within_seconds()
     {
         using var cache = new TempDirectory("cm-unreachable");
@@ -68,7 +68,7 @@ public sealed class UnreachableHostTests
         Assert.True(log.Details.Count(d => d.StartsWith("Retrying", StringComparison.Ordinal)) < 60, string.Join("\n", log.Details));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_hundred_downloads_from_a_host_that_does_not_resolve_end_in_one_error_naming_it()
     {
         using var cache = new TempDirectory("cm-unreachable");
@@ -87,7 +87,7 @@ public sealed class UnreachableHostTests
     [SkippableFact]
     public async Task A_connect_timeout_is_retried_then_reported_as_an_unreachable_host_not_as_a_crash()
     {
-        Skip.IfNot(OperatingSystem.IsLinux(), "SilentPort relies on Linux dropping SYNs to a full accept queue; other systems refuse them.");
+        Requirement.That(OperatingSystem.IsLinux(), "SilentPort relies on Linux dropping SYNs to a full accept queue; other systems refuse them");
         using var cache = new TempDirectory("cm-unreachable");
         using var silent = new SilentPort();
 
@@ -102,7 +102,7 @@ public sealed class UnreachableHostTests
         Assert.True(elapsed < Budget, $"took {elapsed.TotalSeconds:0.0} s");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Counts_in_the_error_and_the_summary_say_what_was_downloaded_and_what_was_cached()
     {
         await using var f = new DownloadFixture();
@@ -123,7 +123,7 @@ public sealed class UnreachableHostTests
         Assert.Contains(f.Log.Details, i => i.Contains("Downloaded 1 packages") && i.Contains("7 from cache"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_unreachable_host_among_other_failures_is_one_line_of_the_combined_error()
     {
         await using var f = new DownloadFixture();
@@ -142,7 +142,7 @@ public sealed class UnreachableHostTests
         Assert.DoesNotContain("the others are cached", error.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_blip_that_fails_every_first_connect_is_retried_through()
     {
         await using var f = new DownloadFixture();
@@ -156,7 +156,7 @@ public sealed class UnreachableHostTests
         Assert.Equal(8, blip.Failed);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Once_open_the_circuit_refuses_requests_without_touching_the_network()
     {
         using var blip = new FailFirstHandler(failures: int.MaxValue);
@@ -173,7 +173,7 @@ public sealed class UnreachableHostTests
         Assert.False(HttpResilience.IsTransient(first));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_circuit_opens_when_failures_repeat_for_the_window_without_a_response_in_between()
     {
         using var circuits = new HostCircuits(TimeSpan.FromMilliseconds(300));

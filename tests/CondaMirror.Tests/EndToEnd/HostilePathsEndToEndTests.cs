@@ -21,7 +21,7 @@ public class HostilePathsEndToEndTests
         return FileTreeSnapshot.Take(work.Path, work.Combine("app", "obj"), work.Combine("app", "bin", "Debug", "net10.0"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_pixi_lock_entry_with_a_dotdot_subdir_fails_the_build_and_writes_nothing_outside_the_channel()
     {
         using var work = new TempDirectory("condamirror-e2e");
@@ -61,7 +61,7 @@ public class HostilePathsEndToEndTests
         Assert.Empty(server.Requests);
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_local_package_whose_index_json_names_an_absolute_subdir_fails_the_build_and_writes_nothing_there()
     {
         using var work = new TempDirectory("condamirror-e2e");

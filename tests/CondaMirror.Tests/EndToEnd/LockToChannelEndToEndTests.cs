@@ -73,7 +73,7 @@ public class LockToChannelEndToEndTests
         return new Scenario { Work = work, Server = server, LockPath = lockPath, Project = project };
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Mirrors_every_locked_package_with_the_locks_records_and_skips_when_unchanged()
     {
         await using var scenario = Start();
@@ -91,12 +91,26 @@ public class LockToChannelEndToEndTests
         }
         foreach (var subdir in new[] { "linux-64", "win-64", "noarch" })
         {
+            // Expected: the upstream's own records (written by TestKit's independent writer), field by field, with the
+            // one change the lock made (app's depends) - not our serialiser's view of the lock.
             using var repodata = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(channel, subdir, "repodata.json")));
+            using var upstream = JsonDocument.Parse(File.ReadAllBytes(work.Combine("upstream", subdir, "repodata.json")));
             foreach (var record in locked.DistinctPackages().Where(r => r.Subdir == subdir))
             {
                 var map = record.FileName.EndsWith(".conda") ? "packages.conda" : "packages";
-                var published = PackageRecordJson.FromElement(repodata.RootElement.GetProperty(map).GetProperty(record.FileName));
-                Assert.Equal(PackageRecordJson.ToJson(WithDefaults(record.Record, subdir)), PackageRecordJson.ToJson(published));
+                var published = repodata.RootElement.GetProperty(map).GetProperty(record.FileName);
+                var original = upstream.RootElement.GetProperty(map).GetProperty(record.FileName);
+                // A null upstream field (conda-build's "arch": null of a noarch package) is the same as an absent one.
+                var fields = original.EnumerateObject().Where(p => p.Value.ValueKind != JsonValueKind.Null).ToList();
+                Assert.Equal(fields.Select(p => p.Name).Order(StringComparer.Ordinal), published.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+                foreach (var field in fields)
+                {
+                    if (record.Record.Name == "app" && field.Name == "depends")
+                        Assert.Equal(new[] { "lib >=1.5", "util", "patched-by-lock" }, published.GetProperty("depends").EnumerateArray().Select(d => d.GetString()));
+                    else
+                        Assert.True(JsonElement.DeepEquals(field.Value, published.GetProperty(field.Name)),
+                            $"{subdir}/{record.FileName} {field.Name}: upstream {field.Value.GetRawText()}, published {published.GetProperty(field.Name).GetRawText()}");
+                }
             }
         }
         using (var linux = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(channel, "linux-64", "repodata.json"))))
@@ -114,7 +128,7 @@ public class LockToChannelEndToEndTests
         Assert.False(Directory.Exists(channel) && Directory.EnumerateFiles(channel, "*", SearchOption.AllDirectories).Any());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_missing_package_is_one_error_naming_it_and_a_healthy_rerun_succeeds()
     {
         await using var scenario = Start("<CondaRetryCount>1</CondaRetryCount>");
@@ -138,7 +152,7 @@ public class LockToChannelEndToEndTests
         Assert.True(File.Exists(Path.Combine(channel, "noarch", "util-0.3-pyh_0.conda")));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_build_killed_mid_download_is_completed_by_the_next_build()
     {
         await using var scenario = Start("<CondaMaxParallelDownloads>2</CondaMaxParallelDownloads>");
@@ -172,13 +186,6 @@ public class LockToChannelEndToEndTests
         var channel = work.Combine("app", "bin", "Debug", "net10.0", "conda-channel");
         foreach (var record in LockFileReader.Read(lockPath).DistinctPackages())
             Assert.Equal(record.Record.Sha256, FileHashes.Compute(Path.Combine(channel, record.Subdir, record.FileName)).Sha256);
-    }
-
-    private static PackageRecord WithDefaults(PackageRecord record, string subdir)
-    {
-        var copy = record.Clone();
-        copy.Subdir ??= subdir;
-        return copy;
     }
 
     private static void AssertNoPartialFiles(string cacheRoot)

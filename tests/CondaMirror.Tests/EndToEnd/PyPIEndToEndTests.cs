@@ -31,8 +31,8 @@ public class PyPIEndToEndTests
 
     private static void RequirePip()
     {
-        Skip.If(!File.Exists(Python), "Debian's python3 is not installed");
-        Skip.If(Run(Python, ".", null, "-m", "pip", "--version").Exit != 0, "python3-pip is not installed");
+        Requirement.That(File.Exists(Python), "Debian's python3 is not installed (apt-get install python3)");
+        Requirement.That(Run(Python, ".", null, "-m", "pip", "--version").Exit == 0, "Debian's pip is not installed (apt-get install python3-pip python3-venv)");
     }
 
     /// <summary>The conda channel and the wheels (under /wheels/), served together; returns the lock text.</summary>
@@ -333,7 +333,7 @@ public class PyPIEndToEndTests
         Assert.True(holding.Count == 0, "token written to: " + string.Join(", ", holding));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_hostile_wheel_file_name_fails_the_build_with_its_code_and_writes_nothing_outside()
     {
         using var work = new TempDirectory("condamirror-e2e");

@@ -41,7 +41,7 @@ public class ResolveEndToEndTests
     private static Dictionary<string, string> Versions(string lockPath, string platform) =>
         LockFileReader.Read(lockPath).PackagesByPlatform[platform].ToDictionary(r => r.Record.Name, r => $"{r.Record.Version} {r.Record.Build}");
 
-    [Fact]
+    [SkippableFact]
     public async Task Solves_two_platforms_keeps_locked_versions_enforces_locked_mode_and_skips_when_unchanged()
     {
         using var work = new TempDirectory("condamirror-e2e");
@@ -134,7 +134,7 @@ public class ResolveEndToEndTests
         Assert.Equal(lockBytes, File.ReadAllBytes(lockPath));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_unsatisfiable_request_is_one_error_that_names_the_item_and_the_versions()
     {
         using var work = new TempDirectory("condamirror-e2e");

@@ -77,7 +77,7 @@ public class SharedCacheEndToEndTests
 
     private static bool IsArchiveRequest(RecordedRequest r) => r.Path.EndsWith(".conda", StringComparison.Ordinal) || r.Path.EndsWith(".tar.bz2", StringComparison.Ordinal);
 
-    [Fact]
+    [SkippableFact]
     public async Task An_archive_edited_in_place_in_one_channel_keeping_size_and_mtime_never_reaches_another_projects_channel()
     {
         if (OperatingSystem.IsWindows()) return; // the edit below is the shell's (chmod, dd, touch)
@@ -146,7 +146,7 @@ public class SharedCacheEndToEndTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_md5_only_explicit_list_is_served_from_what_another_project_downloaded()
     {
         await using var scenario = Start();

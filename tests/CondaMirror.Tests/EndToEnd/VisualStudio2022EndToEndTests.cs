@@ -36,7 +36,7 @@ public class VisualStudio2022EndToEndTests
     private static IEnumerable<string> Files(string root) =>
         Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(root, f)).Order(StringComparer.Ordinal);
 
-    [Fact]
+    [SkippableFact]
     public async Task Forced_out_of_process_every_task_runs_in_the_runner_and_builds_the_same_lock_channel_and_bundle_as_in_process()
     {
         using var work = new TempDirectory("condamirror-e2e");

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Indexing;
@@ -17,7 +18,7 @@ public class ChannelIndexerTests
         .Add(new PackageSpec("beta", "2.1", "pyh_0", "noarch") { Noarch = "python", Constrains = new[] { "gamma <3" } })
         .Add(new PackageSpec("delta", "0.5", "h2_3", "win-64") { TrackFeatures = "vc14" });
 
-    [Fact]
+    [SkippableFact]
     public void Indexes_packages_into_their_subdirs_with_hashes_from_the_files()
     {
         using var source = new TempDirectory();
@@ -32,10 +33,15 @@ public class ChannelIndexerTests
         using var linux = JsonDocument.Parse(File.ReadAllBytes(channel.Combine("linux-64", "repodata.json")));
         var conda = linux.RootElement.GetProperty("packages.conda").GetProperty("alpha-1.0-h1_0.conda");
         var bz2 = linux.RootElement.GetProperty("packages").GetProperty("alpha-1.0-h1_0.tar.bz2");
-        var hashes = FileHashes.Compute(channel.Combine("linux-64", "alpha-1.0-h1_0.conda"));
-        Assert.Equal(hashes.Sha256, conda.GetProperty("sha256").GetString());
-        Assert.Equal(hashes.Md5, conda.GetProperty("md5").GetString());
-        Assert.Equal(hashes.Size, conda.GetProperty("size").GetInt64());
+        // Expected hashes from the BCL over the bytes, not from Core's FileHashes (which the indexer uses).
+        var bytes = File.ReadAllBytes(channel.Combine("linux-64", "alpha-1.0-h1_0.conda"));
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(), conda.GetProperty("sha256").GetString());
+        Assert.Equal(Convert.ToHexString(MD5.HashData(bytes)).ToLowerInvariant(), conda.GetProperty("md5").GetString());
+        Assert.Equal(bytes.Length, conda.GetProperty("size").GetInt64());
+        // The upstream's own repodata (written independently) lists the same file with the same hashes.
+        using var upstream = JsonDocument.Parse(File.ReadAllBytes(source.Combine("linux-64", "repodata.json")));
+        var listed = upstream.RootElement.GetProperty("packages.conda").GetProperty("alpha-1.0-h1_0.conda");
+        Assert.Equal(listed.GetProperty("sha256").GetString(), conda.GetProperty("sha256").GetString());
         Assert.Equal("beta >=2", conda.GetProperty("depends")[0].GetString());
         Assert.Equal("linux-64", conda.GetProperty("subdir").GetString());
         Assert.False(conda.TryGetProperty("noarch", out _));
@@ -55,20 +61,24 @@ public class ChannelIndexerTests
             File.ReadAllText(channel.Combine("osx-arm64", "repodata.json")));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Same_inputs_give_byte_identical_repodata()
     {
+        // The indexer's output, twice, from the same archives given in different orders (the fixture's own
+        // repodata.json beside the archives is not what is compared).
+        using var source = new TempDirectory();
         using var a = new TempDirectory();
         using var b = new TempDirectory();
-        SampleChannel().WriteTo(a.Path);
-        SampleChannel().WriteTo(b.Path);
+        var files = SampleChannel().WriteTo(source.Path);
+        ChannelIndexer.Write(a.Path, files.Select(f => ArchiveEntries.FromArchive(f)));
+        ChannelIndexer.Write(b.Path, files.Reverse().Select(f => ArchiveEntries.FromArchive(f)));
         foreach (var subdir in new[] { "linux-64", "noarch", "win-64" })
             Assert.Equal(File.ReadAllBytes(Path.Combine(a.Path, subdir, "repodata.json")), File.ReadAllBytes(Path.Combine(b.Path, subdir, "repodata.json")));
         foreach (var file in Directory.GetFiles(a.Path, "*.conda", SearchOption.AllDirectories))
             Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(file.Replace(a.Path, b.Path)));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_failing_run_leaves_the_previous_channel_intact()
     {
         using var source = new TempDirectory();
@@ -86,7 +96,7 @@ public class ChannelIndexerTests
         Assert.Equal(before, Snapshot(channel.Path));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Packages_no_longer_listed_are_pruned()
     {
         using var source = new TempDirectory();
@@ -105,7 +115,7 @@ public class ChannelIndexerTests
         Assert.True(File.Exists(channel.Combine("noarch", "notes.txt")));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_file_name_that_does_not_match_its_record_is_rejected()
     {
         using var source = new TempDirectory();

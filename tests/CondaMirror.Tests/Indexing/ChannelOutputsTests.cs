@@ -30,7 +30,7 @@ public class ChannelOutputsTests
     private static IndexResult Index(string channel, IEnumerable<string> archives, IndexOptions? options = null) =>
         ChannelIndexer.Write(channel, archives.Select(a => ArchiveEntries.FromArchive(a)), options);
 
-    [Fact]
+    [SkippableFact]
     public void Every_subdir_gets_zst_run_exports_and_index_html_and_the_root_channeldata_and_index_html()
     {
         using var source = new TempDirectory();
@@ -53,7 +53,7 @@ public class ChannelOutputsTests
         Assert.Equal(result.IndexFiles.OrderBy(f => f, StringComparer.Ordinal), result.IndexFiles);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Repodata_zst_holds_exactly_the_bytes_of_repodata_json()
     {
         using var source = new TempDirectory();
@@ -73,7 +73,7 @@ public class ChannelOutputsTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Run_exports_json_follows_cep_12_with_an_empty_object_for_packages_without_exports()
     {
         using var source = new TempDirectory();
@@ -96,7 +96,7 @@ public class ChannelOutputsTests
             File.ReadAllText(channel.Combine("noarch", "run_exports.json")));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Run_exports_that_are_not_spec_lists_are_CMIR307()
     {
         using var source = new TempDirectory();
@@ -107,7 +107,7 @@ public class ChannelOutputsTests
         Assert.Equal(path, error.File);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Channeldata_has_the_newest_builds_metadata_every_subdir_and_no_run_time_values()
     {
         using var source = new TempDirectory();
@@ -130,7 +130,7 @@ public class ChannelOutputsTests
         Assert.Equal("MIT", libz.GetProperty("license").GetString());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Channeldata_takes_about_fields_and_run_exports_of_the_newest_build()
     {
         using var source = new TempDirectory();
@@ -150,7 +150,7 @@ public class ChannelOutputsTests
         Assert.False(libz.TryGetProperty("doc_url", out _));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Index_html_escapes_every_string_from_package_metadata()
     {
         using var source = new TempDirectory();
@@ -187,7 +187,7 @@ public class ChannelOutputsTests
         Assert.Equal(Hostile, doc.RootElement.GetProperty("packages").GetProperty("evil").GetProperty("summary").GetString());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Subdir_index_html_lists_each_package_with_size_date_and_checksums()
     {
         using var source = new TempDirectory();
@@ -195,14 +195,16 @@ public class ChannelOutputsTests
         Index(channel.Path, Sample(source.Path));
 
         var html = File.ReadAllText(channel.Combine("linux-64", "index.html"));
-        var record = PackageRecordJson.FromElement(JsonDocument.Parse(File.ReadAllBytes(channel.Combine("linux-64", "repodata.json")))
-            .RootElement.GetProperty("packages.conda").GetProperty("libz-1.3-h1_0.conda"));
-        Assert.Contains($"<a href=\"libz-1.3-h1_0.conda\">libz-1.3-h1_0.conda</a></td><td>{record.Size}</td><td>2023-11-14 22:13:20</td><td>{record.Sha256}</td><td>{record.Md5}</td>", html);
+        // Size and checksums from the BCL over the archive, not from the repodata the same run wrote.
+        var bytes = File.ReadAllBytes(channel.Combine("linux-64", "libz-1.3-h1_0.conda"));
+        var sha256 = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes)).ToLowerInvariant();
+        var md5 = Convert.ToHexString(System.Security.Cryptography.MD5.HashData(bytes)).ToLowerInvariant();
+        Assert.Contains($"<a href=\"libz-1.3-h1_0.conda\">libz-1.3-h1_0.conda</a></td><td>{bytes.Length}</td><td>2023-11-14 22:13:20</td><td>{sha256}</td><td>{md5}</td>", html);
         Assert.Contains($"<a href=\"repodata.json\">repodata.json</a> ({new FileInfo(channel.Combine("linux-64", "repodata.json")).Length} bytes)", html);
         Assert.Contains("repodata.json.zst", html);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Same_inputs_give_the_same_bytes_in_every_output()
     {
         using var source = new TempDirectory();
@@ -225,7 +227,7 @@ public class ChannelOutputsTests
             f => Path.GetRelativePath(root, f),
             f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f)))), StringComparer.Ordinal);
 
-    [Fact]
+    [SkippableFact]
     public void A_rerun_with_the_same_inputs_rewrites_nothing()
     {
         using var source = new TempDirectory();
@@ -242,7 +244,7 @@ public class ChannelOutputsTests
         foreach (var (file, time) in times) Assert.Equal(time, File.GetLastWriteTimeUtc(file));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Changing_one_subdir_rewrites_only_that_subdirs_files_and_the_channel_files()
     {
         using var source = new TempDirectory();
@@ -260,7 +262,7 @@ public class ChannelOutputsTests
         Assert.Equal(expected, result.ChangedFiles.OrderBy(f => f, StringComparer.Ordinal));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_switched_off_output_is_removed_not_left_stale()
     {
         using var source = new TempDirectory();
@@ -283,7 +285,7 @@ public class ChannelOutputsTests
         Assert.Equal(3, left.Count(f => f == "repodata.json"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Each_switch_turns_off_only_its_own_output()
     {
         using var source = new TempDirectory();
@@ -313,7 +315,7 @@ public class ChannelOutputsTests
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_base_url_makes_repodata_version_2_with_base_url_per_subdir()
     {
         using var source = new TempDirectory();
@@ -327,7 +329,7 @@ public class ChannelOutputsTests
         Assert.Equal(File.ReadAllBytes(channel.Combine("noarch", "repodata.json")), ZstdCodec.Decompress(File.ReadAllBytes(channel.Combine("noarch", "repodata.json.zst"))));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("not a url")]
     [InlineData("ftp://example.org/channel/")]
     [InlineData("https://user:secret@example.org/channel/")]
@@ -340,7 +342,7 @@ public class ChannelOutputsTests
         Assert.DoesNotContain("secret", error.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Locked_entries_get_run_exports_from_the_placed_archive_or_else_from_their_record()
     {
         using var channel = new TempDirectory();
@@ -376,7 +378,7 @@ public class ChannelOutputsTests
         return entries;
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_archive_metadata_cache_gives_the_same_outputs_without_opening_the_archives_again()
     {
         using var source = new TempDirectory();
@@ -408,7 +410,7 @@ public class ChannelOutputsTests
         Assert.ThrowsAny<CondaMirrorException>(() => ChannelIndexer.Write(cachedChannel, entries));
     }
 
-    [Fact]
+    [SkippableFact]
     public void An_archive_with_other_bytes_is_read_again_and_an_unreadable_cache_is_ignored()
     {
         using var source = new TempDirectory();
@@ -445,7 +447,7 @@ public class ChannelOutputsTests
         return copy;
     }
 
-    [Fact]
+    [SkippableFact]
     public void About_fields_are_cut_to_a_bound()
     {
         var about = PackageAbout.FromJson(JsonDocument.Parse(JsonSerializer.Serialize(new { summary = new string('x', 100_000), source_url = Enumerable.Range(0, 100).Select(i => $"https://e.org/{i}") })).RootElement);

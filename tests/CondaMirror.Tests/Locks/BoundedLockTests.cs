@@ -1,5 +1,4 @@
 using CondaMirror.TestKit.Locks;
-using System.Diagnostics;
 using System.Text;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Locks;
@@ -19,9 +18,11 @@ public sealed class BoundedLockTests : IDisposable
 
     // A bare `dotnet` console that reads a small lock peaks around 60-90 MB; the bombs expand to gigabytes.
     private const double MaxPeakRssMb = 300;
-    // CPU time of the case in the child; wall time only has to stay below a bound a slow shared machine can meet.
-    private const long MaxCpuMs = 1000;
-    private const long MaxWallMs = 10_000;
+    // Hang guards, not performance assertions: CPU time of the case in the child (milliseconds in practice) and wall
+    // time far above what a loaded machine needs and far below what an unbounded expansion or a quadratic scan takes
+    // (minutes to hours). The memory bound above is the sharp one.
+    private const long MaxCpuMs = 15_000;
+    private const long MaxWallMs = 60_000;
     private const string Empty = "{}";
 
     private readonly TempDirectory _dir = new("bounded-locks");
@@ -90,23 +91,23 @@ public sealed class BoundedLockTests : IDisposable
         Assert.True(r.PeakRssMb < MaxPeakRssMb, $"peak RSS {r.PeakRssMb:F0} MB:\n{r}");
     }
 
-    [Fact]
-    public void Billion_laughs_pixi_lock_is_refused_quickly_in_bounded_memory()
+    [SkippableFact]
+    public void Billion_laughs_pixi_lock_is_refused_in_bounded_memory()
     {
         var text = BillionLaughsPixiLock();
         Assert.True(text.Length < 2000, $"the bomb should be small, is {text.Length} chars");
         AssertBounded(LockProbe.Run(null, "read", WriteFile("pixi.lock", text)), ErrorCodes.LockYamlAlias);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(1)]
     [InlineData(3)]
-    public void Billion_laughs_conda_lock_is_refused_quickly_in_bounded_memory(int version)
+    public void Billion_laughs_conda_lock_is_refused_in_bounded_memory(int version)
     {
         AssertBounded(LockProbe.Run(null, "read", WriteFile("conda-lock.yml", BillionLaughsCondaLock(version))), ErrorCodes.LockYamlAlias);
     }
 
-    [Fact]
+    [SkippableFact]
     public void An_alias_is_refused_with_its_line_and_name()
     {
         var path = WriteFile("pixi.lock", BillionLaughsPixiLock());
@@ -117,7 +118,7 @@ public sealed class BoundedLockTests : IDisposable
         Assert.Equal(path, ex.File);
     }
 
-    [Fact]
+    [SkippableFact]
     public void An_anchor_without_alias_is_harmless_and_still_reads()
     {
         var path = WriteFile("pixi.lock", LockSamples.PixiLockV6Head("a-1.0-h0_0.conda") + $"""
@@ -132,7 +133,7 @@ public sealed class BoundedLockTests : IDisposable
         Assert.Equal("a", Assert.Single(lockFile.PackagesByPlatform["linux-64"]).Record.Name);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("[", "]")]
     [InlineData("{a: ", "}")]
     public void Deep_nesting_is_a_coded_error_not_a_stack_overflow(string open, string close)
@@ -146,7 +147,7 @@ public sealed class BoundedLockTests : IDisposable
         Assert.True(r.PeakRssMb < MaxPeakRssMb, r.ToString());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Nesting_up_to_the_limit_is_accepted()
     {
         var nested = string.Concat(Enumerable.Repeat("[", YamlTree.MaxDepth - 3)) + "x" + string.Concat(Enumerable.Repeat("]", YamlTree.MaxDepth - 3));
@@ -163,7 +164,7 @@ public sealed class BoundedLockTests : IDisposable
         Assert.Equal(ErrorCodes.LockYamlTooDeep, ex.Code);
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_lock_over_the_size_limit_is_refused_before_it_is_read()
     {
         var path = WriteFile("pixi.lock", "version: 6\n" + new string('#', 5000) + "\n");
@@ -178,13 +179,13 @@ public sealed class BoundedLockTests : IDisposable
     [SkippableFact]
     public void An_endless_device_is_cut_off_at_the_size_limit()
     {
-        Skip.IfNot(File.Exists("/dev/zero"), "needs /dev/zero");
+        Requirement.That(File.Exists("/dev/zero"), "needs /dev/zero");
         var r = LockProbe.Run(new Dictionary<string, string> { [LockFileReader.MaxLockBytesVariable] = "1048576" }, "read", "/dev/zero");
         Assert.True(r.Code == ErrorCodes.LockFileTooLarge, r.ToString());
         Assert.True(r.PeakRssMb < MaxPeakRssMb, r.ToString());
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("lots")]
     [InlineData("-1")]
     [InlineData("0")]
@@ -194,7 +195,7 @@ public sealed class BoundedLockTests : IDisposable
         Assert.True(r.Code == ErrorCodes.InvalidBuildSetting, r.ToString());
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_10_MB_url_line_in_an_explicit_lock_is_refused_within_a_second()
     {
         var path = WriteFile("explicit.txt",
@@ -205,7 +206,7 @@ public sealed class BoundedLockTests : IDisposable
         Assert.True(r.Values["message"].Length < 1000, "the message must not echo the line");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Explicit_lines_up_to_the_limit_are_read()
     {
         var name = "x-1-0.conda";
@@ -221,15 +222,15 @@ public sealed class BoundedLockTests : IDisposable
         Assert.Equal(2, ex.Line);
     }
 
-    [Fact]
-    public void Redacting_a_10_MB_url_takes_under_a_second()
+    [SkippableFact]
+    public void Redacting_a_10_MB_url_finishes_in_bounded_time()
     {
         var r = LockProbe.Run(null, "redact", (10 * 1024 * 1024).ToString());
         Assert.True(r.Outcome == "ok", r.ToString());
         Assert.True(r.CpuMs < MaxCpuMs && r.ElapsedMs < MaxWallMs, $"took {r.CpuMs} ms CPU, {r.ElapsedMs} ms wall:\n{r}");
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_multi_megabyte_lock_still_reads()
     {
         // About 2.5 MB, the size of the largest real pixi.locks (ros2 examples).
@@ -254,10 +255,8 @@ public sealed class BoundedLockTests : IDisposable
                 """);
         var path = WriteFile("big-pixi.lock", sb.ToString());
         Assert.InRange(new FileInfo(path).Length, 2_000_000, 3_000_000);
-        var sw = Stopwatch.StartNew();
-        var lockFile = LockFileReader.Read(path);
+        // The limit only catches a parser gone super-linear, not machine noise.
+        var lockFile = HangGuard.Run(() => LockFileReader.Read(path));
         Assert.Equal(count, lockFile.PackagesByPlatform["linux-64"].Count);
-        // Loose: only catches a parser gone super-linear, not machine noise.
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20), $"took {sw.Elapsed}");
     }
 }

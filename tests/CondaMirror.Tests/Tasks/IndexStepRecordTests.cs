@@ -11,7 +11,7 @@ namespace CondaMirror.Tests.Tasks;
 /// <summary>The index step's record: only a run that wrote every file leaves one, and it lists every file written.</summary>
 public class IndexStepRecordTests
 {
-    [Fact]
+    [SkippableFact]
     public void A_failed_repodata_write_removes_the_record_and_the_next_run_writes_every_subdir_and_the_record()
     {
         using var dir = new TempDirectory();
@@ -60,7 +60,7 @@ public class IndexStepRecordTests
         Assert.Contains("index step: up to date", again.AllMessages, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_record_that_cannot_be_removed_is_one_coded_error_before_the_channel_is_touched()
     {
         using var dir = new TempDirectory();

@@ -85,7 +85,7 @@ public sealed class ShardedRepodataClientTests : IAsyncLifetime
 
     private string ShardPath(string subdir, string name) => $"/{subdir}/shards/{_shardFiles[subdir][name]}";
 
-    [Fact]
+    [SkippableFact]
     public void Only_the_index_and_the_shards_of_reached_names_are_requested_and_the_lock_equals_the_monolithic_one()
     {
         Resolve(_sharded.BaseUri, "sharded.lock", "cache-sharded");
@@ -119,7 +119,7 @@ public sealed class ShardedRepodataClientTests : IAsyncLifetime
         Assert.Equal(0, _plain.RequestCount("/linux-64/repodata.json"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_warm_cache_only_revalidates_the_index_and_takes_shards_from_the_cache()
     {
         Resolve(_sharded.BaseUri, "first.lock", "cache");
@@ -138,7 +138,7 @@ public sealed class ShardedRepodataClientTests : IAsyncLifetime
         Assert.Equal(Locked("first.lock"), Locked("third.lock"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Offline_resolves_from_the_cached_index_and_shards_and_a_name_never_fetched_is_CMIR621()
     {
         Resolve(_sharded.BaseUri, "online.lock", "cache-offline");
@@ -160,7 +160,7 @@ public sealed class ShardedRepodataClientTests : IAsyncLifetime
         Assert.Equal(requests, _sharded.Requests.Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_shard_whose_bytes_do_not_match_its_hash_is_one_coded_error()
     {
         _sharded.Faults.Add(ShardPath("linux-64", "numpy"), FaultKind.AlterBody(), count: int.MaxValue);
@@ -172,7 +172,7 @@ public sealed class ShardedRepodataClientTests : IAsyncLifetime
         Assert.Empty(Directory.GetFiles(_temp.Combine("cache-bad", "shards"), _shardFiles["linux-64"]["numpy"], SearchOption.AllDirectories));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_local_channel_with_shards_is_read_through_its_index()
     {
         var local = new Uri(_temp.Combine("sharded") + "/");
@@ -186,7 +186,7 @@ public sealed class ShardedRepodataClientTests : IAsyncLifetime
         Assert.Equal(Locked("local.lock"), Locked("local2.lock"));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("python >=3.10", "python")]
     [InlineData("numpy=1.26", "numpy")]
     [InlineData("conda-forge::zlib 1.3.*", "zlib")]
