@@ -120,7 +120,9 @@ public sealed class IndexCondaChannel : CondaStepTask
         MirrorLog.Detail($"{result.ChangedFiles.Count} index file(s) changed: {string.Join(", ", result.ChangedFiles.Select(f => Path.GetRelativePath(ChannelDirectory, f)))}");
         var channel = ChannelContents(ChannelDirectory, result);
         Log.LogMessage(MessageImportance.High, ChannelLine(ProjectName, ChannelDirectory, channel, StepSummaries));
-        return new StepOutcome(result.IndexFiles, Summary: channel);
+        // Local package files are placed into the channel by this step (locked ones by the download step): its outputs too.
+        var placed = entries.Where(e => e.SourceFile is not null).Select(e => Path.Combine(ChannelDirectory, e.Subdir, e.FileName));
+        return new StepOutcome(result.IndexFiles.Concat(placed), Summary: channel);
     }
 
     /// <summary>A no-op build still says where the channel is and what it holds, as the last complete run found it.</summary>
