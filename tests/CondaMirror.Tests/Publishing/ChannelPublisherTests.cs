@@ -49,6 +49,17 @@ public sealed class ChannelPublisherTests
         return builder;
     }
 
+    /// <summary>
+    /// The channel as a build writes it, the publisher's real input: the packages (written independently by
+    /// <see cref="ChannelBuilder"/>, beside the channel) indexed into it by Core's ChannelIndexer with every output.
+    /// Called again on the same folder, it re-indexes and prunes what is no longer listed.
+    /// </summary>
+    private static void WriteChannel(string channel, bool extra = false)
+    {
+        var files = Packages(extra).WriteTo(Path.TrimEndingDirectorySeparator(channel) + ".packages");
+        ChannelIndexer.Write(channel, files.Select(f => ArchiveEntries.FromArchive(f)));
+    }
+
     private static Task<PublishResult> Publish(string channel, PublishTarget target, IObjectStore store, bool planOnly = false) =>
         ChannelPublisher.PublishAsync(channel, target, store, new PublishOptions { PlanOnly = planOnly }, new RecordingMirrorLog(), CancellationToken.None);
 
@@ -62,7 +73,7 @@ public sealed class ChannelPublisherTests
         using var server = new S3Server();
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
-        Packages().WriteTo(channel);
+        WriteChannel(channel);
         var tree = Tree(channel);
         Assert.Contains("linux-64/shards", string.Join(" ", tree)); // the channel has every kind of file the order is about
         Assert.Contains("linux-64/repodata_shards.msgpack.zst", tree);
@@ -96,12 +107,12 @@ public sealed class ChannelPublisherTests
         using var server = new S3Server();
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
-        Packages().WriteTo(channel);
+        WriteChannel(channel);
         using var store = Store(server);
         await Publish(channel, Target(), store);
         var hashesBefore = FileTreeSnapshot.ContentHashes(channel).ToHashSet();
 
-        Packages(extra: true).WriteTo(channel);
+        WriteChannel(channel, extra: true);
         var changed = FileTreeSnapshot.ContentHashes(channel).Where(f => !hashesBefore.Contains(f))
             .Select(f => f[..f.LastIndexOf(' ')].Replace('\\', '/')).OrderBy(k => k, StringComparer.Ordinal).ToList();
         Assert.Contains("linux-64/extra-2.0-h_0.conda", changed);
@@ -127,16 +138,16 @@ public sealed class ChannelPublisherTests
         using var server = new S3Server();
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
-        Packages(extra: true).WriteTo(channel);
+        WriteChannel(channel, extra: true);
         using var store = Store(server);
         await Publish(channel, Target(), store);
         // Another channel under a sibling prefix must never be touched by pruning.
         var neighbour = work.Combine("neighbour");
-        Packages().WriteTo(neighbour);
+        WriteChannel(neighbour);
         await Publish(neighbour, Target("conda/main-old"), store);
 
         File.Delete(Path.Combine(channel, "linux-64", "extra-2.0-h_0.conda"));
-        Packages().WriteTo(channel); // re-index without it (the indexer prunes its entry)
+        WriteChannel(channel); // re-index without it (the indexer prunes its entry)
         var before = server.Log.Count;
         var kept = await Publish(channel, Target(), store);
         // Stale: the archive and the shard that listed it (shards are named by their hash).
@@ -169,7 +180,7 @@ public sealed class ChannelPublisherTests
         using var server = new S3Server();
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
-        Packages().WriteTo(channel);
+        WriteChannel(channel);
         using var store = Store(server);
         await Publish(channel, Target(), store);
 
@@ -196,7 +207,7 @@ public sealed class ChannelPublisherTests
         using var server = new S3Server();
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
-        Packages().WriteTo(channel);
+        WriteChannel(channel);
         const string wrong = "wrong-secret-5f1e2d3c4b5a69788796a5b4";
         using var store = Store(server, secret: wrong);
         var error = await Assert.ThrowsAsync<CondaMirrorException>(() => Publish(channel, Target(), store));
@@ -214,7 +225,7 @@ public sealed class ChannelPublisherTests
         using var server = new S3Server();
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
-        Packages().WriteTo(channel);
+        WriteChannel(channel);
         using var store = Store(server, bucket: "no-such-bucket");
         var error = await Assert.ThrowsAsync<CondaMirrorException>(() => Publish(channel,
             PublishTarget.Parse("s3://no-such-bucket/x", new Dictionary<string, string>()), store));
@@ -227,7 +238,7 @@ public sealed class ChannelPublisherTests
     {
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
-        Packages().WriteTo(channel);
+        WriteChannel(channel);
         // A port nothing listens on: bound, then released.
         var port = CondaMirror.Tests.Downloads.UnreachableHostTests.ClosedPort();
         using var store = StoreAtPort(port, timeoutSeconds: 5, retries: 2, secret: "unreachable-secret-value");
@@ -243,7 +254,7 @@ public sealed class ChannelPublisherTests
     {
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
-        Packages().WriteTo(channel);
+        WriteChannel(channel);
         var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start(backlog: 64);
         var accepted = new List<System.Net.Sockets.TcpClient>();
@@ -279,7 +290,7 @@ public sealed class ChannelPublisherTests
     {
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
-        Packages().WriteTo(channel);
+        WriteChannel(channel);
         var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         try
@@ -301,7 +312,7 @@ public sealed class ChannelPublisherTests
         using var server = new S3Server();
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
-        Packages().WriteTo(channel);
+        WriteChannel(channel);
         using var store = Store(server);
         var first = await Publish(channel, Target(), store);
 
@@ -336,7 +347,7 @@ public sealed class ChannelPublisherTests
         using var server = new S3Server();
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
-        Packages().WriteTo(channel);
+        WriteChannel(channel);
         using var store = new S3ObjectStore(new S3StoreOptions { Bucket = server.Bucket, Endpoint = server.Endpoint, ForcePathStyle = true, Timeout = TimeSpan.FromSeconds(5), RetryCount = 0 });
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<CondaMirrorException>(() => Publish(channel, Target(), store));
@@ -351,7 +362,7 @@ public sealed class ChannelPublisherTests
         using var server = new S3Server();
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
-        Packages().WriteTo(channel);
+        WriteChannel(channel);
         var cacheFile = work.Combine("obj", "publish.hashes");
         using var store = Store(server);
         Task<PublishResult> Run() => ChannelPublisher.PublishAsync(channel, Target(), store, new PublishOptions { HashCacheFile = cacheFile }, new RecordingMirrorLog(), CancellationToken.None);
@@ -411,7 +422,7 @@ public sealed class ChannelPublisherTests
     {
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
-        Packages().WriteTo(channel);
+        WriteChannel(channel);
         var port = CondaMirror.Tests.Downloads.UnreachableHostTests.ClosedPort();
         using var http = new System.Net.HttpListener();
         http.Prefixes.Add($"http://127.0.0.1:{port}/");
