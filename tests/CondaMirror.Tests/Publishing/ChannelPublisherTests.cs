@@ -38,10 +38,9 @@ public sealed class ChannelPublisherTests
     private static PublishTarget Target(string prefix = "conda/main", bool prune = false) =>
         PublishTarget.Parse("s3://channels/" + prefix, new Dictionary<string, string> { ["Prune"] = prune ? "true" : "false" });
 
-    // The tree published is our own channel output (shards, shard index, .zst), so it is written by the project's indexer.
-    private static CoreChannelBuilder Packages(bool extra = false)
+    private static ChannelBuilder Packages(bool extra = false)
     {
-        var builder = new CoreChannelBuilder()
+        var builder = new ChannelBuilder()
             .Add(new PackageSpec("tool", "1.0", "h_0", "linux-64") { Depends = ["data"] })
             .Add(new PackageSpec("data", "1.2", "h_0", "noarch") { Noarch = "generic" })
             .Add(new PackageSpec("old", "0.1", "h_0", "linux-64") { Format = CondaMirror.Core.Records.ArchiveFormat.TarBz2 });
