@@ -101,7 +101,12 @@ public abstract class CondaStepTask : CondaTaskBase
     }
 
     /// <summary>Every settable public parameter a CondaMirror task declares, except outputs and state.</summary>
-    internal static IReadOnlyList<PropertyInfo> Parameters(Type type) =>
+    internal static IReadOnlyList<PropertyInfo> Parameters(Type type) => ParametersByType.GetOrAdd(type, Reflect);
+
+    // Every build asks each step task for its parameters (the no-op path): reflect once per task type.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, IReadOnlyList<PropertyInfo>> ParametersByType = new();
+
+    private static IReadOnlyList<PropertyInfo> Reflect(Type type) =>
         type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.DeclaringType is { } d && typeof(CondaTaskBase).IsAssignableFrom(d)
                 && p.SetMethod is { IsPublic: true } && p.GetMethod is { IsPublic: true }

@@ -521,7 +521,7 @@ public sealed class PackageCache
         catch (UnauthorizedAccessException) { return true; } // not ours to judge
     }
 
-    internal static string Sha256Of(string path) => HashFile(path, md5: false).Sha256;
+    internal static string Sha256Of(string path) => FileHashes.Sha256Of(path);
 
     /// <summary>sha256 (and md5 when asked) of a file in one read, and how many bytes were read.</summary>
     private static (string Sha256, string? Md5, long Size) HashFile(string path, bool md5)

@@ -11,6 +11,13 @@ public readonly record struct FileHashes(long Size, string Md5, string Sha256)
         return Compute(stream);
     }
 
+    /// <summary>The SHA-256 alone, lower-case hex (what a cache or record check needs; no MD5 pass).</summary>
+    public static string Sha256Of(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.SequentialScan);
+        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+    }
+
     public static FileHashes Compute(Stream stream)
     {
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);

@@ -89,15 +89,9 @@ public sealed class StepInputs
             _files[path] = known;
             return known.Sha256;
         }
-        var sha = Sha256OfFile(path);
+        var sha = FileHashes.Sha256Of(path);
         _files[path] = new InputFile(identity, sha);
         return sha;
-    }
-
-    private static string Sha256OfFile(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 17, FileOptions.SequentialScan);
-        return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
     }
 
     private static string HashOf(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
