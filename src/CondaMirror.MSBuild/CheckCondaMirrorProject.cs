@@ -69,8 +69,7 @@ public sealed class CheckCondaMirrorProject : CondaStepTask
             catch (CondaMirrorException e)
             {
                 // At the CondaPublish element's line when the project text has it.
-                var element = elements.FirstOrDefault(x => x.ItemType == PackageElementScanner.PublishItem
-                    && x.Include.Split(';').Any(part => string.Equals(part.Trim(), item.ItemSpec, StringComparison.Ordinal)));
+                var element = PackageElementScanner.Find(elements, PackageElementScanner.PublishItem, item.ItemSpec);
                 errors.Add(element is null ? e : new CondaMirrorException(e.Code, e.Message, element.File, e) { Line = element.Line });
             }
         }

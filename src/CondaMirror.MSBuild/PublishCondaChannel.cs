@@ -104,11 +104,5 @@ public sealed class PublishCondaChannel : CondaTaskBase
         }
     }
 
-    private PackageElement? Locate(string include)
-    {
-        if (string.IsNullOrEmpty(ProjectFile)) return null;
-        return PackageElementScanner.Scan(new[] { ProjectFile! }, Path.GetDirectoryName(Path.GetFullPath(ProjectFile!))!)
-            .Where(e => e.ItemType == PackageElementScanner.PublishItem)
-            .FirstOrDefault(e => e.Include.Split(';').Any(part => string.Equals(part.Trim(), include, StringComparison.Ordinal)));
-    }
+    private PackageElement? Locate(string include) => PackageElementScanner.Locate(ProjectFile, PackageElementScanner.PublishItem, include);
 }

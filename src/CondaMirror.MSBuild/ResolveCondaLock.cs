@@ -197,10 +197,7 @@ public sealed class ResolveCondaLock : CondaStepTask
     private ProjectChecks.PackageElement? LocateItem(IReadOnlyList<int> requestIndexes)
     {
         if (requestIndexes.Count == 0 || string.IsNullOrEmpty(ProjectFile) || requestIndexes[0] < 0 || requestIndexes[0] >= Packages.Length) return null;
-        var name = Packages[requestIndexes[0]].ItemSpec;
-        return ProjectChecks.PackageElementScanner.Scan(new[] { ProjectFile! }, Path.GetDirectoryName(Path.GetFullPath(ProjectFile!))!)
-            .Where(e => e.ItemType == ProjectChecks.PackageElementScanner.PackageItem)
-            .FirstOrDefault(e => e.Include.Split(';').Any(part => string.Equals(part.Trim(), name, StringComparison.Ordinal)));
+        return ProjectChecks.PackageElementScanner.Locate(ProjectFile, ProjectChecks.PackageElementScanner.PackageItem, Packages[requestIndexes[0]].ItemSpec);
     }
 
     private static string? NullIfEmpty(string s) => string.IsNullOrWhiteSpace(s) ? null : s;

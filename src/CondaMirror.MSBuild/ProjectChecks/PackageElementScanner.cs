@@ -54,6 +54,16 @@ public static class PackageElementScanner
         return found;
     }
 
+    /// <summary>The first element of <paramref name="itemType"/> whose Include lists <paramref name="include"/>.</summary>
+    public static PackageElement? Find(IEnumerable<PackageElement> elements, string itemType, string include) =>
+        elements.FirstOrDefault(e => e.ItemType == itemType
+            && e.Include.Split(';').Any(part => string.Equals(part.Trim(), include, StringComparison.Ordinal)));
+
+    /// <summary>The element of an item in the project file itself (errors point at its line; MSBuild gives tasks no item lines).</summary>
+    public static PackageElement? Locate(string? projectFile, string itemType, string include) =>
+        string.IsNullOrEmpty(projectFile) ? null
+            : Find(Scan(new[] { projectFile }, Path.GetDirectoryName(Path.GetFullPath(projectFile))!), itemType, include);
+
     /// <summary>The literal text of an Include with property/item/metadata references removed.</summary>
     public static string LiteralText(string include) => Reference.Replace(include, "");
 
