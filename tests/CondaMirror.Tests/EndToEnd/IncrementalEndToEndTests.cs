@@ -152,7 +152,8 @@ public class IncrementalEndToEndTests
             var ran = IncrementalInputs.Steps.Select(s => s.Step).Where(s => Regex.IsMatch(build.Output, $@"Conda {s} step: runs because")).ToHashSet();
             var skipped = IncrementalInputs.Steps.Select(s => s.Step).Where(s => build.Output.Contains($"Conda {s} step: up to date", StringComparison.Ordinal)).ToHashSet();
             if (!ran.SetEquals(expected))
-                failures.Add($"{change.Input}: expected [{string.Join(", ", expected.Order())}] to run, ran [{string.Join(", ", ran.Order())}]");
+                failures.Add($"{change.Input}: expected [{string.Join(", ", expected.Order())}] to run, ran [{string.Join(", ", ran.Order())}]: "
+                    + string.Join(" | ", Regex.Matches(build.Output, @"Conda \w+ step: runs because[^\r\n]*").Select(m => m.Value)));
             var active = IncrementalInputs.Steps.Select(s => s.Step).Where(s => !disabled.Contains(s) && (s != "import" || state.Items.Any(i => i.StartsWith("<CondaBundleImport", StringComparison.Ordinal))));
             foreach (var step in active.Where(s => !expected.Contains(s)))
                 if (!skipped.Contains(step)) failures.Add($"{change.Input}: {step} did not report itself up to date");
