@@ -52,9 +52,10 @@ public abstract class CondaStepTask : CondaTaskBase
         }
         var state = Path.GetFullPath(StateDirectory!);
         var previous = StepRecord.Load(state, StepName);
-        var why = StepRecord.WhyRun(previous, Inputs(previous, previous?.ReadFiles));
+        var why = StepRecord.WhyRun(previous, Inputs(previous, previous?.ReadFiles), out var renewed);
         if (why is null)
         {
+            if (renewed is not null) StepRecord.Keep(state, renewed);
             Log.LogMessage(MessageImportance.Normal, $"Conda {StepName} step: up to date.");
             UpToDate(previous!);
             return;

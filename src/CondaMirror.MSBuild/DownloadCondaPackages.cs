@@ -70,7 +70,8 @@ public sealed class DownloadCondaPackages : LockDownloadTaskBase
             $"{summary.Downloaded} downloaded ({Sizes.Format(summary.BytesDownloaded)} in {summary.Elapsed.TotalSeconds:F1} s), {summary.FromCache} from cache");
         Log.LogMessage(MessageImportance.High, string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"Conda packages: {result.ChannelFiles.Count} in channel ({summary.Downloaded} downloaded, {summary.FromCache} from cache, {Sizes.Format(summary.BytesDownloaded)} in {summary.Elapsed.TotalSeconds:F2} s)."));
-        return new StepOutcome(result.ChannelFiles);
+        // Hard links into the shared cache: another project's link to the same file moves their change time, not their bytes.
+        return new StepOutcome(result.ChannelFiles, Sha256s: result.Sha256s);
     }
 
     /// <summary>One line per subdir and a total: packages, MB, how many the cache already holds, what remains to download.</summary>

@@ -121,8 +121,12 @@ public sealed class IndexCondaChannel : CondaStepTask
         var channel = ChannelContents(ChannelDirectory, result);
         Log.LogMessage(MessageImportance.High, ChannelLine(ProjectName, ChannelDirectory, channel, StepSummaries));
         // Local package files are placed into the channel by this step (locked ones by the download step): its outputs too.
-        var placed = entries.Where(e => e.SourceFile is not null).Select(e => Path.Combine(ChannelDirectory, e.Subdir, e.FileName));
-        return new StepOutcome(result.IndexFiles.Concat(placed), Summary: channel);
+        // They are hard links to the user's files where possible: their sha256 lets a link made elsewhere pass as no edit.
+        var placed = entries.Where(e => e.SourceFile is not null)
+            .GroupBy(e => Path.Combine(ChannelDirectory, e.Subdir, e.FileName), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Record.Sha256 ?? "", StringComparer.Ordinal);
+        return new StepOutcome(result.IndexFiles.Concat(placed.Keys), Summary: channel,
+            Sha256s: placed.Where(kv => kv.Value.Length > 0).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
     }
 
     /// <summary>A no-op build still says where the channel is and what it holds, as the last complete run found it.</summary>

@@ -5,8 +5,9 @@ namespace CondaMirror.Core.Downloads;
 
 /// <summary>What <see cref="ChannelMirror.MirrorAsync"/> did.</summary>
 /// <param name="ChannelFiles">Every archive's path in the channel folder, in the order of the records.</param>
+/// <param name="Sha256s">The sha256 of each archive placed whose record states one, by its channel path.</param>
 /// <param name="Downloads">What the download step did: how many were fetched, how many came from the cache, bytes, time.</param>
-public sealed record MirrorResult(IReadOnlyList<string> ChannelFiles, DownloadSummary Downloads);
+public sealed record MirrorResult(IReadOnlyList<string> ChannelFiles, DownloadSummary Downloads, IReadOnlyDictionary<string, string> Sha256s);
 
 /// <summary>One subdir of a <see cref="MirrorPlan"/>: its packages and bytes, and how many of them the cache already holds.</summary>
 public sealed record MirrorPlanSubdir(string Subdir, int Packages, long Bytes, int Cached, int ToDownload, long BytesToDownload);
@@ -56,13 +57,15 @@ public sealed class ChannelMirror
             summary = await downloader.DownloadAsync(requests, cancellationToken).ConfigureAwait(false);
 
         var placed = new List<string>(requests.Count);
+        var sha256s = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var request in requests)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var (target, _) = ChannelPlacement.PlaceInChannel(summary.CachePaths[request], channelDirectory, request.Subdir, request.FileName);
             placed.Add(target);
+            if (!string.IsNullOrEmpty(request.Sha256)) sha256s[target] = request.Sha256;
         }
-        return new MirrorResult(placed, summary);
+        return new MirrorResult(placed, summary, sha256s);
     }
 
     /// <summary>Counts and sizes per subdir against the cache; downloads nothing and writes nothing.</summary>

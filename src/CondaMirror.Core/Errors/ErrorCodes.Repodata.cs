@@ -71,4 +71,10 @@ public static partial class ErrorCodes
 
     /// <summary>Warning: a mirror (CondaChannelMirror) could not be reached or kept failing; the next one is tried.</summary>
     public const string MirrorFailedOver = "CMIR680";
+
+    /// <summary>A remote channel's repodata or shard index points package or shard downloads at a non-http(s) location (file://, ftp://).</summary>
+    public const string RemoteChannelPointsElsewhere = "CMIR670";
+
+    /// <summary>A server answered with a redirect the build does not follow: to a non-http(s) location, from https to http, or past 10 redirects.</summary>
+    public const string RedirectNotFollowed = "CMIR671";
 }

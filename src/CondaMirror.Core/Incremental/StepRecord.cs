@@ -51,8 +51,19 @@ public sealed class StepRecord
     }
 
     /// <summary>Why the step must run, or null when it is up to date: same inputs, every output present and unchanged.</summary>
-    public static string? WhyRun(StepRecord? record, StepInputs inputs)
+    public static string? WhyRun(StepRecord? record, StepInputs inputs) => WhyRun(record, inputs, out _);
+
+    /// <summary>
+    /// As <see cref="WhyRun(StepRecord?, StepInputs)"/>. An output whose record holds its sha256 (an archive, often a
+    /// hard link to the package cache or to a local package file) and whose identity changed only in its change time
+    /// is checked by content: another link to the same file made or removed elsewhere (another project's channel,
+    /// MSBuild's IncrementalClean removing an old output folder) changes the change time of every link and is no edit.
+    /// When such a check passed, <paramref name="renewed"/> is the record with the identities as they are now, for the
+    /// caller to keep, so the next build does not hash the file again.
+    /// </summary>
+    public static string? WhyRun(StepRecord? record, StepInputs inputs, out StepRecord? renewed)
     {
+        renewed = null;
         if (record is null) return "no record of a complete earlier run";
         if (record.Fingerprint != inputs.Fingerprint())
         {
@@ -60,18 +71,38 @@ public sealed class StepRecord
                 .Concat(record.Inputs.Keys.Where(k => !inputs.Hashes.ContainsKey(k))).Distinct().ToList();
             return changed.Count == 0 ? "its inputs changed" : $"{string.Join(", ", changed)} changed";
         }
-        foreach (var output in record.Outputs)
+        List<StepOutput>? outputs = null;
+        for (var i = 0; i < record.Outputs.Count; i++)
         {
+            var output = record.Outputs[i];
             FileIdentity now;
             try { now = FileIdentity.Of(output.Path); }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException)
             {
                 return $"{output.Path} is missing";
             }
-            if (now != output.Identity) return $"{output.Path} was changed since this step wrote it";
+            if (now == output.Identity) continue;
+            if (output.Sha256 is null || !now.SameExceptChangeTime(output.Identity) || !SameContent(output.Path, output.Sha256))
+                return $"{output.Path} was changed since this step wrote it";
+            outputs ??= new List<StepOutput>(record.Outputs);
+            outputs[i] = output with { Identity = now };
         }
+        if (outputs is not null) renewed = new StepRecord
+        {
+            Step = record.Step, Fingerprint = record.Fingerprint, Inputs = record.Inputs, InputFiles = record.InputFiles,
+            Outputs = outputs, ReadFiles = record.ReadFiles, Summary = record.Summary,
+        };
         return null;
     }
+
+    private static bool SameContent(string path, string sha256)
+    {
+        try { return string.Equals(FileHashes.Sha256Of(path), sha256, StringComparison.OrdinalIgnoreCase); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>Keeps a record whose output identities <see cref="WhyRun(StepRecord?, StepInputs, out StepRecord?)"/> renewed.</summary>
+    public static void Keep(string stateDirectory, StepRecord record) => Write(stateDirectory, record);
 
     /// <summary>Removes the record before the step writes anything.</summary>
     public static void Forget(string stateDirectory, string step)
@@ -97,7 +128,9 @@ public sealed class StepRecord
             {
                 var full = Path.GetFullPath(path);
                 if (!seen.Add(full) || !File.Exists(full)) continue;
-                outputs.Add(new StepOutput(full, FileIdentity.Of(full), owned));
+                string? sha256 = null;
+                outcome.Sha256s?.TryGetValue(path, out sha256);
+                outputs.Add(new StepOutput(full, FileIdentity.Of(full), owned, sha256));
             }
         }
         AddOutputs(outcome.Owned, owned: true);
@@ -113,7 +146,13 @@ public sealed class StepRecord
             ReadFiles = (outcome.ReadFiles ?? Array.Empty<string>()).Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
             Summary = outcome.Summary,
         };
-        var path = PathFor(stateDirectory, inputs.Step);
+        Write(stateDirectory, record);
+        return record;
+    }
+
+    private static void Write(string stateDirectory, StepRecord record)
+    {
+        var path = PathFor(stateDirectory, record.Step);
         try
         {
             Directory.CreateDirectory(stateDirectory);
@@ -122,9 +161,8 @@ public sealed class StepRecord
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new CondaMirrorException(ErrorCodes.StepRecordFailed,
-                $"Cannot write the {inputs.Step} step's record '{path}': {e.Message} Check that the obj folder is writable and the disk has space.", path, e);
+                $"Cannot write the {record.Step} step's record '{path}': {e.Message} Check that the obj folder is writable and the disk has space.", path, e);
         }
-        return record;
     }
 
     /// <summary>Every step record in the folder (for clean and for listing what a build wrote).</summary>
@@ -143,13 +181,17 @@ public sealed class StepRecord
 /// <param name="Tracked">Files the step wrote that are the user's (the lock): checked, never removed.</param>
 /// <param name="ReadFiles">Files the step decided to read beyond its parameters; their content is an input of the next check.</param>
 /// <param name="Summary">One line on what the step produced, repeated by a later no-op build.</param>
-public sealed record StepOutcome(IEnumerable<string> Owned, IEnumerable<string>? Tracked = null, IEnumerable<string>? ReadFiles = null, string? Summary = null)
+/// <param name="Sha256s">The sha256 of written files the step knows without reading them again (archives, by path as given in
+/// <paramref name="Owned"/>): such a file whose change time alone moved is checked by content, not taken as changed.</param>
+public sealed record StepOutcome(IEnumerable<string> Owned, IEnumerable<string>? Tracked = null, IEnumerable<string>? ReadFiles = null, string? Summary = null,
+    IReadOnlyDictionary<string, string>? Sha256s = null)
 {
     public static StepOutcome Nothing { get; } = new(Array.Empty<string>());
 }
 
-/// <summary>A file a step wrote. Owned files are the build's to remove on clean; tracked ones (the lock) are only checked.</summary>
-public sealed record StepOutput(string Path, FileIdentity Identity, bool Owned);
+/// <summary>A file a step wrote. Owned files are the build's to remove on clean; tracked ones (the lock) are only checked.
+/// <paramref name="Sha256"/>: its content hash when the step knew it (archives), else null.</summary>
+public sealed record StepOutput(string Path, FileIdentity Identity, bool Owned, string? Sha256 = null);
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(StepRecord))]

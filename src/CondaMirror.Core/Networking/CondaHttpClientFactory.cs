@@ -40,8 +40,9 @@ public static class CondaHttpClientFactory
         // Recycle connections so DNS changes (CDN fail-over) are seen during long builds.
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-        AllowAutoRedirect = true,
-        MaxAutomaticRedirections = 10,
+        // NetworkClient follows redirects itself: only between http(s) URLs, never https to http, at most 10, without
+        // credentials after the first hop (the handler would hand a file:// Location to a URI parser and fail uncoded).
+        AllowAutoRedirect = false,
         UseCookies = false,
     };
 

@@ -1,3 +1,4 @@
+using CondaMirror.Core.Errors;
 using System.Net.Http.Headers;
 using Polly;
 
@@ -158,14 +159,26 @@ public sealed class NetworkClient : IDisposable
             using var stall = new StallTimeout(Options.AttemptTimeout, token, Options.AttemptDeadline);
             try
             {
-                using var message = new HttpRequestMessage(HttpMethod.Get, target.RequestUri);
-                message.Headers.Authorization = target.Authorization;
-                if (get.IfNoneMatch is { } etag) message.Headers.IfNoneMatch.Add(etag);
-                if (get.IfModifiedSince is { } since) message.Headers.IfModifiedSince = since;
-                if (get.AcceptCompressed) ContentDecoding.Accept(message.Headers);
-                else message.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
-
-                using var response = await Client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
+                var uri = target.RequestUri;
+                var authorization = target.Authorization;
+                HttpResponseMessage? response = null;
+                for (var hop = 0; ; hop++)
+                {
+                    using var message = new HttpRequestMessage(HttpMethod.Get, uri);
+                    message.Headers.Authorization = authorization;
+                    if (get.IfNoneMatch is { } etag) message.Headers.IfNoneMatch.Add(etag);
+                    if (get.IfModifiedSince is { } since) message.Headers.IfModifiedSince = since;
+                    if (get.AcceptCompressed) ContentDecoding.Accept(message.Headers);
+                    else message.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
+                    response = await Client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, stall.Token).ConfigureAwait(false);
+                    var next = RedirectTarget(response, uri, hop, target.DisplayUrl);
+                    if (next is null) break;
+                    response.Dispose();
+                    // As HttpClient's own redirect handling: credentials go to the URL they were given for, not further.
+                    uri = next;
+                    authorization = null;
+                }
+                using var _ = response;
                 HttpResilience.ThrowIfTransient(response, target.DisplayUrl, Settings);
                 stall.Progress();
                 return await read(response, new HttpAttempt(attempt, stall, target.DisplayUrl)).ConfigureAwait(false);
@@ -175,6 +188,30 @@ public sealed class NetworkClient : IDisposable
                 throw stall.Failure(target.DisplayUrl);
             }
         }, cancellationToken);
+
+    private const int MaxRedirects = 10;
+
+    /// <summary>
+    /// Where a redirect leads, or null when the response is not one to follow. Followed only between http(s) URLs,
+    /// never from https to http, at most <see cref="MaxRedirects"/> in a row; anything else is CMIR671 and nothing is
+    /// read from where it points (a server must not make the build read local files).
+    /// </summary>
+    private static Uri? RedirectTarget(HttpResponseMessage response, Uri from, int hop, string displayUrl)
+    {
+        var status = (int)response.StatusCode;
+        if (status is not (301 or 302 or 303 or 307 or 308)) return null;
+        var location = response.Headers.Location;
+        var next = location is null ? null : location.IsAbsoluteUri ? location : new Uri(from, location);
+        string? refusal = next is null ? "no location"
+            : !Channels.RemoteLocation.IsHttp(next) ? $"a {next.Scheme}: location"
+            : from.Scheme == Uri.UriSchemeHttps && next.Scheme == Uri.UriSchemeHttp ? "a plain http location (from https)"
+            : hop >= MaxRedirects ? $"another location after {MaxRedirects} redirects" : null;
+        if (refusal is null) return next;
+        response.Dispose();
+        throw new CondaMirrorException(ErrorCodes.RedirectNotFollowed,
+            $"{displayUrl} answered {status} with a redirect to {refusal}; the build follows redirects only between http(s) URLs, never from https to http, " +
+            $"at most {MaxRedirects}, so nothing was read from there. Fix the server, or point the channel at the final location.", displayUrl);
+    }
 
     /// <summary>
     /// Runs <paramref name="attempt"/> (given the 1-based attempt number and the token to honour) with retries.

@@ -280,6 +280,7 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
         if (!Uri.TryCreate(new Uri(subdirUrl, "repodata.json"), baseUrl, out var resolved))
             throw new CondaMirrorException(ErrorCodes.RepodataInvalid,
                 $"info.base_url '{baseUrl}' is not a valid URL.", path ?? subdirUrl.AbsoluteUri);
+        Channels.RemoteLocation.Check(subdirUrl, resolved, "info.base_url", path ?? subdirUrl.AbsoluteUri);
         return resolved.AbsolutePath.EndsWith('/') ? resolved : new UriBuilder(resolved) { Path = resolved.AbsolutePath + "/" }.Uri;
     }
 }

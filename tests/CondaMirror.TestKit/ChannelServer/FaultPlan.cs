@@ -8,6 +8,9 @@ public abstract record FaultKind
     /// <summary>Answer with <paramref name="code"/> (and a Retry-After header, seconds or HTTP date, when given).</summary>
     public static FaultKind Status(int code, string? retryAfter = null) => new StatusFault(code, retryAfter);
 
+    /// <summary>Answer with redirect <paramref name="code"/> (301, 302, 307, 308) to <paramref name="location"/>.</summary>
+    public static FaultKind Redirect(string location, int code = 302) => new StatusFault(code, null, location);
+
     /// <summary>Wait before answering normally.</summary>
     public static FaultKind Delay(TimeSpan delay) => new DelayFault(delay);
 
@@ -40,7 +43,7 @@ public abstract record FaultKind
         new RequireAuthorizationFault("Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":" + password)));
 }
 
-public sealed record StatusFault(int Code, string? RetryAfter) : FaultKind;
+public sealed record StatusFault(int Code, string? RetryAfter, string? Location = null) : FaultKind;
 public sealed record DelayFault(TimeSpan Duration) : FaultKind;
 public sealed record ResetMidBodyFault(long AfterBytes) : FaultKind;
 public sealed record StallMidBodyFault(long AfterBytes, TimeSpan Pause) : FaultKind;

@@ -161,7 +161,8 @@ public sealed class LoopbackChannelServer : IAsyncDisposable
         switch (fault)
         {
             case StatusFault status:
-                var extra = status.RetryAfter is null ? string.Empty : $"Retry-After: {status.RetryAfter}\r\n";
+                var extra = (status.RetryAfter is null ? string.Empty : $"Retry-After: {status.RetryAfter}\r\n")
+                    + (status.Location is null ? string.Empty : $"Location: {status.Location}\r\n");
                 await SendSimpleAsync(stream, status.Code, ReasonOf(status.Code), keepAlive, head, token, extra).ConfigureAwait(false);
                 return keepAlive;
             case DelayFault delay:

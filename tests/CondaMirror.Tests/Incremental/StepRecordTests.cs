@@ -62,6 +62,43 @@ public class StepRecordTests
         Assert.Equal($"{output} is missing", StepRecord.WhyRun(StepRecord.Load(state, "resolve"), Inputs(state, lockPath, "x")));
     }
 
+    [SkippableFact]
+    public void A_link_made_or_removed_elsewhere_is_no_edit_of_an_output_with_a_known_hash_but_an_edit_through_it_is()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "the change time is only part of a file's identity on Linux");
+        using var dir = new TempDirectory();
+        var state = dir.Combine("obj");
+        var lockPath = dir.Combine("pixi.lock");
+        File.WriteAllText(lockPath, "version: 6\n");
+        var source = dir.Combine("mine-0.1-0.conda");
+        File.WriteAllBytes(source, Encoding.ASCII.GetBytes("package bytes"));
+        var output = dir.Combine("channel", "noarch", "mine-0.1-0.conda");
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        Assert.True(CondaMirror.Core.Downloads.ChannelPlacement.TryCreateHardLink(source, output));
+        var sha256 = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(source))).ToLowerInvariant();
+        StepRecord.Save(state, Inputs(state, lockPath, "x"), new StepOutcome(new[] { output }, Sha256s: new Dictionary<string, string> { [output] = sha256 }));
+
+        // Another link to the same file (another channel placed from it), then removed again: the change time moves twice.
+        Thread.Sleep(20);
+        var other = dir.Combine("old-channel.conda");
+        Assert.True(CondaMirror.Core.Downloads.ChannelPlacement.TryCreateHardLink(source, other));
+        File.Delete(other);
+        Assert.Null(StepRecord.WhyRun(StepRecord.Load(state, "resolve"), Inputs(state, lockPath, "x"), out var renewed));
+        Assert.NotNull(renewed);
+        StepRecord.Keep(state, renewed!);
+        // Kept: the next check finds the identity equal and hashes nothing.
+        Assert.Null(StepRecord.WhyRun(StepRecord.Load(state, "resolve"), Inputs(state, lockPath, "x"), out var again));
+        Assert.Null(again);
+
+        // An edit through the user's file, size and modification time kept: the content check says so.
+        var mtime = File.GetLastWriteTimeUtc(source);
+        Thread.Sleep(20);
+        using (var stream = new FileStream(source, FileMode.Open, FileAccess.Write)) stream.Write(Encoding.ASCII.GetBytes("PACKAGE"));
+        File.SetLastWriteTimeUtc(source, mtime);
+        Assert.Equal($"{output} was changed since this step wrote it", StepRecord.WhyRun(StepRecord.Load(state, "resolve"), Inputs(state, lockPath, "x"), out renewed));
+        Assert.Null(renewed);
+    }
+
     [Fact]
     public void An_input_file_replaced_by_other_bytes_with_the_same_size_and_time_is_a_change()
     {
