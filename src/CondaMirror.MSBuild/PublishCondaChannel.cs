@@ -23,6 +23,10 @@ public sealed class PublishCondaChannel : CondaTaskBase
     public ITaskItem[] Destinations { get; set; } = Array.Empty<ITaskItem>();
 
     public int HttpTimeoutSeconds { get; set; } = 100;
+
+    /// <summary>CondaHttpRequestDeadlineSeconds: the most one S3 call may take, retries and body included.</summary>
+    public int HttpRequestDeadlineSeconds { get; set; } = 600;
+
     public int RetryCount { get; set; } = 5;
     public bool PlanOnly { get; set; }
 
@@ -37,9 +41,9 @@ public sealed class PublishCondaChannel : CondaTaskBase
 
     protected override void Run()
     {
-        if (HttpTimeoutSeconds < 1 || RetryCount < 0)
+        if (HttpTimeoutSeconds < 1 || RetryCount < 0 || HttpRequestDeadlineSeconds < 1)
             throw new CondaMirrorException(ErrorCodes.PublishMetadataInvalid,
-                $"CondaHttpTimeoutSeconds must be ≥ 1 and CondaRetryCount ≥ 0 (got {HttpTimeoutSeconds}, {RetryCount}).");
+                $"CondaHttpTimeoutSeconds and CondaHttpRequestDeadlineSeconds must be ≥ 1 and CondaRetryCount ≥ 0 (got {HttpTimeoutSeconds}, {HttpRequestDeadlineSeconds}, {RetryCount}).");
         // Every destination is checked before anything is published to any of them.
         var targets = Destinations.Select(Parse).ToList();
         PublishTarget.CheckDistinct(targets);
@@ -67,6 +71,7 @@ public sealed class PublishCondaChannel : CondaTaskBase
             Region = target.Region,
             ForcePathStyle = target.ForcePathStyle,
             Timeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
+            RequestDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
             RetryCount = RetryCount,
         });
         var result = ChannelPublisher.PublishAsync(directory, target, store, new PublishOptions

@@ -26,6 +26,15 @@ public sealed record S3StoreOptions
     /// <summary>Retries per request (CondaRetryCount), the SDK's standard mode with its backoff.</summary>
     public int RetryCount { get; init; } = 5;
 
+    /// <summary>
+    /// The most one call may take, retries and body included (CondaHttpRequestDeadlineSeconds): the SDK's timeout
+    /// covers the wait for headers only, so a server dripping its body would otherwise hold the build as long as it likes.
+    /// </summary>
+    public TimeSpan RequestDeadline { get; init; } = TimeSpan.FromSeconds(600);
+
+    /// <summary>The most a whole listing may take, every page together.</summary>
+    public TimeSpan ListingDeadline { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Tests only (internal): a key pair instead of the default chain, so parallel tests need not share the process environment.</summary>
     internal AWSCredentials? TestCredentials { get; init; }
 }
@@ -83,14 +92,23 @@ public sealed class S3ObjectStore : IObjectStore
         var result = new List<StoredObject>();
         var tokens = new HashSet<string>(StringComparer.Ordinal);
         string? token = null;
+        // S3 pages hold up to 1,000 keys; a server handing out a few per page, each with a fresh token, would keep a
+        // listing going for hours: pages and time are bounded as well as objects.
+        var maxPages = Math.Max(100, maxObjects / 100);
+        var pages = 0;
+        var started = System.Diagnostics.Stopwatch.StartNew();
         do
         {
-            var response = await Call("list", prefix, () => _client.ListObjectsV2Async(new ListObjectsV2Request
+            if (++pages > maxPages || started.Elapsed > _options.ListingDeadline)
+                throw new CondaMirrorException(ErrorCodes.PublishRequestFailed,
+                    $"{_where}: listing '{prefix}' did not finish within {(pages > maxPages ? $"{maxPages} pages" : $"{_options.ListingDeadline.TotalSeconds:0} s")} " +
+                    $"({result.Count} objects so far); the server keeps answering that more follow. Check the server, or publish to a prefix of its own.");
+            var response = await Call("list", prefix, ct => _client.ListObjectsV2Async(new ListObjectsV2Request
             {
                 BucketName = _options.Bucket,
                 Prefix = prefix,
                 ContinuationToken = token,
-            }, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }, ct), cancellationToken).ConfigureAwait(false);
             foreach (var o in response.S3Objects ?? [])
             {
                 if (result.Count >= maxObjects)
@@ -112,11 +130,11 @@ public sealed class S3ObjectStore : IObjectStore
     {
         try
         {
-            var head = await Call("head", key, () => _client.GetObjectMetadataAsync(new GetObjectMetadataRequest
+            var head = await Call("head", key, ct => _client.GetObjectMetadataAsync(new GetObjectMetadataRequest
             {
                 BucketName = _options.Bucket,
                 Key = key,
-            }, cancellationToken), cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
+            }, ct), cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
             return new ObjectHead(head.ContentLength, head.Metadata["x-amz-meta-sha256"] is { Length: > 0 } sha ? sha.ToLowerInvariant() : null, Unquote(head.ETag));
         }
         catch (NotFound)
@@ -127,30 +145,29 @@ public sealed class S3ObjectStore : IObjectStore
 
     public async Task<byte[]?> GetSmallAsync(string key, long maxBytes, CancellationToken cancellationToken)
     {
-        GetObjectResponse response;
         try
         {
-            response = await Call("get", key, () => _client.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key }, cancellationToken),
-                cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
+            // The body is read inside the call, so the deadline covers a body dripped a byte at a time.
+            return await Call("get", key, async ct =>
+            {
+                using var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key }, ct).ConfigureAwait(false);
+                if (response.ContentLength > maxBytes)
+                    throw TooLarge(key, maxBytes);
+                using var buffer = new MemoryStream();
+                var chunk = new byte[81920];
+                int read;
+                // The length header is the server's word; the bound is kept on the bytes that arrive.
+                while ((read = await response.ResponseStream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+                {
+                    if (buffer.Length + read > maxBytes) throw TooLarge(key, maxBytes);
+                    buffer.Write(chunk, 0, read);
+                }
+                return buffer.ToArray();
+            }, cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
         }
         catch (NotFound)
         {
             return null;
-        }
-        using (response)
-        {
-            if (response.ContentLength > maxBytes)
-                throw TooLarge(key, maxBytes);
-            using var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int read;
-            // The length header is the server's word; the bound is kept on the bytes that arrive.
-            while ((read = await response.ResponseStream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + read > maxBytes) throw TooLarge(key, maxBytes);
-                buffer.Write(chunk, 0, read);
-            }
-            return buffer.ToArray();
         }
     }
 
@@ -167,12 +184,12 @@ public sealed class S3ObjectStore : IObjectStore
             UseChunkEncoding = false,
         };
         request.Metadata["sha256"] = sha256;
-        var response = await Call("upload", key, () => _client.PutObjectAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var response = await Call("upload", key, ct => _client.PutObjectAsync(request, ct), cancellationToken).ConfigureAwait(false);
         return Unquote(response.ETag);
     }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
-        Call("delete", key, () => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _options.Bucket, Key = key }, cancellationToken), cancellationToken);
+        Call("delete", key, ct => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _options.Bucket, Key = key }, ct), cancellationToken);
 
     public void Dispose() => _client.Dispose();
 
@@ -182,11 +199,17 @@ public sealed class S3ObjectStore : IObjectStore
         new(ErrorCodes.PublishRemoteTooLarge, $"{_where}: '{key}' is larger than {maxBytes} bytes, more than publishing reads. Delete it, or publish to another prefix.");
 
     /// <summary>Runs one SDK call and maps its failures to coded errors. The SDK's own messages are not repeated: they can quote request details.</summary>
-    private async Task<T> Call<T>(string what, string key, Func<Task<T>> call, CancellationToken cancellationToken, bool notFoundIsNull = false)
+    private async Task<T> Call<T>(string what, string key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken, bool notFoundIsNull = false)
     {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.RequestDeadline);
         try
         {
-            return await call().ConfigureAwait(false);
+            return await call(deadline.Token).ConfigureAwait(false);
+        }
+        catch (CondaMirrorException)
+        {
+            throw;
         }
         catch (AmazonS3Exception e) when (notFoundIsNull && e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode is not "NoSuchBucket")
         {
@@ -205,6 +228,19 @@ public sealed class S3ObjectStore : IObjectStore
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw; // the build was cancelled: not a network failure
+        }
+        catch (Exception e) when (deadline.IsCancellationRequested && e is OperationCanceledException or IOException or HttpRequestException or AmazonClientException)
+        {
+            throw new CondaMirrorException(ErrorCodes.PublishUnreachable,
+                $"{_where} did not finish a {what} of '{key}' within {_options.RequestDeadline.TotalSeconds:0} s (CondaHttpRequestDeadlineSeconds), retries included. " +
+                "Check the network and the server; raise CondaHttpRequestDeadlineSeconds for a slow link.");
+        }
+        catch (Exception e) when (e is System.Xml.XmlException or FormatException or InvalidDataException
+                                      || e.InnerException is System.Xml.XmlException or FormatException)
+        {
+            // A body that is not S3's XML (or a malformed value in it): named by type only, never the body itself.
+            throw new CondaMirrorException(ErrorCodes.PublishRequestFailed,
+                $"{_where} answered the {what} of '{key}' with a response that is not S3's ({e.GetType().Name}). Check the CondaPublish item's Endpoint: it must be an S3-compatible server.");
         }
         catch (Exception e) when (IsUnreachable(e))
         {
