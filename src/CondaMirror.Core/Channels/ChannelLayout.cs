@@ -25,7 +25,8 @@ public enum ChannelLayoutKind
 /// </summary>
 public sealed class ChannelLayout
 {
-    public const string DefaultLocalName = "local";
+    // Not "local": conda reserves that name for conda-build's output folder and never looks under the alias for it.
+    public const string DefaultLocalName = "local-packages";
 
     private readonly string _alias;
 

@@ -19,7 +19,7 @@ public class ChannelLayoutEndToEndTests
 
     public ChannelLayoutEndToEndTests(PackedPackage package) => _package = package;
 
-    /// <summary>Upstream "a": tool (linux-64), which needs helper; upstream "b": helper (noarch). Local: mine (noarch).</summary>
+    /// <summary>Upstream "a": tool (linux-64), which needs helper; upstream "b": helper (noarch). A local package file: mine (noarch).</summary>
     private static void WriteUpstreams(TempDirectory work)
     {
         new ChannelBuilder()
@@ -82,18 +82,18 @@ public class ChannelLayoutEndToEndTests
 
         AssertCompleteChannel(Path.Combine(root, "a"));
         AssertCompleteChannel(Path.Combine(root, "b"));
-        AssertCompleteChannel(Path.Combine(root, "local"));
+        AssertCompleteChannel(Path.Combine(root, "local-packages"));
         Assert.Equal(new[] { "tool-1.0-h_0.conda" }, Listed(Path.Combine(root, "a", "linux-64", "repodata.json")));
         Assert.Empty(Listed(Path.Combine(root, "a", "noarch", "repodata.json")));
         Assert.Equal(new[] { "helper-2.0-h_0.conda" }, Listed(Path.Combine(root, "b", "noarch", "repodata.json")));
         Assert.Empty(Listed(Path.Combine(root, "b", "linux-64", "repodata.json")));
-        Assert.Equal(new[] { "mine-0.1-h_0.conda" }, Listed(Path.Combine(root, "local", "noarch", "repodata.json")));
+        Assert.Equal(new[] { "mine-0.1-h_0.conda" }, Listed(Path.Combine(root, "local-packages", "noarch", "repodata.json")));
         Assert.True(File.Exists(Path.Combine(root, "a", "linux-64", "tool-1.0-h_0.conda")));
         Assert.True(File.Exists(Path.Combine(root, "b", "noarch", "helper-2.0-h_0.conda")));
-        Assert.True(File.Exists(Path.Combine(root, "local", "noarch", "mine-0.1-h_0.conda")));
+        Assert.True(File.Exists(Path.Combine(root, "local-packages", "noarch", "mine-0.1-h_0.conda")));
         // The root itself is no channel: nothing of the merged layout there.
-        Assert.Equal(new[] { "a", "b", "local" }, Directory.GetFileSystemEntries(root).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray());
-        Assert.Contains("3 channels: a 1, b 1, local 1", build.Output);
+        Assert.Equal(new[] { "a", "b", "local-packages" }, Directory.GetFileSystemEntries(root).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray());
+        Assert.Contains("3 channels: a 1, b 1, local-packages 1", build.Output);
 
         // A rebuild with nothing changed does nothing.
         var again = _package.Build(project, "-p:CondaChannelLayout=per-channel");
@@ -107,7 +107,7 @@ public class ChannelLayoutEndToEndTests
         var alias = new Uri(root + "/").AbsoluteUri;
         var environment = new Dictionary<string, string> { ["CONDA_CHANNEL_ALIAS"] = alias };
         var (exit, log) = CondaClient.Run(work.Combine("conda-pkgs"), environment,
-            "create", "--offline", "--override-channels", "-c", "a", "-c", "b", "-c", "local", "-p", prefix, "-y", "tool", "mine");
+            "create", "--offline", "--override-channels", "-c", "a", "-c", "b", "-c", "local-packages", "-p", prefix, "-y", "tool", "mine");
         Assert.True(exit == 0, log);
         var (listExit, list) = CondaClient.Run(work.Combine("conda-pkgs"), environment, "list", "-p", prefix, "--json");
         Assert.True(listExit == 0, list);
@@ -115,7 +115,7 @@ public class ChannelLayoutEndToEndTests
             .ToDictionary(p => p.GetProperty("name").GetString()!, p => (Channel: p.GetProperty("channel").GetString(), Version: p.GetProperty("version").GetString()));
         Assert.Equal(("a", "1.0"), installed["tool"]);
         Assert.Equal(("b", "2.0"), installed["helper"]);
-        Assert.Equal(("local", "0.1"), installed["mine"]);
+        Assert.Equal(("local-packages", "0.1"), installed["mine"]);
         // The package records say where each archive came from: the channel folders under the root.
         using var helperMeta = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(prefix, "conda-meta", "helper-2.0-h_0.json")));
         Assert.Equal(alias + "b/noarch/helper-2.0-h_0.conda", helperMeta.RootElement.GetProperty("url").GetString());
@@ -142,7 +142,7 @@ public class ChannelLayoutEndToEndTests
         Assert.True(perChannel.Succeeded, perChannel.ToString());
         var perChannelFiles = Files(root);
         // Nothing of the merged layout is left: every file lies in one of the three channel folders.
-        Assert.All(perChannelFiles, f => Assert.True(f.StartsWith("a/") || f.StartsWith("b/") || f.StartsWith("local/"), f));
+        Assert.All(perChannelFiles, f => Assert.True(f.StartsWith("a/") || f.StartsWith("b/") || f.StartsWith("local-packages/"), f));
         AssertCompleteChannel(Path.Combine(root, "a"));
 
         // Back to merged: byte for byte what the first merged build wrote, and nothing of the channel folders.
@@ -152,14 +152,19 @@ public class ChannelLayoutEndToEndTests
         foreach (var (file, bytes) in mergedBytes)
             Assert.True(bytes.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(root, file))), file);
 
-        // Per channel once more, then clean: nothing the steps wrote is left, and a file of the user's stays.
-        var again = _package.Build(project, "-p:CondaChannelLayout=per-channel");
+        // Per channel once more, with the air-gap bundle: it carries the channel folders as they are.
+        var again = _package.Build(project, "-p:CondaChannelLayout=per-channel", "-p:CondaBundle=true");
         Assert.True(again.Succeeded, again.ToString());
         Assert.Equal(perChannelFiles, Files(root));
+        var manifest = File.ReadAllLines(root + ".tar.SHA256SUMS").Select(l => l[(l.IndexOf("  ", StringComparison.Ordinal) + 2)..]).ToList();
+        Assert.Equal(perChannelFiles.Select(f => "channel/" + f), manifest.Where(m => m.StartsWith("channel/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+
+        // Then clean: nothing the steps wrote is left (the bundle neither), and a file of the user's stays.
         File.WriteAllText(Path.Combine(root, "a", "README.txt"), "mine");
         var clean = _package.Clean(project);
         Assert.True(clean.Succeeded, clean.ToString());
         Assert.Equal(new[] { "a/README.txt" }, Files(root));
+        Assert.False(File.Exists(root + ".tar"));
         Assert.Empty(Directory.GetDirectories(Path.Combine(root, "a")));
     }
 

@@ -44,7 +44,7 @@ public class ChannelLayoutTests
     [Fact]
     public void Packages_without_a_source_channel_go_to_the_local_folder_which_is_configurable()
     {
-        Assert.Equal("local", PerChannel().FolderOf(null));
+        Assert.Equal("local-packages", PerChannel().FolderOf(null));
         Assert.Equal("site/builds", PerChannel(local: "site/builds").FolderOf(null));
     }
 
