@@ -32,6 +32,12 @@ public sealed class DownloadCondaPackages : LockDownloadTaskBase
     /// <summary>CondaMaxUnpackedPackageMB: a fixed limit on what one package may unpack to; empty for the default rule.</summary>
     public string? MaxUnpackedPackageMB { get; set; }
 
+    /// <summary>CondaChannelLayout: <c>merged</c> (one channel) or <c>per-channel</c> (a channel folder per source channel).</summary>
+    public string? ChannelLayout { get; set; }
+
+    /// <summary>CondaLocalChannelName: the channel folder of locked packages without a source channel in the per-channel layout.</summary>
+    public string? LocalChannelName { get; set; }
+
     /// <summary>CondaMirrorPyPI: the PyPI entries are mirrored by MirrorPyPIPackages, so this task does not warn that they are skipped (CMIR804).</summary>
     public bool PyPIMirrored { get; set; }
 
@@ -51,6 +57,10 @@ public sealed class DownloadCondaPackages : LockDownloadTaskBase
                 message: $"{lockFile.SkippedPypi.Count} PyPI package(s) in the lock are not mirrored (a conda channel cannot serve them; CondaMirrorPyPI=true mirrors them as a PyPI simple index): {string.Join(", ", lockFile.SkippedPypi)}.");
         var platforms = LockPlatforms.Select(lockFile, SelectedPlatforms);
         var records = LockPlatforms.DistinctRecords(lockFile, platforms);
+        // Every record's channel folder is known, and checked, before the first request.
+        var layout = Core.Channels.ChannelLayout.Create(ChannelLayout, ChannelAlias, LocalChannelName);
+        var folders = records.ToDictionary(r => r, r => layout.FolderOf(r.Channel, LockFile), ReferenceEqualityComparer.Instance);
+        Core.Channels.ChannelLayout.CheckFolders(records.Select(r => (r.Channel, folders[r])));
 
         var options = DownloadOptions(
             CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelResolver.RootResolver(ChannelAlias)),
@@ -62,7 +72,7 @@ public sealed class DownloadCondaPackages : LockDownloadTaskBase
             LogPlan(mirror.Plan(records));
             return StepOutcome.Nothing;
         }
-        var result = mirror.MirrorAsync(records, ChannelDirectory, CancellationToken).GetAwaiter().GetResult();
+        var result = mirror.MirrorAsync(records, r => Core.Channels.ChannelLayout.PathOf(ChannelDirectory, folders[r]), CancellationToken).GetAwaiter().GetResult();
 
         var summary = result.Downloads;
         ChannelFiles = result.ChannelFiles.Select(path => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(path)).ToArray();

@@ -1,6 +1,7 @@
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Indexing;
 using CondaMirror.Core.Archives;
+using CondaMirror.Core.Channels;
 using CondaMirror.Core.IO;
 using CondaMirror.Core.Incremental;
 using CondaMirror.Core.Locks;
@@ -67,6 +68,15 @@ public sealed class IndexCondaChannel : CondaStepTask
     /// <summary>CondaChannelBaseUrl: the URL the channel will be served from; repodata.json then carries base_url (CEP 15).</summary>
     public string? ChannelBaseUrl { get; set; }
 
+    /// <summary>CondaChannelLayout: <c>merged</c> (one channel) or <c>per-channel</c> (a channel folder per source channel).</summary>
+    public string? ChannelLayout { get; set; }
+
+    /// <summary>CondaChannelAlias: a source channel under it is named by the path after it (per-channel layout).</summary>
+    public string? ChannelAlias { get; set; }
+
+    /// <summary>CondaLocalChannelName: the channel folder of CondaPackageFile items in the per-channel layout.</summary>
+    public string? LocalChannelName { get; set; }
+
     [Output]
     public ITaskItem[] RepodataFiles { get; private set; } = Array.Empty<ITaskItem>();
 
@@ -82,10 +92,15 @@ public sealed class IndexCondaChannel : CondaStepTask
     {
         var policy = Naming;
         var validation = ValidationOptions(MaxUnpackedPackageMB);
-        // A bad URL fails before the stamp is removed or anything is read.
+        // A bad URL or layout fails before the stamp is removed or anything is read.
         var baseUrl = ChannelIndexer.BaseUrl(ChannelBaseUrl);
-        var entries = new List<ChannelEntry>();
+        var layout = Core.Channels.ChannelLayout.Create(ChannelLayout, ChannelAlias, LocalChannelName);
         var subdirs = new SortedSet<string>(Core.Settings.BuildSettingChecks.Platforms(SplitList(Platforms), policy), StringComparer.Ordinal);
+        // Channel folder ("" for the merged root) → its entries; every folder is known and checked before anything is written.
+        var channels = new SortedDictionary<string, List<ChannelEntry>>(StringComparer.Ordinal);
+        var sources = new List<(string? Channel, string Folder)>();
+        List<ChannelEntry> ChannelOf(string folder) => channels.TryGetValue(folder, out var list) ? list : channels[folder] = new List<ChannelEntry>();
+        if (layout.Kind == ChannelLayoutKind.Merged) ChannelOf("");
 
         if (UseLockFile && !string.IsNullOrEmpty(LockFile))
         {
@@ -93,40 +108,89 @@ public sealed class IndexCondaChannel : CondaStepTask
             var platforms = LockPlatforms.Select(lockFile, subdirs);
             foreach (var platform in platforms)
                 subdirs.Add(platform);
-            entries.AddRange(LockedEntries.FromLock(lockFile, platforms, ChannelDirectory, CancellationToken, policy));
+            var byFolder = LockPlatforms.DistinctRecords(lockFile, platforms)
+                .Select(r => (Record: r, Folder: layout.FolderOf(r.Channel, LockFile)))
+                .GroupBy(x => x.Folder, StringComparer.Ordinal).ToList();
+            foreach (var group in byFolder)
+                sources.AddRange(group.Select(x => (x.Record.Channel, group.Key)));
+            Core.Channels.ChannelLayout.CheckFolders(sources);
+            foreach (var group in byFolder)
+                ChannelOf(group.Key).AddRange(LockedEntries.FromRecords(group.Select(x => x.Record),
+                    Core.Channels.ChannelLayout.PathOf(ChannelDirectory, group.Key), CancellationToken, policy));
         }
 
+        var localFolder = layout.FolderOf(null);
+        if (PackageFiles.Length > 0)
+        {
+            sources.Add((null, localFolder));
+            Core.Channels.ChannelLayout.CheckFolders(sources);
+        }
         foreach (var item in PackageFiles)
         {
             CancellationToken.ThrowIfCancellationRequested();
-            entries.Add(ArchiveEntries.FromArchive(item.GetMetadata("FullPath"), subdirs: policy, validation: validation, ct: CancellationToken));
+            ChannelOf(localFolder).Add(ArchiveEntries.FromArchive(item.GetMetadata("FullPath"), subdirs: policy, validation: validation, ct: CancellationToken));
         }
 
-        var result = ChannelIndexer.Write(ChannelDirectory, entries, new IndexOptions
+        var indexFiles = new List<string>();
+        var repodataFiles = new List<string>();
+        var changed = new List<string>();
+        var perSubdir = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var perChannel = new List<string>();
+        long packageBytes = 0;
+        var written = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal);
+        var placed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (folder, entries) in channels)
         {
-            Subdirs = subdirs,
-            SubdirNaming = policy,
-            WriteZst = WriteZst,
-            WriteRunExports = WriteRunExports,
-            WriteChannelData = WriteChannelData,
-            WriteIndexHtml = WriteIndexHtml,
-            WriteSbom = WriteSbom,
-            WriteShards = WriteShards,
-            BaseUrl = baseUrl,
-            ArchiveMetadataCacheFile = string.IsNullOrEmpty(ArchiveMetadataCacheFile) ? null : Path.GetFullPath(ArchiveMetadataCacheFile),
-        }, MirrorLog, CancellationToken);
-        RepodataFiles = result.RepodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
-        IndexFiles = result.IndexFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
-        MirrorLog.Detail($"{result.ChangedFiles.Count} index file(s) changed: {string.Join(", ", result.ChangedFiles.Select(f => Path.GetRelativePath(ChannelDirectory, f)))}");
-        var channel = ChannelContents(ChannelDirectory, result);
+            var directory = Core.Channels.ChannelLayout.PathOf(ChannelDirectory, folder);
+            var result = ChannelIndexer.Write(directory, entries, new IndexOptions
+            {
+                Subdirs = subdirs,
+                SubdirNaming = policy,
+                WriteZst = WriteZst,
+                WriteRunExports = WriteRunExports,
+                WriteChannelData = WriteChannelData,
+                WriteIndexHtml = WriteIndexHtml,
+                WriteSbom = WriteSbom,
+                WriteShards = WriteShards,
+                BaseUrl = baseUrl is null || folder.Length == 0 ? baseUrl : baseUrl + string.Join('/', folder.Split('/').Select(Uri.EscapeDataString)) + "/",
+                Title = folder.Length == 0 ? null : folder,
+                ArchiveMetadataCacheFile = MetadataCacheFile(folder),
+            }, MirrorLog, CancellationToken);
+            indexFiles.AddRange(result.IndexFiles);
+            repodataFiles.AddRange(result.RepodataFiles);
+            changed.AddRange(result.ChangedFiles);
+            foreach (var (subdir, count) in result.PackagesPerSubdir)
+                perSubdir[subdir] = perSubdir.GetValueOrDefault(subdir) + count;
+            packageBytes += result.PackageBytes;
+            // The line's text after the path holds no '/', so the terminal logger's link still opens the folder.
+            perChannel.Add($"{folder.Replace('/', ':')} {result.PackagesPerSubdir.Values.Sum()}");
+            written[directory] = new HashSet<string>(result.PackagesPerSubdir.Keys, StringComparer.Ordinal);
+            // Local package files are placed into the channel by this step (locked ones by the download step): its outputs too.
+            foreach (var e in entries.Where(e => e.SourceFile is not null))
+                placed.TryAdd(Path.Combine(directory, e.Subdir, e.FileName), e.Record.Sha256 ?? "");
+        }
+        // What lies outside every channel just written: a channel no longer built, the other layout's files.
+        var pruned = ChannelTree.PruneStale(ChannelDirectory, written, CancellationToken);
+        if (pruned > 0) MirrorLog.Detail($"{pruned} file(s) of channels no longer built removed from {ChannelDirectory}.");
+
+        var combined = new IndexResult(perSubdir, repodataFiles, 0, 0, packageBytes) { IndexFiles = indexFiles, ChangedFiles = changed };
+        RepodataFiles = repodataFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
+        IndexFiles = indexFiles.Select(p => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(p)).ToArray();
+        MirrorLog.Detail($"{changed.Count} index file(s) changed: {string.Join(", ", changed.Select(f => Path.GetRelativePath(ChannelDirectory, f)))}");
+        var channel = ChannelContents(ChannelDirectory, combined)
+            + (layout.Kind == ChannelLayoutKind.PerChannel ? $"; {perChannel.Count} channels: {string.Join(", ", perChannel)}" : "");
         Log.LogMessage(MessageImportance.High, ChannelLine(ProjectName, ChannelDirectory, channel, StepSummaries));
-        // Local package files are placed into the channel by this step (locked ones by the download step): its outputs too.
         // They are hard links to the user's files where possible: their sha256 lets a link made elsewhere pass as no edit.
-        var placed = entries.Where(e => e.SourceFile is not null)
-            .GroupBy(e => Path.Combine(ChannelDirectory, e.Subdir, e.FileName), StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.First().Record.Sha256 ?? "", StringComparer.Ordinal);
-        return new StepOutcome(result.IndexFiles.Concat(placed.Keys), Summary: channel,
+        return new StepOutcome(indexFiles.Concat(placed.Keys), Summary: channel,
             Sha256s: placed.Where(kv => kv.Value.Length > 0).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
+    }
+
+    /// <summary>obj/…/index.metadata.json for the merged channel; one file per channel folder in the per-channel layout (each run keeps only what it used).</summary>
+    private string? MetadataCacheFile(string folder)
+    {
+        if (string.IsNullOrEmpty(ArchiveMetadataCacheFile)) return null;
+        var file = Path.GetFullPath(ArchiveMetadataCacheFile);
+        return folder.Length == 0 ? file : Path.ChangeExtension(file, null) + "." + folder.Replace('/', '~') + ".json";
     }
 
     /// <summary>A no-op build still says where the channel is and what it holds, as the last complete run found it.</summary>

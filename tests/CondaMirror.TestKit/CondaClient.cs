@@ -27,10 +27,18 @@ public static class CondaClient
     }
 
     /// <summary>Runs conda with its own package cache (so tests do not share or race on one); returns exit code and output.</summary>
-    public static (int ExitCode, string Output) Run(string packageCache, params string[] args)
+    public static (int ExitCode, string Output) Run(string packageCache, params string[] args) =>
+        Run(packageCache, new Dictionary<string, string>(), args);
+
+    /// <summary>
+    /// Runs conda with its own package cache and further settings as conda's own environment variables
+    /// (<c>CONDA_CHANNEL_ALIAS</c>, ...), which conda reads like condarc keys; the client's condarc stays untouched.
+    /// </summary>
+    public static (int ExitCode, string Output) Run(string packageCache, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo(Require()) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         psi.Environment["CONDA_PKGS_DIRS"] = packageCache;
         psi.Environment["NO_PROXY"] = "127.0.0.1,localhost";
         psi.Environment["no_proxy"] = "127.0.0.1,localhost";

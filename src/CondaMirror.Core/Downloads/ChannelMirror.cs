@@ -49,19 +49,30 @@ public sealed class ChannelMirror
         records.Select(r => DownloadRequest.From(r) with { Url = _options.Credentials.RequestUrl(r.Url) }).ToList();
 
     /// <summary>Downloads what the cache lacks, then places every archive into <paramref name="channelDirectory"/>.</summary>
-    public async Task<MirrorResult> MirrorAsync(IEnumerable<RepodataRecord> records, string channelDirectory, CancellationToken cancellationToken)
+    public Task<MirrorResult> MirrorAsync(IEnumerable<RepodataRecord> records, string channelDirectory, CancellationToken cancellationToken) =>
+        MirrorAsync(records, _ => channelDirectory, cancellationToken);
+
+    /// <summary>
+    /// Downloads what the cache lacks, then places every archive into the channel folder <paramref name="channelDirectoryOf"/>
+    /// names for its record (one per source channel in the per-channel layout). Every folder is asked for before the
+    /// first request, so a record whose folder is refused stops the run before anything is downloaded or written.
+    /// </summary>
+    public async Task<MirrorResult> MirrorAsync(IEnumerable<RepodataRecord> records, Func<RepodataRecord, string> channelDirectoryOf, CancellationToken cancellationToken)
     {
-        var requests = Requests(records);
+        var list = records.ToList();
+        var directories = list.Select(channelDirectoryOf).ToList();
+        var requests = Requests(list);
         DownloadSummary summary;
         using (var downloader = new PackageDownloader(_options, _log, _handler))
             summary = await downloader.DownloadAsync(requests, cancellationToken).ConfigureAwait(false);
 
         var placed = new List<string>(requests.Count);
         var sha256s = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var request in requests)
+        for (var i = 0; i < requests.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (target, _) = ChannelPlacement.PlaceInChannel(summary.CachePaths[request], channelDirectory, request.Subdir, request.FileName);
+            var request = requests[i];
+            var (target, _) = ChannelPlacement.PlaceInChannel(summary.CachePaths[request], directories[i], request.Subdir, request.FileName);
             placed.Add(target);
             if (!string.IsNullOrEmpty(request.Sha256)) sha256s[target] = request.Sha256;
         }

@@ -32,6 +32,9 @@ public static partial class ErrorCodes
     /// <summary>A build step's record in obj/condamirror/ (what it read and wrote) could not be removed or written.</summary>
     public const string StepRecordFailed = "CMIR810";
 
+    /// <summary>CondaChannelLayout is neither merged nor per-channel.</summary>
+    public const string ChannelLayoutInvalid = "CMIR815";
+
     /// <summary>An unexpected failure inside a task; a bug to report.</summary>
     public const string InternalError = "CMIR899";
 }

@@ -23,6 +23,15 @@ public static partial class ErrorCodes
     /// <summary>A package's run_exports (info/run_exports.json or the record's) is not an object of spec lists.</summary>
     public const string RunExportsInvalid = "CMIR307";
 
+    /// <summary>CondaChannelLayout=per-channel: a channel's name (from its URL, or CondaLocalChannelName) is not a safe relative folder.</summary>
+    public const string ChannelFolderUnsafe = "CMIR341";
+
+    /// <summary>CondaChannelLayout=per-channel: one channel's folder would lie inside another's (pkgs and pkgs/main).</summary>
+    public const string ChannelFoldersNested = "CMIR342";
+
+    /// <summary>CondaChannelLayout=per-channel: two source channels (or one and the local package files) would share one folder.</summary>
+    public const string ChannelFolderShared = "CMIR343";
+
     /// <summary>A path the build would write (channel folder, package cache) lies outside its output root.</summary>
     public const string OutputPathEscapes = "CMIR330";
 

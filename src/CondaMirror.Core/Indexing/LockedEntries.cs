@@ -14,10 +14,15 @@ namespace CondaMirror.Core.Indexing;
 public static class LockedEntries
 {
     public static IReadOnlyList<ChannelEntry> FromLock(LockFile lockFile, IReadOnlyList<string> platforms, string channelDirectory, CancellationToken ct = default,
+        SubdirNaming subdirs = SubdirNaming.KnownOnly) =>
+        FromRecords(LockPlatforms.DistinctRecords(lockFile, platforms), channelDirectory, ct, subdirs);
+
+    /// <summary>Entries for locked records the download step placed into <paramref name="channelDirectory"/> (one channel of the per-channel layout, or the merged one).</summary>
+    public static IReadOnlyList<ChannelEntry> FromRecords(IEnumerable<RepodataRecord> records, string channelDirectory, CancellationToken ct = default,
         SubdirNaming subdirs = SubdirNaming.KnownOnly)
     {
         var result = new List<ChannelEntry>();
-        foreach (var locked in LockPlatforms.DistinctRecords(lockFile, platforms))
+        foreach (var locked in records)
         {
             ct.ThrowIfCancellationRequested();
             var archive = SafePath.Combine(channelDirectory, locked.Subdir, locked.FileName);

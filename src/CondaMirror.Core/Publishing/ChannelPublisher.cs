@@ -209,9 +209,9 @@ public static class ChannelPublisher
         hashCache ??= PublishHashCache.Empty;
         layout ??= PublishLayout.Conda;
         var root = Path.GetFullPath(channelDirectory);
-        if (!File.Exists(Path.Combine(root, layout.RootFile)))
+        if (!layout.IsBuilt(root))
             throw new CondaMirrorException(ErrorCodes.PublishChannelInvalid, layout == PublishLayout.Conda
-                ? $"There is no channel to publish at {root} (no noarch/repodata.json). The channel is built by the index step, which runs before publishing."
+                ? $"There is no channel to publish at {root} (no noarch/repodata.json, at its root or in a channel folder below it). The channel is built by the index step, which runs before publishing."
                 : $"There is no {layout.Name} to publish at {root} (no {layout.RootFile}). It is built by the PyPI step, which runs before publishing.", root);
         var files = new List<LocalFile>();
         foreach (var path in Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false }))

@@ -24,6 +24,9 @@ public abstract class PublishLayout
     /// <summary>The file (relative, '/') whose presence says the tree was built; publishing without it is CMIR368.</summary>
     public abstract string RootFile { get; }
 
+    /// <summary>Whether <paramref name="root"/> holds a built tree: <see cref="RootFile"/> is there.</summary>
+    public virtual bool IsBuilt(string root) => File.Exists(Path.Combine(root, RootFile));
+
     public abstract IReadOnlyList<string> PhaseNames { get; }
 
     public abstract int PhaseOf(string relativePath);
@@ -40,6 +43,11 @@ public abstract class PublishLayout
         public override string RootFile => "noarch/repodata.json";
         public override IReadOnlyList<string> PhaseNames => Names;
         public override int PhaseOf(string relativePath) => (int)PublishPlan.PhaseOf(relativePath);
+
+        // The per-channel layout (CondaChannelLayout) has its channels below the root: <name>/noarch/repodata.json.
+        public override bool IsBuilt(string root) => base.IsBuilt(root) || (Directory.Exists(root) &&
+            Directory.EnumerateFiles(root, "repodata.json", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 16 })
+                .Any(f => Path.GetFileName(Path.GetDirectoryName(f)) == "noarch"));
 
         public override string ContentTypeOf(string relativePath)
         {

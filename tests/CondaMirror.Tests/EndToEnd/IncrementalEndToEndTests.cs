@@ -45,9 +45,11 @@ public class IncrementalEndToEndTests
         new ChannelBuilder()
             .Add(new PackageSpec("docs", "1.0", "0", "noarch") { PayloadBytes = 20_000 })
             .Add(new PackageSpec("tool", "1.0", "h_0", "linux-64"))
-            .WriteTo(work.Combine("upstream"));
+            .WriteTo(work.Combine("served", "upstream"));
         var local = new ChannelBuilder().Add(new PackageSpec("mine", "0.1", "0", "noarch")).WriteTo(work.Combine("local")).Single(f => f.EndsWith(".conda"));
-        await using var server = new LoopbackChannelServer(work.Combine("upstream"));
+        // The channel has a path, so the per-channel layout can name its folder.
+        await using var server = new LoopbackChannelServer(work.Combine("served"));
+        var channelUrl = server.BaseUri + "upstream";
         var projectDir = work.Combine("app");
         var lockPath = Path.Combine(projectDir, "conda-mirror.lock");
         var drop = work.Combine("drop.tar");
@@ -56,7 +58,7 @@ public class IncrementalEndToEndTests
         state.Properties["CondaBundle"] = "true";
         state.Properties["CondaPackageCachePath"] = work.Combine("cache");
         state.Properties["CondaRepodataCachePath"] = work.Combine("repodata");
-        state.Items.Add($"""<CondaChannel Include="{server.BaseUri}" />""");
+        state.Items.Add($"""<CondaChannel Include="{channelUrl}" />""");
         state.Items.Add("""<CondaPackage Include="docs" />""");
 
         string Write() => _package.WriteProject(projectDir, $"""
@@ -79,7 +81,7 @@ public class IncrementalEndToEndTests
             new("CondaBundleImport", s => s.Items.Add($"""<CondaBundleImport Include="{drop}" />""")),
             new("CondaBundleImportRoot", s => s.Properties["CondaBundleImportRoot"] = work.Combine("offline")),
             new("CondaPackage", s => Replace(s, "<CondaPackage ", """<CondaPackage Include="docs" Note="any metadata counts" />""")),
-            new("CondaChannel", s => Replace(s, "<CondaChannel ", $"""<CondaChannel Include="{server.BaseUri}" Note="any metadata counts" />""")),
+            new("CondaChannel", s => Replace(s, "<CondaChannel ", $"""<CondaChannel Include="{channelUrl}" Note="any metadata counts" />""")),
             new("CondaChannelMirror", s => s.Items.Add("""<CondaChannelMirror Include="https://example.invalid/unused" Url="http://127.0.0.1:9/unused" />""")),
             new("CondaExclude", s => s.Items.Add("""<CondaExclude Include="nothing" Name="no-such-package" />""")),
             new("CondaAllowLicense", s => s.Items.Add("""<CondaAllowLicense Include="all" License="%2A" />""")),
@@ -120,6 +122,8 @@ public class IncrementalEndToEndTests
             new("CondaWriteIndexHtml", s => s.Properties["CondaWriteIndexHtml"] = "false"),
             new("CondaWriteSbom", s => s.Properties["CondaWriteSbom"] = "false"),
             new("CondaWriteShards", s => s.Properties["CondaWriteShards"] = "false"),
+            new("CondaChannelLayout", s => s.Properties["CondaChannelLayout"] = "per-channel"),
+            new("CondaLocalChannelName", s => s.Properties["CondaLocalChannelName"] = "my-builds"),
         };
 
         var table = IncrementalInputs.Generate();
