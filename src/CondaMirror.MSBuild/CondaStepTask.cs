@@ -77,7 +77,9 @@ public abstract class CondaStepTask : CondaTaskBase
             switch (value)
             {
                 case ITaskItem[] items when fileContent:
-                    inputs.AddFiles(property.Name, items.Select(i => i.GetMetadata("FullPath")));
+                    // By content where they are files (a URL is its text), and every item with its metadata (a hash to check against).
+                    inputs.AddFiles(property.Name, items.Where(i => !IsUrl(i.ItemSpec)).Select(i => i.GetMetadata("FullPath")));
+                    inputs.AddItems(property.Name + " metadata", items.Select(i => new InputItem(i.ItemSpec, CustomMetadata(i))));
                     break;
                 case string path when fileContent:
                     inputs.AddFiles(property.Name, string.IsNullOrWhiteSpace(path) ? Array.Empty<string>() : SplitList(path));
@@ -99,6 +101,9 @@ public abstract class CondaStepTask : CondaTaskBase
         inputs.AddFiles("files read", readFiles ?? Array.Empty<string>());
         return inputs;
     }
+
+    private static bool IsUrl(string spec) =>
+        spec.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || spec.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Every settable public parameter a CondaMirror task declares, except outputs and state.</summary>
     internal static IReadOnlyList<PropertyInfo> Parameters(Type type) => ParametersByType.GetOrAdd(type, Reflect);

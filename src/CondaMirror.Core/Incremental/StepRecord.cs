@@ -30,6 +30,9 @@ public sealed class StepRecord
     /// <summary>What the step's run produced, in one line, shown again when a later build finds it up to date.</summary>
     public string? Summary { get; init; }
 
+    /// <summary>Values the step hands to later steps (paths of files it prepared), handed on again when a later build finds it up to date.</summary>
+    public List<string> Results { get; init; } = new();
+
     /// <summary>The record file of <paramref name="step"/> in <paramref name="stateDirectory"/>.</summary>
     public static string PathFor(string stateDirectory, string step) => Path.Combine(stateDirectory, step + RecordSuffix);
 
@@ -112,6 +115,7 @@ public sealed class StepRecord
             Outputs = outputs,
             ReadFiles = (outcome.ReadFiles ?? Array.Empty<string>()).Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
             Summary = outcome.Summary,
+            Results = (outcome.Results ?? Array.Empty<string>()).ToList(),
         };
         var path = PathFor(stateDirectory, inputs.Step);
         try
@@ -143,7 +147,9 @@ public sealed class StepRecord
 /// <param name="Tracked">Files the step wrote that are the user's (the lock): checked, never removed.</param>
 /// <param name="ReadFiles">Files the step decided to read beyond its parameters; their content is an input of the next check.</param>
 /// <param name="Summary">One line on what the step produced, repeated by a later no-op build.</param>
-public sealed record StepOutcome(IEnumerable<string> Owned, IEnumerable<string>? Tracked = null, IEnumerable<string>? ReadFiles = null, string? Summary = null)
+/// <param name="Results">Values the step hands to later steps, given back from the record when a later build skips it.</param>
+public sealed record StepOutcome(IEnumerable<string> Owned, IEnumerable<string>? Tracked = null, IEnumerable<string>? ReadFiles = null, string? Summary = null,
+    IEnumerable<string>? Results = null)
 {
     public static StepOutcome Nothing { get; } = new(Array.Empty<string>());
 }
