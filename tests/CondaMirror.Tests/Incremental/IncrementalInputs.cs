@@ -135,7 +135,9 @@ public static class IncrementalInputs
             last complete run saw it, and every file it wrote with its size, times and inode. A build skips a step only when
             every hash is equal and every recorded file is present and unchanged, so a deleted or edited channel file also
             makes its step run. Steps that read a file another step writes run again when those bytes change: the lock
-            (written by resolve; read by download, pypi, index, bundle) and the download and index records (read by bundle).
+            (written by resolve; read by download, pypi, index, bundle), the archives the packagefiles step hands to index
+            (downloads and zip members in the package cache, by their bytes), and the download and index records (read by
+            bundle). A `CondaPackageFile` URL is read as its text: a rebuild with nothing changed makes no request.
             Publishing has no record: it compares with the remote store on every build.
 
             Items count with all their metadata: any metadata value added, removed or changed is a change, including
