@@ -98,7 +98,8 @@ public abstract class CondaStepTask : CondaTaskBase
                     break;
             }
         }
-        inputs.AddFiles("files read", readFiles ?? Array.Empty<string>());
+        // In the order the record keeps them (sorted, once each), so the run that saves and the check that reads agree.
+        inputs.AddFiles("files read", (readFiles ?? Array.Empty<string>()).Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
         return inputs;
     }
 
