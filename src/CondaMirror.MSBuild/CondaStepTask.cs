@@ -78,7 +78,9 @@ public abstract class CondaStepTask : CondaTaskBase
             switch (value)
             {
                 case ITaskItem[] items when fileContent:
-                    inputs.AddFiles(property.Name, items.Select(i => i.GetMetadata("FullPath")));
+                    // By content where they are files (a URL is its text), and every item with its metadata (a hash to check against).
+                    inputs.AddFiles(property.Name, items.Where(i => !IsUrl(i.ItemSpec)).Select(i => i.GetMetadata("FullPath")));
+                    inputs.AddItems(property.Name + " metadata", items.Select(i => new InputItem(i.ItemSpec, CustomMetadata(i))));
                     break;
                 case string path when fileContent:
                     inputs.AddFiles(property.Name, string.IsNullOrWhiteSpace(path) ? Array.Empty<string>() : SplitList(path));
@@ -97,9 +99,13 @@ public abstract class CondaStepTask : CondaTaskBase
                     break;
             }
         }
-        inputs.AddFiles("files read", readFiles ?? Array.Empty<string>());
+        // In the order the record keeps them (sorted, once each), so the run that saves and the check that reads agree.
+        inputs.AddFiles("files read", (readFiles ?? Array.Empty<string>()).Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
         return inputs;
     }
+
+    private static bool IsUrl(string spec) =>
+        spec.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || spec.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Every settable public parameter a CondaMirror task declares, except outputs and state.</summary>
     internal static IReadOnlyList<PropertyInfo> Parameters(Type type) => ParametersByType.GetOrAdd(type, Reflect);

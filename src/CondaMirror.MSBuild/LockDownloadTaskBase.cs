@@ -7,10 +7,9 @@ namespace CondaMirror.MSBuild;
 
 /// <summary>
 /// What the tasks that download a lock's files share (conda packages, PyPI wheels): which lock, environment and
-/// platforms; the cache; the download limits (CondaMaxParallelDownloads, CondaRetryCount, the HTTP timeouts) checked
-/// once and turned into Core's <see cref="DownloadOptions"/> the same way for both.
+/// platforms, on top of the download settings of <see cref="DownloadTaskBase"/>.
 /// </summary>
-public abstract class LockDownloadTaskBase : CondaStepTask
+public abstract class LockDownloadTaskBase : DownloadTaskBase
 {
     [Microsoft.Build.Framework.Required]
     [FileContentInput]
@@ -19,18 +18,6 @@ public abstract class LockDownloadTaskBase : CondaStepTask
     public string LockEnvironment { get; set; } = "default";
 
     public string? Platforms { get; set; }
-
-    public string? CachePath { get; set; }
-    public int MaxParallelDownloads { get; set; } = 8;
-    public int RetryCount { get; set; } = 5;
-    public int HttpTimeoutSeconds { get; set; } = 100;
-
-    /// <summary>Limit for one whole attempt (CondaHttpRequestDeadlineSeconds); 0 for none.</summary>
-    public int HttpRequestDeadlineSeconds { get; set; } = 600;
-
-    /// <summary>The longest Retry-After honoured (CondaMaxRetryAfterSeconds); a longer one fails at once.</summary>
-    public int MaxRetryAfterSeconds { get; set; } = 60;
-
 
     /// <summary>Plan mode: report what would be downloaded and what the cache holds; download nothing, write nothing.</summary>
     public bool PlanOnly { get; set; }
@@ -43,10 +30,33 @@ public abstract class LockDownloadTaskBase : CondaStepTask
     /// <summary>Checks the limits, then reads the lock (once per build node, see <see cref="LockFileCache"/>).</summary>
     protected LockFile ReadLock()
     {
-        BuildSettingChecks.NetworkLimits(MaxParallelDownloads, RetryCount, HttpTimeoutSeconds, HttpRequestDeadlineSeconds, MaxRetryAfterSeconds);
+        CheckNetworkLimits();
         return LockFileCache.Read(BuildEngine, LockFile, BuildSettingChecks.Environment(LockEnvironment), MirrorLog,
             Naming);
     }
+}
+
+/// <summary>
+/// What every task that downloads shares: the cache; the download limits (CondaMaxParallelDownloads, CondaRetryCount,
+/// the HTTP timeouts) checked once and turned into Core's <see cref="DownloadOptions"/> the same way for all of them.
+/// </summary>
+public abstract class DownloadTaskBase : CondaStepTask
+{
+    public string? CachePath { get; set; }
+    public int MaxParallelDownloads { get; set; } = 8;
+    public int RetryCount { get; set; } = 5;
+    public int HttpTimeoutSeconds { get; set; } = 100;
+
+    /// <summary>Limit for one whole attempt (CondaHttpRequestDeadlineSeconds); 0 for none.</summary>
+    public int HttpRequestDeadlineSeconds { get; set; } = 600;
+
+    /// <summary>The longest Retry-After honoured (CondaMaxRetryAfterSeconds); a longer one fails at once.</summary>
+    public int MaxRetryAfterSeconds { get; set; } = 60;
+
+
+    /// <summary>The limits, checked (CMIR803).</summary>
+    protected void CheckNetworkLimits() =>
+        BuildSettingChecks.NetworkLimits(MaxParallelDownloads, RetryCount, HttpTimeoutSeconds, HttpRequestDeadlineSeconds, MaxRetryAfterSeconds);
 
     /// <summary>The download limits and cache as Core options, with each task's credentials, mirrors and archive checks.</summary>
     protected DownloadOptions DownloadOptions(Core.Networking.CredentialSet credentials, Core.Networking.MirrorMap? mirrors = null,

@@ -70,6 +70,12 @@ public sealed class DownloadOptions
     /// </summary>
     public PackageValidationOptions? Validation { get; init; } = new();
 
+    /// <summary>
+    /// Warn (CMIR512, worded for locks) about requests without a hash. Off for callers that say it in their own words
+    /// (CondaPackageFile URLs, CMIR543).
+    /// </summary>
+    public bool WarnUnverifiable { get; init; } = true;
+
     /// <summary>Minimum time between two progress lines.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(3);
 }

@@ -87,7 +87,7 @@ public sealed class PackageDownloader : IDisposable
         }
 
         var unverifiable = misses.Where(g => PackageCache.KeyOf(g[0]) is null).Select(g => g[0].FileName).ToList();
-        if (unverifiable.Count > 0)
+        if (unverifiable.Count > 0 && _options.WarnUnverifiable)
             _log.Warning(ErrorCodes.DownloadUnverifiable,
                 $"{unverifiable.Count} package(s) have no sha256 or md5 in the lock, so their bytes cannot be verified and they are never taken from the cache: {string.Join(", ", unverifiable.Take(5))}{(unverifiable.Count > 5 ? ", ..." : "")}. Re-lock with a tool that records hashes.");
 

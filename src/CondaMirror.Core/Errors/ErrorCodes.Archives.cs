@@ -65,4 +65,25 @@ public static partial class ErrorCodes
 
     /// <summary>A package unpacks to more bytes than the limit (a decompression bomb, or a limit to raise with CondaMaxUnpackedPackageMB).</summary>
     public const string ArchiveUnpackedTooLarge = "CMIR231";
+
+    /// <summary>CMIR240: a CondaPackageFile zip (CI artifacts) cannot be read as a zip: not a zip, a corrupt or encrypted member, a member shorter than its header says.</summary>
+    public const string ArtifactZipUnreadable = "CMIR240";
+
+    /// <summary>CMIR241: a member name of a CondaPackageFile zip is absolute, has a <c>..</c> segment, a drive letter, a backslash or a control character.</summary>
+    public const string ArtifactZipUnsafeMemberName = "CMIR241";
+
+    /// <summary>CMIR242: a CondaPackageFile zip has more members than the limit (100,000).</summary>
+    public const string ArtifactZipTooManyMembers = "CMIR242";
+
+    /// <summary>CMIR243: a package member of a CondaPackageFile zip, or all of them together, would unpack to more than the limit.</summary>
+    public const string ArtifactZipTooLarge = "CMIR243";
+
+    /// <summary>CMIR244: a package member of a CondaPackageFile zip is a decompression bomb: it inflates more than 100-fold, or to more bytes than its header says.</summary>
+    public const string ArtifactZipMemberBomb = "CMIR244";
+
+    /// <summary>CMIR245: a .conda or .tar.bz2 member of a CondaPackageFile zip is not a valid conda package.</summary>
+    public const string ArtifactZipMemberNotPackage = "CMIR245";
+
+    /// <summary>CMIR246: a CondaPackageFile zip holds no .conda or .tar.bz2 member at all.</summary>
+    public const string ArtifactZipNoPackages = "CMIR246";
 }

@@ -56,4 +56,16 @@ public static partial class ErrorCodes
 
     /// <summary>A cached package changed after it was verified (written through a channel's hard link, or replaced) and could not be evicted.</summary>
     public const string PackageCacheEntryTampered = "CMIR532";
+
+    /// <summary>CMIR540: a CondaPackageFile URL is not an http(s) URL, or its last segment is not a .conda, .tar.bz2 or .zip file name.</summary>
+    public const string PackageFileUrlUnsupported = "CMIR540";
+
+    /// <summary>CMIR541: a CondaPackageFile's bytes do not match its Sha256 (or Md5) metadata.</summary>
+    public const string PackageFileHashMismatch = "CMIR541";
+
+    /// <summary>CMIR542: a CondaPackageFile's Sha256 or Md5 metadata is not a hex digest of the right length.</summary>
+    public const string PackageFileHashInvalid = "CMIR542";
+
+    /// <summary>CMIR543 (warning): a CondaPackageFile URL has no Sha256 or Md5, so what it served is indexed unverified.</summary>
+    public const string PackageFileUnverified = "CMIR543";
 }

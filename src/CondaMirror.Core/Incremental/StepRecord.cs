@@ -30,6 +30,9 @@ public sealed class StepRecord
     /// <summary>What the step's run produced, in one line, shown again when a later build finds it up to date.</summary>
     public string? Summary { get; init; }
 
+    /// <summary>Values the step hands to later steps (paths of files it prepared), handed on again when a later build finds it up to date.</summary>
+    public List<string> Results { get; init; } = new();
+
     /// <summary>The record file of <paramref name="step"/> in <paramref name="stateDirectory"/>.</summary>
     public static string PathFor(string stateDirectory, string step) => Path.Combine(stateDirectory, step + RecordSuffix);
 
@@ -90,7 +93,7 @@ public sealed class StepRecord
         if (outputs is not null) renewed = new StepRecord
         {
             Step = record.Step, Fingerprint = record.Fingerprint, Inputs = record.Inputs, InputFiles = record.InputFiles,
-            Outputs = outputs, ReadFiles = record.ReadFiles, Summary = record.Summary,
+            Outputs = outputs, ReadFiles = record.ReadFiles, Summary = record.Summary, Results = record.Results,
         };
         return null;
     }
@@ -145,6 +148,7 @@ public sealed class StepRecord
             Outputs = outputs,
             ReadFiles = (outcome.ReadFiles ?? Array.Empty<string>()).Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
             Summary = outcome.Summary,
+            Results = (outcome.Results ?? Array.Empty<string>()).ToList(),
         };
         Write(stateDirectory, record);
         return record;
@@ -183,8 +187,9 @@ public sealed class StepRecord
 /// <param name="Summary">One line on what the step produced, repeated by a later no-op build.</param>
 /// <param name="Sha256s">The sha256 of written files the step knows without reading them again (archives, by path as given in
 /// <paramref name="Owned"/>): such a file whose change time alone moved is checked by content, not taken as changed.</param>
+/// <param name="Results">Values the step hands to later steps, given back from the record when a later build skips it.</param>
 public sealed record StepOutcome(IEnumerable<string> Owned, IEnumerable<string>? Tracked = null, IEnumerable<string>? ReadFiles = null, string? Summary = null,
-    IReadOnlyDictionary<string, string>? Sha256s = null)
+    IReadOnlyDictionary<string, string>? Sha256s = null, IEnumerable<string>? Results = null)
 {
     public static StepOutcome Nothing { get; } = new(Array.Empty<string>());
 }

@@ -21,7 +21,7 @@ public static class IncrementalInputs
     public static readonly IReadOnlyList<(string Task, string Step)> Steps = new[]
     {
         (nameof(CheckCondaMirrorProject), "check"), (nameof(ResolveCondaLock), "resolve"), (nameof(DownloadCondaPackages), "download"),
-        (nameof(MirrorPyPIPackages), "pypi"), (nameof(IndexCondaChannel), "index"), (nameof(BundleCondaChannel), "bundle"),
+        (nameof(MirrorPyPIPackages), "pypi"), (nameof(FetchCondaPackageFiles), "packagefiles"), (nameof(IndexCondaChannel), "index"), (nameof(BundleCondaChannel), "bundle"),
         (nameof(ImportCondaBundle), "import"),
     };
 
@@ -39,6 +39,11 @@ public static class IncrementalInputs
             if (!definitions.TryGetValue(element.Name.LocalName, out var refs)) definitions[element.Name.LocalName] = refs = new HashSet<string>(StringComparer.Ordinal);
             foreach (Match m in Reference.Matches(element.Value)) if (m.Groups[1].Value != element.Name.LocalName) refs.Add(m.Groups[1].Value);
         }
+        // Internal items a step task outputs (<Output ItemName="_X">): followed back to the items of that call's
+        // content parameters, the files it turns into them (CondaPackageFile -> the archives the index step reads).
+        var producedItems = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var output in documents.SelectMany(d => d.Descendants()).Where(e => e.Name.LocalName == "Output" && e.Attribute("ItemName") is not null))
+            producedItems[output.Attribute("ItemName")!.Value] = output.Parent!.Name.LocalName;
         var taskTypes = typeof(CondaStepTask).Assembly.GetTypes().Where(t => typeof(CondaStepTask).IsAssignableFrom(t) && !t.IsAbstract).ToDictionary(t => t.Name, StringComparer.Ordinal);
         var rows = new SortedDictionary<(string Kind, string Name), (SortedSet<int> Steps, string How)>();
         void Add(string kind, string name, int step, string how)
@@ -62,14 +67,29 @@ public static class IncrementalInputs
                     Add("file", "the download and index steps' records (what the channel holds)", i, "their bytes");
                     continue;
                 }
-                foreach (var (kind, name) in Sources(attribute.Value, definitions))
-                    Add(kind, name, i, content ? "its files' bytes" : kind == "item" ? "every item, every metadata value" : "its value");
+                foreach (var (kind, name) in Sources(FollowProduced(attribute.Value, producedItems, documents, taskTypes), definitions))
+                    Add(kind, name, i, content ? kind == "item" ? "every item, every metadata value; local files by their bytes" : "its files' bytes"
+                        : kind == "item" ? "every item, every metadata value" : "its value");
             }
             if (taskName == nameof(CheckCondaMirrorProject))
                 Add("file", "the project file and the files it imports by a literal path", i, "their bytes");
             Add("file", "the task assemblies (a new CondaMirror.MSBuild version)", i, "their module id");
         }
         return rows.Select(r => new IncrementalInput(r.Key.Kind, r.Key.Name, r.Value.Steps.Select(s => Steps[s].Step).ToList(), r.Value.How)).ToList();
+    }
+
+    /// <summary>An attribute value with each internal item a task produced replaced by that task's content parameters' values.</summary>
+    private static string FollowProduced(string value, Dictionary<string, string> producedItems, List<XDocument> documents, Dictionary<string, Type> taskTypes)
+    {
+        foreach (Match m in Reference.Matches(value))
+        {
+            var name = m.Groups[1].Value;
+            if (!m.Value.StartsWith('@') || !producedItems.TryGetValue(name, out var producer) || !taskTypes.TryGetValue(producer, out var type)) continue;
+            var call = documents.SelectMany(d => d.Descendants()).First(e => e.Name.LocalName == producer && e.Elements().Any(o => o.Attribute("ItemName")?.Value == name));
+            var content = CondaStepTask.Parameters(type).Where(p => p.IsDefined(typeof(FileContentInputAttribute))).Select(p => call.Attribute(p.Name)?.Value).OfType<string>();
+            value = value.Replace($"@({name})", string.Join(";", content), StringComparison.Ordinal);
+        }
+        return value;
     }
 
     /// <summary>The public properties and items an attribute value comes from, following internal properties.</summary>
@@ -115,7 +135,9 @@ public static class IncrementalInputs
             last complete run saw it, and every file it wrote with its size, times and inode. A build skips a step only when
             every hash is equal and every recorded file is present and unchanged, so a deleted or edited channel file also
             makes its step run. Steps that read a file another step writes run again when those bytes change: the lock
-            (written by resolve; read by download, pypi, index, bundle) and the download and index records (read by bundle).
+            (written by resolve; read by download, pypi, index, bundle), the archives the packagefiles step hands to index
+            (downloads and zip members in the package cache, by their bytes), and the download and index records (read by
+            bundle). A `CondaPackageFile` URL is read as its text: a rebuild with nothing changed makes no request.
             Publishing has no record: it compares with the remote store on every build.
 
             Items count with all their metadata: any metadata value added, removed or changed is a change, including

@@ -24,6 +24,8 @@ public class IncrementalInputsTableTests
         Assert.Contains(rows, r => r.Name == "CondaExclude" && r.Steps.SequenceEqual(new[] { "resolve" }) && r.How.Contains("every metadata value"));
         Assert.Contains(rows, r => r.Name == "CondaAllowLicense" && r.Steps.SequenceEqual(new[] { "resolve" }));
         Assert.Contains(rows, r => r.Name == "CondaLockFile" && r.Steps.Contains("download") && r.Steps.Contains("index") && r.How == "its files' bytes");
-        Assert.Contains(rows, r => r.Name == "CondaBundleImport" && r.How == "its files' bytes");
+        Assert.Contains(rows, r => r.Name == "CondaBundleImport" && r.How.Contains("local files by their bytes") && r.How.Contains("every metadata value"));
+        // URLs and zips are fetched by the packagefiles step; the index step reads the archives it hands on.
+        Assert.Contains(rows, r => r.Name == "CondaPackageFile" && r.Steps.SequenceEqual(new[] { "packagefiles", "index" }) && r.How.Contains("every metadata value"));
     }
 }
