@@ -78,6 +78,8 @@ public abstract class CondaStepTask : CondaTaskBase
             {
                 case ITaskItem[] items when fileContent:
                     inputs.AddFiles(property.Name, items.Select(i => i.GetMetadata("FullPath")));
+                    // Their metadata counts too (a CondaLock item's Environment chooses what is read from the file).
+                    inputs.AddItems(property.Name + " items", items.Select(i => new InputItem(i.ItemSpec, CustomMetadata(i))));
                     break;
                 case string path when fileContent:
                     inputs.AddFiles(property.Name, string.IsNullOrWhiteSpace(path) ? Array.Empty<string>() : SplitList(path));

@@ -12,9 +12,13 @@ namespace CondaMirror.MSBuild;
 /// </summary>
 public abstract class LockDownloadTaskBase : CondaStepTask
 {
-    [Microsoft.Build.Framework.Required]
+    /// <summary>The lock CondaLockFile names (or the one resolve wrote); empty when the build has only CondaLock items.</summary>
     [FileContentInput]
     public string LockFile { get; set; } = "";
+
+    /// <summary>CondaLock items: more locks whose union the channel holds; metadata Environment (default LockEnvironment).</summary>
+    [FileContentInput]
+    public Microsoft.Build.Framework.ITaskItem[] Locks { get; set; } = Array.Empty<Microsoft.Build.Framework.ITaskItem>();
 
     public string LockEnvironment { get; set; } = "default";
 
@@ -44,8 +48,7 @@ public abstract class LockDownloadTaskBase : CondaStepTask
     protected LockFile ReadLock()
     {
         BuildSettingChecks.NetworkLimits(MaxParallelDownloads, RetryCount, HttpTimeoutSeconds, HttpRequestDeadlineSeconds, MaxRetryAfterSeconds);
-        return LockFileCache.Read(BuildEngine, LockFile, BuildSettingChecks.Environment(LockEnvironment), MirrorLog,
-            Naming);
+        return LockFileCache.ReadUnion(BuildEngine, LockFile, Locks, LockEnvironment, MirrorLog, Naming);
     }
 
     /// <summary>The download limits and cache as Core options, with each task's credentials, mirrors and archive checks.</summary>
