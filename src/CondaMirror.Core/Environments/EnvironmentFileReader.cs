@@ -106,7 +106,7 @@ public static class EnvironmentFileReader
                                 $"'{spec}' is not a conda MatchSpec: {error} Write it as conda does, e.g. 'python=3.11', 'numpy>=1.26', 'pkg=1.2=build_0' or 'conda-forge::pkg'.", path) { Line = item.Line };
                         dependencies.Add(new EnvironmentEntry(spec, item.Line));
                         // conda adds the channel a pinned dependency names; so do we, after the listed ones.
-                        if (parsed!.Channel is { } pinned && pinned != "defaults" && !channels.Any(c => c.Value.TrimEnd('/') == pinned.TrimEnd('/')))
+                        if (PinnedChannel(spec, parsed!) is { } pinned && pinned != "defaults" && !channels.Any(c => Names(c.Value, pinned)))
                             channels.Add(new EnvironmentEntry(pinned, item.Line));
                     }
                     break;
@@ -118,6 +118,22 @@ public static class EnvironmentFileReader
         if (dependencies.Count == 0)
             throw Invalid(path, map.Line, "the file lists no conda dependencies; add them under 'dependencies:'.");
         return new EnvironmentFile(path, name, channels, dependencies, pip, pipLine, ignored);
+    }
+
+    // The channel as written before "::" (a URL stays a URL; MatchSpec keeps only its name), else the spec's [channel=].
+    private static string? PinnedChannel(string spec, MatchSpec parsed)
+    {
+        var separator = spec.IndexOf("::", StringComparison.Ordinal);
+        return separator > 0 ? spec[..separator].Trim() : parsed.Channel;
+    }
+
+    // A listed channel a pin names: the same text, or a URL ending in the pinned name (".../conda-forge" for conda-forge),
+    // the rule the solver applies to pins.
+    private static bool Names(string listed, string pinned)
+    {
+        var l = listed.TrimEnd('/');
+        var p = pinned.Trim('/');
+        return l == pinned.TrimEnd('/') || l.EndsWith("/" + p, StringComparison.Ordinal);
     }
 
     private static IEnumerable<Node> List(string path, Node value, string key) => value switch

@@ -57,6 +57,20 @@ public class EnvironmentFileReaderTests
     }
 
     [Fact]
+    public void A_pin_by_url_adds_that_channel_and_a_pin_by_name_of_a_listed_url_does_not()
+    {
+        var file = Parse("""
+            channels:
+              - http://127.0.0.1:8080/main/
+            dependencies:
+              - main::python
+              - http://127.0.0.1:8080/extra::tool
+            """);
+        Assert.Equal(new[] { "http://127.0.0.1:8080/main/", "http://127.0.0.1:8080/extra" }, file.Channels.Select(c => c.Value));
+        Assert.Equal(5, file.Channels[1].Line);
+    }
+
+    [Fact]
     public void Conda_own_keys_are_ignored_quietly_and_unknown_ones_reported()
     {
         var file = Parse("""
