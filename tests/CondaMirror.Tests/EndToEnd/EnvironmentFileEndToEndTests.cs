@@ -63,7 +63,7 @@ public class EnvironmentFileEndToEndTests
         var build = _package.Build(project);
         Assert.True(build.Succeeded, build.ToString());
         // One warning for the pip entries, at the file and line of the pip key.
-        var pipWarnings = build.Output.Split('\n').Select(l => l.Trim()).Where(l => l.Contains("warning CMIR427", StringComparison.Ordinal)).Distinct().ToList();
+        var pipWarnings = build.Output.Split('\n').Select(l => Regex.Replace(l.Trim(), @"^\d+>", "")).Where(l => l.Contains("warning CMIR427", StringComparison.Ordinal)).Distinct().ToList();
         Assert.Single(pipWarnings);
         Assert.Contains($"{environmentFile}(10", pipWarnings[0]);
         Assert.Contains("requests==2.31.0", pipWarnings[0]);
@@ -113,7 +113,7 @@ public class EnvironmentFileEndToEndTests
             """);
         var build = _package.Build(project);
         Assert.False(build.Succeeded, build.ToString());
-        var errors = build.Output.Split('\n').Select(l => l.Trim()).Where(l => Regex.IsMatch(l, @"\berror [A-Z]+\d+:")).Distinct().ToList();
+        var errors = build.Output.Split('\n').Select(l => Regex.Replace(l.Trim(), @"^\d+>", "")).Where(l => Regex.IsMatch(l, @"\berror [A-Z]+\d+:")).Distinct().ToList();
         var error = Assert.Single(errors);
         Assert.StartsWith($"{environmentFile}(5", error);
         Assert.Contains("error CMIR425:", error);

@@ -90,7 +90,7 @@ public class SeveralLocksEndToEndTests
 
     /// <summary>The distinct error lines of a build (the console logger repeats each in its summary).</summary>
     private static string[] ErrorLines(CommandResult build) =>
-        build.Output.Split('\n').Select(l => l.Trim()).Where(l => Regex.IsMatch(l, @"\berror [A-Z]+\d+:")).Distinct().ToArray();
+        build.Output.Split('\n').Select(l => Regex.Replace(l.Trim(), @"^\d+>", "")).Where(l => Regex.IsMatch(l, @"\berror [A-Z]+\d+:")).Distinct().ToArray();
 
     [SkippableFact]
     public async Task Two_projects_locks_become_one_channel_conda_installs_each_and_only_an_edited_lock_reruns_the_steps()

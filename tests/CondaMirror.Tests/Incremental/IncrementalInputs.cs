@@ -63,7 +63,7 @@ public static class IncrementalInputs
                     continue;
                 }
                 foreach (var (kind, name) in Sources(attribute.Value, definitions))
-                    Add(kind, name, i, content ? "its files' bytes" : kind == "item" ? "every item, every metadata value" : "its value");
+                    Add(kind, name, i, content ? (kind == "item" ? "its files' bytes, every metadata value" : "its files' bytes") : kind == "item" ? "every item, every metadata value" : "its value");
             }
             if (taskName == nameof(CheckCondaMirrorProject))
                 Add("file", "the project file and the files it imports by a literal path", i, "their bytes");
