@@ -24,6 +24,8 @@ public class IncrementalInputsTableTests
         Assert.Contains(rows, r => r.Name == "CondaExclude" && r.Steps.SequenceEqual(new[] { "resolve" }) && r.How.Contains("every metadata value"));
         Assert.Contains(rows, r => r.Name == "CondaAllowLicense" && r.Steps.SequenceEqual(new[] { "resolve" }));
         Assert.Contains(rows, r => r.Name == "CondaLockFile" && r.Steps.Contains("download") && r.Steps.Contains("index") && r.How == "its files' bytes");
-        Assert.Contains(rows, r => r.Name == "CondaBundleImport" && r.How == "its files' bytes");
+        Assert.Contains(rows, r => r.Name == "CondaBundleImport" && r.How == "its files' bytes, every metadata value");
+        Assert.Contains(rows, r => r.Name == "CondaLock" && r.Steps.SequenceEqual(new[] { "download", "pypi", "index" }) && r.How == "its files' bytes, every metadata value");
+        Assert.Contains(rows, r => r.Name == "CondaEnvironmentFile" && r.Steps.SequenceEqual(new[] { "resolve" }));
     }
 }
