@@ -52,7 +52,7 @@ public sealed class DownloadCondaPackages : LockDownloadTaskBase
     {
         var lockFile = ReadLock();
         if (lockFile.SkippedPypi.Count > 0 && !PyPIMirrored)
-            Log.LogWarning(subcategory: null, warningCode: ErrorCodes.LockPypiSkipped, helpKeyword: null, file: LockFile,
+            Log.LogWarning(subcategory: null, warningCode: ErrorCodes.LockPypiSkipped, helpKeyword: null, file: lockFile.Path,
                 lineNumber: 0, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0,
                 message: $"{lockFile.SkippedPypi.Count} PyPI package(s) in the lock are not mirrored (a conda channel cannot serve them; CondaMirrorPyPI=true mirrors them as a PyPI simple index): {string.Join(", ", lockFile.SkippedPypi)}.");
         var platforms = LockPlatforms.Select(lockFile, SelectedPlatforms);

@@ -27,6 +27,10 @@ public sealed class IndexCondaChannel : CondaStepTask
     [FileContentInput]
     public string? LockFile { get; set; }
 
+    /// <summary>CondaLock items: more locks whose union DownloadCondaPackages placed; metadata Environment (default LockEnvironment).</summary>
+    [FileContentInput]
+    public ITaskItem[] Locks { get; set; } = Array.Empty<ITaskItem>();
+
     /// <summary>False when there is no lock (only local package files are indexed).</summary>
     public bool UseLockFile { get; set; }
 
@@ -102,9 +106,9 @@ public sealed class IndexCondaChannel : CondaStepTask
         List<ChannelEntry> ChannelOf(string folder) => channels.TryGetValue(folder, out var list) ? list : channels[folder] = new List<ChannelEntry>();
         if (layout.Kind == ChannelLayoutKind.Merged) ChannelOf("");
 
-        if (UseLockFile && !string.IsNullOrEmpty(LockFile))
+        if (UseLockFile && (!string.IsNullOrEmpty(LockFile) || Locks.Length > 0))
         {
-            var lockFile = LockFileCache.Read(BuildEngine, LockFile!, LockEnvironment, MirrorLog, policy);
+            var lockFile = LockFileCache.ReadUnion(BuildEngine, LockFile, Locks, LockEnvironment, MirrorLog, policy);
             var platforms = LockPlatforms.Select(lockFile, subdirs);
             foreach (var platform in platforms)
                 subdirs.Add(platform);

@@ -11,9 +11,13 @@ namespace CondaMirror.MSBuild;
 /// </summary>
 public abstract class LockDownloadTaskBase : DownloadTaskBase
 {
-    [Microsoft.Build.Framework.Required]
+    /// <summary>The lock CondaLockFile names (or the one resolve wrote); empty when the build has only CondaLock items.</summary>
     [FileContentInput]
     public string LockFile { get; set; } = "";
+
+    /// <summary>CondaLock items: more locks whose union the channel holds; metadata Environment (default LockEnvironment).</summary>
+    [FileContentInput]
+    public Microsoft.Build.Framework.ITaskItem[] Locks { get; set; } = Array.Empty<Microsoft.Build.Framework.ITaskItem>();
 
     public string LockEnvironment { get; set; } = "default";
 
@@ -31,8 +35,7 @@ public abstract class LockDownloadTaskBase : DownloadTaskBase
     protected LockFile ReadLock()
     {
         CheckNetworkLimits();
-        return LockFileCache.Read(BuildEngine, LockFile, BuildSettingChecks.Environment(LockEnvironment), MirrorLog,
-            Naming);
+        return LockFileCache.ReadUnion(BuildEngine, LockFile, Locks, BuildSettingChecks.Environment(LockEnvironment), MirrorLog, Naming);
     }
 }
 

@@ -1,3 +1,4 @@
+using CondaMirror.Core.Environments;
 using CondaMirror.Core.Policies;
 using CondaMirror.Core.Channels;
 using CondaMirror.Core.Errors;
@@ -21,8 +22,12 @@ public sealed class ResolveCondaLock : CondaStepTask
     protected override string StepName => "resolve";
 
     /// <summary>CondaPackage items: Include is a MatchSpec or a name; metadata Version, Build, Channel refine it.</summary>
-    [Required]
     public ITaskItem[] Packages { get; set; } = Array.Empty<ITaskItem>();
+
+    /// <summary>CondaEnvironmentFile items: conda environment.yml files whose dependencies are solved with the
+    /// CondaPackage items and whose channels follow the CondaChannel items.</summary>
+    [FileContentInput]
+    public ITaskItem[] EnvironmentFiles { get; set; } = Array.Empty<ITaskItem>();
 
     /// <summary>CondaChannel items in priority order. None: conda-forge.</summary>
     public ITaskItem[] Channels { get; set; } = Array.Empty<ITaskItem>();
@@ -95,10 +100,19 @@ public sealed class ResolveCondaLock : CondaStepTask
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
                 $"CondaMaxRepodataBytes and CondaMaxShardBytes must be ≥ 1 (got {MaxRepodataBytes}, {MaxShardBytes}).");
         var alias = ChannelResolver.AliasOrDefault(ChannelAlias);
-        var channelItems = Channels.Length > 0 ? Channels.Select(c => c.ItemSpec).ToArray() : new[] { "conda-forge" };
+        var environments = ReadEnvironmentFiles();
+        // CondaChannel items first, then each environment file's channels in item order; none at all: conda-forge.
+        var channelItems = Channels.Select(c => (Name: c.ItemSpec, Folder: ProjectDirectory))
+            .Concat(environments.SelectMany(e => e.Channels.Select(c => (Name: c.Value, Folder: Path.GetDirectoryName(e.Path)))))
+            .ToList();
+        if (channelItems.Count == 0) channelItems.Add(("conda-forge", ProjectDirectory));
         var credentials = CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelResolver.RootResolver(alias, ProjectDirectory));
         var channels = channelItems
-            .Select(c => ChannelResolver.Resolve(c, alias, ProjectDirectory))
+            .Select(c => ChannelResolver.Resolve(c.Name, alias, c.Folder))
+            .DistinctBy(c => c.PublicBaseUrl.AbsoluteUri.TrimEnd('/'), StringComparer.Ordinal)
+            .ToList();
+        var requests = Packages.Select(ToRequest)
+            .Concat(environments.SelectMany(e => e.Dependencies.Select(d => new RequestedPackage(d.Value, $"'{d.Value}' ({Path.GetFileName(e.Path)} line {d.Line})"))))
             .ToList();
 
         // noarch is solved with every platform anyway; naming it is allowed everywhere and changes nothing.
@@ -106,7 +120,7 @@ public sealed class ResolveCondaLock : CondaStepTask
 
         var settings = new ResolveSettings
         {
-            Packages = Packages.Select(ToRequest).ToList(),
+            Packages = requests,
             Channels = channels,
             Platforms = platforms.Distinct(StringComparer.Ordinal).ToList(),
             VirtualPackages = VirtualPackages.Select(v => new VirtualPackageOverride(v.ItemSpec, v.GetMetadata("Version"),
@@ -146,6 +160,11 @@ public sealed class ResolveCondaLock : CondaStepTask
         {
             // A solver error about the requested items: point at the CondaPackage element it names first.
             throw new CondaMirrorException(e.Code, e.Message, element.File, e) { Line = element.Line };
+        }
+        catch (CondaMirrorException e) when (e.File is null && LocateDependency(e.RequestIndexes, environments) is { } dependency)
+        {
+            // Or at the environment file's line that asked for it.
+            throw new CondaMirrorException(e.Code, e.Message, dependency.File, e) { Line = dependency.Line };
         }
         LockWritten = outcome.LockWritten;
         if (!outcome.UpToDate && outcome.Changes.Count > 0)
@@ -198,6 +217,47 @@ public sealed class ResolveCondaLock : CondaStepTask
     {
         if (requestIndexes.Count == 0 || string.IsNullOrEmpty(ProjectFile) || requestIndexes[0] < 0 || requestIndexes[0] >= Packages.Length) return null;
         return ProjectChecks.PackageElementScanner.Locate(ProjectFile, ProjectChecks.PackageElementScanner.PackageItem, Packages[requestIndexes[0]].ItemSpec);
+    }
+
+    /// <summary>Each CondaEnvironmentFile, read and checked; its pip entries and ignored keys are reported here.</summary>
+    private List<EnvironmentFile> ReadEnvironmentFiles()
+    {
+        var result = new List<EnvironmentFile>();
+        foreach (var item in EnvironmentFiles)
+        {
+            var file = EnvironmentFileReader.Read(item.GetMetadata("FullPath"));
+            Log.LogMessage(MessageImportance.Normal,
+                $"Conda environment file {file.Path}{(file.Name is null ? "" : $" ('{file.Name}')")}: {file.Dependencies.Count} dependencies, channels {string.Join(", ", file.Channels.Select(c => c.Value))}.");
+            if (file.PipEntries.Count > 0)
+                Log.LogWarning(subcategory: null, warningCode: ErrorCodes.EnvironmentPipSkipped, helpKeyword: null, file: file.Path,
+                    lineNumber: file.PipLine, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0,
+                    message: $"{file.PipEntries.Count} pip entr{(file.PipEntries.Count == 1 ? "y is" : "ies are")} not mirrored ({string.Join(", ", file.PipEntries)}): only conda dependencies are solved into the lock. Lock them with pixi or conda-lock and add that lock as a CondaLock item to mirror them.");
+            foreach (var key in file.IgnoredKeys)
+            {
+                if (key.Known)
+                    Log.LogMessage(MessageImportance.Normal, $"{file.Path}({key.Line}): '{key.Key}' is ignored: it chooses no package.");
+                else
+                    Log.LogWarning(subcategory: null, warningCode: ErrorCodes.EnvironmentKeyIgnored, helpKeyword: null, file: file.Path,
+                        lineNumber: key.Line, columnNumber: 0, endLineNumber: 0, endColumnNumber: 0,
+                        message: $"'{key.Key}' is not a key of conda's environment files and is ignored; the build reads 'name', 'channels' and 'dependencies'.");
+            }
+            result.Add(file);
+        }
+        return result;
+    }
+
+    /// <summary>The environment file and line of the first requested dependency an error is about (requests after the CondaPackage items).</summary>
+    private (string File, int Line)? LocateDependency(IReadOnlyList<int> requestIndexes, IReadOnlyList<EnvironmentFile> environments)
+    {
+        if (requestIndexes.Count == 0) return null;
+        var index = requestIndexes[0] - Packages.Length;
+        if (index < 0) return null;
+        foreach (var file in environments)
+        {
+            if (index < file.Dependencies.Count) return (file.Path, file.Dependencies[index].Line);
+            index -= file.Dependencies.Count;
+        }
+        return null;
     }
 
     private static string? NullIfEmpty(string s) => string.IsNullOrWhiteSpace(s) ? null : s;

@@ -39,6 +39,15 @@ public static partial class ErrorCodes
     /// <summary>The lock document handed to the writer is inconsistent (missing fields, conflicting records).</summary>
     public const string LockWriteInvalid = "CMIR411";
 
+    /// <summary>Two locks of one channel (CondaLock items) hold different conda files of the same subdir and file name.</summary>
+    public const string LockUnionConflict = "CMIR412";
+
+    /// <summary>Two locks of one channel (CondaLock items) hold different PyPI files of the same file name.</summary>
+    public const string LockUnionPypiConflict = "CMIR413";
+
+    /// <summary>CondaLockFile names more than one file; several locks are CondaLock items.</summary>
+    public const string LockFileSeveral = "CMIR414";
+
     /// <summary>The YAML uses an alias (<c>*name</c>); lock files never need one, and expanding them is a memory bomb.</summary>
     public const string LockYamlAlias = "CMIR450";
 

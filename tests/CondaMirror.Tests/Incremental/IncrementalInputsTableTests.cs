@@ -27,5 +27,7 @@ public class IncrementalInputsTableTests
         Assert.Contains(rows, r => r.Name == "CondaBundleImport" && r.How.Contains("local files by their bytes") && r.How.Contains("every metadata value"));
         // URLs and zips are fetched by the packagefiles step; the index step reads the archives it hands on.
         Assert.Contains(rows, r => r.Name == "CondaPackageFile" && r.Steps.SequenceEqual(new[] { "packagefiles", "index" }) && r.How.Contains("every metadata value"));
+        Assert.Contains(rows, r => r.Name == "CondaLock" && r.Steps.SequenceEqual(new[] { "download", "pypi", "index" }) && r.How.Contains("every metadata value"));
+        Assert.Contains(rows, r => r.Name == "CondaEnvironmentFile" && r.Steps.SequenceEqual(new[] { "resolve" }));
     }
 }
