@@ -78,9 +78,6 @@ public static partial class ErrorCodes
     /// <summary>The subset step's selection file under obj/…/condamirror/ is unreadable (damaged or from another version); the step writes it again.</summary>
     public const string SubsetSelectionInvalid = "CMIR662";
 
-    /// <summary>Warning: a CondaChannelSubset platform that the channel does not publish (no repodata); it contributes no records.</summary>
-    public const string SubsetSubdirMissing = "CMIR663";
-
     /// <summary>Warning: a mirror (CondaChannelMirror) could not be reached or kept failing; the next one is tried.</summary>
     public const string MirrorFailedOver = "CMIR680";
 }
