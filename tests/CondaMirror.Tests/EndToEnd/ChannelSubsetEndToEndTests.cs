@@ -144,6 +144,13 @@ public class ChannelSubsetEndToEndTests
         await using var server = new LoopbackChannelServer(upstream.Directory);
         var project = Project(work, "app", $"""<CondaChannelSubset Include="{server.BaseUri}" Platforms="linux-64;osx-arm64;noarch" Whitelist="build=py3*" Blacklist="delta;name=filler-b*" LatestVersions="2" />""");
 
+        // The plan prints the selection's count and size and downloads nothing.
+        var plan = _package.Build(project, "-p:CondaMirrorPlan=true");
+        Assert.True(plan.Succeeded, plan.ToString());
+        Assert.Matches(new Regex(@"Conda subset plan: 14 packages, \d+\.\d MB; 14 to download"), plan.Output);
+        Assert.Equal(0, server.Requests.Count(IsArchive));
+        Assert.False(Directory.Exists(Path.Combine(Channel(project), "linux-64")));
+
         var build = _package.Build(project);
         Assert.True(build.Succeeded, build.ToString());
         // Reference: among the records the filter keeps, per subdir and name, the two highest System.Version values.
@@ -156,6 +163,7 @@ public class ChannelSubsetEndToEndTests
         Assert.Contains("alpha-1.10-py310_0.conda", expected["linux-64"].Keys);
         Assert.DoesNotContain("alpha-1.9-py310_0.conda", expected["linux-64"].Keys);
         Assert.Contains("beta-0.10-py312_0.conda", expected["linux-64"].Keys);
+        Assert.Equal(14, expected.Values.Sum(r => r.Count));
         AssertChannel(Channel(project), expected);
     }
 
