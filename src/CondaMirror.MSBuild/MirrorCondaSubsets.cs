@@ -128,7 +128,7 @@ public sealed class MirrorCondaSubsets : CondaStepTask
     {
         var where = $"CondaChannelSubset '{item.ItemSpec}'";
         var platforms = SplitList(item.GetMetadata("Platforms"));
-        if (platforms.Length == 0) platforms = SplitList(Platforms).Append("noarch").Distinct(StringComparer.Ordinal).ToArray();
+        if (platforms.Length == 0 && SplitList(Platforms).Length > 0) platforms = SplitList(Platforms).Append("noarch").Distinct(StringComparer.Ordinal).ToArray();
         if (platforms.Length == 0)
             throw new CondaMirrorException(ErrorCodes.SubsetSettingInvalid, $"{where} names no platforms: set its Platforms metadata (e.g. Platforms=\"linux-64;noarch\") or CondaPlatforms.");
         foreach (var p in platforms)
