@@ -6,6 +6,7 @@ using CondaMirror.Core.IO;
 using CondaMirror.Core.Incremental;
 using CondaMirror.Core.Locks;
 using CondaMirror.Core.Platforms;
+using CondaMirror.Core.Subsets;
 using Microsoft.Build.Framework;
 
 namespace CondaMirror.MSBuild;
@@ -43,6 +44,10 @@ public sealed class IndexCondaChannel : CondaStepTask
     [FileContentInput]
     public ITaskItem[] PackageFiles { get; set; } = Array.Empty<ITaskItem>();
 
+
+    /// <summary>The subset step's selection (obj/…/condamirror/subset.selection.json): CondaChannelSubset records, published with upstream's JSON.</summary>
+    [FileContentInput]
+    public string? SubsetSelectionFile { get; set; }
 
     /// <summary>CondaMaxUnpackedPackageMB: a fixed limit on what one local package may unpack to; empty for the default rule.</summary>
     public string? MaxUnpackedPackageMB { get; set; }
@@ -129,6 +134,15 @@ public sealed class IndexCondaChannel : CondaStepTask
             sources.Add((null, localFolder));
             Core.Channels.ChannelLayout.CheckFolders(sources);
         }
+        // A channel subset is one merged channel (the build refuses it with CondaChannelLayout=per-channel, CMIR816).
+        if (!string.IsNullOrEmpty(SubsetSelectionFile))
+            foreach (var selected in SubsetSelection.Read(Path.GetFullPath(SubsetSelectionFile)))
+            {
+                CancellationToken.ThrowIfCancellationRequested();
+                ChannelOf("").Add(SubsetEntry(selected));
+                subdirs.Add(selected.Subdir);
+            }
+
         foreach (var item in PackageFiles)
         {
             CancellationToken.ThrowIfCancellationRequested();
@@ -195,6 +209,24 @@ public sealed class IndexCondaChannel : CondaStepTask
         if (string.IsNullOrEmpty(ArchiveMetadataCacheFile)) return null;
         var file = Path.GetFullPath(ArchiveMetadataCacheFile);
         return folder.Length == 0 ? file : Path.ChangeExtension(file, null) + "." + folder.Replace('/', '~') + ".json";
+    }
+
+    /// <summary>A CondaChannelSubset record: placed by the subset step, published with the JSON upstream served.</summary>
+    private ChannelEntry SubsetEntry(SelectionEntry selected)
+    {
+        var archive = SafePath.Combine(ChannelDirectory, selected.Subdir, selected.FileName);
+        if (!File.Exists(archive))
+            throw new CondaMirrorException(ErrorCodes.IndexPackageFileMissing,
+                $"{selected.Subdir}/{selected.FileName} of the channel subset is not in the channel folder; its output was deleted. Build again.", archive);
+        Core.Records.PackageRecord record;
+        try { record = Core.Records.PackageRecordJson.Parse(selected.RecordJson); }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new CondaMirrorException(ErrorCodes.SubsetSelectionInvalid,
+                $"The channel subset record {selected.Subdir}/{selected.FileName} in {SubsetSelectionFile} is unreadable ({e.Message}). Delete the file and build again.", SubsetSelectionFile, e);
+        }
+        record.Subdir ??= selected.Subdir;
+        return new ChannelEntry(record, selected.FileName) { Url = selected.Url, Channel = selected.Channel, RawJson = selected.RecordJson };
     }
 
     /// <summary>A no-op build still says where the channel is and what it holds, as the last complete run found it.</summary>

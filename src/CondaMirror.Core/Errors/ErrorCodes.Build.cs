@@ -32,8 +32,17 @@ public static partial class ErrorCodes
     /// <summary>A build step's record in obj/condamirror/ (what it read and wrote) could not be removed or written.</summary>
     public const string StepRecordFailed = "CMIR810";
 
+    /// <summary>A CondaChannelSubset item's metadata is unusable: Platforms, LatestVersions, WithDependencies or MaxSizeGB.</summary>
+    public const string SubsetSettingInvalid = "CMIR811";
+
+    /// <summary>A CondaChannelSubset Whitelist or Blacklist entry is neither a MatchSpec nor field=glob.</summary>
+    public const string SubsetFilterInvalid = "CMIR812";
+
     /// <summary>CondaChannelLayout is neither merged nor per-channel.</summary>
     public const string ChannelLayoutInvalid = "CMIR815";
+
+    /// <summary>CondaChannelSubset items with CondaChannelLayout=per-channel: a subset is mirrored into one merged channel.</summary>
+    public const string SubsetNeedsMergedLayout = "CMIR816";
 
     /// <summary>An unexpected failure inside a task; a bug to report.</summary>
     public const string InternalError = "CMIR899";

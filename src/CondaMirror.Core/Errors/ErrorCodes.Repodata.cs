@@ -69,6 +69,15 @@ public static partial class ErrorCodes
     /// <summary>A shard index or shard decompresses to more than the limit (64 MiB): a decompression bomb or not a shard.</summary>
     public const string ShardTooLarge = "CMIR653";
 
+    /// <summary>A CondaChannelSubset's selection (records it keeps, with dependencies) is larger than its MaxSizeGB; refused before any package is requested.</summary>
+    public const string SubsetTooLarge = "CMIR660";
+
+    /// <summary>Two CondaChannelSubset channels offer different packages under one subdir/file name.</summary>
+    public const string SubsetConflict = "CMIR661";
+
+    /// <summary>The subset step's selection file under obj/…/condamirror/ is unreadable (damaged or from another version); the step writes it again.</summary>
+    public const string SubsetSelectionInvalid = "CMIR662";
+
     /// <summary>Warning: a mirror (CondaChannelMirror) could not be reached or kept failing; the next one is tried.</summary>
     public const string MirrorFailedOver = "CMIR680";
 

@@ -23,6 +23,12 @@ public sealed record ChannelEntry(PackageRecord Record, string FileName, string?
     /// <summary>The upstream channel's base URL, when known.</summary>
     public string? Channel { get; init; }
 
+    /// <summary>
+    /// The record's JSON exactly as upstream's repodata served it (a channel subset), written to repodata.json as is, so
+    /// patched fields and keys this project does not know survive; null: <see cref="Record"/> is written.
+    /// </summary>
+    public byte[]? RawJson { get; init; }
+
     /// <summary>True once <see cref="About"/> and <see cref="RunExports"/> hold what the archive says.</summary>
     public bool HasMetadata => RunExports is not null;
 }

@@ -55,7 +55,8 @@ public static class RepodataWriter
         foreach (var e in entries)
         {
             w.WritePropertyName(e.FileName);
-            PackageRecordJson.Write(w, e.Record);
+            if (e.RawJson is { } raw) w.WriteRawValue(raw, skipInputValidation: false);
+            else PackageRecordJson.Write(w, e.Record);
         }
         w.WriteEndObject();
     }

@@ -203,7 +203,7 @@ public sealed class NetworkClient : IDisposable
         var location = response.Headers.Location;
         var next = location is null ? null : location.IsAbsoluteUri ? location : new Uri(from, location);
         string? refusal = next is null ? "no location"
-            : !Channels.RemoteLocation.IsHttp(next) ? $"a {next.Scheme}: location"
+            : !RemoteLocation.IsHttp(next) ? $"a {next.Scheme}: location"
             : from.Scheme == Uri.UriSchemeHttps && next.Scheme == Uri.UriSchemeHttp ? "a plain http location (from https)"
             : hop >= MaxRedirects ? $"another location after {MaxRedirects} redirects" : null;
         if (refusal is null) return next;

@@ -110,7 +110,7 @@ public sealed class ShardedSubdir : ISubdirRepodata
         if (string.IsNullOrEmpty(relative)) return new Uri(indexUrl, "./");
         if (!Uri.TryCreate(indexUrl, relative, out var resolved))
             throw new CondaMirrorException(ErrorCodes.ShardIndexInvalid, $"the shard index's {field} '{relative}' is not a valid URL.", _where);
-        Channels.RemoteLocation.Check(indexUrl, resolved, "the shard index's " + field, _where);
+        Networking.RemoteLocation.Check(indexUrl, resolved, "the shard index's " + field, _where);
         return resolved.AbsolutePath.EndsWith('/') ? resolved : new UriBuilder(resolved) { Path = resolved.AbsolutePath + "/" }.Uri;
     }
 }

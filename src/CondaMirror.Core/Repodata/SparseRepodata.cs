@@ -108,6 +108,20 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
         return Interlocked.CompareExchange(ref _materialised[id], built, null) ?? built;
     }
 
+    /// <summary>
+    /// The records of one name with each record's JSON exactly as the file holds it, read afresh and not cached, so a
+    /// pass over every name keeps nothing behind (a whole-channel subset reads each name once).
+    /// </summary>
+    public IReadOnlyList<(RepodataRecord Record, byte[] Json)> RecordsWithJson(string name)
+    {
+        if (!_nameIds.TryGetValue(name, out var id)) return Array.Empty<(RepodataRecord, byte[])>();
+        var json = new List<byte[]>();
+        var records = Materialise(id, json);
+        var result = new (RepodataRecord, byte[])[records.Length];
+        for (var i = 0; i < records.Length; i++) result[i] = (records[i], json[i]);
+        return result;
+    }
+
     /// <summary>Every record, name by name (materialises everything: for indexing and tests, not the solver).</summary>
     public IEnumerable<RepodataRecord> AllRecords()
     {
@@ -190,7 +204,7 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
     public static SparseRepodata Empty(Uri channelBase, string subdir) =>
         Load(null, "{\"packages\":{},\"packages.conda\":{}}"u8.ToArray(), channelBase, subdir);
 
-    private RepodataRecord[] Materialise(int id)
+    private RepodataRecord[] Materialise(int id, List<byte[]>? json = null)
     {
         var start = _groupStart[id];
         var end = _groupStart[id + 1];
@@ -225,6 +239,7 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
                 var reader = new Utf8JsonReader(bytes.Slice(recordStart, span.RecordLength));
                 reader.Read();
                 record = PackageRecordJson.Read(ref reader);
+                json?.Add(bytes.Slice(recordStart, span.RecordLength).ToArray());
             }
             // GetString reports invalid UTF-8 as InvalidOperationException, not JsonException.
             catch (Exception e) when (e is JsonException or InvalidOperationException)
@@ -280,7 +295,7 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
         if (!Uri.TryCreate(new Uri(subdirUrl, "repodata.json"), baseUrl, out var resolved))
             throw new CondaMirrorException(ErrorCodes.RepodataInvalid,
                 $"info.base_url '{baseUrl}' is not a valid URL.", path ?? subdirUrl.AbsoluteUri);
-        Channels.RemoteLocation.Check(subdirUrl, resolved, "info.base_url", path ?? subdirUrl.AbsoluteUri);
+        Networking.RemoteLocation.Check(subdirUrl, resolved, "info.base_url", path ?? subdirUrl.AbsoluteUri);
         return resolved.AbsolutePath.EndsWith('/') ? resolved : new UriBuilder(resolved) { Path = resolved.AbsolutePath + "/" }.Uri;
     }
 }

@@ -26,6 +26,7 @@ public class IncrementalEndToEndTests
         ["OutDir"] = "only the default of CondaChannelOutputPath, CondaPyPIOutputPath and CondaBundleImportRoot, each changed here",
         ["OutputPath"] = "only the default of OutDir in a multi-targeted project's outer build",
         ["the task assemblies (a new CondaMirror.MSBuild version)"] = "needs a second package version; every step takes the assemblies' module ids as an input",
+        [IncrementalInputs.SubsetSelectionInput] = "written by the subset step, which runs on every build; ChannelSubsetEndToEndTests changes upstream, and the index step follows the new selection and is up to date when it is unchanged",
         ["the download and index steps' records (what the channel holds)"] = "changed by the download and index steps themselves; followed below whenever one of them runs",
     };
 

@@ -25,6 +25,9 @@ public static class IncrementalInputs
         (nameof(ImportCondaBundle), "import"),
     };
 
+    /// <summary>The subset step's output that the index step reads.</summary>
+    public const string SubsetSelectionInput = "the channel subset selection (obj/…/condamirror/subset.selection.json, written by the subset step)";
+
     private static readonly Regex Reference = new(@"[$@]\(([A-Za-z_][A-Za-z0-9_]*)", RegexOptions.CultureInvariant);
 
     public static IReadOnlyList<IncrementalInput> Generate()
@@ -62,6 +65,11 @@ public static class IncrementalInputs
             {
                 if (!parameters.TryGetValue(attribute.Name.LocalName, out var parameter)) continue;
                 var content = parameter.IsDefined(typeof(FileContentInputAttribute));
+                if (content && attribute.Value.Contains("$(_CondaMirrorSubsetSelection)", StringComparison.Ordinal))
+                {
+                    Add("file", SubsetSelectionInput, i, "its bytes");
+                    continue;
+                }
                 if (content && attribute.Value.Contains("$(_CondaMirrorStateDir)", StringComparison.Ordinal))
                 {
                     Add("file", "the download and index steps' records (what the channel holds)", i, "their bytes");
@@ -136,9 +144,13 @@ public static class IncrementalInputs
             every hash is equal and every recorded file is present and unchanged, so a deleted or edited channel file also
             makes its step run. Steps that read a file another step writes run again when those bytes change: the lock
             (written by resolve; read by download, pypi, index, bundle), the archives the packagefiles step hands to index
-            (downloads and zip members in the package cache, by their bytes), and the download and index records (read by
-            bundle). A `CondaPackageFile` URL is read as its text: a rebuild with nothing changed makes no request.
-            Publishing has no record: it compares with the remote store on every build.
+            (downloads and zip members in the package cache, by their bytes), the download and index records (read by
+            bundle) and the channel subset selection (written by the subset step; read by index). A `CondaPackageFile`
+            URL is read as its text: a rebuild with nothing changed makes no request.
+            Publishing has no record: it compares with the remote store on every build. Nor does the subset step
+            (CondaChannelSubset items) skip itself: following upstream is its job, so it revalidates each subdir's
+            repodata on every build (a 304 when nothing changed), and it rewrites its selection, and so re-runs the
+            index step, only when the selected records change.
 
             Items count with all their metadata: any metadata value added, removed or changed is a change, including
             metadata the build does not use today. Secrets in metadata (`BearerToken`) and in URLs are not hashed; only

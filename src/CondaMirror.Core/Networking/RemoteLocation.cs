@@ -1,7 +1,6 @@
 using CondaMirror.Core.Errors;
-using CondaMirror.Core.Networking;
 
-namespace CondaMirror.Core.Channels;
+namespace CondaMirror.Core.Networking;
 
 /// <summary>
 /// A remote channel stays remote: a location a server states (repodata's base_url, a shard index's base_url and
