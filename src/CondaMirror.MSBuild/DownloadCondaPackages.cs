@@ -59,7 +59,8 @@ public sealed class DownloadCondaPackages : LockDownloadTaskBase
         var records = LockPlatforms.DistinctRecords(lockFile, platforms);
         // Every record's channel folder is known, and checked, before the first request.
         var layout = Core.Channels.ChannelLayout.Create(ChannelLayout, ChannelAlias, LocalChannelName);
-        var folders = records.ToDictionary(r => r, r => layout.FolderOf(r.Channel, LockFile), ReferenceEqualityComparer.Instance);
+        var folders = new Dictionary<Core.Records.RepodataRecord, string>(ReferenceEqualityComparer.Instance);
+        foreach (var r in records) folders[r] = layout.FolderOf(r.Channel, LockFile);
         Core.Channels.ChannelLayout.CheckFolders(records.Select(r => (r.Channel, folders[r])));
 
         var options = DownloadOptions(

@@ -23,7 +23,7 @@ namespace CondaMirror.MSBuild;
 /// The step runs on every build: following upstream is its job, and a run where upstream did not change makes only
 /// conditional requests (304) and writes nothing.
 /// </summary>
-public sealed class MirrorCondaSubsets : CondaStepTask
+public sealed class MirrorCondaSubsets : DownloadTaskBase
 {
     protected override string StepName => "subset";
 
@@ -47,14 +47,8 @@ public sealed class MirrorCondaSubsets : CondaStepTask
     public ITaskItem[] ChannelMirrors { get; set; } = Array.Empty<ITaskItem>();
     public string? ChannelAlias { get; set; }
     public string? ProjectDirectory { get; set; }
-    public string? CachePath { get; set; }
     public string? RepodataCachePath { get; set; }
     public bool Offline { get; set; }
-    public int MaxParallelDownloads { get; set; } = 8;
-    public int RetryCount { get; set; } = 5;
-    public int HttpTimeoutSeconds { get; set; } = 100;
-    public int HttpRequestDeadlineSeconds { get; set; } = 600;
-    public int MaxRetryAfterSeconds { get; set; } = 60;
     public long MaxRepodataBytes { get; set; } = RepodataFetchOptions.DefaultMaxRepodataBytes;
     public long MaxShardBytes { get; set; } = RepodataFetchOptions.DefaultMaxShardBytes;
     public bool UseShardedRepodata { get; set; } = true;
@@ -68,7 +62,7 @@ public sealed class MirrorCondaSubsets : CondaStepTask
 
     protected override StepOutcome RunStep()
     {
-        BuildSettingChecks.NetworkLimits(MaxParallelDownloads, RetryCount, HttpTimeoutSeconds, HttpRequestDeadlineSeconds, MaxRetryAfterSeconds);
+        CheckNetworkLimits();
         var alias = ChannelResolver.AliasOrDefault(ChannelAlias);
         var rules = Subsets.Select(item => Rule(item, alias)).ToList();
         var selectionFile = Path.GetFullPath(SelectionFile);
@@ -83,23 +77,10 @@ public sealed class MirrorCondaSubsets : CondaStepTask
             return StepOutcome.Nothing;
         }
 
-        using var fetcher = new RepodataFetcher(new RepodataFetchOptions
-        {
-            CacheDirectory = string.IsNullOrWhiteSpace(RepodataCachePath) ? RepodataFetchOptions.DefaultCacheDirectory() : Path.GetFullPath(RepodataCachePath),
-            // A mirror follows upstream: every run revalidates (ETag/Last-Modified; 304 costs no body).
-            CacheTtl = TimeSpan.Zero,
-            Offline = Offline,
-            MaxRetries = RetryCount,
-            RequestTimeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
-            RequestDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
-            MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
-            MaxRepodataBytes = MaxRepodataBytes,
-            MaxShardBytes = MaxShardBytes,
-            UseShards = UseShardedRepodata,
-            Credentials = Credentials(alias),
-            Mirrors = ChannelMirrorItems.From(ChannelMirrors, alias, ProjectDirectory),
-            SubdirNaming = Naming,
-        }, MirrorLog);
+        // A mirror follows upstream: every run revalidates (ETag/Last-Modified; 304 costs no body).
+        using var fetcher = new RepodataFetcher(RepodataSettings.FetchOptions(RepodataCachePath, Offline, RetryCount, HttpTimeoutSeconds, HttpRequestDeadlineSeconds,
+            MaxRetryAfterSeconds, MaxRepodataBytes, MaxShardBytes, UseShardedRepodata, Credentials(alias), ChannelMirrorItems.From(ChannelMirrors, alias, ProjectDirectory),
+            Naming, cacheTtl: TimeSpan.Zero), MirrorLog);
 
         var stateDir = Path.GetDirectoryName(selectionFile)!;
         Directory.CreateDirectory(stateDir);
@@ -157,18 +138,8 @@ public sealed class MirrorCondaSubsets : CondaStepTask
     private CredentialSet Credentials(string alias) =>
         CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelResolver.RootResolver(alias, ProjectDirectory));
 
-    private DownloadOptions DownloadOptions(string alias) => new()
-    {
-        MaxParallel = MaxParallelDownloads,
-        RetryCount = RetryCount,
-        AttemptTimeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
-        AttemptDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
-        MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
-        CacheRoot = string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath),
-        Credentials = Credentials(alias),
-        Mirrors = ChannelMirrorItems.From(ChannelMirrors, alias, ProjectDirectory),
-        Validation = IndexCondaChannel.ValidationOptions(MaxUnpackedPackageMB),
-    };
+    private DownloadOptions DownloadOptions(string alias) =>
+        DownloadOptions(Credentials(alias), ChannelMirrorItems.From(ChannelMirrors, alias, ProjectDirectory), IndexCondaChannel.ValidationOptions(MaxUnpackedPackageMB));
 
     /// <summary>One line per item and subdir (kept/total records, to download, bytes), and the selection's total.</summary>
     private void LogSelection(SubsetSelection selection, MirrorPlan plan)

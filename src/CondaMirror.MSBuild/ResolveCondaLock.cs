@@ -133,22 +133,9 @@ public sealed class ResolveCondaLock : CondaStepTask
                     NullIfEmpty(e.GetMetadata("License")), NullIfEmpty(e.GetMetadata("Build")), NullIfEmpty(e.GetMetadata("Channel")))),
                 AllowedLicenses.Select(l => NullIfEmpty(l.GetMetadata("License")) ?? l.ItemSpec)),
             OptimizeBudget = TimeSpan.FromSeconds(OptimizeSeconds),
-            Fetch = new RepodataFetchOptions
-            {
-                CacheDirectory = string.IsNullOrWhiteSpace(RepodataCachePath) ? RepodataFetchOptions.DefaultCacheDirectory() : Path.GetFullPath(RepodataCachePath),
-                Offline = Offline,
-                MaxRetries = RetryCount,
-                RequestTimeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
-                RequestDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
-                MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
-                MaxRepodataBytes = MaxRepodataBytes,
-                MaxShardBytes = MaxShardBytes,
-                UseShards = UseShardedRepodata,
-                ParsedCache = SharedRepodata(),
-                Credentials = credentials,
-                Mirrors = ChannelMirrorItems.From(ChannelMirrors, alias, ProjectDirectory),
-                SubdirNaming = Naming,
-            },
+            Fetch = RepodataSettings.FetchOptions(RepodataCachePath, Offline, RetryCount, HttpTimeoutSeconds, HttpRequestDeadlineSeconds, MaxRetryAfterSeconds,
+                MaxRepodataBytes, MaxShardBytes, UseShardedRepodata, credentials, ChannelMirrorItems.From(ChannelMirrors, alias, ProjectDirectory), Naming,
+                parsedCache: SharedRepodata()),
         };
 
         ResolveOutcome outcome;

@@ -12,7 +12,9 @@ public sealed class RepodataFetchOptions
     public string CacheDirectory { get; init; } = DefaultCacheDirectory();
 
     /// <summary>A cached copy younger than this is used without asking the server (conda's default is similar).</summary>
-    public TimeSpan CacheTtl { get; init; } = TimeSpan.FromMinutes(10);
+    public TimeSpan CacheTtl { get; init; } = DefaultCacheTtl;
+
+    public static readonly TimeSpan DefaultCacheTtl = TimeSpan.FromMinutes(10);
 
     /// <summary>Whether repodata records may name subdirs other than conda's platforms (CondaAllowCustomSubdirs).</summary>
     public SubdirNaming SubdirNaming { get; init; } = SubdirNaming.KnownOnly;

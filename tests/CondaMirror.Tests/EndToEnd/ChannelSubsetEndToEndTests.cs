@@ -61,8 +61,8 @@ public class ChannelSubsetEndToEndTests
         foreach (var (subdir, records) in expected)
         {
             var archives = Directory.Exists(Path.Combine(channel, subdir))
-                ? Directory.GetFiles(Path.Combine(channel, subdir)).Select(Path.GetFileName).Where(f => f!.EndsWith(".conda") || f.EndsWith(".tar.bz2")).Order(StringComparer.Ordinal).ToList()
-                : new List<string?>();
+                ? Directory.GetFiles(Path.Combine(channel, subdir)).Select(f => Path.GetFileName(f)).Where(f => f.EndsWith(".conda") || f.EndsWith(".tar.bz2")).Order(StringComparer.Ordinal).ToList()
+                : new List<string>();
             Assert.Equal(records.Keys.ToList(), archives);
             var repodata = JsonNode.Parse(File.ReadAllBytes(Path.Combine(channel, subdir, "repodata.json")))!.AsObject();
             var published = new SortedDictionary<string, JsonNode>(StringComparer.Ordinal);
@@ -201,6 +201,17 @@ public class ChannelSubsetEndToEndTests
         var expected = Expected(upstream, (subdir, r) => kept.Contains((subdir, FileNameOf(upstream, subdir, r))), platforms);
         Assert.Equal(7 + 2 + 1, expected.Values.Sum(r => r.Count)); // alpha ×7, libdep 2.0 and 3.0, libbase
         AssertChannel(Channel(project), expected);
+
+        // Real conda installs the newest alpha from the subset, offline, with what it depends on.
+        CondaClient.Require();
+        var prefix = work.Combine("env");
+        var (exit, log) = CondaClient.Run(work.Combine("conda-pkgs"), "create", "--offline", "--override-channels",
+            "-c", new Uri(Channel(project) + "/").AbsoluteUri, "-p", prefix, "-y", "alpha");
+        Assert.True(exit == 0, log);
+        var installed = Directory.GetFiles(Path.Combine(prefix, "conda-meta"), "*.json").Select(f => JsonNode.Parse(File.ReadAllText(f))!["name"]!.GetValue<string>()).ToHashSet();
+        Assert.Contains("alpha", installed);
+        Assert.Contains("libdep", installed);
+        Assert.Contains("libbase", installed);
     }
 
     private static string FileNameOf(SubsetUpstream upstream, string subdir, JsonObject record) =>
