@@ -61,8 +61,9 @@ public sealed class StepRecord
     /// hard link to the package cache or to a local package file) and whose identity changed only in its change time
     /// is checked by content: another link to the same file made or removed elsewhere (another project's channel,
     /// MSBuild's IncrementalClean removing an old output folder) changes the change time of every link and is no edit.
-    /// When such a check passed, <paramref name="renewed"/> is the record with the identities as they are now, for the
-    /// caller to keep, so the next build does not hash the file again.
+    /// When such a check passed, or an input file was hashed again because its identity moved and hashed the same,
+    /// <paramref name="renewed"/> is the record with the identities as they are now, for the caller to keep, so the next
+    /// build does not hash the file again.
     /// </summary>
     public static string? WhyRun(StepRecord? record, StepInputs inputs, out StepRecord? renewed)
     {
@@ -90,10 +91,15 @@ public sealed class StepRecord
             outputs ??= new List<StepOutput>(record.Outputs);
             outputs[i] = output with { Identity = now };
         }
-        if (outputs is not null) renewed = new StepRecord
+        // Input files hashed again because their identity moved (a link made to a cached archive) hashed the same, or
+        // the fingerprint would differ: their new identities are kept too, so no-op builds stop hashing them.
+        var inputFilesMoved = inputs.Files.Count != record.InputFiles.Count
+            || inputs.Files.Any(kv => !record.InputFiles.TryGetValue(kv.Key, out var old) || old != kv.Value);
+        if (outputs is not null || inputFilesMoved) renewed = new StepRecord
         {
-            Step = record.Step, Fingerprint = record.Fingerprint, Inputs = record.Inputs, InputFiles = record.InputFiles,
-            Outputs = outputs, ReadFiles = record.ReadFiles, Summary = record.Summary, Results = record.Results,
+            Step = record.Step, Fingerprint = record.Fingerprint, Inputs = record.Inputs,
+            InputFiles = inputFilesMoved ? new SortedDictionary<string, InputFile>(inputs.Files.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal) : record.InputFiles,
+            Outputs = outputs ?? record.Outputs, ReadFiles = record.ReadFiles, Summary = record.Summary, Results = record.Results,
         };
         return null;
     }

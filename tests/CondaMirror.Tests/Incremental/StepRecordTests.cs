@@ -100,6 +100,25 @@ public class StepRecordTests
     }
 
     [Fact]
+    public void An_input_file_touched_with_its_bytes_kept_is_no_change_and_its_new_identity_is_kept()
+    {
+        using var dir = new TempDirectory();
+        var state = dir.Combine("obj");
+        var lockPath = dir.Combine("pixi.lock");
+        File.WriteAllText(lockPath, "version: 6\n");
+        StepRecord.Save(state, Inputs(state, lockPath, "x"), new StepOutcome(Array.Empty<string>()));
+        Assert.Null(StepRecord.WhyRun(StepRecord.Load(state, "resolve"), Inputs(state, lockPath, "x"), out var unchanged));
+        Assert.Null(unchanged);
+
+        File.SetLastWriteTimeUtc(lockPath, DateTime.UtcNow.AddMinutes(-5));
+        Assert.Null(StepRecord.WhyRun(StepRecord.Load(state, "resolve"), Inputs(state, lockPath, "x"), out var renewed));
+        Assert.NotNull(renewed);
+        StepRecord.Keep(state, renewed!);
+        Assert.Null(StepRecord.WhyRun(StepRecord.Load(state, "resolve"), Inputs(state, lockPath, "x"), out var again));
+        Assert.Null(again);
+    }
+
+    [Fact]
     public void An_input_file_replaced_by_other_bytes_with_the_same_size_and_time_is_a_change()
     {
         using var dir = new TempDirectory();
