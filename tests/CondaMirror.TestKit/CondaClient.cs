@@ -26,6 +26,12 @@ public static class CondaClient
         return null!;
     }
 
+    /// <summary>name → version of every record in an environment's conda-meta: what conda installed there.</summary>
+    public static Dictionary<string, string> InstalledVersions(string prefix) =>
+        Directory.GetFiles(Path.Combine(prefix, "conda-meta"), "*.json")
+            .Select(f => System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(f)).RootElement)
+            .ToDictionary(r => r.GetProperty("name").GetString()!, r => r.GetProperty("version").GetString()!, StringComparer.Ordinal);
+
     /// <summary>Runs conda with its own package cache (so tests do not share or race on one); returns exit code and output.</summary>
     public static (int ExitCode, string Output) Run(string packageCache, params string[] args) =>
         Run(packageCache, new Dictionary<string, string>(), args);

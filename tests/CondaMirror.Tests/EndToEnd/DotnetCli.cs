@@ -8,6 +8,11 @@ public sealed record CommandResult(int ExitCode, string Output)
 {
     public bool Succeeded => ExitCode == 0;
     public override string ToString() => $"exit {ExitCode}\n{Output}";
+
+    /// <summary>The distinct diagnostic lines of one kind ("error", "warning"), without the console logger's node prefix
+    /// ("1>"): the logger repeats each diagnostic in its summary.</summary>
+    public IReadOnlyList<string> DiagnosticLines(string kind) =>
+        Output.Split('\n').Select(l => Regex.Replace(l.Trim(), @"^\d+>", "")).Where(l => Regex.IsMatch(l, $@"\b{kind} [A-Z]+\d+:")).Distinct().ToList();
 }
 
 /// <summary>Runs the dotnet CLI as a child process with an isolated NuGet package folder and no build servers.</summary>

@@ -63,7 +63,7 @@ public class EnvironmentFileEndToEndTests
         var build = _package.Build(project);
         Assert.True(build.Succeeded, build.ToString());
         // One warning for the pip entries, at the file and line of the pip key.
-        var pipWarnings = build.Output.Split('\n').Select(l => Regex.Replace(l.Trim(), @"^\d+>", "")).Where(l => l.Contains("warning CMIR427", StringComparison.Ordinal)).Distinct().ToList();
+        var pipWarnings = build.DiagnosticLines("warning").Where(l => l.Contains("warning CMIR427", StringComparison.Ordinal)).ToList();
         Assert.Single(pipWarnings);
         Assert.Contains($"{environmentFile}(10", pipWarnings[0]);
         Assert.Contains("requests==2.31.0", pipWarnings[0]);
@@ -82,9 +82,7 @@ public class EnvironmentFileEndToEndTests
         var (exit, log) = CondaClient.Run(work.Combine("conda-pkgs"), "create", "--offline", "--override-channels",
             "-c", new Uri(channel + "/").AbsoluteUri, "-p", prefix, "-y", "python=3.12", "six", "extra-tool", "pip");
         Assert.True(exit == 0, log);
-        var installed = Directory.GetFiles(Path.Combine(prefix, "conda-meta"), "*.json")
-            .Select(f => JsonDocument.Parse(File.ReadAllBytes(f)).RootElement)
-            .ToDictionary(r => r.GetProperty("name").GetString()!, r => r.GetProperty("version").GetString()!, StringComparer.Ordinal);
+        var installed = CondaClient.InstalledVersions(prefix);
         Assert.Equal("3.12.7", installed["python"]);
         Assert.Equal("1.16.0", installed["six"]);
         Assert.Equal("0.3", installed["extra-tool"]);
@@ -113,7 +111,7 @@ public class EnvironmentFileEndToEndTests
             """);
         var build = _package.Build(project);
         Assert.False(build.Succeeded, build.ToString());
-        var errors = build.Output.Split('\n').Select(l => Regex.Replace(l.Trim(), @"^\d+>", "")).Where(l => Regex.IsMatch(l, @"\berror [A-Z]+\d+:")).Distinct().ToList();
+        var errors = build.DiagnosticLines("error");
         var error = Assert.Single(errors);
         Assert.StartsWith($"{environmentFile}(5", error);
         Assert.Contains("error CMIR425:", error);

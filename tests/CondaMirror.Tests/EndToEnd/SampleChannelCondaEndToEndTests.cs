@@ -46,7 +46,7 @@ public class SampleChannelCondaEndToEndTests
         Assert.True(exit == 0, log);
         Assert.Contains("python", names);
 
-        var installed = InstalledVersions(prefix);
+        var installed = CondaClient.InstalledVersions(prefix);
         Assert.Equal(names, installed.Keys.Order(StringComparer.Ordinal).ToArray());
         Assert.Equal("3.12.7", installed["python"]);
         Assert.Equal("1.5.2", installed["scikit-learn"]);
@@ -110,7 +110,7 @@ public class SampleChannelCondaEndToEndTests
         var (exit, log) = CondaClient.Run(work.Combine("conda-pkgs"), args);
         Assert.True(exit == 0, $"conda {string.Join(' ', args)}\n{log}");
 
-        var installed = InstalledVersions(prefix);
+        var installed = CondaClient.InstalledVersions(prefix);
         Assert.Equal("3.12.7", installed["python"]);
         Assert.Contains("pip", installed.Keys);
         Assert.Equal("2.2.3 1.5.2", Python(prefix, "import pandas, sklearn; print(pandas.__version__, sklearn.__version__)"));
@@ -138,12 +138,6 @@ public class SampleChannelCondaEndToEndTests
         }
         return names.ToArray();
     }
-
-    /// <summary>name → version of every record in the prefix's conda-meta.</summary>
-    private static Dictionary<string, string> InstalledVersions(string prefix) =>
-        Directory.GetFiles(Path.Combine(prefix, "conda-meta"), "*.json")
-            .Select(f => JsonDocument.Parse(File.ReadAllBytes(f)).RootElement)
-            .ToDictionary(r => r.GetProperty("name").GetString()!, r => r.GetProperty("version").GetString()!, StringComparer.Ordinal);
 
     /// <summary>Runs code with the environment's python (bin/python, as a user of the environment would).</summary>
     private static string Python(string prefix, string code) => Run(Path.Combine(prefix, "bin", "python"), "-c", code);

@@ -83,15 +83,6 @@ public class SeveralLocksEndToEndTests
         return records;
     }
 
-    private static Dictionary<string, string> InstalledVersions(string prefix) =>
-        Directory.GetFiles(Path.Combine(prefix, "conda-meta"), "*.json")
-            .Select(f => JsonDocument.Parse(File.ReadAllBytes(f)).RootElement)
-            .ToDictionary(r => r.GetProperty("name").GetString()!, r => r.GetProperty("version").GetString()!, StringComparer.Ordinal);
-
-    /// <summary>The distinct error lines of a build (the console logger repeats each in its summary).</summary>
-    private static string[] ErrorLines(CommandResult build) =>
-        build.Output.Split('\n').Select(l => Regex.Replace(l.Trim(), @"^\d+>", "")).Where(l => Regex.IsMatch(l, @"\berror [A-Z]+\d+:")).Distinct().ToArray();
-
     [SkippableFact]
     public async Task Two_projects_locks_become_one_channel_conda_installs_each_and_only_an_edited_lock_reruns_the_steps()
     {
@@ -129,7 +120,7 @@ public class SeveralLocksEndToEndTests
             var prefix = work.Combine("env-" + top);
             var (exit, log) = CondaClient.Run(work.Combine("conda-pkgs"), "create", "--offline", "--override-channels", "-c", url, "-p", prefix, "-y", top);
             Assert.True(exit == 0, log);
-            var installed = InstalledVersions(prefix);
+            var installed = CondaClient.InstalledVersions(prefix);
             Assert.Equal(wants, installed.Keys.Order(StringComparer.Ordinal));
             foreach (var name in wants) Assert.Equal(archives[name].Spec.Version, installed[name]);
         }
@@ -172,7 +163,7 @@ public class SeveralLocksEndToEndTests
             """);
         var build = _package.Build(project);
         Assert.False(build.Succeeded, build.ToString());
-        var error = Assert.Single(ErrorLines(build));
+        var error = Assert.Single(build.DiagnosticLines("error"));
         Assert.Contains("error CMIR412:", error);
         Assert.Contains(lockA, error);
         Assert.Contains(lockC, error);
@@ -194,7 +185,7 @@ public class SeveralLocksEndToEndTests
             """);
         var several = _package.Build(listed);
         Assert.False(several.Succeeded, several.ToString());
-        var severalError = Assert.Single(ErrorLines(several));
+        var severalError = Assert.Single(several.DiagnosticLines("error"));
         Assert.Contains("error CMIR414:", severalError);
         Assert.Contains("CondaLock Include=", severalError);
     }
