@@ -13,7 +13,7 @@ namespace CondaMirror.Tests.EndToEnd;
 /// (string prefixes, System.Version, a two-form spec reader), never from Core; the channel's repodata must hold
 /// upstream's record JSON for exactly those records.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class ChannelSubsetEndToEndTests
 {
     private readonly PackedPackage _package;

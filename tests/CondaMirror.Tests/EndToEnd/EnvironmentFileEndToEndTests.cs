@@ -11,7 +11,7 @@ namespace CondaMirror.Tests.EndToEnd;
 /// channels (two loopback upstreams: the sample channel with python, and a ChannelBuilder channel a `channel::`
 /// dependency names), written to the lock, mirrored; the real conda client installs it offline.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class EnvironmentFileEndToEndTests
 {
     private readonly PackedPackage _package;

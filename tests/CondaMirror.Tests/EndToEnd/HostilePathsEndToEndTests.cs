@@ -6,7 +6,7 @@ using Xunit;
 namespace CondaMirror.Tests.EndToEnd;
 
 /// <summary>Hostile subdirs reach a real `dotnet build`: the build fails with the code and writes nothing outside the channel.</summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class HostilePathsEndToEndTests
 {
     private readonly PackedPackage _package;

@@ -7,7 +7,7 @@ using Xunit;
 namespace CondaMirror.Tests.EndToEnd;
 
 /// <summary>A folder of local packages becomes a channel through a real `dotnet build` of the packed package.</summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class IndexFolderEndToEndTests
 {
     private readonly PackedPackage _package;

@@ -16,7 +16,7 @@ namespace CondaMirror.Tests.EndToEnd;
 /// every rebuild afterwards is green, every channel file has the lock's sha256, every subdir lists every package, and
 /// no partial file of a dead build is left in the cache.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class KillAndDiskFullEndToEndTests
 {
     private readonly PackedPackage _package;

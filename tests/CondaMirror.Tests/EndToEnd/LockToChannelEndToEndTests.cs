@@ -10,7 +10,7 @@ using Xunit;
 namespace CondaMirror.Tests.EndToEnd;
 
 /// <summary>pixi.lock → verified channel through a real `dotnet build` against the loopback channel server.</summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class LockToChannelEndToEndTests
 {
     private readonly PackedPackage _package;

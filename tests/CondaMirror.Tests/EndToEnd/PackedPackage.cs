@@ -6,20 +6,33 @@ namespace CondaMirror.Tests.EndToEnd;
 /// <summary>
 /// Packs CondaMirror.MSBuild once per test run into nuget/ with a unique version (a re-pack of the same version
 /// would be invisible to consumers with a warm package folder), and gives every consumer project an isolated
-/// NuGet package folder and a nuget.config that knows only that feed: restores need no network.
+/// NuGet package folder and a nuget.config that knows only that feed: restores need no network. The end-to-end
+/// classes run in two collections at once (their time is spent waiting on child builds and clients); both share one
+/// pack, each has its own package folder so two restores never extract into the same folder.
 /// </summary>
 public sealed class PackedPackage : IDisposable
 {
+    private static readonly Lazy<(string Version, string PackagePath)> SharedPack = new(Pack, LazyThreadSafetyMode.ExecutionAndPublication);
+
     public PackedPackage()
     {
-        Version = $"0.0.0-e2e.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
-        FeedDirectory = Path.Combine(TestData.RepoRoot, "nuget");
+        (Version, PackagePath) = SharedPack.Value;
+        FeedDirectory = Path.GetDirectoryName(PackagePath)!;
         PackagesDirectory = new TempDirectory("condamirror-nuget");
+    }
+
+    private static (string Version, string PackagePath) Pack()
+    {
+        var version = $"0.0.0-e2e.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+        var feed = Path.Combine(TestData.RepoRoot, "nuget");
         var project = Path.Combine(TestData.RepoRoot, "src", "CondaMirror.MSBuild", "CondaMirror.MSBuild.csproj");
-        var result = DotnetCli.Run(TestData.RepoRoot, null, "pack", project, "-c", "Release", "-o", FeedDirectory, $"-p:Version={Version}", "-nodeReuse:false");
+        var result = DotnetCli.Run(TestData.RepoRoot, null, "pack", project, "-c", "Release", "-o", feed, $"-p:Version={version}", "-nodeReuse:false");
         if (!result.Succeeded) throw new InvalidOperationException("dotnet pack failed:\n" + result);
-        PackagePath = Path.Combine(FeedDirectory, $"CondaMirror.MSBuild.{Version}.nupkg");
-        if (!File.Exists(PackagePath)) throw new InvalidOperationException($"pack did not produce {PackagePath}:\n{result}");
+        var packagePath = Path.Combine(feed, $"CondaMirror.MSBuild.{version}.nupkg");
+        if (!File.Exists(packagePath)) throw new InvalidOperationException($"pack did not produce {packagePath}:\n{result}");
+        // Removed when the test process ends: the collections finish in any order.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { File.Delete(packagePath); } catch (IOException) { } };
+        return (version, packagePath);
     }
 
     public string Version { get; }
@@ -60,15 +73,19 @@ public sealed class PackedPackage : IDisposable
     public CommandResult Clean(string projectPath) =>
         DotnetCli.Run(Path.GetDirectoryName(projectPath)!, BuildEnvironment, "clean", projectPath, "-nodeReuse:false", "-v:n", "-tl:off");
 
-    public void Dispose()
-    {
-        try { File.Delete(PackagePath); } catch (IOException) { }
-        PackagesDirectory.Dispose();
-    }
+    public void Dispose() => PackagesDirectory.Dispose();
 }
 
 [CollectionDefinition(Name)]
 public sealed class EndToEndCollection : ICollectionFixture<PackedPackage>
 {
     public const string Name = "end-to-end (packed package)";
+}
+
+/// <summary>The second lane of end-to-end classes, run beside <see cref="EndToEndCollection"/>; classes are split
+/// between the two by their measured time.</summary>
+[CollectionDefinition(Name)]
+public sealed class EndToEndSecondLaneCollection : ICollectionFixture<PackedPackage>
+{
+    public const string Name = "end-to-end (packed package, second lane)";
 }

@@ -9,7 +9,7 @@ namespace CondaMirror.Tests.EndToEnd;
 /// A committed lock holds in another checkout and on another machine: a relative local channel, platforms taken
 /// from the lock, and a named lock environment, each through real `dotnet build`s of the packed package.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class PortableLockEndToEndTests
 {
     private readonly PackedPackage _package;

@@ -14,7 +14,7 @@ namespace CondaMirror.Tests.EndToEnd;
 /// A pixi.lock with conda and PyPI entries through a real `dotnet build`; the simple index it writes is then served
 /// on loopback and read by Debian's real pip, with hash checking on (<c>--require-hashes</c> and the lock's hashes).
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class PyPIEndToEndTests
 {
     private const string Python = "/usr/bin/python3";

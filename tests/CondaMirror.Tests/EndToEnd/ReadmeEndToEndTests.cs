@@ -12,7 +12,7 @@ namespace CondaMirror.Tests.EndToEnd;
 /// version restores and the snippet builds its channel. Only conda-forge is replaced, through the
 /// CondaChannelAlias property, by a loopback server holding the quick start's sample channel under that name.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class ReadmeEndToEndTests
 {
     [Fact]

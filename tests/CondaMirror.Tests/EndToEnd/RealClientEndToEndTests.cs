@@ -13,7 +13,7 @@ namespace CondaMirror.Tests.EndToEnd;
 /// fetches and verifies every package. The server's log shows which repodata it read: the .zst, never the .json.
 /// Skipped when node or the npm package is missing, except under CI=true.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class RealClientEndToEndTests
 {
     private static readonly string ClientDir = NodeTools.Folder;

@@ -12,7 +12,7 @@ namespace CondaMirror.Tests.EndToEnd;
 /// written here for two projects that share a package, pointing at a loopback upstream of ChannelBuilder archives;
 /// the real conda client installs each project's packages offline from the one channel.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class SeveralLocksEndToEndTests
 {
     private readonly PackedPackage _package;

@@ -17,7 +17,7 @@ namespace CondaMirror.Tests.EndToEnd;
 /// repodata.json.zst; the channel the build writes (with shards) is read back through its shard index; a re-resolve
 /// with a warm cache fetches no shard again.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class ShardedRepodataEndToEndTests
 {
     private readonly PackedPackage _package;

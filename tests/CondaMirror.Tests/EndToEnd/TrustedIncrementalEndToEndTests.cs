@@ -10,7 +10,7 @@ namespace CondaMirror.Tests.EndToEnd;
 /// Builds that used to end green with a stale or wrong channel (each reproduced with a real `dotnet build` on the
 /// targets' timestamp and hand-kept-list up-to-date checks), now decided by the steps' records.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class TrustedIncrementalEndToEndTests
 {
     private readonly PackedPackage _package;

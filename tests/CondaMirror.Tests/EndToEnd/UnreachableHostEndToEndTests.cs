@@ -13,7 +13,7 @@ using Xunit.Abstractions;
 namespace CondaMirror.Tests.EndToEnd;
 
 /// <summary>A lock whose package host cannot be reached: the build fails fast with one error naming the host.</summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class UnreachableHostEndToEndTests
 {
     private readonly PackedPackage _package;

@@ -12,7 +12,7 @@ namespace CondaMirror.Tests.EndToEnd;
 /// the bundle come out as the in-process build makes them. Under .NET Framework itself the factory is tested with Mono
 /// (Tasks/OutOfProcessRouteTests).
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class VisualStudio2022EndToEndTests
 {
     private readonly PackedPackage _package;
