@@ -15,7 +15,9 @@ public static partial class BenchmarkRegistry
     /// 1.0, linux-64 + noarch), three ways: a local folder with repodata.json, repodata.json.zst over HTTP (zstd CLI,
     /// level 10), and CEP-16 shards over HTTP (each shard and the index compressed by the zstd CLI, level 19).
     /// Every run is cold (no repodata cache, no lock) under /usr/bin/time -v; the baseline is the same MSBuild running
-    /// only the project check. Args: [scale=1.0] [rounds=2] [variants=json,zst,shards].
+    /// only the project check. The floor, in the same rounds: libsolv with conda support (what libmamba solves with)
+    /// loading the same repodata.json files and solving the same request (benchmarks/libsolv/setup.sh builds it).
+    /// Args: [scale=1.0] [rounds=2] [variants=json,zst,shards].
     /// </summary>
     private static Benchmark RegisterResolveScale() => new("resolve-scale",
         "MSBuild resolve step over a 500k-record channel: monolithic .json, .json.zst over HTTP, CEP-16 shards; peak RSS, wall, bytes fetched", args =>
@@ -80,13 +82,29 @@ public static partial class BenchmarkRegistry
         ProcessRun Msbuild(string project, string target) =>
             RunProcess(GnuTime, Path.GetDirectoryName(project)!, env, "-v", "dotnet", "msbuild", project, $"-t:{target}", "-nodeReuse:false", "-m:1", "-tl:off", "-v:n");
 
+        var libsolv = LibsolvFloor();
+        var libsolvArgs = SyntheticChannelGenerator.Subdirs.Select(d => Path.Combine(json, d, "repodata.json"))
+            .Append("--").Concat(SyntheticChannelGenerator.BenchmarkRequest).ToArray();
+        var libsolvWall = new List<double>();
+        var libsolvPeak = new List<double>();
         var baseline = new List<double>();
+        var baselineWall = new List<double>();
         var results = variants.Select(_ => (Wall: new List<double>(), Peak: new List<double>(), Bytes: 0L, Requests: 0)).ToArray();
         for (var round = 1; round <= rounds; round++)
         {
+            var checkClock = Stopwatch.StartNew();
             var check = Msbuild(projects[0], "_CondaMirrorPrepare");
+            baselineWall.Add(checkClock.Elapsed.TotalSeconds);
             check.ThrowIfFailed("baseline msbuild");
             baseline.Add(MaxRssMb(check.Output));
+            var solvClock = Stopwatch.StartNew();
+            var solv = RunProcess(GnuTime, work.Path, null, new[] { "-v", libsolv }.Concat(libsolvArgs).ToArray());
+            libsolvWall.Add(solvClock.Elapsed.TotalSeconds);
+            solv.ThrowIfFailed("libsolv conda_resolve");
+            libsolvPeak.Add(MaxRssMb(solv.Output));
+            var solvPackages = Regex.Match(solv.Output, @"^(\d+) packages$", RegexOptions.Multiline).Groups[1].Value;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"round {round} {"libsolv (repodata.json files)",-30} wall {libsolvWall[^1]:F2} s, peak RSS {libsolvPeak[^1]:F0} MB, {solvPackages} packages"));
             for (var i = 0; i < variants.Length; i++)
             {
                 var dir = Path.GetDirectoryName(projects[i])!;
@@ -113,14 +131,26 @@ public static partial class BenchmarkRegistry
             }
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"baseline (MSBuild, project check only) peak RSS {Median(baseline):F0} MB"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"baseline (MSBuild, project check only) wall {Median(baselineWall):F2} s, peak RSS {Median(baseline):F0} MB"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"libsolv floor                  median wall {Median(libsolvWall):F2} s, peak RSS {Median(libsolvPeak):F0} MB"));
         var zstBytes = Math.Max(1, results.Select((r, i) => variants[i].Key == "zst" ? r.Bytes : 0).Max());
         for (var i = 0; i < variants.Length; i++)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{variants[i].Name,-30} median wall {Median(results[i].Wall):F2} s, peak RSS {Median(results[i].Peak):F0} MB (+{Median(results[i].Peak) - Median(baseline):F0} MB over the baseline)") +
                 (variants[i].Server is null ? "" : string.Create(CultureInfo.InvariantCulture,
-                    $", {results[i].Requests} requests, {results[i].Bytes / 1e6:F2} MB fetched ({100.0 * results[i].Bytes / zstBytes:F1} % of the .json.zst path)")));
+                    $", {results[i].Requests} requests, {results[i].Bytes / 1e6:F2} MB fetched ({100.0 * results[i].Bytes / zstBytes:F1} % of the .json.zst path)")) +
+                string.Create(CultureInfo.InvariantCulture,
+                    $"; {Median(results[i].Wall) / Median(libsolvWall):F2}x libsolv's wall ({(Median(results[i].Wall) - Median(baselineWall)) / Median(libsolvWall):F2}x net of the MSBuild check), {Median(results[i].Peak) / Median(libsolvPeak):F2}x its peak RSS"));
         return 0;
+    }
+
+    /// <summary>The libsolv floor's executable: <c>CONDAMIRROR_LIBSOLV_RESOLVE</c>, else built by benchmarks/libsolv/setup.sh.</summary>
+    private static string LibsolvFloor()
+    {
+        if (Environment.GetEnvironmentVariable("CONDAMIRROR_LIBSOLV_RESOLVE") is { Length: > 0 } given) return given;
+        var setup = RunProcess("bash", TestData.RepoRoot, null, Path.Combine(TestData.RepoRoot, "benchmarks", "libsolv", "setup.sh"));
+        setup.ThrowIfFailed("benchmarks/libsolv/setup.sh");
+        return setup.Output.Trim().Split('\n')[^1];
     }
 
     /// <summary>Writes one shard per name (MessagePack by ShardWriter, compressed by the zstd CLI at level 19) and the index.</summary>
