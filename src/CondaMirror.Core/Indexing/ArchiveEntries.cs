@@ -37,6 +37,44 @@ public static class ArchiveEntries
         };
     }
 
+    /// <summary>
+    /// <see cref="FromArchive"/> for many local package files at once, on up to <paramref name="maxParallelism"/>
+    /// threads (0: one per core). Memory stays bounded: at most that many packages are open at a time, each read as a
+    /// stream. The result is in the order of <paramref name="paths"/> whatever the scheduling, and so is the error:
+    /// when packages fail, the first failing one in that order is reported, and no later package is started after a
+    /// failure is known.
+    /// </summary>
+    public static IReadOnlyList<ChannelEntry> FromArchives(IReadOnlyList<string> paths, SubdirNaming subdirs = SubdirNaming.KnownOnly,
+        PackageValidationOptions? validation = null, int maxParallelism = 0, CancellationToken ct = default)
+    {
+        var entries = new ChannelEntry?[paths.Count];
+        var failed = new Exception?[paths.Count];
+        var firstFailed = int.MaxValue;
+        var parallel = new ParallelOptions
+        {
+            CancellationToken = ct,
+            MaxDegreeOfParallelism = maxParallelism > 0 ? maxParallelism : Environment.ProcessorCount,
+        };
+        Parallel.For(0, paths.Count, parallel, i =>
+        {
+            // A package after one known to fail cannot change the outcome: skip it. Earlier ones still run, so the
+            // error reported is the first in input order.
+            if (i > Volatile.Read(ref firstFailed)) return;
+            try
+            {
+                entries[i] = FromArchive(paths[i], null, subdirs, validation, ct);
+            }
+            catch (Exception e) when (e is CondaMirrorException or IOException or UnauthorizedAccessException)
+            {
+                failed[i] = e;
+                int seen;
+                while (i < (seen = Volatile.Read(ref firstFailed)) && Interlocked.CompareExchange(ref firstFailed, i, seen) != seen) { }
+            }
+        });
+        if (firstFailed != int.MaxValue) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed[firstFailed]!);
+        return entries!;
+    }
+
     /// <summary>The record of an archive from its info/index.json; its subdir must be allowed by <paramref name="subdirs"/>.</summary>
     public static PackageRecord RecordFromArchive(string path, FileHashes? knownHashes = null, SubdirNaming subdirs = SubdirNaming.KnownOnly)
         => Record(PackageArchive.ReadInfo(path, InfoMembers.IndexJson), path, knownHashes, subdirs);
