@@ -52,7 +52,12 @@ public static partial class BenchmarkRegistry
             if (!indexed.Success || int.Parse(indexed.Groups[1].Value, CultureInfo.InvariantCulture) != packages.Count)
                 throw new InvalidOperationException($"index-run did not index every package:\n{us.Output}");
             var listed = RepodataPackages(channel);
-            if (listed != packages.Count) throw new InvalidOperationException($"conda-index listed {listed} of {packages.Count} packages:\n{them.Output}");
+            if (listed != packages.Count)
+            {
+                var kept = Path.Combine(Path.GetTempPath(), $"cm-bench-index-failed-{Environment.ProcessId}");
+                RunProcess("cp", work.Path, null, "-a", channel, kept);
+                throw new InvalidOperationException($"conda-index listed {listed} of {packages.Count} packages (its channel kept in {kept}):\n{them.Output}");
+            }
             Directory.Delete(channel, recursive: true);
             Directory.Delete(work.Combine($"ours-{round}"), recursive: true);
             // Round 0 warms the page cache and both tools' imports; it is not counted.

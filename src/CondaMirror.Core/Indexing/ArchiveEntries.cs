@@ -26,9 +26,8 @@ public static class ArchiveEntries
     {
         if (!File.Exists(path))
             throw new CondaMirrorException(ErrorCodes.IndexPackageFileMissing, $"Package file {path} does not exist.", path);
-        PackageArchive.ValidateMembers(path, validation, ct);
-        // One pass over info/ for the record and what run_exports.json and channeldata.json need.
-        var info = PackageArchive.ReadInfo(path, InfoMembers.IndexJson | InfoMembers.About | InfoMembers.RunExports, ct);
+        // One decompression: the member pass keeps what the record, run_exports.json and channeldata.json need from info/.
+        var (_, info) = PackageArchive.ValidateAndReadInfo(path, InfoMembers.IndexJson | InfoMembers.About | InfoMembers.RunExports, validation, ct);
         var record = Record(info, path, null, subdirs);
         return new ChannelEntry(record, ArchiveFileName.ValidateSafe(fileName ?? Path.GetFileName(path), "package file", path), path)
         {
