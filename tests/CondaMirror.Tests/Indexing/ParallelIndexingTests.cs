@@ -36,13 +36,14 @@ public class ParallelIndexingTests
 
         var one = ArchiveEntries.FromArchives(files, maxParallelism: 1);
         var many = ArchiveEntries.FromArchives(files, maxParallelism: 8);
-        ChannelIndexer.Write(serial.Path, one);
-        ChannelIndexer.Write(parallel.Path, many);
+        // The same folder name in both: index.html and the SBOM are titled after it.
+        ChannelIndexer.Write(serial.Combine("channel"), one);
+        ChannelIndexer.Write(parallel.Combine("channel"), many);
 
         // Entries come back in input order.
         Assert.Equal(files.Select(Path.GetFileName), many.Select(e => e.FileName));
-        var serialFiles = Snapshot(serial.Path);
-        Assert.Equal(serialFiles, Snapshot(parallel.Path));
+        var serialFiles = Snapshot(serial.Combine("channel"));
+        Assert.Equal(serialFiles, Snapshot(parallel.Combine("channel")));
         // Every output is there, so the comparison covered them all: per subdir repodata, .zst, run_exports, index.html, shards; root files.
         Assert.Contains(Path.Combine("linux-64", "run_exports.json"), serialFiles.Keys);
         Assert.Contains("channeldata.json", serialFiles.Keys);
