@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using CondaMirror.Core.Indexing;
 using CondaMirror.Core.Records;
 using CondaMirror.TestKit;
@@ -10,79 +11,96 @@ namespace CondaMirror.Benchmarks;
 public static partial class BenchmarkRegistry
 {
     /// <summary>
-    /// Indexes a folder of real packages the way local CondaPackageFile items are indexed: read info/index.json,
-    /// hash the file, place it, write repodata.json per subdir. Args: [packages=1000] [rounds=5].
-    /// The archives are generated once and stay in the page cache, so this measures CPU work, not the disk.
+    /// Our indexer against conda-index 0.12.1 in the same run, each as its own process under GNU time: 1,000 packages
+    /// with payloads taken from this machine's Debian files (ELF libraries, .pyc, text), written by TestKit's
+    /// independent <see cref="ChannelBuilder"/> (2/3 .conda, 1/3 .tar.bz2, four subdirs), every output on both sides.
+    /// Rounds alternate the two tools so both see the same load. Args: [packages=1000] [rounds=3] [parallelism=0 (cores)].
     /// </summary>
-    private static Benchmark RegisterIndex() => new("index", "ChannelIndexer.Write over 1,000 local packages (.conda + .tar.bz2, 4 subdirs)", args =>
+    private static Benchmark RegisterIndex() => new("index", "ours vs conda-index 0.12.1: 1,000 realistic packages, all outputs, packages/s and peak RSS", args =>
     {
         var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
-        var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
+        var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+        var parallelism = args.Length > 2 ? args[2] : "0";
+        if (!File.Exists(GnuTime)) throw new InvalidOperationException($"{GnuTime} is missing; install GNU time (apt-get install -y time).");
 
         using var work = new TempDirectory("cm-bench-index");
+        var setup = RunProcess("bash", TestData.RepoRoot, null, Path.Combine(TestData.RepoRoot, "benchmarks", "conda-index", "setup.sh"), work.Combine("conda-index"));
+        setup.ThrowIfFailed("benchmarks/conda-index/setup.sh");
+        var condaIndex = setup.Output.Trim().Split('\n')[^1].Trim();
+
         var clock = Stopwatch.StartNew();
-        var files = GenerateIndexInputs(work.Combine("packages"), count);
-        var totalBytes = files.Sum(f => new FileInfo(f).Length);
-        var totalMb = totalBytes / 1048576.0;
+        var packages = RealisticPackages.Write(work.Combine("packages"), count);
+        var totalMb = packages.Sum(f => new FileInfo(f).Length) / 1048576.0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"generated {files.Count} packages ({files.Count(f => f.EndsWith(".conda", StringComparison.Ordinal))} .conda, {files.Count(f => f.EndsWith(".tar.bz2", StringComparison.Ordinal))} .tar.bz2), {totalMb:0.0} MB in {clock.Elapsed.TotalSeconds:0.0} s"));
+            $"generated {packages.Count} packages ({packages.Count(f => f.EndsWith(".conda", StringComparison.Ordinal))} .conda, {packages.Count(f => f.EndsWith(".tar.bz2", StringComparison.Ordinal))} .tar.bz2), {totalMb:0.0} MB in {clock.Elapsed.TotalSeconds:0.0} s"));
+        Console.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
 
-        // One untimed pass so the JIT and the page cache are warm for every round.
-        ChannelIndexer.Write(work.Combine("warmup"), files.Select(f => ArchiveEntries.FromArchive(f)));
-
-        var whole = new List<double>();
-        var extract = new List<double>();
-        var place = new List<double>();
-        var repodataOnly = new List<double>();
-        var extractByFormat = new Dictionary<string, List<double>> { [".conda"] = new(), [".tar.bz2"] = new() };
-        for (var round = 1; round <= rounds; round++)
+        var self = typeof(Program).Assembly.Location;
+        var theirs = new List<(double Seconds, double RssMb)>();
+        var ours = new List<(double Seconds, double RssMb)>();
+        for (var round = 0; round <= rounds; round++)
         {
-            // The call as the IndexCondaChannel task makes it: records are read lazily while validating.
-            var output = work.Combine($"round{round}");
-            clock.Restart();
-            var result = ChannelIndexer.Write(output, files.Select(f => ArchiveEntries.FromArchive(f)));
-            whole.Add(clock.Elapsed.TotalSeconds);
-            if (result.PackagesPerSubdir.Values.Sum() != files.Count) throw new InvalidOperationException("not every package was indexed");
-            Directory.Delete(output, recursive: true);
-
-            // The same work split in steps: record extraction (index.json + md5/sha256), then placing the archives
-            // with the repodata write, then the repodata write alone (archives already in place, nothing copied).
-            var entries = new List<ChannelEntry>(files.Count);
-            var extractClock = Stopwatch.StartNew();
-            foreach (var format in new[] { ".conda", ".tar.bz2" })
+            // conda-index indexes a folder in place: a fresh folder of hard links to the same archives every round.
+            var channel = work.Combine($"conda-index-{round}");
+            RunProcess("cp", work.Path, null, "-al", work.Combine("packages"), channel).ThrowIfFailed("cp -al");
+            var them = RunProcess(GnuTime, work.Path, null, "-v", condaIndex, "--channeldata", "--no-rss", "--run-exports", "--zst",
+                "--write-shards", "--no-current-repodata", channel);
+            them.ThrowIfFailed("conda-index");
+            var us = RunProcess(GnuTime, work.Path, null, "-v", Environment.ProcessPath!, self, "index-run", work.Combine("packages"), work.Combine($"ours-{round}"), parallelism);
+            us.ThrowIfFailed("index-run");
+            var indexed = Regex.Match(us.Output, @"indexed (\d+) packages");
+            if (!indexed.Success || int.Parse(indexed.Groups[1].Value, CultureInfo.InvariantCulture) != packages.Count)
+                throw new InvalidOperationException($"index-run did not index every package:\n{us.Output}");
+            var listed = RepodataPackages(channel);
+            if (listed != packages.Count)
             {
-                var subset = files.Where(f => f.EndsWith(format, StringComparison.Ordinal)).ToList();
-                clock.Restart();
-                entries.AddRange(subset.Select(f => ArchiveEntries.FromArchive(f)));
-                extractByFormat[format].Add(clock.Elapsed.TotalSeconds * 1000 / subset.Count);
+                var kept = Path.Combine(Path.GetTempPath(), $"cm-bench-index-failed-{Environment.ProcessId}");
+                RunProcess("cp", work.Path, null, "-a", channel, kept);
+                throw new InvalidOperationException($"conda-index listed {listed} of {packages.Count} packages (its channel kept in {kept}):\n{them.Output}");
             }
-            extract.Add(extractClock.Elapsed.TotalSeconds);
-            clock.Restart();
-            ChannelIndexer.Write(output, entries);
-            place.Add(clock.Elapsed.TotalSeconds);
-            var inPlace = entries.Select(e => e with { SourceFile = null }).ToList();
-            clock.Restart();
-            ChannelIndexer.Write(output, inPlace);
-            repodataOnly.Add(clock.Elapsed.TotalSeconds);
-            Directory.Delete(output, recursive: true);
-
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"round {round}: whole {whole[^1]:0.000} s; split: extract {extract[^1]:0.000} s, place+repodata {place[^1]:0.000} s, repodata only {repodataOnly[^1]:0.000} s"));
+            Directory.Delete(channel, recursive: true);
+            Directory.Delete(work.Combine($"ours-{round}"), recursive: true);
+            // Round 0 warms the page cache and both tools' imports; it is not counted.
+            var line = string.Create(CultureInfo.InvariantCulture,
+                $"conda-index {them.Seconds:0.00} s, {MaxRssMb(them.Output):0} MB; ours {us.Seconds:0.00} s, {MaxRssMb(us.Output):0} MB ({indexed.Value}; {Regex.Match(us.Output, @"in [0-9.]+ s inside the process").Value})");
+            Console.WriteLine(round == 0 ? $"warm-up: {line}" : $"round {round}: {line}");
+            if (round == 0) continue;
+            theirs.Add((them.Seconds, MaxRssMb(them.Output)));
+            ours.Add((us.Seconds, MaxRssMb(us.Output)));
         }
-
-        void Report(string what, List<double> seconds) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{what,-22} best {seconds.Min():0.000} s, median {Median(seconds):0.000} s  ({files.Count / Median(seconds):0} packages/s, {totalMb / Median(seconds):0} MB/s at the median)"));
-        Report("whole Write", whole);
-        Report("record extraction", extract);
-        foreach (var (format, perPackage) in extractByFormat)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  extraction {format,-9} median {Median(perPackage):0.00} ms/package"));
-        Report("place + repodata", place);
-        Report("repodata only", repodataOnly);
-        var repodataBytes = Directory.GetFiles(work.Combine("warmup"), "repodata.json", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"repodata.json written: {repodataBytes / 1024.0:0} KiB over {Directory.GetDirectories(work.Combine("warmup")).Length} subdirs"));
-        using var self = Process.GetCurrentProcess();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak working set of this process: {self.PeakWorkingSet64 / 1048576.0:0} MB"));
+        Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        var theirRate = packages.Count / Median(theirs.Select(r => r.Seconds).ToList());
+        var ourRate = packages.Count / Median(ours.Select(r => r.Seconds).ToList());
+        var theirRss = Median(theirs.Select(r => r.RssMb).ToList());
+        var ourRss = Median(ours.Select(r => r.RssMb).ToList());
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"conda-index 0.12.1  {theirRate,7:0} packages/s  peak RSS {theirRss:0} MB (median of {rounds}, whole process)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ours                {ourRate,7:0} packages/s  peak RSS {ourRss:0} MB (median of {rounds}, whole process)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ratio: {ourRate / theirRate:0.00}x the packages/s, {ourRss / theirRss:0.00}x the peak RSS"));
         return 0;
+    });
+
+    /// <summary>
+    /// The child process the <c>index</c> benchmark times: indexes every archive under a folder into a new channel the
+    /// way the index step treats CondaPackageFile items (every member checked, every output on). Args: packagesDir channelDir [parallelism=0].
+    /// </summary>
+    private static Benchmark RegisterIndexRun() => new("index-run", "(child of `index`) index one folder of local packages once, every output on", args =>
+    {
+        var clock = Stopwatch.StartNew();
+        var files = Directory.EnumerateFiles(args[0], "*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".conda", StringComparison.Ordinal) || f.EndsWith(".tar.bz2", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal).ToList();
+        var parallelism = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0;
+        var entries = ArchiveEntries.FromArchives(files, maxParallelism: parallelism);
+        var result = ChannelIndexer.Write(args[1], entries, new IndexOptions());
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"indexed {result.PackagesPerSubdir.Values.Sum()} packages in {clock.Elapsed.TotalSeconds:0.000} s inside the process"));
+        return 0;
+    });
+
+    private static int RepodataPackages(string channel) => Directory.GetFiles(channel, "repodata.json", SearchOption.AllDirectories).Sum(path =>
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(path));
+        return new[] { "packages", "packages.conda" }.Sum(key => doc.RootElement.TryGetProperty(key, out var p) ? p.EnumerateObject().Count() : 0);
     });
 
     /// <summary>Packages of 10–50 KB of random payload; every third one a .tar.bz2; spread over four subdirs.</summary>

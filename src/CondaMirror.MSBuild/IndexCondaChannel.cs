@@ -143,11 +143,10 @@ public sealed class IndexCondaChannel : CondaStepTask
                 subdirs.Add(selected.Subdir);
             }
 
-        foreach (var item in PackageFiles)
-        {
-            CancellationToken.ThrowIfCancellationRequested();
-            ChannelOf(localFolder).Add(ArchiveEntries.FromArchive(item.GetMetadata("FullPath"), subdirs: policy, validation: validation, ct: CancellationToken));
-        }
+        // Local packages are checked and read on every core, in item order whatever the scheduling.
+        if (PackageFiles.Length > 0)
+            ChannelOf(localFolder).AddRange(ArchiveEntries.FromArchives(PackageFiles.Select(i => i.GetMetadata("FullPath")).ToList(),
+                policy, validation, ct: CancellationToken));
 
         var indexFiles = new List<string>();
         var repodataFiles = new List<string>();

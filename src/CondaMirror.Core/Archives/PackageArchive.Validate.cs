@@ -47,7 +47,22 @@ public static partial class PackageArchive
 
     /// <summary>As above for a file whose own name is not the package's (a download's temp file):
     /// <paramref name="fileName"/> gives format and stem, <paramref name="displayName"/> is named in errors.</summary>
-    public static PackageValidation ValidateMembers(string path, string fileName, string displayName, PackageValidationOptions? options = null, CancellationToken ct = default)
+    public static PackageValidation ValidateMembers(string path, string fileName, string displayName, PackageValidationOptions? options = null, CancellationToken ct = default) =>
+        Validate(path, fileName, displayName, options, capture: null, ct).Validation;
+
+    /// <summary>
+    /// The member pass and <see cref="ReadInfo(string, InfoMembers, CancellationToken)"/> in one: the <c>info/</c>
+    /// files in <paramref name="wanted"/> are kept as the pass walks past them, so a package is decompressed once,
+    /// not twice (a .tar.bz2's info/ read alone decompresses the whole stream to verify its checksum).
+    /// </summary>
+    public static (PackageValidation Validation, PackageInfo Info) ValidateAndReadInfo(string path, InfoMembers wanted, PackageValidationOptions? options = null, CancellationToken ct = default)
+    {
+        var (validation, info) = Validate(path, Path.GetFileName(path), path, options, wanted & ~InfoMembers.StopAtPayload, ct);
+        return (validation, info!);
+    }
+
+    private static (PackageValidation Validation, PackageInfo? Info) Validate(string path, string fileName, string displayName, PackageValidationOptions? options,
+        InfoMembers? capture, CancellationToken ct)
     {
         options ??= new PackageValidationOptions();
         if (!ArchiveFileName.TryGetFormat(fileName, out var format))
@@ -73,18 +88,19 @@ public static partial class PackageArchive
                 throw new CondaMirrorException(ErrorCodes.ArchiveEmpty,
                     "Package archive is empty (0 bytes), probably an interrupted download. Re-download it or remove it from the folder.", displayName);
             stream.Position = 0;
-            var pass = new MemberPass(displayName, options.LimitFor(stream.Length), options.MaxLinks, ct);
+            var pass = new MemberPass(displayName, options.LimitFor(stream.Length), options.MaxLinks, capture, ct);
             if (format == ArchiveFormat.Conda) ValidateConda(stream, magic.AsSpan(0, magicLength), fileName, pass);
             else ValidateTarBz2(stream, magic.AsSpan(0, magicLength), pass);
             pass.CheckLinks();
-            return new PackageValidation(pass.Members, pass.UnpackedBytes);
+            var info = capture is null ? null : BuildInfo(pass.Found, displayName, format);
+            return (new PackageValidation(pass.Members, pass.UnpackedBytes), info);
         }
     }
 
     private static void ValidateTarBz2(Stream stream, ReadOnlySpan<byte> magic, MemberPass pass) =>
         ThroughBzip2(stream, magic, pass.File, bzip2 =>
         {
-            pass.Walk(bzip2, infoTarOnly: false);
+            pass.Walk(bzip2, infoTarOnly: false, holdsInfo: true);
             return true;
         });
 
@@ -125,7 +141,8 @@ public static partial class PackageArchive
                 try
                 {
                     using var tar = ZstdCodec.Decompress(part.Open(), options, leaveOpen: false);
-                    pass.Walk(tar, infoTarOnly: part.FullName.StartsWith("info-", StringComparison.Ordinal));
+                    var info = part.FullName.StartsWith("info-", StringComparison.Ordinal);
+                    pass.Walk(tar, infoTarOnly: info, holdsInfo: info);
                 }
                 catch (ZstdFormatException e)
                 {
@@ -156,8 +173,13 @@ public static partial class PackageArchive
     }
 
     /// <summary>State of one package's member pass: the byte budget shared by its parts and the links seen.</summary>
-    private sealed class MemberPass(string file, long limit, int maxLinks, CancellationToken ct)
+    private sealed class MemberPass(string file, long limit, int maxLinks, InfoMembers? capture, CancellationToken ct)
     {
+        private readonly HashSet<string> _pending = capture is { } wanted ? InfoPaths(wanted) : new HashSet<string>(StringComparer.Ordinal);
+
+        /// <summary>The info/ files asked for, as read while walking (their bytes count towards the limit like any other).</summary>
+        public Dictionary<string, byte[]> Found { get; } = new(StringComparer.Ordinal);
+
         // Linux gives up after 40 nested links (ELOOP); a chain that long cannot be followed on install either.
         private const int MaxLinkHops = 40;
 
@@ -169,7 +191,7 @@ public static partial class PackageArchive
         public int Members { get; private set; }
         public long UnpackedBytes => _unpacked;
 
-        public void Walk(Stream tarStream, bool infoTarOnly)
+        public void Walk(Stream tarStream, bool infoTarOnly, bool holdsInfo)
         {
             var reader = new TarStreamReader(new CountingStream(tarStream, this), file);
             while (reader.Next() is { } entry)
@@ -179,6 +201,7 @@ public static partial class PackageArchive
                 var name = ValidateMemberPath(entry.Name, file, infoTarOnly);
                 if (entry.Kind == TarEntryKind.SymbolicLink) AddSymlink(name, entry.LinkName ?? "");
                 else if (entry.Kind == TarEntryKind.HardLink) AddHardlink(name, entry.LinkName ?? "");
+                if (holdsInfo && _pending.Remove(name)) Found[name] = ReadInfoMember(reader, entry, name, file);
             }
             // The compressor's trailer is part of the stream: reading it verifies the checksum.
             reader.DrainSource();

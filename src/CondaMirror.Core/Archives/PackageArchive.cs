@@ -121,10 +121,7 @@ public static partial class PackageArchive
     /// </summary>
     private static PackageInfo ReadInfoTar(Stream tarStream, string file, ArchiveFormat format, bool infoTarOnly, InfoMembers wanted, CancellationToken ct)
     {
-        var pending = new HashSet<string>(StringComparer.Ordinal) { IndexJsonPath };
-        if (wanted.HasFlag(InfoMembers.About)) pending.Add(AboutJsonPath);
-        if (wanted.HasFlag(InfoMembers.RunExports)) pending.Add(RunExportsJsonPath);
-        if (wanted.HasFlag(InfoMembers.Paths)) pending.Add(PathsJsonPath);
+        var pending = InfoPaths(wanted);
         var found = new Dictionary<string, byte[]>(StringComparer.Ordinal);
 
         var reader = new TarStreamReader(tarStream, file);
@@ -143,17 +140,37 @@ public static partial class PackageArchive
                 && !path.StartsWith("info/", StringComparison.Ordinal))
                 break;
             if (!pending.Contains(path)) continue;
-            if (entry.Kind != TarEntryKind.File)
-                throw new CondaMirrorException(ErrorCodes.InfoMemberNotRegularFile,
-                    $"Package archive is malformed: '{path}' is a {Describe(entry)}, not a regular file. Rebuild the package or remove it from the folder.", file);
-            var limit = path == IndexJsonPath ? MaxIndexJsonBytes : path == PathsJsonPath ? MaxPathsJsonBytes : MaxOtherInfoBytes;
-            if (entry.Size > limit)
-                throw new CondaMirrorException(ErrorCodes.InfoMemberTooLarge,
-                    $"Package archive has an implausibly large '{path}' ({entry.Size:N0} bytes; the limit is {limit >> 20} MB). The file is damaged or hostile; remove it from the folder.", file);
-            found[path] = reader.ReadContent();
+            found[path] = ReadInfoMember(reader, entry, path, file);
             pending.Remove(path);
         }
+        return BuildInfo(found, file, format);
+    }
 
+    /// <summary>The tar paths of the info/ files in <paramref name="wanted"/> (index.json always).</summary>
+    private static HashSet<string> InfoPaths(InfoMembers wanted)
+    {
+        var paths = new HashSet<string>(StringComparer.Ordinal) { IndexJsonPath };
+        if (wanted.HasFlag(InfoMembers.About)) paths.Add(AboutJsonPath);
+        if (wanted.HasFlag(InfoMembers.RunExports)) paths.Add(RunExportsJsonPath);
+        if (wanted.HasFlag(InfoMembers.Paths)) paths.Add(PathsJsonPath);
+        return paths;
+    }
+
+    /// <summary>One wanted info/ file's bytes: a regular file within its size limit.</summary>
+    private static byte[] ReadInfoMember(TarStreamReader reader, TarEntry entry, string path, string file)
+    {
+        if (entry.Kind != TarEntryKind.File)
+            throw new CondaMirrorException(ErrorCodes.InfoMemberNotRegularFile,
+                $"Package archive is malformed: '{path}' is a {Describe(entry)}, not a regular file. Rebuild the package or remove it from the folder.", file);
+        var limit = path == IndexJsonPath ? MaxIndexJsonBytes : path == PathsJsonPath ? MaxPathsJsonBytes : MaxOtherInfoBytes;
+        if (entry.Size > limit)
+            throw new CondaMirrorException(ErrorCodes.InfoMemberTooLarge,
+                $"Package archive has an implausibly large '{path}' ({entry.Size:N0} bytes; the limit is {limit >> 20} MB). The file is damaged or hostile; remove it from the folder.", file);
+        return reader.ReadContent();
+    }
+
+    private static PackageInfo BuildInfo(Dictionary<string, byte[]> found, string file, ArchiveFormat format)
+    {
         if (!found.TryGetValue(IndexJsonPath, out var indexBytes))
             throw new CondaMirrorException(ErrorCodes.IndexJsonMissing,
                 "Not a conda package: the archive has no info/index.json. Remove it from the package folder (or rebuild the package).", file);

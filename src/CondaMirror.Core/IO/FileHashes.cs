@@ -7,7 +7,8 @@ public readonly record struct FileHashes(long Size, string Md5, string Sha256)
 {
     public static FileHashes Compute(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 17, FileOptions.SequentialScan);
+        // No FileStream buffer: Compute reads in large chunks itself.
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         return Compute(stream);
     }
 
@@ -22,14 +23,22 @@ public readonly record struct FileHashes(long Size, string Md5, string Sha256)
     {
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[1 << 17];
+        // Pooled: indexing hashes every package, and a fresh 128 KB buffer each time lands on the large object heap.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 17);
         long size = 0;
-        int read;
-        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        try
         {
-            md5.AppendData(buffer, 0, read);
-            sha.AppendData(buffer, 0, read);
-            size += read;
+            int read;
+            while ((read = stream.Read(buffer, 0, 1 << 17)) > 0)
+            {
+                md5.AppendData(buffer, 0, read);
+                sha.AppendData(buffer, 0, read);
+                size += read;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
         return new FileHashes(size, Convert.ToHexString(md5.GetHashAndReset()).ToLowerInvariant(),
             Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant());

@@ -26,15 +26,52 @@ public static class ArchiveEntries
     {
         if (!File.Exists(path))
             throw new CondaMirrorException(ErrorCodes.IndexPackageFileMissing, $"Package file {path} does not exist.", path);
-        PackageArchive.ValidateMembers(path, validation, ct);
-        // One pass over info/ for the record and what run_exports.json and channeldata.json need.
-        var info = PackageArchive.ReadInfo(path, InfoMembers.IndexJson | InfoMembers.About | InfoMembers.RunExports, ct);
+        // One decompression: the member pass keeps what the record, run_exports.json and channeldata.json need from info/.
+        var (_, info) = PackageArchive.ValidateAndReadInfo(path, InfoMembers.IndexJson | InfoMembers.About | InfoMembers.RunExports, validation, ct);
         var record = Record(info, path, null, subdirs);
         return new ChannelEntry(record, ArchiveFileName.ValidateSafe(fileName ?? Path.GetFileName(path), "package file", path), path)
         {
             About = PackageAbout.FromJson(info.About),
             RunExports = RunExports.Normalize(info.RunExports, path),
         };
+    }
+
+    /// <summary>
+    /// <see cref="FromArchive"/> for many local package files at once, on up to <paramref name="maxParallelism"/>
+    /// threads (0: one per core). Memory stays bounded: at most that many packages are open at a time, each read as a
+    /// stream. The result is in the order of <paramref name="paths"/> whatever the scheduling, and so is the error:
+    /// when packages fail, the first failing one in that order is reported, and no later package is started after a
+    /// failure is known.
+    /// </summary>
+    public static IReadOnlyList<ChannelEntry> FromArchives(IReadOnlyList<string> paths, SubdirNaming subdirs = SubdirNaming.KnownOnly,
+        PackageValidationOptions? validation = null, int maxParallelism = 0, CancellationToken ct = default)
+    {
+        var entries = new ChannelEntry?[paths.Count];
+        var failed = new Exception?[paths.Count];
+        var firstFailed = int.MaxValue;
+        var parallel = new ParallelOptions
+        {
+            CancellationToken = ct,
+            MaxDegreeOfParallelism = maxParallelism > 0 ? maxParallelism : Environment.ProcessorCount,
+        };
+        Parallel.For(0, paths.Count, parallel, i =>
+        {
+            // A package after one known to fail cannot change the outcome: skip it. Earlier ones still run, so the
+            // error reported is the first in input order.
+            if (i > Volatile.Read(ref firstFailed)) return;
+            try
+            {
+                entries[i] = FromArchive(paths[i], null, subdirs, validation, ct);
+            }
+            catch (Exception e) when (e is CondaMirrorException or IOException or UnauthorizedAccessException)
+            {
+                failed[i] = e;
+                int seen;
+                while (i < (seen = Volatile.Read(ref firstFailed)) && Interlocked.CompareExchange(ref firstFailed, i, seen) != seen) { }
+            }
+        });
+        if (firstFailed != int.MaxValue) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed[firstFailed]!);
+        return entries!;
     }
 
     /// <summary>The record of an archive from its info/index.json; its subdir must be allowed by <paramref name="subdirs"/>.</summary>

@@ -131,7 +131,9 @@ public static class IndependentPackageWriter
                 var memberFormat = format == TarEntryFormat.Ustar && !FitsUstar(path) ? TarEntryFormat.Gnu : format;
                 TarEntry entry = memberFormat switch
                 {
-                    TarEntryFormat.Gnu => new GnuTarEntry(TarEntryType.RegularFile, path) { AccessTime = mtime, ChangeTime = mtime },
+                    // No atime/ctime (.NET 10 writes none unless set): GNU keeps them where ustar keeps the name prefix,
+                    // so Python's tarfile (conda, conda-index) would read every name as "<atime>/<name>".
+                    TarEntryFormat.Gnu => new GnuTarEntry(TarEntryType.RegularFile, path),
                     TarEntryFormat.Pax => new PaxTarEntry(TarEntryType.RegularFile, path, new Dictionary<string, string>()),
                     TarEntryFormat.Ustar => new UstarTarEntry(TarEntryType.RegularFile, path),
                     _ => new V7TarEntry(TarEntryType.V7RegularFile, path),
