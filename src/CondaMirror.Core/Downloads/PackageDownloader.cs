@@ -47,6 +47,7 @@ public sealed class PackageDownloader : IDisposable
             },
             AttemptTimeout = options.AttemptTimeout,
             AttemptDeadline = options.AttemptDeadline,
+            Budget = options.Budget,
             MaxConnectionsPerServer = options.MaxParallel,
             Credentials = options.Credentials,
             Mirrors = options.Mirrors,

@@ -107,6 +107,7 @@ public class IncrementalEndToEndTests
             new("CondaChannelOutputPath", s => s.Properties["CondaChannelOutputPath"] = work.Combine("channel2") + "/"),
             new("CondaHttpRequestDeadlineSeconds", s => s.Properties["CondaHttpRequestDeadlineSeconds"] = "300"),
             new("CondaHttpTimeoutSeconds", s => s.Properties["CondaHttpTimeoutSeconds"] = "90"),
+            new("CondaNetworkDeadlineSeconds", s => s.Properties["CondaNetworkDeadlineSeconds"] = "300"),
             new("CondaLockEnvironment", s => s.Properties["CondaLockEnvironment"] = "other"),
             new("CondaMaxParallelDownloads", s => s.Properties["CondaMaxParallelDownloads"] = "4"),
             new("CondaMaxRepodataBytes", s => s.Properties["CondaMaxRepodataBytes"] = "1073741824"),
