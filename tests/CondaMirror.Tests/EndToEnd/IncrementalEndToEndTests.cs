@@ -83,6 +83,7 @@ public class IncrementalEndToEndTests
             new("CondaPackageFile", s => s.Items.Add($"""<CondaPackageFile Include="{local}" />""")),
             new("CondaBundleImport", s => s.Items.Add($"""<CondaBundleImport Include="{drop}" />""")),
             new("CondaBundleImportRoot", s => s.Properties["CondaBundleImportRoot"] = work.Combine("offline")),
+            new("CondaBundleImportDeadlineSeconds", s => s.Properties["CondaBundleImportDeadlineSeconds"] = "900"),
             new("CondaPackage", s => Replace(s, "<CondaPackage ", """<CondaPackage Include="docs" Note="any metadata counts" />""")),
             new("CondaChannel", s => Replace(s, "<CondaChannel ", $"""<CondaChannel Include="{channelUrl}" Note="any metadata counts" />""")),
             new("CondaChannelMirror", s => s.Items.Add("""<CondaChannelMirror Include="https://example.invalid/unused" Url="http://127.0.0.1:9/unused" />""")),
