@@ -41,8 +41,7 @@ public class PackageNameEndToEndTests
         Assert.False(result.Succeeded, result.ToString());
         var errors = result.Output.Split('\n').Where(l => l.Contains(": error ")).Select(l => Regex.Replace(l.Trim(), @"^\d+>", "")).Distinct().ToList();
         var error = Assert.Single(errors);
-        Assert.Contains($"error {ErrorCodes.RequestedNameInvalid}", error);
-        Assert.Contains($"{Path.GetFileName(project)}({line},", error);
+        Assert.Contains($"{project}({line}): error {ErrorCodes.RequestedNameInvalid}", error);
         Assert.Contains("'../../evil'", error);
         Assert.Empty(server.Requests);
         Assert.False(File.Exists(work.Combine("app", "conda-mirror.lock")));
