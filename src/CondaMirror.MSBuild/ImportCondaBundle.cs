@@ -21,13 +21,20 @@ public sealed class ImportCondaBundle : CondaStepTask
     [Required]
     public string Root { get; set; } = "";
 
+    /// <summary>CondaBundleImportDeadlineSeconds: the time limit of importing one bundle, unpacking and verifying; 0 for none.</summary>
+    public int ImportDeadlineSeconds { get; set; } = 1800;
+
     protected override StepOutcome RunStep()
     {
+        if (ImportDeadlineSeconds < 0)
+            throw new Core.Errors.CondaMirrorException(Core.Errors.ErrorCodes.InvalidBuildSetting,
+                $"CondaBundleImportDeadlineSeconds must be ≥ 0, 0 for none (got {ImportDeadlineSeconds}).");
+        var options = new BundleOptions { ImportDeadline = TimeSpan.FromSeconds(ImportDeadlineSeconds) };
         IReadOnlyList<string> files = Array.Empty<string>();
         foreach (var bundle in Bundles)
         {
             var path = bundle.GetMetadata("FullPath");
-            var result = ChannelBundle.Import(path, Root, null, MirrorLog, CancellationToken);
+            var result = ChannelBundle.Import(path, Root, options, MirrorLog, CancellationToken);
             files = result.Files;
             Log.LogMessage(MessageImportance.High,
                 $"Conda bundle {Path.GetFileName(path)} imported into {Root}: {result.FilesWritten} written, {result.FilesRemoved} removed, {result.FilesVerified} verified.");

@@ -56,10 +56,17 @@ public abstract class DownloadTaskBase : CondaStepTask
     /// <summary>The longest Retry-After honoured (CondaMaxRetryAfterSeconds); a longer one fails at once.</summary>
     public int MaxRetryAfterSeconds { get; set; } = 60;
 
+    /// <summary>Network time of this whole step, every request and retry included (CondaNetworkDeadlineSeconds); 0 for none.</summary>
+    public int NetworkDeadlineSeconds { get; set; } = 600;
+
+    private Core.Networking.NetworkBudget? _budget;
+
+    /// <summary>The step's one network budget, shared by every fetcher the step makes.</summary>
+    protected Core.Networking.NetworkBudget StepBudget => _budget ??= new(TimeSpan.FromSeconds(NetworkDeadlineSeconds));
 
     /// <summary>The limits, checked (CMIR803).</summary>
     protected void CheckNetworkLimits() =>
-        BuildSettingChecks.NetworkLimits(MaxParallelDownloads, RetryCount, HttpTimeoutSeconds, HttpRequestDeadlineSeconds, MaxRetryAfterSeconds);
+        BuildSettingChecks.NetworkLimits(MaxParallelDownloads, RetryCount, HttpTimeoutSeconds, HttpRequestDeadlineSeconds, MaxRetryAfterSeconds, NetworkDeadlineSeconds);
 
     /// <summary>The download limits and cache as Core options, with each task's credentials, mirrors and archive checks.</summary>
     protected DownloadOptions DownloadOptions(Core.Networking.CredentialSet credentials, Core.Networking.MirrorMap? mirrors = null,
@@ -69,6 +76,7 @@ public abstract class DownloadTaskBase : CondaStepTask
         RetryCount = RetryCount,
         AttemptTimeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
         AttemptDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
+        Budget = StepBudget,
         MaxRetryAfter = TimeSpan.FromSeconds(MaxRetryAfterSeconds),
         CacheRoot = string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath),
         Credentials = credentials,

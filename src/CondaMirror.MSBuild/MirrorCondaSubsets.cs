@@ -80,7 +80,7 @@ public sealed class MirrorCondaSubsets : DownloadTaskBase
         // A mirror follows upstream: every run revalidates (ETag/Last-Modified; 304 costs no body).
         using var fetcher = new RepodataFetcher(RepodataSettings.FetchOptions(RepodataCachePath, Offline, RetryCount, HttpTimeoutSeconds, HttpRequestDeadlineSeconds,
             MaxRetryAfterSeconds, MaxRepodataBytes, MaxShardBytes, UseShardedRepodata, Credentials(alias), ChannelMirrorItems.From(ChannelMirrors, alias, ProjectDirectory),
-            Naming, cacheTtl: TimeSpan.Zero), MirrorLog);
+            Naming, StepBudget, cacheTtl: TimeSpan.Zero), MirrorLog);
 
         var stateDir = Path.GetDirectoryName(selectionFile)!;
         Directory.CreateDirectory(stateDir);

@@ -28,6 +28,10 @@ public sealed class PublishCondaChannel : CondaTaskBase
     public int HttpRequestDeadlineSeconds { get; set; } = 600;
 
     public int RetryCount { get; set; } = 5;
+
+    /// <summary>Network time of the whole publish, every destination, call and retry included (CondaNetworkDeadlineSeconds); 0 for none.</summary>
+    public int NetworkDeadlineSeconds { get; set; } = 600;
+
     public bool PlanOnly { get; set; }
 
     /// <summary>Where the channel files' hashes are remembered between builds (obj/…/condamirror/publish.hashes).</summary>
@@ -39,11 +43,15 @@ public sealed class PublishCondaChannel : CondaTaskBase
     /// <summary>Where the PyPI index files' hashes are remembered (obj/…/condamirror/publish-pypi.hashes).</summary>
     public string? PyPIHashCacheFile { get; set; }
 
+    private NetworkBudget? _budget;
+
     protected override void Run()
     {
-        if (HttpTimeoutSeconds < 1 || RetryCount < 0 || HttpRequestDeadlineSeconds < 1)
+        if (HttpTimeoutSeconds < 1 || RetryCount < 0 || HttpRequestDeadlineSeconds < 1 || NetworkDeadlineSeconds < 0)
             throw new CondaMirrorException(ErrorCodes.PublishMetadataInvalid,
-                $"CondaHttpTimeoutSeconds and CondaHttpRequestDeadlineSeconds must be ≥ 1 and CondaRetryCount ≥ 0 (got {HttpTimeoutSeconds}, {HttpRequestDeadlineSeconds}, {RetryCount}).");
+                $"CondaHttpTimeoutSeconds and CondaHttpRequestDeadlineSeconds must be ≥ 1, CondaRetryCount and CondaNetworkDeadlineSeconds ≥ 0 " +
+                $"(got {HttpTimeoutSeconds}, {HttpRequestDeadlineSeconds}, {RetryCount}, {NetworkDeadlineSeconds}).");
+        _budget = new NetworkBudget(TimeSpan.FromSeconds(NetworkDeadlineSeconds));
         // Every destination is checked before anything is published to any of them.
         var targets = Destinations.Select(Parse).ToList();
         PublishTarget.CheckDistinct(targets);
@@ -72,6 +80,7 @@ public sealed class PublishCondaChannel : CondaTaskBase
             ForcePathStyle = target.ForcePathStyle,
             Timeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
             RequestDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
+            Budget = _budget!,
             RetryCount = RetryCount,
         });
         var result = ChannelPublisher.PublishAsync(directory, target, store, new PublishOptions

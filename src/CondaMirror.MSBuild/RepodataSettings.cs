@@ -9,7 +9,7 @@ internal static class RepodataSettings
 {
     public static RepodataFetchOptions FetchOptions(string? cachePath, bool offline, int retryCount, int httpTimeoutSeconds, int httpRequestDeadlineSeconds,
         int maxRetryAfterSeconds, long maxRepodataBytes, long maxShardBytes, bool useShards, CredentialSet credentials, MirrorMap mirrors,
-        SubdirNaming naming, TimeSpan? cacheTtl = null, ParsedRepodataCache? parsedCache = null) => new()
+        SubdirNaming naming, NetworkBudget budget, TimeSpan? cacheTtl = null, ParsedRepodataCache? parsedCache = null) => new()
     {
         CacheDirectory = string.IsNullOrWhiteSpace(cachePath) ? RepodataFetchOptions.DefaultCacheDirectory() : Path.GetFullPath(cachePath),
         CacheTtl = cacheTtl ?? RepodataFetchOptions.DefaultCacheTtl,
@@ -17,6 +17,7 @@ internal static class RepodataSettings
         MaxRetries = retryCount,
         RequestTimeout = TimeSpan.FromSeconds(httpTimeoutSeconds),
         RequestDeadline = TimeSpan.FromSeconds(httpRequestDeadlineSeconds),
+        Budget = budget,
         MaxRetryAfter = TimeSpan.FromSeconds(maxRetryAfterSeconds),
         MaxRepodataBytes = maxRepodataBytes,
         MaxShardBytes = maxShardBytes,

@@ -69,6 +69,9 @@ public sealed class ResolveCondaLock : CondaStepTask
     /// <summary>The longest Retry-After honoured (CondaMaxRetryAfterSeconds); a longer one fails at once.</summary>
     public int MaxRetryAfterSeconds { get; set; } = 60;
 
+    /// <summary>Network time of this whole step, every request and retry included (CondaNetworkDeadlineSeconds); 0 for none.</summary>
+    public int NetworkDeadlineSeconds { get; set; } = 600;
+
     /// <summary>Most bytes of one repodata file, as sent and decompressed (CondaMaxRepodataBytes).</summary>
     public long MaxRepodataBytes { get; set; } = RepodataFetchOptions.DefaultMaxRepodataBytes;
 
@@ -95,7 +98,7 @@ public sealed class ResolveCondaLock : CondaStepTask
         if (OptimizeSeconds < 0 || double.IsNaN(OptimizeSeconds) || OptimizeSeconds > 86400)
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
                 $"CondaSolveOptimizeSeconds must be between 0 and 86400 (got {OptimizeSeconds}); 0 keeps the first valid solution.");
-        BuildSettingChecks.NetworkLimits(null, RetryCount, HttpTimeoutSeconds, HttpRequestDeadlineSeconds, MaxRetryAfterSeconds);
+        BuildSettingChecks.NetworkLimits(null, RetryCount, HttpTimeoutSeconds, HttpRequestDeadlineSeconds, MaxRetryAfterSeconds, NetworkDeadlineSeconds);
         if (MaxRepodataBytes < 1 || MaxShardBytes < 1)
             throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting,
                 $"CondaMaxRepodataBytes and CondaMaxShardBytes must be ≥ 1 (got {MaxRepodataBytes}, {MaxShardBytes}).");
@@ -135,7 +138,7 @@ public sealed class ResolveCondaLock : CondaStepTask
             OptimizeBudget = TimeSpan.FromSeconds(OptimizeSeconds),
             Fetch = RepodataSettings.FetchOptions(RepodataCachePath, Offline, RetryCount, HttpTimeoutSeconds, HttpRequestDeadlineSeconds, MaxRetryAfterSeconds,
                 MaxRepodataBytes, MaxShardBytes, UseShardedRepodata, credentials, ChannelMirrorItems.From(ChannelMirrors, alias, ProjectDirectory), Naming,
-                parsedCache: SharedRepodata()),
+                new NetworkBudget(TimeSpan.FromSeconds(NetworkDeadlineSeconds)), parsedCache: SharedRepodata()),
         };
 
         ResolveOutcome outcome;

@@ -199,6 +199,13 @@ public static partial class PackageArchive
                 ct.ThrowIfCancellationRequested();
                 Members++;
                 var name = ValidateMemberPath(entry.Name, file, infoTarOnly);
+                // The header says how much data follows: a member that cannot fit is refused before any of it is
+                // decompressed (a 10 GiB member of zeros would otherwise be read through to the limit first).
+                if (entry.Size > limit - _unpacked)
+                    throw new CondaMirrorException(ErrorCodes.ArchiveUnpackedTooLarge,
+                        $"Package archive member '{name}' declares {entry.Size:N0} bytes, more than the {limit / 1048576:N0} MB the package may unpack to; " +
+                        "refused at its header, before reading it (a decompression bomb, or an unusually large package). " +
+                        "Remove it, or if it is a genuine package raise the limit with CondaMaxUnpackedPackageMB.", file);
                 if (entry.Kind == TarEntryKind.SymbolicLink) AddSymlink(name, entry.LinkName ?? "");
                 else if (entry.Kind == TarEntryKind.HardLink) AddHardlink(name, entry.LinkName ?? "");
                 if (holdsInfo && _pending.Remove(name)) Found[name] = ReadInfoMember(reader, entry, name, file);

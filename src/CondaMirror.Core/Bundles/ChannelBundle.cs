@@ -25,6 +25,21 @@ public sealed class BundleOptions
 
     /// <summary>Largest bundle that <see cref="ChannelBundle.Import"/> reads (uncompressed tar bytes).</summary>
     public long MaxBytes { get; init; } = 256L << 30;
+
+    /// <summary>
+    /// Most tar bytes a <c>.tar.zst</c> may declare per compressed byte (past <see cref="InflationAllowance"/>). A
+    /// channel is mostly packages that are already compressed (about 1:1) and repodata (about 10:1); a member of
+    /// zeros declares gigabytes in kilobytes. Checked at each member's header, before its data is decompressed.
+    /// </summary>
+    public long MaxInflationRatio { get; init; } = 1000;
+
+    /// <summary>Declared tar bytes always allowed, whatever the ratio (a small bundle of repodata compresses well).</summary>
+    public long InflationAllowance { get; init; } = 64L << 20;
+
+    /// <summary>Limit for one import, unpacking and verifying (CondaBundleImportDeadlineSeconds); zero or less for none.</summary>
+    public TimeSpan ImportDeadline { get; init; } = DefaultImportDeadline;
+
+    public static TimeSpan DefaultImportDeadline { get; } = TimeSpan.FromMinutes(30);
 }
 
 /// <param name="Manifest">The bundle's SHA256SUMS (every file, also those left out): the base of the next incremental bundle.</param>
@@ -120,6 +135,10 @@ public static class ChannelBundle
         return path;
     }
 
+    private static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
+
+    private static long SaturatingMultiply(long a, long b) => a != 0 && b > long.MaxValue / a ? long.MaxValue : a * b;
+
     private static bool IsZstd(FileStream file)
     {
         Span<byte> magic = stackalloc byte[4];
@@ -156,6 +175,12 @@ public static class ChannelBundle
         Directory.CreateDirectory(root);
         var staging = SafePath.Combine(root, ".bundle-import-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(staging);
+        // The time limit covers unpacking and verifying; nothing is moved into place after it fired.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (options.ImportDeadline > TimeSpan.Zero) deadline.CancelAfter(options.ImportDeadline);
+        var outer = ct;
+        ct = deadline.Token;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             var (manifest, staged) = Unpack(bundlePath, staging, options, ct);
@@ -179,6 +204,7 @@ public static class ChannelBundle
                         $"'{member}' does not have the SHA-256 the bundle's manifest lists{(staged.Contains(member) ? " (the bundle is damaged)" : $" (the copy in {root} differs; the bundle was made against another base)")}.", bundlePath);
                 verified++;
             }
+            ct.ThrowIfCancellationRequested();
 
             // Everything checks out: move into place, then drop channel files the new manifest does not list.
             foreach (var member in staged)
@@ -206,6 +232,12 @@ public static class ChannelBundle
                     .Append(SafePath.Combine(root, Sha256Manifest.FileName)).ToList(),
             };
         }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !outer.IsCancellationRequested)
+        {
+            throw new CondaMirrorException(ErrorCodes.BundleImportDeadlineExceeded,
+                $"Importing the bundle {bundlePath} did not finish within {options.ImportDeadline.TotalSeconds:0} s (CondaBundleImportDeadlineSeconds; " +
+                $"stopped after {clock.Elapsed.TotalSeconds:0.#} s); nothing was imported. Raise CondaBundleImportDeadlineSeconds for a very large bundle on a slow disk.", bundlePath);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new CondaMirrorException(ErrorCodes.BundleWriteFailed, $"Could not merge the bundle into {root}: {e.Message}", root, e);
@@ -226,6 +258,8 @@ public static class ChannelBundle
         var staged = new HashSet<string>(StringComparer.Ordinal);
         Sha256Manifest? manifest = null;
         long total = 0;
+        // What the compressed bytes can honestly declare, checked against each header before its data is read.
+        var inflationLimit = isZstd ? SaturatingAdd(SaturatingMultiply(file.Length, options.MaxInflationRatio), options.InflationAllowance) : long.MaxValue;
         try
         {
             // Our own strict reader, not System.Formats.Tar: it caps pax and long-name records (TarReader buffers a
@@ -239,7 +273,12 @@ public static class ChannelBundle
                 if (entry.Kind is not TarEntryKind.File || !Sha256Manifest.IsSafeRelativePath(entry.Name))
                     throw new CondaMirrorException(ErrorCodes.BundleMemberUnsafe,
                         $"The bundle {bundlePath} holds '{entry.Name}' ({entry.Kind}), which is not a plain file with a relative path. It was not made by CondaBundle; do not import it.", bundlePath);
-                total += entry.Size;
+                total = SaturatingAdd(total, entry.Size);
+                if (total > inflationLimit && total <= options.MaxBytes)
+                    throw new CondaMirrorException(ErrorCodes.BundleInflationTooHigh,
+                        $"The bundle {bundlePath} declares {total} bytes of tar by the header of '{entry.Name}' ({entry.Size} bytes) from {file.Length} compressed bytes, " +
+                        $"more than {options.MaxInflationRatio}:1: a bundle of real packages does not compress like that (a zstd bomb?). It was refused before the member was read; " +
+                        "do not import it.", bundlePath);
                 if (total > options.MaxBytes)
                     throw new CondaMirrorException(ErrorCodes.BundleUnreadable,
                         $"The bundle {bundlePath} holds more than {options.MaxBytes} bytes (CondaBundleMaxBytes). Raise the limit if the bundle is trusted.", bundlePath);

@@ -41,6 +41,12 @@ public sealed class DownloadOptions
     /// </summary>
     public TimeSpan AttemptDeadline { get; init; } = StallTimeout.DefaultDeadline;
 
+    /// <summary>
+    /// Network time of the whole step, every request, retry and body included (CondaNetworkDeadlineSeconds, CMIR685);
+    /// share one instance between the step's fetchers. The default is a budget of its own.
+    /// </summary>
+    public NetworkBudget Budget { get; init; } = new(NetworkBudget.DefaultLimit);
+
     /// <summary>How long connection failures to a host may last before every download from it stops (see <see cref="HostCircuit"/>).</summary>
     public TimeSpan UnreachableAfter { get; init; } = HttpRetrySettings.DefaultUnreachableAfter;
 

@@ -47,6 +47,7 @@ public sealed class PackageDownloader : IDisposable
             },
             AttemptTimeout = options.AttemptTimeout,
             AttemptDeadline = options.AttemptDeadline,
+            Budget = options.Budget,
             MaxConnectionsPerServer = options.MaxParallel,
             Credentials = options.Credentials,
             Mirrors = options.Mirrors,
@@ -423,6 +424,11 @@ public sealed class PackageDownloader : IDisposable
         if (failures.Count == 0 && hosts.Count == 1) return HostUnreachable(hosts[0].First(), hosts[0].Count(), counts);
         var hostErrors = hosts.Select(g => HostUnreachable(g.First(), g.Count(), counts: null)).ToList();
         if (failures.Count == 1 && hostErrors.Count == 0) return failures[0];
+        // The step's network time ran out: one error, not one line per package that was still in flight or waiting.
+        if (hostErrors.Count == 0 && failures.All(f => f.Code == ErrorCodes.NetworkDeadlineExceeded))
+            return new CondaMirrorException(ErrorCodes.NetworkDeadlineExceeded,
+                string.Create(CultureInfo.InvariantCulture, $"{failures[0].Message} {counts.Failed} package(s) were not downloaded. {counts.Describe()}"),
+                failures[0].File, failures[0]);
 
         var all = hostErrors.Concat(failures).ToList();
         const int Shown = 20;

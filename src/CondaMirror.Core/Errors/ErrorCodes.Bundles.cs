@@ -16,4 +16,10 @@ public static partial class ErrorCodes
 
     /// <summary>The bundle, or the channel it is merged into, could not be written (permissions, disk full).</summary>
     public const string BundleWriteFailed = "CMIR354";
+
+    /// <summary>A .tar.zst bundle declares members far larger than its compressed bytes could honestly hold (a zstd bomb); refused at the member's header, before its data is read.</summary>
+    public const string BundleInflationTooHigh = "CMIR355";
+
+    /// <summary>Importing a bundle (unpack and verify) ran past its time limit (CondaBundleImportDeadlineSeconds).</summary>
+    public const string BundleImportDeadlineExceeded = "CMIR356";
 }

@@ -86,4 +86,7 @@ public static partial class ErrorCodes
 
     /// <summary>A server answered with a redirect the build does not follow: to a non-http(s) location, from https to http, or past 10 redirects.</summary>
     public const string RedirectNotFollowed = "CMIR671";
+
+    /// <summary>A build step spent its network time (CondaNetworkDeadlineSeconds) across all its requests, attempts and bodies.</summary>
+    public const string NetworkDeadlineExceeded = "CMIR685";
 }

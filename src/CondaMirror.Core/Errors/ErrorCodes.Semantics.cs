@@ -28,4 +28,10 @@ public static partial class ErrorCodes
 
     /// <summary>A package file name from a record or lock (<c>fn</c>, a URL's last segment) is not a single safe file name.</summary>
     public const string PackageFileNameUnsafe = "CMIR122";
+
+    /// <summary>A package name from a repodata record, shard, lock entry or package's info/index.json is not a conda package name (<c>../../evil</c>, <c>a/b</c>, upper case, empty).</summary>
+    public const string PackageNameInvalid = "CMIR123";
+
+    /// <summary>A CondaPackage item (or environment file dependency) names a package that cannot be a conda package name.</summary>
+    public const string RequestedNameInvalid = "CMIR124";
 }

@@ -86,6 +86,7 @@ public static class ArchiveEntries
         // A missing subdir is CMIR301 in the indexer; a present one must be a platform (or an allowed custom name).
         if (!string.IsNullOrEmpty(record.Subdir))
             Subdirs.Validate(record.Subdir, subdirs, $"info/index.json of {Path.GetFileName(path)}", path);
+        PackageName.Validate(record.Name, $"info/index.json of {Path.GetFileName(path)}", path);
         var hashes = knownHashes ?? FileHashes.Compute(path);
         record.Md5 = hashes.Md5;
         record.Sha256 = hashes.Sha256;

@@ -110,6 +110,7 @@ internal static class CondaLockReader
         // row's subdir or platform is the best guess; for partial records the indexer reads the real one from the archive.
         r.Subdir = derived.Subdir ?? (full ? y.OptString(e, "subdir") : null) ?? platform;
         Subdirs.Validate(r.Subdir, subdirs, $"line {e.Line}: package '{name}'", y.File);
+        PackageName.Validate(r.Name, $"line {e.Line}", y.File);
         r.BuildNumber = y.OptLong(e, "build_number") ?? LocationFields.BuildNumberFromBuild(r.Build) ?? 0;
         r.Depends = Dependencies(e, y);
         var (arch, os) = Platforms.Platforms.RecordArchAndPlatform(r.Subdir);

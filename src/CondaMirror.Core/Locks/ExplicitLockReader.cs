@@ -65,6 +65,7 @@ internal static class ExplicitLockReader
         // Archives outside a <subdir>/ folder: the file's platform is the best guess until the indexer reads index.json.
         foreach (var r in records) r.Record.Subdir ??= platform;
         foreach (var r in records) Subdirs.Validate(r.Record.Subdir, subdirs, $"package {r.FileName}", path);
+        foreach (var r in records) PackageName.Validate(r.Record.Name, $"package {r.FileName}", path);
         foreach (var r in records) (r.Record.Arch, r.Record.Platform) = Platforms.Platforms.RecordArchAndPlatform(r.Record.Subdir);
 
         var channels = records.Select(r => r.Channel).Where(c => c is not null).Select(c => c!).Distinct(StringComparer.Ordinal).ToList();

@@ -215,6 +215,7 @@ internal static partial class PixiLockReader
         if (r.Subdir is null)
             throw y.Entry(e, $"package '{location}' has no 'subdir' and none can be derived from its location");
         Subdirs.Validate(r.Subdir, subdirs, $"line {e.Line}: package '{location}'", y.File);
+        PackageName.Validate(r.Name, $"line {e.Line}: package '{location}'", y.File);
         r.Noarch = NormalizeNoarch(y.OptString(e, "noarch"))
             ?? (derivedRules ? LocationFields.NoarchFrom((isPath ? null : derived.Subdir) ?? r.Subdir, archive.Build) : null);
         r.Sha256 = Hash(y, e, "sha256", 64);

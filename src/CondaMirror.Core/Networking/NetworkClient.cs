@@ -18,6 +18,12 @@ public sealed class NetworkOptions
     /// <summary>Parallel requests to one host need this many connections.</summary>
     public int MaxConnectionsPerServer { get; init; } = 8;
 
+    /// <summary>
+    /// Network time of the whole step, every request and retry included (CondaNetworkDeadlineSeconds); pass one
+    /// instance to every client of a step. The default is a budget of its own for this client.
+    /// </summary>
+    public NetworkBudget Budget { get; init; } = new(NetworkBudget.DefaultLimit);
+
     public CredentialSet Credentials { get; init; } = CredentialSet.None;
 
     /// <summary>Mirrors to fetch channels' files from instead of the channels themselves.</summary>
@@ -222,8 +228,11 @@ public sealed class NetworkClient : IDisposable
     {
         var circuit = Circuits.For(requestUri);
         circuit.ThrowIfOpen();
-        // The circuit's token also ends backoff delays and attempts in flight when another request opens it.
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, circuit.Opened);
+        var host = requestUri.IsAbsoluteUri ? requestUri.Authority : "the server";
+        using var lease = Options.Budget.Enter(host);
+        // The circuit's token also ends backoff delays and attempts in flight when another request opens it; the
+        // budget's ends them when the step's network time is spent, and no retry follows.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, circuit.Opened, lease.Token);
         var context = ResilienceContextPool.Shared.Get(linked.Token);
         context.Properties.Set(HttpResilience.SubjectKey, subject);
         var attempts = 0;
@@ -236,6 +245,11 @@ public sealed class NetworkClient : IDisposable
                     return await attempt(++attempts, ctx.CancellationToken).ConfigureAwait(false);
                 },
                 context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (lease.Expired && !cancellationToken.IsCancellationRequested &&
+                                  (e is OperationCanceledException || HttpResilience.Classify(e) != HttpFailureKind.None))
+        {
+            throw Options.Budget.Exceeded(host);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && (e is OperationCanceledException || HttpResilience.IsTransient(e)))
         {

@@ -32,6 +32,9 @@ public sealed record S3StoreOptions
     /// </summary>
     public TimeSpan RequestDeadline { get; init; } = TimeSpan.FromSeconds(600);
 
+    /// <summary>Network time of the whole publish, every call and retry included (CondaNetworkDeadlineSeconds, CMIR685).</summary>
+    public NetworkBudget Budget { get; init; } = new(NetworkBudget.DefaultLimit);
+
     /// <summary>The most a whole listing may take, every page together.</summary>
     public TimeSpan ListingDeadline { get; init; } = TimeSpan.FromMinutes(10);
 
@@ -201,7 +204,8 @@ public sealed class S3ObjectStore : IObjectStore
     /// <summary>Runs one SDK call and maps its failures to coded errors. The SDK's own messages are not repeated: they can quote request details.</summary>
     private async Task<T> Call<T>(string what, string key, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken, bool notFoundIsNull = false)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var lease = _options.Budget.Enter(_where);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, lease.Token);
         deadline.CancelAfter(_options.RequestDeadline);
         try
         {
@@ -210,6 +214,10 @@ public sealed class S3ObjectStore : IObjectStore
         catch (CondaMirrorException)
         {
             throw;
+        }
+        catch (Exception e) when (lease.Expired && !cancellationToken.IsCancellationRequested && e is OperationCanceledException or IOException or HttpRequestException or AmazonClientException)
+        {
+            throw _options.Budget.Exceeded(_where);
         }
         catch (AmazonS3Exception e) when (notFoundIsNull && e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode is not "NoSuchBucket")
         {

@@ -308,6 +308,7 @@ public static class PackageFileCollector
         RetryCount = o.RetryCount,
         AttemptTimeout = o.AttemptTimeout,
         AttemptDeadline = o.AttemptDeadline,
+        Budget = o.Budget,
         UnreachableAfter = o.UnreachableAfter,
         BaseDelay = o.BaseDelay,
         MaxRetryAfter = o.MaxRetryAfter,

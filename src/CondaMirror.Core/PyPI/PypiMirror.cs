@@ -48,6 +48,7 @@ public sealed class PypiMirror
             RetryCount = options.RetryCount,
             AttemptTimeout = options.AttemptTimeout,
             AttemptDeadline = options.AttemptDeadline,
+            Budget = options.Budget,
             UnreachableAfter = options.UnreachableAfter,
             BaseDelay = options.BaseDelay,
             MaxRetryAfter = options.MaxRetryAfter,

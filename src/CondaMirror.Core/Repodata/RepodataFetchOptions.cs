@@ -42,6 +42,12 @@ public sealed class RepodataFetchOptions
     /// </summary>
     public TimeSpan RequestDeadline { get; init; } = StallTimeout.DefaultDeadline;
 
+    /// <summary>
+    /// Network time of the whole step, every request, retry and body included (CondaNetworkDeadlineSeconds, CMIR685);
+    /// share one instance between the step's fetchers. The default is a budget of its own.
+    /// </summary>
+    public NetworkBudget Budget { get; init; } = new(NetworkBudget.DefaultLimit);
+
     /// <summary>The longest Retry-After honoured; a server asking for more fails the fetch at once (CMIR642).</summary>
     public TimeSpan MaxRetryAfter { get; init; } = HttpRetrySettings.DefaultMaxRetryAfter;
 

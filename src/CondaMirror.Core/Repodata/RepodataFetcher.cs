@@ -41,6 +41,7 @@ public sealed partial class RepodataFetcher : IDisposable
             },
             AttemptTimeout = options.RequestTimeout,
             AttemptDeadline = options.RequestDeadline,
+            Budget = options.Budget,
             // Channels are fetched concurrently, a few subdirs at a time, and shards several names at a time.
             MaxConnectionsPerServer = 8,
             Credentials = options.Credentials,
@@ -90,7 +91,7 @@ public sealed partial class RepodataFetcher : IDisposable
         {
             return await FetchOnlineAsync(channel, subdir, subdirUrl, entryDir, cached, cancellationToken).ConfigureAwait(false);
         }
-        catch (CondaMirrorException e) when (e.Code is ErrorCodes.RepodataNetworkError or ErrorCodes.RepodataDeadlineExceeded && cached is not null)
+        catch (CondaMirrorException e) when (e.Code is ErrorCodes.RepodataNetworkError or ErrorCodes.RepodataDeadlineExceeded or ErrorCodes.NetworkDeadlineExceeded && cached is not null)
         {
             _log.Warning(ErrorCodes.RepodataStaleCacheUsed,
                 $"Could not reach {Describe(channel, subdir)} ({e.Message}); using the cached copy from {cached.FetchedAt:u}.",

@@ -100,6 +100,7 @@ public sealed class ShardedSubdir : ISubdirRepodata
             Subdirs.Validate(record.Subdir, _subdirPolicy, where, _where);
             ArchiveFileName.ValidateSafe(fileName, where, _where);
             if (record.Name.Length == 0) record.Name = name;
+            PackageName.Validate(record.Name, where, _where);
             result.Add(new RepodataRecord(record, PackageBaseUrl.AbsoluteUri + fileName, fileName, Channel));
         }
         return result.ToArray();

@@ -254,6 +254,7 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
             Subdirs.Validate(record.Subdir, _subdirPolicy, where, _path ?? PackageBaseUrl.AbsoluteUri);
             ArchiveFileName.ValidateSafe(fileName, where, _path ?? PackageBaseUrl.AbsoluteUri);
             if (record.Name.Length == 0) record.Name = _names[id];
+            PackageName.Validate(record.Name, where, _path ?? PackageBaseUrl.AbsoluteUri);
             result[i - start] = new RepodataRecord(record, PackageBaseUrl.AbsoluteUri + fileName, fileName, Channel);
         }
         return result;

@@ -53,9 +53,28 @@ public sealed partial class LockResolver
         _handler = handler;
     }
 
+    /// <summary>
+    /// Each requested name is a conda package name (or a glob of one) before anything is fetched: CMIR124 at the
+    /// request, which the MSBuild task points at the CondaPackage element. A spec that does not parse at all is left
+    /// to the solver's own error (CMIR70x), which says how the spec is wrong.
+    /// </summary>
+    private static void CheckRequestedNames(IReadOnlyList<RequestedPackage> packages)
+    {
+        for (var i = 0; i < packages.Count; i++)
+        {
+            if (!Specs.MatchSpec.TryParse(packages[i].Spec, out var spec, out _)) continue;
+            if (PackageName.IsValidPattern(spec!.NamePattern)) continue;
+            throw new CondaMirrorException(ErrorCodes.RequestedNameInvalid,
+                $"{packages[i].Origin}: {PackageName.Show(spec.NamePattern)} is not a conda package name (lower-case letters, digits, '_', '-' and '.', " +
+                "starting with a letter, digit or '_'; conda reads upper case as lower case). Fix the item; nothing was fetched.")
+            { RequestIndexes = new[] { i } };
+        }
+    }
+
     public ResolveOutcome Resolve(ResolveSettings settings, CancellationToken ct = default)
     {
         Settings.BuildSettingChecks.Environment(settings.Environment);
+        CheckRequestedNames(settings.Packages);
         var recorded = ReadRecordedInputs(settings.LockFile);
         settings = WithPlatforms(settings, recorded?.Lines);
         var inputs = DescribeInputs(settings);

@@ -40,13 +40,15 @@ public static partial class BuildSettingChecks
     }
 
     /// <summary>CondaMaxParallelDownloads, CondaRetryCount and the HTTP limits; null for a limit a step does not take.</summary>
-    public static void NetworkLimits(int? maxParallelDownloads, int retryCount, int httpTimeoutSeconds, int httpRequestDeadlineSeconds, int maxRetryAfterSeconds)
+    public static void NetworkLimits(int? maxParallelDownloads, int retryCount, int httpTimeoutSeconds, int httpRequestDeadlineSeconds, int maxRetryAfterSeconds,
+        int networkDeadlineSeconds)
     {
         var bad = new List<string>();
         if (maxParallelDownloads is < 1) bad.Add($"CondaMaxParallelDownloads must be ≥ 1 (got {maxParallelDownloads})");
         if (retryCount < 0) bad.Add($"CondaRetryCount must be ≥ 0 (got {retryCount})");
         if (httpTimeoutSeconds < 1) bad.Add($"CondaHttpTimeoutSeconds must be ≥ 1 (got {httpTimeoutSeconds})");
         if (httpRequestDeadlineSeconds < 0) bad.Add($"CondaHttpRequestDeadlineSeconds must be ≥ 0, 0 for none (got {httpRequestDeadlineSeconds})");
+        if (networkDeadlineSeconds < 0) bad.Add($"CondaNetworkDeadlineSeconds must be ≥ 0, 0 for none (got {networkDeadlineSeconds})");
         if (maxRetryAfterSeconds < 0) bad.Add($"CondaMaxRetryAfterSeconds must be ≥ 0 (got {maxRetryAfterSeconds})");
         if (bad.Count > 0) throw new CondaMirrorException(ErrorCodes.InvalidBuildSetting, string.Join("; ", bad) + ".");
     }

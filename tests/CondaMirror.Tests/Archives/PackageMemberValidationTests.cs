@@ -133,6 +133,20 @@ public class PackageMemberValidationTests
     }
 
     [SkippableFact]
+    public void A_member_whose_header_declares_more_than_the_limit_is_refused_before_its_data_is_read()
+    {
+        using var dir = new TempDirectory();
+        var path = RawPackageWriter.WriteZstdBomb(dir.Combine("bomb-1.0-0.conda"), RawPackageWriter.IndexJson("bomb", "1.0", "0", "noarch"), 10L << 30);
+        var clock = Stopwatch.StartNew();
+        var e = Refused(path);
+        Assert.Equal(ErrorCodes.ArchiveUnpackedTooLarge, e.Code);
+        // The tar header of share/zeros.bin is the evidence: 10 GiB - 512 declared, against the 256 MB floor.
+        Assert.Contains("'share/zeros.bin' declares 10,737,417,728 bytes", e.Message);
+        Assert.Contains("refused at its header", e.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+    }
+
+    [SkippableFact]
     public void A_tar_bz2_over_a_fixed_limit_is_refused()
     {
         using var dir = new TempDirectory();
