@@ -162,7 +162,7 @@ public static class OciChannelPublisher
         {
             throw new CondaMirrorException(ErrorCodes.OciPublishFailed,
                 $"Publishing to {target.Url} failed at {subject}: {UrlRedaction.Redact(e.Message)}. Check that the registry runs and is reachable" +
-                $" (plain http only for hosts listed in {OciSettings.PlainHttpVariable}); nothing that lists this file was written.", target.Url, e);
+                $" (plain http only for hosts listed in {OciSettings.PlainHttpVariable}); nothing that lists this file was written.", null, e);
         }
     }
 

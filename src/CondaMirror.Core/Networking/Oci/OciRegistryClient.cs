@@ -178,7 +178,7 @@ public sealed class OciRegistryClient
         var uploadUrl = location.IsAbsoluteUri ? location : new Uri(baseUrl, location);
         if (uploadUrl.Scheme != baseUrl.Scheme || uploadUrl.Authority != baseUrl.Authority)
             throw new CondaMirrorException(ErrorCodes.OciPublishFailed,
-                $"The registry {registry} sent the upload of {digest} to another host ({UrlRedaction.Redact(uploadUrl)}); the build uploads only to the registry it was given.", registry);
+                $"The registry {registry} sent the upload of {digest} to another host ({UrlRedaction.Redact(uploadUrl)}); the build uploads only to the registry it was given.");
         var separator = string.IsNullOrEmpty(uploadUrl.Query) ? "?" : "&";
         var putUrl = new Uri(uploadUrl.AbsoluteUri + separator + "digest=" + Uri.EscapeDataString(digest));
         using var put = await SendAsync(registry, repository, "push,pull", credential, () =>
@@ -228,9 +228,9 @@ public sealed class OciRegistryClient
         if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             return new CondaMirrorException(ErrorCodes.OciPublishAccessDenied,
                 $"The registry {registry} refused {what} ({(int)response.StatusCode} {response.ReasonPhrase}). Set {OciSettings.UserVariable} and {OciSettings.PasswordVariable} " +
-                $"(or {OciSettings.TokenVariable}) in the build's environment to credentials that may push to it.", registry);
+                $"(or {OciSettings.TokenVariable}) in the build's environment to credentials that may push to it.");
         return new CondaMirrorException(ErrorCodes.OciPublishFailed,
-            $"The registry {registry} answered {(int)response.StatusCode} {response.ReasonPhrase} when {what}. Nothing that lists this file was written; build again once the registry accepts it.", registry);
+            $"The registry {registry} answered {(int)response.StatusCode} {response.ReasonPhrase} when {what}. Nothing that lists this file was written; build again once the registry accepts it.");
     }
 
     private static async Task<byte[]> ReadBoundedAsync(HttpResponseMessage response, string code, string what, CancellationToken cancellationToken)
