@@ -130,7 +130,7 @@ public class OciEndToEndTests
         var refused = Build(project, env);
         Assert.False(refused.Succeeded);
         // One error, at the project (MSBuild prints it again in its summary).
-        Assert.Single(System.Text.RegularExpressions.Regex.Matches(refused.Output, @"\S+ : error CMIR\d+: [^\n]*").Select(m => m.Value.Trim()).Distinct());
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(refused.Output, @"(?:\d+>)?(\S+ : error CMIR\d+: [^\n]*)").Select(m => m.Groups[1].Value.Trim()).Distinct());
         Assert.Contains($"{project} : error CMIR373", refused.Output);
         Assert.Contains("CONDAMIRROR_OCI_USERNAME", refused.Output);
 

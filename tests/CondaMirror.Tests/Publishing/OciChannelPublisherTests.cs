@@ -49,6 +49,40 @@ public class OciChannelPublisherTests
         }, CancellationToken.None);
     }
 
+    [Theory]
+    [InlineData("oci://ghcr.io/my-org/conda/main", "ghcr.io", "my-org/conda/main")]
+    [InlineData("oci://127.0.0.1:5000/ns/chan/", "127.0.0.1:5000", "ns/chan")]
+    [InlineData("OCI://Registry.Example.org/ns/chan", "registry.example.org", "ns/chan")]
+    public void Oci_destinations_parse_to_registry_and_repository_path(string include, string registry, string path)
+    {
+        var target = PublishTarget.Parse(include, new Dictionary<string, string>());
+        Assert.True(target.IsOci);
+        Assert.Equal((registry, path), (target.Bucket, target.Prefix));
+        Assert.Equal($"oci://{registry}/{path}", target.Url);
+    }
+
+    [Theory]
+    [InlineData("oci://ghcr.io", null)]
+    [InlineData("oci://ghcr.io/My-Org/chan", null)]
+    [InlineData("oci://ghcr.io/ns//chan", null)]
+    [InlineData("oci://user:pw@ghcr.io/ns/chan", null)]
+    [InlineData("oci://ghcr.io:99999/ns/chan", null)]
+    [InlineData("oci://ghcr.io/ns/chan?x=1", null)]
+    [InlineData("oci://ghcr.io/ns/chan", "Prune")]
+    [InlineData("oci://ghcr.io/ns/chan", "Endpoint")]
+    [InlineData("oci://ghcr.io/ns/chan", "PyPI")]
+    public void Bad_oci_destinations_are_CMIR371(string include, string? metadata)
+    {
+        var items = metadata is null ? new Dictionary<string, string>() : new Dictionary<string, string> { [metadata] = metadata == "PyPI" ? "s3://b/p" : "true" };
+        var e = Assert.Throws<CondaMirrorException>(() => PublishTarget.Parse(include, items));
+        Assert.Equal(ErrorCodes.OciPublishDestinationInvalid, e.Code);
+        Assert.DoesNotContain("pw@", e.Message);
+        // A credential in the item is CMIR361 whatever the scheme, and never echoed.
+        var secret = Assert.Throws<CondaMirrorException>(() => PublishTarget.Parse("oci://ghcr.io/ns/chan", new Dictionary<string, string> { ["Password"] = "hunter2" }));
+        Assert.Equal(ErrorCodes.PublishSecretInProject, secret.Code);
+        Assert.DoesNotContain("hunter2", secret.Message);
+    }
+
     [SkippableFact]
     public async Task Publish_stores_rattlers_layout_reads_back_byte_for_byte_and_a_second_publish_uploads_nothing()
     {
