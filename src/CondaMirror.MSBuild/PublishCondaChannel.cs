@@ -115,7 +115,7 @@ public sealed class PublishCondaChannel : CondaTaskBase
             AttemptDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
             OciSettings = settings,
         });
-        var result = OciChannelPublisher.PublishAsync(ChannelDirectory, target, network, new AuthenticationCredential(settings.PublishCredential), new PublishOptions
+        var result = OciChannelPublisher.PublishAsync(ChannelDirectory, target, network, settings, new PublishOptions
         {
             PlanOnly = PlanOnly,
             HashCacheFile = string.IsNullOrWhiteSpace(HashCacheFile) ? null : HashCacheFile,

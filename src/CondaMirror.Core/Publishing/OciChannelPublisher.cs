@@ -18,7 +18,7 @@ namespace CondaMirror.Core.Publishing;
 public static class OciChannelPublisher
 {
     public static async Task<PublishResult> PublishAsync(string channelDirectory, PublishTarget target, NetworkClient network,
-        AuthenticationCredential credential, PublishOptions options, IMirrorLog log, CancellationToken cancellationToken)
+        OciSettings settings, PublishOptions options, IMirrorLog log, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var registry = network.OciRegistry;
@@ -80,7 +80,7 @@ public static class OciChannelPublisher
         {
             var manifest = OciManifest.Write(layers.Select(l => new OciLayer(l.MediaType, "sha256:" + l.File.Sha256, l.File.Size, l.File.RelativePath.Split('/')[^1])).ToList());
             var digest = OciManifest.DigestOf(manifest);
-            var current = await Retry(network, target, $"{repository}:{tag}", t => registry.ManifestDigestAsync(target.Bucket, repository, tag, credential.Header, t), ct).ConfigureAwait(false);
+            var current = await Retry(network, target, $"{repository}:{tag}", t => registry.ManifestDigestAsync(target.Bucket, repository, tag, settings.PublishCredential, t), ct).ConfigureAwait(false);
             state.Heads();
             if (current == digest)
             {
@@ -93,7 +93,7 @@ public static class OciChannelPublisher
             if (options.PlanOnly) return;
             await Retry(network, target, $"{repository}:{tag}", async t =>
             {
-                await registry.PutManifestAsync(target.Bucket, repository, tag, manifest, credential.Header, t).ConfigureAwait(false);
+                await registry.PutManifestAsync(target.Bucket, repository, tag, manifest, settings.PublishCredential, t).ConfigureAwait(false);
                 return true;
             }, ct).ConfigureAwait(false);
             state.Puts();
@@ -102,7 +102,7 @@ public static class OciChannelPublisher
 
         async Task EnsureBlobAsync(string repository, string digest, Func<Stream> open, long size, string? countedFile, CancellationToken ct)
         {
-            var has = await Retry(network, target, digest, t => registry.HasBlobAsync(target.Bucket, repository, digest, credential.Header, t), ct).ConfigureAwait(false);
+            var has = await Retry(network, target, digest, t => registry.HasBlobAsync(target.Bucket, repository, digest, settings.PublishCredential, t), ct).ConfigureAwait(false);
             state.Heads();
             if (has)
             {
@@ -113,7 +113,7 @@ public static class OciChannelPublisher
             if (options.PlanOnly) return;
             await Retry(network, target, digest, async t =>
             {
-                await registry.UploadBlobAsync(target.Bucket, repository, digest, open, size, credential.Header, t).ConfigureAwait(false);
+                await registry.UploadBlobAsync(target.Bucket, repository, digest, open, size, settings.PublishCredential, t).ConfigureAwait(false);
                 return true;
             }, ct).ConfigureAwait(false);
             state.Puts();
@@ -192,10 +192,4 @@ public static class OciChannelPublisher
         public void Heads() => Interlocked.Increment(ref _heads);
         public void Puts() => Interlocked.Increment(ref _puts);
     }
-}
-
-/// <summary>The credential a publish pushes with (from <see cref="OciSettings"/>); never shown.</summary>
-public sealed record AuthenticationCredential(System.Net.Http.Headers.AuthenticationHeaderValue? Header)
-{
-    public override string ToString() => Header is null ? "anonymous" : Header.Scheme + " ***";
 }

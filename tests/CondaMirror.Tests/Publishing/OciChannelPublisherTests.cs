@@ -93,7 +93,7 @@ public class OciChannelPublisherTests
         var target = PublishTarget.Parse($"oci://{registry.Host}/mirrors/main", new Dictionary<string, string>());
         using var network = Network(registry);
 
-        var first = await OciChannelPublisher.PublishAsync(channel, target, network, new AuthenticationCredential(null), new PublishOptions(), NullMirrorLog.Instance, CancellationToken.None);
+        var first = await OciChannelPublisher.PublishAsync(channel, target, network, new OciSettings([registry.Host], null), new PublishOptions(), NullMirrorLog.Instance, CancellationToken.None);
         // Every archive and every repodata form; channeldata.json, index.html and the like have no place in the layout.
         Assert.Equal(Published(channel).Count, first.Uploaded);
         // Archives first, every repodata after the last archive.
@@ -137,7 +137,7 @@ public class OciChannelPublisherTests
 
         // A second publish: no blob uploaded, no tag written.
         var before = registry.Requests.Count;
-        var second = await OciChannelPublisher.PublishAsync(channel, target, network, new AuthenticationCredential(null), new PublishOptions(), NullMirrorLog.Instance, CancellationToken.None);
+        var second = await OciChannelPublisher.PublishAsync(channel, target, network, new OciSettings([registry.Host], null), new PublishOptions(), NullMirrorLog.Instance, CancellationToken.None);
         Assert.Equal(0, second.Uploaded);
         Assert.Empty(second.UploadOrder);
         var requests = registry.Requests.Skip(before).ToList();
@@ -155,7 +155,7 @@ public class OciChannelPublisherTests
         using var network = Network(registry);
 
         var refused = await Assert.ThrowsAsync<CondaMirrorException>(() =>
-            OciChannelPublisher.PublishAsync(channel, target, network, new AuthenticationCredential(null), new PublishOptions(), NullMirrorLog.Instance, CancellationToken.None));
+            OciChannelPublisher.PublishAsync(channel, target, network, new OciSettings([registry.Host], null), new PublishOptions(), NullMirrorLog.Instance, CancellationToken.None));
         Assert.Equal(ErrorCodes.OciPublishAccessDenied, refused.Code);
         Assert.Contains("CONDAMIRROR_OCI_USERNAME", refused.Message);
 
@@ -165,7 +165,7 @@ public class OciChannelPublisherTests
             OciSettings.PasswordVariable => registry.Password,
             _ => null,
         });
-        var result = await OciChannelPublisher.PublishAsync(channel, target, network, new AuthenticationCredential(settings.PublishCredential), new PublishOptions(), NullMirrorLog.Instance, CancellationToken.None);
+        var result = await OciChannelPublisher.PublishAsync(channel, target, network, new OciSettings([registry.Host], settings.PublishCredential), new PublishOptions(), NullMirrorLog.Instance, CancellationToken.None);
         Assert.Equal(Published(channel).Count, result.Uploaded);
 
         var basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{registry.User}:{registry.Password}")));
