@@ -1,5 +1,6 @@
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Networking;
+using CondaMirror.Core.Networking.Oci;
 using CondaMirror.Core.Publishing;
 using CondaMirror.MSBuild.ProjectChecks;
 using Microsoft.Build.Framework;
@@ -60,6 +61,11 @@ public sealed class PublishCondaChannel : CondaTaskBase
         var pypiBuilt = !string.IsNullOrWhiteSpace(PyPIDirectory) && File.Exists(Path.Combine(PyPIDirectory!, PublishLayout.PyPI.RootFile));
         foreach (var target in targets)
         {
+            if (target.IsOci)
+            {
+                PublishOci(target);
+                continue;
+            }
             Publish(ChannelDirectory, target, PublishLayout.Conda, HashCacheFile);
             if (target.PyPI is null) continue;
             if (pypiBuilt)
@@ -102,6 +108,33 @@ public sealed class PublishCondaChannel : CondaTaskBase
             Log.LogMessage(MessageImportance.High,
                 $"Published {channelName} to {result.Url}: {result.Uploaded} uploaded ({Sizes.Format(result.UploadedBytes)}), {result.Unchanged} unchanged, " +
                 $"{result.Pruned} pruned in {result.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    private void PublishOci(PublishTarget target)
+    {
+        var settings = OciSettings.FromEnvironment();
+        using var network = new NetworkClient(new NetworkOptions
+        {
+            Retry = new HttpRetrySettings
+            {
+                RetryCount = RetryCount,
+                OnRetry = n => Log.LogMessage(MessageImportance.Low, $"Publishing {n.Subject} failed ({UrlRedaction.Redact(n.Failure.Message)}); retry {n.Retry} of {n.MaxRetries}."),
+            },
+            AttemptTimeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
+            AttemptDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
+            OciSettings = settings,
+        });
+        var result = OciChannelPublisher.PublishAsync(ChannelDirectory, target, network, settings, new PublishOptions
+        {
+            PlanOnly = PlanOnly,
+            HashCacheFile = string.IsNullOrWhiteSpace(HashCacheFile) ? null : HashCacheFile,
+        }, MirrorLog, CancellationToken).GetAwaiter().GetResult();
+        var r = result.Requests;
+        Log.LogMessage(MessageImportance.Low, $"Publish requests to {result.Url}: {r.Heads} head, {r.Puts} put, {network.OciRegistry.TokenFetches} token.");
+        var channelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(ChannelDirectory));
+        Log.LogMessage(MessageImportance.High, PlanOnly
+            ? $"Would publish {channelName} to {result.Url}: {result.Uploaded} to upload ({Sizes.Format(result.UploadedBytes)}), {result.Unchanged} unchanged."
+            : $"Published {channelName} to {result.Url}: {result.Uploaded} uploaded ({Sizes.Format(result.UploadedBytes)}), {result.Unchanged} unchanged, {result.UploadOrder.Count} tag(s) written in {result.Elapsed.TotalSeconds:0.0} s");
     }
 
     private PublishTarget Parse(ITaskItem item)

@@ -56,9 +56,9 @@ public static class ChannelResolver
 
     private static ChannelSource ResolveUrl(string spec, string scheme)
     {
-        if (scheme is not ("http" or "https" or "file"))
+        if (scheme is not ("http" or "https" or "file" or "oci"))
             throw new CondaMirrorException(ErrorCodes.ChannelSchemeUnsupported,
-                $"Channel '{UrlRedaction.RedactUrlOrText(spec)}' uses the unsupported scheme '{scheme}'. Use http://, https:// or file://.", UrlRedaction.RedactUrlOrText(spec));
+                $"Channel '{UrlRedaction.RedactUrlOrText(spec)}' uses the unsupported scheme '{scheme}'. Use http://, https://, oci:// or file://.", UrlRedaction.RedactUrlOrText(spec));
         if (!Uri.TryCreate(spec, UriKind.Absolute, out var uri) || (scheme != "file" && string.IsNullOrEmpty(uri.Host)))
             throw new CondaMirrorException(ErrorCodes.ChannelSpecInvalid,
                 $"Channel '{UrlRedaction.RedactUrlOrText(spec)}' is not a valid URL. Check the spelling, e.g. https://conda.anaconda.org/conda-forge.", UrlRedaction.RedactUrlOrText(spec));

@@ -34,6 +34,12 @@ public sealed class ChannelSource
 
     public bool IsHttp => BaseUrl.Scheme is "http" or "https";
 
+    /// <summary>An OCI registry channel (oci://host/namespace/channel), read through <see cref="Networking.Oci.OciRegistryClient"/>.</summary>
+    public bool IsOci => BaseUrl.Scheme == "oci";
+
+    /// <summary>Fetched over the network: http(s) or an OCI registry.</summary>
+    public bool IsRemote => IsHttp || IsOci;
+
     /// <summary>True when requests carry credentials from the URL (user info or token segment).</summary>
     public bool HasUrlCredentials => Root.HasCredentials;
 

@@ -390,8 +390,10 @@ public sealed class PackageDownloader : IDisposable
 
     private static bool IsHex(string value, int length) => value.Length == length && value.All(Uri.IsHexDigit);
 
+    // oci:// packages go through the same client, which finds their blob in the registry.
     private static bool IsHttp(string url) =>
-        url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+        url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+        || url.StartsWith("oci://", StringComparison.OrdinalIgnoreCase);
 
     private static CondaMirrorException InvalidRequest(DownloadRequest request, string problem) => new(ErrorCodes.DownloadInvalidRequest,
         $"Cannot download '{request.FileName}' from '{UrlRedaction.Redact(request.Url)}': {problem}. Fix the lock entry or re-lock.",

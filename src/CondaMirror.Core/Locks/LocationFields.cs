@@ -74,8 +74,10 @@ internal readonly record struct LocationFields(string? FileName, ArchiveFileName
         return true;
     }
 
+    /// <remarks>oci:// included: pixi.lock keeps a registry channel's package URLs as oci://host/namespace/channel/subdir/file.</remarks>
     public static bool IsHierarchical(string url) =>
         url.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ||
+        url.StartsWith("oci://", StringComparison.OrdinalIgnoreCase) ||
         url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ||
         url.StartsWith("file://", StringComparison.OrdinalIgnoreCase);
 

@@ -88,7 +88,7 @@ public static partial class PixiLockWriter
         if (string.IsNullOrEmpty(r.Name) || string.IsNullOrEmpty(r.Version) || string.IsNullOrEmpty(r.Build) || string.IsNullOrEmpty(r.Subdir))
             throw Invalid($"record for '{UrlRedaction.Redact(record.Url)}' lacks name, version, build or subdir");
         if (!LocationFields.IsHierarchical(url) || LocationFields.FromUrl(url).Archive is null)
-            throw Invalid($"'{UrlRedaction.Redact(record.Url)}' is not an http(s)/file URL ending in a .conda or .tar.bz2 file");
+            throw Invalid($"'{UrlRedaction.Redact(record.Url)}' is not an http(s)/oci/file URL ending in a .conda or .tar.bz2 file");
         if (lockDirectory is not null) url = LockPaths.ToLockLocation(url, lockDirectory);
         if (packages.TryGetValue(url, out var existing))
         {

@@ -1,5 +1,6 @@
 using CondaMirror.Core.Errors;
 using System.Net.Http.Headers;
+using CondaMirror.Core.Networking.Oci;
 using Polly;
 
 namespace CondaMirror.Core.Networking;
@@ -28,6 +29,9 @@ public sealed class NetworkOptions
 
     /// <summary>Mirrors to fetch channels' files from instead of the channels themselves.</summary>
     public MirrorMap Mirrors { get; init; } = MirrorMap.None;
+
+    /// <summary>How oci:// channels are reached (plain-http hosts); null reads <see cref="Oci.OciSettings.ForReading"/> from the environment.</summary>
+    public OciSettings? OciSettings { get; init; }
 
     /// <summary>Told when a mirror failed and the next is tried: (failed URL, next URL, failure), URLs redacted.</summary>
     public Action<string, string, Exception>? OnMirrorFailed { get; init; }
@@ -115,6 +119,10 @@ public sealed class NetworkClient : IDisposable
     }
 
     public HttpClient Client { get; }
+
+    /// <summary>The OCI registry API over <see cref="Client"/>: what an oci:// URL is turned into before it is fetched.</summary>
+    public OciRegistryClient OciRegistry => _oci ??= new OciRegistryClient(Client, Options.OciSettings ?? OciSettings.ForReading());
+    private OciRegistryClient? _oci;
     public HostCircuits Circuits { get; }
     public NetworkOptions Options { get; }
     public HttpRetrySettings Settings => Options.Retry;
@@ -168,6 +176,24 @@ public sealed class NetworkClient : IDisposable
                 var uri = target.RequestUri;
                 var authorization = target.Authorization;
                 HttpResponseMessage? response = null;
+                if (uri.Scheme == "oci")
+                {
+                    // As rattler reads oci:// channels: the file's manifest, its layer, that blob. A file the registry has
+                    // not got (or the layout has no place for) is a 404 like any other server's.
+                    var reference = OciReference.Parse(uri);
+                    var location = reference is null
+                        ? new OciBlobLocation(null, null, System.Net.HttpStatusCode.NotFound)
+                        : await OciRegistry.LocateAsync(reference, authorization, stall.Token).ConfigureAwait(false);
+                    if (location.BlobUrl is null)
+                    {
+                        using var answer = new HttpResponseMessage(location.Status) { Content = new ByteArrayContent([]) };
+                        HttpResilience.ThrowIfTransient(answer, target.DisplayUrl, Settings);
+                        stall.Progress();
+                        return await read(answer, new HttpAttempt(attempt, stall, target.DisplayUrl)).ConfigureAwait(false);
+                    }
+                    uri = location.BlobUrl;
+                    authorization = location.Authorization;
+                }
                 for (var hop = 0; ; hop++)
                 {
                     using var message = new HttpRequestMessage(HttpMethod.Get, uri);

@@ -10,7 +10,11 @@ namespace CondaMirror.Core.Publishing;
 /// </summary>
 public sealed record PublishTarget
 {
+    /// <summary>The bucket; for an OCI destination (<see cref="IsOci"/>) the registry, host[:port].</summary>
     public required string Bucket { get; init; }
+
+    /// <summary>An OCI registry (oci://host[:port]/namespace/channel): <see cref="Bucket"/> is the registry, <see cref="Prefix"/> the channel's repository path.</summary>
+    public bool IsOci { get; init; }
 
     /// <summary>The key prefix without leading or trailing '/', "" for the bucket's root.</summary>
     public required string Prefix { get; init; }
@@ -37,7 +41,7 @@ public sealed record PublishTarget
     public PublishLayout PyPILayout => PyPIFolderKeys ? PublishLayout.PyPI : PublishLayout.PyPIWithoutFolderKeys;
 
     /// <summary>The destination as the user wrote it, normalised: s3://bucket/prefix.</summary>
-    public string Url => Prefix.Length == 0 ? $"s3://{Bucket}" : $"s3://{Bucket}/{Prefix}";
+    public string Url => IsOci ? $"oci://{Bucket}/{Prefix}" : Prefix.Length == 0 ? $"s3://{Bucket}" : $"s3://{Bucket}/{Prefix}";
 
     /// <summary>The key of a channel file (relative path with '/').</summary>
     public string KeyOf(string relativePath) => Prefix.Length == 0 ? relativePath : Prefix + "/" + relativePath;
@@ -61,6 +65,8 @@ public sealed record PublishTarget
                     projectFile);
         }
 
+        if (include.Trim().StartsWith("oci://", StringComparison.OrdinalIgnoreCase))
+            return ParseOci(include, metadata, projectFile);
         var (bucket, prefix) = ParseLocation(include, include, null, projectFile);
 
         Uri? endpoint = null;
@@ -109,7 +115,7 @@ public sealed record PublishTarget
             for (var j = i + 1; j < trees.Count; j++)
             {
                 var (a, b) = (trees[i], trees[j]);
-                if (a.Bucket != b.Bucket || a.Endpoint?.AbsoluteUri != b.Endpoint?.AbsoluteUri) continue;
+                if (a.IsOci != b.IsOci || a.Bucket != b.Bucket || a.Endpoint?.AbsoluteUri != b.Endpoint?.AbsoluteUri) continue;
                 if (a.Prefix == b.Prefix)
                     throw new CondaMirrorException(ErrorCodes.PublishMetadataInvalid,
                         $"Two CondaPublish destinations are both {a.Url}; publish to each destination once.", projectFile);
@@ -143,6 +149,33 @@ public sealed record PublishTarget
         if (prefix.Split('/').Any(s => s.Length == 0 && prefix.Length > 0 || s is "." or ".."))
             throw BadUrl(include, metadataName, value, "the prefix has an empty, '.' or '..' segment", projectFile);
         return (bucket, prefix);
+    }
+
+    /// <summary>
+    /// oci://host[:port]/namespace/channel: the registry and the channel's repository path (lower-case OCI path
+    /// components). The S3 settings have no meaning for a registry, and pruning and a PyPI index are not done there.
+    /// </summary>
+    private static PublishTarget ParseOci(string include, IReadOnlyDictionary<string, string> metadata, string? projectFile)
+    {
+        foreach (var name in new[] { "Endpoint", "Region", "ForcePathStyle", "Prune", "PyPI", "PyPIFolderKeys" })
+            if (metadata.TryGetValue(name, out var value) && !string.IsNullOrWhiteSpace(value))
+                throw new CondaMirrorException(ErrorCodes.OciPublishDestinationInvalid,
+                    $"CondaPublish '{Safe(include)}' has {name} metadata, which an OCI registry destination does not take (it is for s3:// destinations; a registry is not pruned and holds no PyPI index). Remove it.",
+                    projectFile);
+        var rest = include.Trim()["oci://".Length..];
+        var slash = rest.IndexOf('/');
+        var registry = slash < 0 ? rest : rest[..slash];
+        var path = slash < 0 ? "" : rest[(slash + 1)..].TrimEnd('/');
+        var colon = registry.LastIndexOf(':');
+        var host = colon < 0 ? registry : registry[..colon];
+        var hostValid = host.Length is > 0 and <= 253 && host.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-')
+                        && (colon < 0 || (int.TryParse(registry[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536));
+        if (!hostValid || path.Length == 0 || !path.Split('/').All(Networking.Oci.OciReference.IsValidComponent))
+            throw new CondaMirrorException(ErrorCodes.OciPublishDestinationInvalid,
+                $"CondaPublish '{Safe(include)}' is not an OCI destination: write it as oci://registry.example.org/namespace/channel (host and optional port, then the channel's repository path " +
+                "of lower-case letters, digits, '.', '_' and '-'; no query, user info or empty segment). Credentials come from CONDAMIRROR_OCI_USERNAME/CONDAMIRROR_OCI_PASSWORD or CONDAMIRROR_OCI_TOKEN.",
+                projectFile);
+        return new PublishTarget { Bucket = registry.ToLowerInvariant(), Prefix = path, IsOci = true };
     }
 
     private static bool Flag(IReadOnlyDictionary<string, string> metadata, string name, string include, string? projectFile)

@@ -59,9 +59,9 @@ public sealed partial class RepodataFetcher : IDisposable
     public async Task<SparseRepodata> FetchAsync(ChannelSource channel, string subdir, CancellationToken cancellationToken = default)
     {
         if (channel.IsFile) return ReadLocal(channel, subdir);
-        if (!channel.IsHttp)
+        if (!channel.IsRemote)
             throw new CondaMirrorException(ErrorCodes.ChannelSchemeUnsupported,
-                $"Channel {channel.DisplayUrl} uses an unsupported scheme; use http(s):// or file://.", channel.DisplayUrl);
+                $"Channel {channel.DisplayUrl} uses an unsupported scheme; use http(s)://, oci:// or file://.", channel.DisplayUrl);
 
         var subdirUrl = channel.SubdirUrl(subdir);
         var entryDir = Path.Combine(_options.CacheDirectory, CacheKey(subdirUrl));

@@ -121,6 +121,28 @@ public class LockFileReaderTests : IDisposable
         Assert.Same(linux[1], Assert.Single(lockFile.PackagesByPlatform["osx-arm64"])); // noarch listed under each platform
     }
 
+    /// <summary>What pixi writes for a channel on an OCI registry: the package URLs stay oci:// URLs.</summary>
+    [Fact]
+    public void V6_KeepsOciUrlsAndDerivesFieldsFromThem()
+    {
+        var path = WriteFile("pixi.lock", $"""
+            version: 6
+            environments:
+              default:
+                channels:
+                - url: oci://ghcr.io/channel-mirrors/conda-forge/
+                packages:
+                  linux-64:
+                  - conda: oci://ghcr.io/channel-mirrors/conda-forge/linux-64/xtensor-0.25.0-h00ab1b0_0.conda
+            packages:
+            - conda: oci://ghcr.io/channel-mirrors/conda-forge/linux-64/xtensor-0.25.0-h00ab1b0_0.conda
+              sha256: {Sha}
+            """);
+        var entry = Assert.Single(LockFileReader.Read(path).PackagesByPlatform["linux-64"]);
+        Assert.Equal("oci://ghcr.io/channel-mirrors/conda-forge/linux-64/xtensor-0.25.0-h00ab1b0_0.conda", entry.Url);
+        Assert.Equal(("xtensor", "0.25.0", "h00ab1b0_0", "linux-64"), (entry.Record.Name, entry.Record.Version, entry.Record.Build, entry.Record.Subdir));
+    }
+
     [Fact]
     public void V7_ResolvesRelativeArchivePathsAndCustomPlatformNames()
     {
