@@ -1,0 +1,92 @@
+using System.Globalization;
+using CondaMirror.Core.Archives;
+using CondaMirror.Core.Records;
+using CondaMirror.TestKit.Channels;
+
+namespace CondaMirror.Benchmarks;
+
+/// <summary>
+/// Package specs whose contents compress like real conda packages: files taken from this Debian system (ELF shared
+/// libraries, Python bytecode and sources, text documentation), a third of them .tar.bz2 (real locks in the shared
+/// test data name about 61% .conda and 39% .tar.bz2), archive sizes log-normally distributed around the mean.
+/// The archives are written by TestKit's independent <see cref="ChannelBuilder"/> (Debian's zstd and bzip2), never by
+/// the code under test.
+/// </summary>
+internal static class RealisticPackages
+{
+    // Uncompressed bytes per archive byte, measured on this mix (zstd -10 / bzip2 -9); only used to aim at the
+    // requested total, which the caller prints as generated.
+    private const double ExpansionGuess = 3.2;
+    private const long SmallestArchive = 16 * 1024;
+    private const long LargestFile = 6L << 20;
+
+    public static IReadOnlyList<PackageSpec> Specs(int count, long totalArchiveBytes, int zstdLevel)
+    {
+        var pool = FilePool();
+        var random = new Random(42);
+        // Log-normal sizes (sigma 1: a few packages ten times the median, as in real environments), scaled to the total.
+        var weights = Enumerable.Range(0, count).Select(_ => Math.Exp(Gaussian(random))).ToArray();
+        var scale = totalArchiveBytes / weights.Sum();
+        var subdirs = new[] { "linux-64", "win-64", "noarch" };
+        var specs = new List<PackageSpec>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var target = (long)(Math.Max(SmallestArchive, weights[i] * scale) * ExpansionGuess);
+            var name = string.Create(CultureInfo.InvariantCulture, $"real{i:D3}");
+            specs.Add(new PackageSpec(name, "1.0", string.Create(CultureInfo.InvariantCulture, $"h{i:x3}_0"), subdirs[i % subdirs.Length])
+            {
+                PayloadBytes = 0,
+                Files = Contents(name, target, pool, new Random(i)),
+                Format = i % 3 == 2 ? ArchiveFormat.TarBz2 : ArchiveFormat.Conda,
+                ZstdLevel = zstdLevel,
+            });
+        }
+        return specs;
+    }
+
+    /// <summary>About <paramref name="bytes"/> of files for one package: half shared libraries, a quarter Python, a quarter text.</summary>
+    private static IReadOnlyList<PackageFileEntry> Contents(string name, long bytes, Pool pool, Random random)
+    {
+        var files = new List<PackageFileEntry>();
+        long total = 0;
+        while (total < bytes)
+        {
+            var roll = random.NextDouble();
+            var (source, prefix) = roll < 0.5 ? (pool.Elf, $"lib/{name}") : roll < 0.75 ? (pool.Python, $"lib/python3.12/site-packages/{name}") : (pool.Text, $"share/doc/{name}");
+            var path = source[random.Next(source.Count)];
+            var content = File.ReadAllBytes(path);
+            if (content.Length > bytes - total && total > 0) content = content[..(int)Math.Max(1, bytes - total)];
+            files.Add(new PackageFileEntry(string.Create(CultureInfo.InvariantCulture, $"{prefix}/{files.Count:D4}-{Path.GetFileName(path)}"), content));
+            total += content.Length;
+        }
+        return files;
+    }
+
+    private sealed record Pool(List<string> Elf, List<string> Python, List<string> Text);
+
+    private static Pool FilePool()
+    {
+        static List<string> Find(string root, Func<string, bool> take) => !Directory.Exists(root) ? new() :
+            Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint })
+                .Where(take).Where(f => new FileInfo(f).Length is > 512 and <= LargestFile).OrderBy(f => f, StringComparer.Ordinal).ToList();
+
+        var elf = Find("/usr/lib/x86_64-linux-gnu", f => f.Contains(".so", StringComparison.Ordinal) && IsElf(f));
+        var python = Directory.EnumerateDirectories("/usr/lib", "python3*").OrderBy(d => d, StringComparer.Ordinal)
+            .SelectMany(d => Find(d, f => f.EndsWith(".pyc", StringComparison.Ordinal) || f.EndsWith(".py", StringComparison.Ordinal))).ToList();
+        var text = Find("/usr/share/doc", f => !f.EndsWith(".gz", StringComparison.Ordinal))
+            .Concat(Find("/usr/include", f => f.EndsWith(".h", StringComparison.Ordinal))).ToList();
+        if (elf.Count == 0 || python.Count == 0 || text.Count == 0)
+            throw new InvalidOperationException("this benchmark assembles packages from /usr/lib/x86_64-linux-gnu (*.so), /usr/lib/python3* and /usr/share/doc; one of them is empty here");
+        return new Pool(elf, python, text);
+    }
+
+    private static bool IsElf(string path)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        using var s = File.OpenRead(path);
+        return s.Read(magic) == 4 && magic.SequenceEqual((ReadOnlySpan<byte>)[0x7f, (byte)'E', (byte)'L', (byte)'F']);
+    }
+
+    private static double Gaussian(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+}
