@@ -46,7 +46,7 @@ public static partial class BenchmarkRegistry
         var builder = new ChannelBuilder();
         foreach (var spec in specs) builder.Add(spec);
         builder.WriteTo(upstream);
-        // Packages only: the channel builder also writes repodata.json.zst, shards and index pages beside them.
+        // Packages only: the channel builder also writes repodata.json and repodata.json.zst beside them.
         var archives = Directory.GetFiles(upstream, "*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".conda", StringComparison.Ordinal) || f.EndsWith(".tar.bz2", StringComparison.Ordinal)).ToList();
         var totalBytes = archives.Sum(f => new FileInfo(f).Length);
@@ -61,16 +61,8 @@ public static partial class BenchmarkRegistry
         var records = ChannelRecords.Read(upstream, server.BaseUri);
         var lockPath = WriteBenchmarkLock(work.Combine("pixi.lock"), records);
 
-        // Pack with a unique version: NuGet caches by version, so a re-used one could hide a stale package.
-        var version = $"0.0.0-bench.{DateTime.UtcNow:yyyyMMddHHmmss}";
-        var feed = work.Combine("feed");
         var env = new Dictionary<string, string> { ["NUGET_PACKAGES"] = work.Combine("nuget-packages") };
-        clock.Restart();
-        var pack = RunProcess("dotnet", TestData.RepoRoot, env, "pack", Path.Combine(TestData.RepoRoot, "src", "CondaMirror.MSBuild"),
-            "-c", "Release", "-o", feed, $"-p:Version={version}", "-nodeReuse:false", "-tl:off", "-v:q");
-        pack.ThrowIfFailed("dotnet pack");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"packed CondaMirror.MSBuild {version} in {clock.Elapsed.TotalSeconds:0.0} s"));
-
+        var (feed, version) = PackageToBenchmark(work, env);
         var cache = work.Combine("package-cache");
         var project = WriteBenchmarkConsumer(work.Combine("app"), feed, version, lockPath, cache);
         var channel = work.Combine("app", "bin", "Debug", "net10.0", "conda-channel");
@@ -199,6 +191,34 @@ public static partial class BenchmarkRegistry
             $"  no-op rebuild           {Median(noop):0.00} s vs CondaMirrorEnabled=false {Median(disabled):0.00} s, ratio {Median(noop) / Median(disabled):0.00}x"));
         Console.WriteLine($"  load average at the end {LoadAverage()} on {Environment.ProcessorCount} cores");
         return 0;
+    }
+
+    /// <summary>
+    /// The CondaMirror.MSBuild package the consumer uses: packed here with a unique version (NuGet caches by version, so
+    /// a re-used one could hide a stale package), or, when CONDAMIRROR_BENCH_FEED names a folder, the newest package
+    /// already packed there (CI: the one its end-to-end tests packed from the same commit into nuget/).
+    /// </summary>
+    private static (string Feed, string Version) PackageToBenchmark(TempDirectory work, IReadOnlyDictionary<string, string> env)
+    {
+        var clock = Stopwatch.StartNew();
+        if (Environment.GetEnvironmentVariable("CONDAMIRROR_BENCH_FEED") is { Length: > 0 } given)
+        {
+            const string Prefix = "CondaMirror.MSBuild.";
+            var newest = Directory.Exists(given)
+                ? new DirectoryInfo(given).GetFiles(Prefix + "*.nupkg").OrderByDescending(f => f.LastWriteTimeUtc).FirstOrDefault()
+                : null;
+            if (newest is null) throw new InvalidOperationException($"CONDAMIRROR_BENCH_FEED={given} holds no {Prefix}*.nupkg");
+            var found = newest.Name[Prefix.Length..^".nupkg".Length];
+            Console.WriteLine($"using the packed CondaMirror.MSBuild {found} from {given}");
+            return (given, found);
+        }
+        var version = $"0.0.0-bench.{DateTime.UtcNow:yyyyMMddHHmmss}";
+        var feed = work.Combine("feed");
+        var pack = RunProcess("dotnet", TestData.RepoRoot, env, "pack", Path.Combine(TestData.RepoRoot, "src", "CondaMirror.MSBuild"),
+            "-c", "Release", "-o", feed, $"-p:Version={version}", "-nodeReuse:false", "-tl:off", "-v:q");
+        pack.ThrowIfFailed("dotnet pack");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"packed CondaMirror.MSBuild {version} in {clock.Elapsed.TotalSeconds:0.0} s"));
+        return (feed, version);
     }
 
     private static string LoadAverage() =>
