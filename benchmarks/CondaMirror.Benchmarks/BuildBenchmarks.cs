@@ -196,7 +196,7 @@ public static partial class BenchmarkRegistry
     /// <summary>
     /// The CondaMirror.MSBuild package the consumer uses: packed here with a unique version (NuGet caches by version, so
     /// a re-used one could hide a stale package), or, when CONDAMIRROR_BENCH_FEED names a folder, the newest package
-    /// already packed there (CI: the one its end-to-end tests packed from the same commit into nuget/).
+    /// already packed there (repeated local runs of the same source).
     /// </summary>
     private static (string Feed, string Version) PackageToBenchmark(TempDirectory work, IReadOnlyDictionary<string, string> env)
     {
