@@ -14,11 +14,13 @@ public static partial class BenchmarkRegistry
     /// <summary>
     /// The whole product through a real `dotnet build`: a packed CondaMirror.MSBuild, a consumer class library
     /// mirroring a pixi.lock of [packages=300] packages totalling [totalMB=600] MB from a loopback channel.
-    /// Measures the cold build against curl fetching the same URLs, the build's peak RSS, and the no-op rebuild
-    /// against the same project with the mirror disabled. Args: [packages] [totalMB] [coldRounds=3] [noopRuns=5].
-    /// Needs dotnet, curl and GNU time (/usr/bin/time; Debian package `time`).
+    /// Packages are assembled from this system's own files (<see cref="RealisticPackages"/>). Measures the cold build
+    /// against the physical floors of the same run: curl fetching the same URLs (as parallel as the build), and Debian's
+    /// zstd/bzip2 decompressing the same archives' payloads in as many processes as the build checks archives at once;
+    /// the build's peak RSS against the same project with the mirror disabled (MSBuild alone); and the no-op rebuild.
+    /// Args: [packages] [totalMB] [coldRounds=3] [noopRuns=5]. Needs dotnet, curl, zstd, bzip2 and GNU time (/usr/bin/time).
     /// </summary>
-    private static Benchmark RegisterBuild() => new("build", "dotnet build of a pixi.lock (300 pkgs / 600 MB): cold vs curl, peak RSS, no-op rebuild", args =>
+    private static Benchmark RegisterBuild() => new("build", "dotnet build of a pixi.lock (300 realistic pkgs / 600 MB): cold vs curl and zstd/bzip2 floors, peak RSS, no-op rebuild", args =>
     {
         var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 300;
         var totalMb = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 600;
@@ -38,29 +40,29 @@ public static partial class BenchmarkRegistry
         using var work = new TempDirectory("cm-bench-build");
         var upstream = work.Combine("upstream");
         var clock = Stopwatch.StartNew();
-        var builder = BuildBenchmarkChannel(count, (long)(totalMb * 1048576));
+        var specs = RealisticPackages.Specs(count, (long)(totalMb * 1048576), zstdLevel: 10);
+        // Compressing is the slow part: every core at once (the independent writer caches each result for the write below).
+        Parallel.ForEach(specs, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, spec => IndependentPackageWriter.Bytes(spec));
+        var builder = new ChannelBuilder();
+        foreach (var spec in specs) builder.Add(spec);
         builder.WriteTo(upstream);
-        // Packages only: the channel builder also writes repodata.json.zst, shards and index pages beside them.
+        // Packages only: the channel builder also writes repodata.json and repodata.json.zst beside them.
         var archives = Directory.GetFiles(upstream, "*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".conda", StringComparison.Ordinal) || f.EndsWith(".tar.bz2", StringComparison.Ordinal)).ToList();
         var totalBytes = archives.Sum(f => new FileInfo(f).Length);
+        var bz2Count = archives.Count(f => f.EndsWith(".tar.bz2", StringComparison.Ordinal));
+        var unpacked = specs.Sum(s => s.Files.Sum(f => (long)f.Content.Length));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"generated {archives.Count} packages, {totalBytes / 1048576.0:0.0} MB (linux-64/win-64/noarch) in {clock.Elapsed.TotalSeconds:0.0} s"));
+            $"generated {archives.Count} packages ({archives.Count - bz2Count} .conda, {bz2Count} .tar.bz2), {totalBytes / 1048576.0:0.0} MB of archives, {unpacked / 1048576.0:0} MB of Debian files in them, largest {archives.Max(f => new FileInfo(f).Length) / 1048576.0:0.0} MB, in {clock.Elapsed.TotalSeconds:0.0} s"));
+        var floors = DecompressFloor.Prepare(archives, work.Combine("floor"));
+        var workers = Environment.ProcessorCount;
 
         await using var server = new LoopbackChannelServer(upstream);
         var records = ChannelRecords.Read(upstream, server.BaseUri);
         var lockPath = WriteBenchmarkLock(work.Combine("pixi.lock"), records);
 
-        // Pack with a unique version: NuGet caches by version, so a re-used one could hide a stale package.
-        var version = $"0.0.0-bench.{DateTime.UtcNow:yyyyMMddHHmmss}";
-        var feed = work.Combine("feed");
         var env = new Dictionary<string, string> { ["NUGET_PACKAGES"] = work.Combine("nuget-packages") };
-        clock.Restart();
-        var pack = RunProcess("dotnet", TestData.RepoRoot, env, "pack", Path.Combine(TestData.RepoRoot, "src", "CondaMirror.MSBuild"),
-            "-c", "Release", "-o", feed, $"-p:Version={version}", "-nodeReuse:false", "-tl:off", "-v:q");
-        pack.ThrowIfFailed("dotnet pack");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"packed CondaMirror.MSBuild {version} in {clock.Elapsed.TotalSeconds:0.0} s"));
-
+        var (feed, version) = PackageToBenchmark(work, env);
         var cache = work.Combine("package-cache");
         var project = WriteBenchmarkConsumer(work.Combine("app"), feed, version, lockPath, cache);
         var channel = work.Combine("app", "bin", "Debug", "net10.0", "conda-channel");
@@ -85,6 +87,9 @@ public static partial class BenchmarkRegistry
             .SelectMany(url => new[] { $"url = \"{url}\"", $"output = \"{Path.Combine(curlOut, url[(url.LastIndexOf('/') + 1)..])}\"" }));
 
         var builds = new List<double>();
+        var zstdFloors = new List<double>();
+        var bzip2Floors = new List<double>();
+        var performance = "";
         var taskTimes = new List<double>();
         var peaks = new List<double>();
         var curls = new List<double>();
@@ -93,15 +98,19 @@ public static partial class BenchmarkRegistry
             // Alternate who goes first: the second runner pays for the first one's disk writeback.
             if (round % 2 == 1) { ColdBuild(); curls.Add(TimeCurl()); }
             else { curls.Add(TimeCurl()); ColdBuild(); }
+            var (zstd, bzip2) = floors.Time(workers);
+            zstdFloors.Add(zstd);
+            bzip2Floors.Add(bzip2);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"cold round {round}: dotnet build {builds[^1]:0.00} s (download task {taskTimes[^1]:0.0} s), peak RSS {peaks[^1]:0} MB; curl {curls[^1]:0.00} s"));
+                $"cold round {round}: dotnet build {builds[^1]:0.00} s (download task {taskTimes[^1]:0.0} s), peak RSS {peaks[^1]:0} MB; curl {curls[^1]:0.00} s; zstd -d {zstd:0.00} s + bzip2 -d {bzip2:0.00} s in {workers} processes; load average {LoadAverage()}"));
         }
 
         void ColdBuild()
         {
             MakeCold();
-            var build = RunProcess(GnuTime, work.Combine("app"), env, new[] { "-v", "dotnet", "build", project, "--no-restore" }.Concat(SingleProcessBuildFlags).ToArray());
+            var build = RunProcess(GnuTime, work.Combine("app"), env, new[] { "-v", "dotnet", "build", project, "--no-restore", "-clp:PerformanceSummary" }.Concat(SingleProcessBuildFlags).ToArray());
             build.ThrowIfFailed("cold dotnet build");
+            performance = CondaTaskTimes(build.Output);
             if (!build.Output.Contains(expected, StringComparison.Ordinal)) throw new InvalidOperationException($"the cold build did not download every package:\n{build.Output}");
             builds.Add(build.Seconds);
             taskTimes.Add(DownloadTaskSeconds(build.Output));
@@ -112,6 +121,7 @@ public static partial class BenchmarkRegistry
         {
             if (Directory.Exists(curlOut)) Directory.Delete(curlOut, recursive: true);
             Directory.CreateDirectory(curlOut);
+            // As parallel as the build's downloads (CondaMaxParallelDownloads, 8 by default).
             var curl = RunProcess("curl", work.Path, null, "--parallel", "--parallel-max", "8", "-s", "-S", "-f", "-K", curlConfig);
             curl.ThrowIfFailed("curl");
             return curl.Seconds;
@@ -153,7 +163,11 @@ public static partial class BenchmarkRegistry
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"first build with the mirror enabled again: {reenabled.Seconds:0.00} s"));
 
         var mb = totalBytes / 1048576.0;
+        var decompress = Median(zstdFloors) + Median(bzip2Floors);
+        var floor = Math.Max(Median(curls), decompress);
         Console.WriteLine();
+        Console.WriteLine("conda tasks in the last cold build (MSBuild performance summary):");
+        Console.WriteLine(performance);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summary ({archives.Count} packages, {mb:0} MB, medians):"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  cold dotnet build       {Median(builds):0.00} s (best {builds.Min():0.00} s, {mb / Median(builds):0} MB/s)"));
@@ -162,35 +176,61 @@ public static partial class BenchmarkRegistry
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  curl --parallel-max 8   {Median(curls):0.00} s (best {curls.Min():0.00} s, {mb / Median(curls):0} MB/s)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  decompress floor        {decompress:0.00} s (zstd -d -T1 {Median(zstdFloors):0.00} s + bzip2 -d {Median(bzip2Floors):0.00} s, {workers} processes, payloads only)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  ratio build/curl        {Median(builds) / Median(curls):0.00}x; download task/curl {Median(taskTimes) / Median(curls):0.00}x"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  ratio to max(curl, decompress floor) = {floor:0.00} s: build {Median(builds) / floor:0.00}x, download task {Median(taskTimes) / floor:0.00}x"));
         // The no-op build is the same MSBuild startup and project evaluation without the conda work.
         var condaWork = Median(builds) - Median(noop);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  cold build minus no-op  {condaWork:0.00} s (download + link + index), ratio to curl {condaWork / Median(curls):0.00}x"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  peak RSS cold build     {Median(peaks):0} MB (max {peaks.Max():0} MB); no-op build {Median(noopPeaks):0} MB; mirror disabled {Median(disabledPeaks):0} MB"));
+            $"  peak RSS cold build     {Median(peaks):0} MB (max {peaks.Max():0} MB); no-op build {Median(noopPeaks):0} MB; mirror disabled (MSBuild alone) {Median(disabledPeaks):0} MB; cold minus MSBuild alone {Median(peaks) - Median(disabledPeaks):0} MB"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  no-op rebuild           {Median(noop):0.00} s vs CondaMirrorEnabled=false {Median(disabled):0.00} s, ratio {Median(noop) / Median(disabled):0.00}x"));
+        Console.WriteLine($"  load average at the end {LoadAverage()} on {Environment.ProcessorCount} cores");
         return 0;
     }
 
-    /// <summary>Sizes as in the download benchmark (0.1–8 MB, skewed small); every tenth package a .tar.bz2.</summary>
-    private static CoreChannelBuilder BuildBenchmarkChannel(int count, long totalBytes)
+    /// <summary>
+    /// The CondaMirror.MSBuild package the consumer uses: packed here with a unique version (NuGet caches by version, so
+    /// a re-used one could hide a stale package), or, when CONDAMIRROR_BENCH_FEED names a folder, the newest package
+    /// already packed there (repeated local runs of the same source).
+    /// </summary>
+    private static (string Feed, string Version) PackageToBenchmark(TempDirectory work, IReadOnlyDictionary<string, string> env)
     {
-        var random = new Random(42);
-        var weights = Enumerable.Range(0, count).Select(_ => Math.Pow(random.NextDouble(), 2)).ToArray();
-        const double Min = 0.1 * 1048576, Max = 8 * 1048576;
-        var span = Math.Clamp((totalBytes - count * Min) / weights.Sum(), 0, Max - Min);
-        var subdirs = new[] { "linux-64", "win-64", "noarch" };
-        var builder = new CoreChannelBuilder();
-        for (var i = 0; i < count; i++)
-            builder.Add(new PackageSpec($"bench{i:D3}", "1.0", $"h{i:x3}_0", subdirs[i % subdirs.Length])
-            {
-                // Random payload: incompressible, so archive size is about the payload size.
-                PayloadBytes = (int)(Min + weights[i] * span),
-                Format = i % 10 == 9 ? ArchiveFormat.TarBz2 : ArchiveFormat.Conda,
-            });
-        return builder;
+        var clock = Stopwatch.StartNew();
+        if (Environment.GetEnvironmentVariable("CONDAMIRROR_BENCH_FEED") is { Length: > 0 } given)
+        {
+            const string Prefix = "CondaMirror.MSBuild.";
+            var newest = Directory.Exists(given)
+                ? new DirectoryInfo(given).GetFiles(Prefix + "*.nupkg").OrderByDescending(f => f.LastWriteTimeUtc).FirstOrDefault()
+                : null;
+            if (newest is null) throw new InvalidOperationException($"CONDAMIRROR_BENCH_FEED={given} holds no {Prefix}*.nupkg");
+            var found = newest.Name[Prefix.Length..^".nupkg".Length];
+            Console.WriteLine($"using the packed CondaMirror.MSBuild {found} from {given}");
+            return (given, found);
+        }
+        var version = $"0.0.0-bench.{DateTime.UtcNow:yyyyMMddHHmmss}";
+        var feed = work.Combine("feed");
+        var pack = RunProcess("dotnet", TestData.RepoRoot, env, "pack", Path.Combine(TestData.RepoRoot, "src", "CondaMirror.MSBuild"),
+            "-c", "Release", "-o", feed, $"-p:Version={version}", "-nodeReuse:false", "-tl:off", "-v:q");
+        pack.ThrowIfFailed("dotnet pack");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"packed CondaMirror.MSBuild {version} in {clock.Elapsed.TotalSeconds:0.0} s"));
+        return (feed, version);
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+    /// <summary>The conda tasks' lines of MSBuild's task performance summary (-clp:PerformanceSummary).</summary>
+    private static string CondaTaskTimes(string output)
+    {
+        var start = output.LastIndexOf("Task Performance Summary:", StringComparison.Ordinal);
+        if (start < 0) return "  (no task performance summary in the build output)";
+        return string.Join('\n', output[start..].Split('\n').Skip(1).TakeWhile(l => l.Trim().Length > 0)
+            .Where(l => l.Contains("Conda", StringComparison.Ordinal)).Select(l => "  " + l.Trim()));
     }
 
     /// <summary>A v6 pixi.lock with every package: linux-64 and win-64 each get their own plus all noarch ones.</summary>

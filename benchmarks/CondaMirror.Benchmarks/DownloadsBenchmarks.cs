@@ -1,23 +1,27 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using CondaMirror.Core.Archives;
 using CondaMirror.Core.Diagnostics;
 using CondaMirror.Core.Downloads;
 using CondaMirror.TestKit;
+using CondaMirror.TestKit.Channels;
 
 namespace CondaMirror.Benchmarks;
 
 public static partial class BenchmarkRegistry
 {
     /// <summary>
-    /// PackageDownloader against curl on the same loopback server: args [packages=300] [totalMB=600] [rounds=4].
-    /// Each round downloads everything into a fresh cache (ours) and a fresh folder (curl, 8 parallel transfers).
+    /// PackageDownloader as a build runs it (member check on) against the floors of the same run, over loopback:
+    /// curl fetching the same URLs (8 parallel transfers, as ours), and zstd/bzip2 decompressing the same payloads in
+    /// one process per core. Also the transfer alone (member check off), to show where the time goes.
+    /// Realistic packages (<see cref="RealisticPackages"/>). Args: [packages=300] [totalMB=600] [rounds=3].
     /// </summary>
-    private static Benchmark RegisterDownload() => new("download", "PackageDownloader vs curl --parallel-max 8: 300 files / 600 MB over loopback", args =>
+    private static Benchmark RegisterDownload() => new("download", "PackageDownloader (member check on) vs curl and zstd/bzip2 floors: 300 realistic pkgs / 600 MB over loopback", args =>
     {
         var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 300;
         var totalMb = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 600;
-        var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 4;
+        var rounds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
         return RunDownloadBenchmark(count, totalMb, rounds).GetAwaiter().GetResult();
     });
 
@@ -25,38 +29,58 @@ public static partial class BenchmarkRegistry
     {
         using var work = new TempDirectory("cm-bench-download");
         var channel = Path.Combine(work.Path, "channel");
-        var requests = GenerateChannel(channel, count, (long)(totalMb * 1024 * 1024));
-        var totalBytes = requests.Sum(r => r.Request.Size!.Value);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"generated {count} files, {totalBytes / 1048576.0:0.0} MB"));
+        var specs = RealisticPackages.Specs(count, (long)(totalMb * 1024 * 1024), zstdLevel: 10);
+        Parallel.ForEach(specs, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, spec => IndependentPackageWriter.Bytes(spec));
+        var builder = new ChannelBuilder();
+        foreach (var spec in specs) builder.Add(spec);
+        var archives = builder.WriteTo(channel);
+        var totalBytes = archives.Sum(f => new FileInfo(f).Length);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"generated {count} packages ({archives.Count(f => f.EndsWith(".tar.bz2", StringComparison.Ordinal))} .tar.bz2), {totalBytes / 1048576.0:0.0} MB"));
+        var floors = DecompressFloor.Prepare(archives, Path.Combine(work.Path, "floor"));
+        var workers = Environment.ProcessorCount;
 
         await using var server = new LoopbackChannelServer(channel);
-        var withUrls = requests.Select(r => r.Request with { Url = server.UrlFor("noarch/" + r.Request.FileName) }).ToList();
+        var requests = archives.Select(path =>
+        {
+            var subdir = Path.GetFileName(Path.GetDirectoryName(path)!);
+            var name = Path.GetFileName(path);
+            using var stream = File.OpenRead(path);
+            return new DownloadRequest(server.UrlFor(subdir + "/" + name), name, subdir,
+                Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant(), null, stream.Length);
+        }).ToList();
 
         var curlConfig = Path.Combine(work.Path, "curl.cfg");
         var curlOut = Path.Combine(work.Path, "curl-out");
-        await File.WriteAllLinesAsync(curlConfig, withUrls.SelectMany(r => new[] { $"url = \"{r.Url}\"", $"output = \"{Path.Combine(curlOut, r.FileName)}\"" }));
+        await File.WriteAllLinesAsync(curlConfig, requests.SelectMany(r => new[] { $"url = \"{r.Url}\"", $"output = \"{Path.Combine(curlOut, r.FileName)}\"" }));
 
-        var ours = new List<double>();
+        var checkedRuns = new List<double>();
+        var transferRuns = new List<double>();
         var curls = new List<double>();
+        var decompress = new List<double>();
         for (var round = 1; round <= rounds; round++)
         {
             // Alternate who goes first: the second runner pays for the first one's disk writeback.
-            double oursTime, curlTime;
-            if (round % 2 == 1) { oursTime = await TimeOurs(); curlTime = await TimeCurl(); }
-            else { curlTime = await TimeCurl(); oursTime = await TimeOurs(); }
-            ours.Add(oursTime);
+            double checkedTime, curlTime;
+            if (round % 2 == 1) { checkedTime = await TimeOurs(new PackageValidationOptions()); curlTime = await TimeCurl(); }
+            else { curlTime = await TimeCurl(); checkedTime = await TimeOurs(new PackageValidationOptions()); }
+            var transferTime = await TimeOurs(null);
+            var (zstd, bzip2) = floors.Time(workers);
+            checkedRuns.Add(checkedTime);
+            transferRuns.Add(transferTime);
             curls.Add(curlTime);
+            decompress.Add(zstd + bzip2);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"round {round}: PackageDownloader {oursTime:0.00} s ({totalBytes / 1048576.0 / oursTime:0} MB/s), curl {curlTime:0.00} s ({totalBytes / 1048576.0 / curlTime:0} MB/s)"));
+                $"round {round}: PackageDownloader {checkedTime:0.00} s (transfer alone {transferTime:0.00} s), curl {curlTime:0.00} s, zstd -d {zstd:0.00} s + bzip2 -d {bzip2:0.00} s in {workers} processes; load average {LoadAverage()}"));
         }
 
-        async Task<double> TimeOurs()
+        async Task<double> TimeOurs(PackageValidationOptions? validation)
         {
             var cache = Path.Combine(work.Path, "cache");
             if (Directory.Exists(cache)) Directory.Delete(cache, recursive: true);
             var clock = Stopwatch.StartNew();
-            using var downloader = new PackageDownloader(new DownloadOptions { CacheRoot = cache, Validation = null /* random bytes, not packages */ }, NullMirrorLog.Instance);
-            var summary = await downloader.DownloadAsync(withUrls, CancellationToken.None);
+            using var downloader = new PackageDownloader(new DownloadOptions { CacheRoot = cache, Validation = validation }, NullMirrorLog.Instance);
+            var summary = await downloader.DownloadAsync(requests, CancellationToken.None);
             if (summary.Downloaded != count) throw new InvalidOperationException("not everything was downloaded");
             return clock.Elapsed.TotalSeconds;
         }
@@ -77,10 +101,11 @@ public static partial class BenchmarkRegistry
             return clock.Elapsed.TotalSeconds;
         }
 
-        var oursMedian = Median(ours);
-        var curlMedian = Median(curls);
+        var floor = Math.Max(Median(curls), Median(decompress));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"median: PackageDownloader {oursMedian:0.00} s, curl {curlMedian:0.00} s, ratio {oursMedian / curlMedian:0.00}x"));
+            $"median: PackageDownloader {Median(checkedRuns):0.00} s (transfer alone {Median(transferRuns):0.00} s), curl {Median(curls):0.00} s, decompress floor {Median(decompress):0.00} s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ratio to max(curl, decompress floor) = {floor:0.00} s: {Median(checkedRuns) / floor:0.00}x; transfer alone / curl {Median(transferRuns) / Median(curls):0.00}x"));
         using var self = Process.GetCurrentProcess();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"peak working set of this process (downloader + in-process server + generator): {self.PeakWorkingSet64 / 1048576.0:0} MB"));
@@ -93,7 +118,7 @@ public static partial class BenchmarkRegistry
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    /// <summary>Files of 0.1–8 MB (skewed towards small, like real channels), scaled to the requested total, streamed to disk.</summary>
+    /// <summary>Files of random bytes, 0.1–8 MB (skewed towards small, like real channels), scaled to the requested total, streamed to disk (for transfer-only benchmarks).</summary>
     private static List<(DownloadRequest Request, string Path)> GenerateChannel(string channel, int count, long totalBytes)
     {
         var dir = Path.Combine(channel, "noarch");

@@ -29,7 +29,7 @@ public static partial class BenchmarkRegistry
         var condaIndex = setup.Output.Trim().Split('\n')[^1].Trim();
 
         var clock = Stopwatch.StartNew();
-        var packages = RealisticPackages.Write(work.Combine("packages"), count);
+        var packages = IndexBenchmarkPackages.Write(work.Combine("packages"), count);
         var totalMb = packages.Sum(f => new FileInfo(f).Length) / 1048576.0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"generated {packages.Count} packages ({packages.Count(f => f.EndsWith(".conda", StringComparison.Ordinal))} .conda, {packages.Count(f => f.EndsWith(".tar.bz2", StringComparison.Ordinal))} .tar.bz2), {totalMb:0.0} MB in {clock.Elapsed.TotalSeconds:0.0} s"));

@@ -1,3 +1,4 @@
+using System.Globalization;
 using CondaMirror.Core.Archives;
 using CondaMirror.Core.Records;
 using CondaMirror.TestKit.Channels;
@@ -5,56 +6,89 @@ using CondaMirror.TestKit.Channels;
 namespace CondaMirror.Benchmarks;
 
 /// <summary>
-/// Packages whose payloads are real files of this Debian machine, so the codecs see what they see in real channels
-/// (machine code, bytecode, text) rather than random bytes: per package one ELF library of 8–400 KB, three compiled
-/// Python modules and one copyright file, picked by a seeded generator from sorted lists, so the same machine gives
-/// the same packages. Written by TestKit's independent <see cref="ChannelBuilder"/> (zstd -19 / bzip2 -9 by Debian's
-/// tools); every third package is a .tar.bz2; four subdirs; dependencies chain the packages together.
+/// Package specs whose contents compress like real conda packages: files taken from this Debian system (ELF shared
+/// libraries, Python bytecode and sources, text documentation), a third of them .tar.bz2 (real locks in the shared
+/// test data name about 61% .conda and 39% .tar.bz2), archive sizes log-normally distributed around the mean.
+/// The archives are written by TestKit's independent <see cref="ChannelBuilder"/> (Debian's zstd and bzip2), never by
+/// the code under test.
 /// </summary>
 internal static class RealisticPackages
 {
-    private static readonly string[] Subdirs = { "linux-64", "linux-aarch64", "osx-arm64", "noarch" };
+    // Uncompressed bytes per archive byte of this mix (zstd -10 / bzip2 -9: 2.8 in two runs, 128 MB into 46 MB and
+    // about 384 MB into 134 MB); only used to aim at the requested total, which the caller prints as generated.
+    private const double ExpansionGuess = 2.8;
+    private const long SmallestArchive = 16 * 1024;
+    private const long LargestFile = 6L << 20;
 
-    public static List<string> Write(string directory, int count)
+    public static IReadOnlyList<PackageSpec> Specs(int count, long totalArchiveBytes, int zstdLevel)
     {
-        var elf = Pool("/usr/lib/x86_64-linux-gnu", "*.so*", SearchOption.TopDirectoryOnly, 8 << 10, 400 << 10);
-        var pyc = Pool("/usr/lib/python3", "*.pyc", SearchOption.AllDirectories, 1, 200 << 10)
-            .Concat(Pool("/usr/lib/python3.11", "*.pyc", SearchOption.AllDirectories, 1, 200 << 10)).ToList();
-        var text = Pool("/usr/share/doc", "copyright", SearchOption.AllDirectories, 1, 200 << 10);
-        if (elf.Count == 0 || pyc.Count == 0 || text.Count == 0)
-            throw new InvalidOperationException("this machine lacks the Debian files the payloads come from (/usr/lib/x86_64-linux-gnu/*.so*, *.pyc under /usr/lib/python3*, /usr/share/doc/*/copyright)");
-
-        // zstd -19 and bzip2 -9 run as processes (their results cached by ExternalCodec across runs): keep the cores busy.
-        var files = new string[count];
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount * 2 }, i =>
+        var pool = FilePool();
+        var random = new Random(42);
+        // Log-normal sizes (sigma 1: a few packages ten times the median, as in real environments), scaled to the total.
+        var weights = Enumerable.Range(0, count).Select(_ => Math.Exp(Gaussian(random))).ToArray();
+        var scale = totalArchiveBytes / weights.Sum();
+        var subdirs = new[] { "linux-64", "win-64", "noarch" };
+        var specs = new List<PackageSpec>(count);
+        for (var i = 0; i < count; i++)
         {
-            var random = new Random(i);
-            var subdir = Subdirs[i % Subdirs.Length];
-            var name = $"pkg{i:D4}";
-            var payload = new List<PackageFileEntry> { new($"lib/lib{name}.so", File.ReadAllBytes(elf[random.Next(elf.Count)]), 0b111_101_101) };
-            for (var m = 0; m < 3; m++)
-                payload.Add(new($"lib/python3.11/site-packages/{name}/__pycache__/m{m}.cpython-311.pyc", File.ReadAllBytes(pyc[random.Next(pyc.Count)])));
-            payload.Add(new($"share/doc/{name}/copyright", File.ReadAllBytes(text[random.Next(text.Count)])));
-            var spec = new PackageSpec(name, $"1.{i % 7}.{i % 3}", $"h{i:x4}_{i % 3}", subdir)
+            var target = (long)(Math.Max(SmallestArchive, weights[i] * scale) * ExpansionGuess);
+            var name = string.Create(CultureInfo.InvariantCulture, $"real{i:D3}");
+            specs.Add(new PackageSpec(name, "1.0", string.Create(CultureInfo.InvariantCulture, $"h{i:x3}_0"), subdirs[i % subdirs.Length])
             {
-                Depends = new[] { $"pkg{(i + 1) % count:D4} >=1.0", "python >=3.9" },
-                Format = i % 3 == 2 ? ArchiveFormat.TarBz2 : ArchiveFormat.Conda,
                 PayloadBytes = 0,
-                Files = payload,
-                AboutJson = $$"""{"summary": "{{name}}, a benchmark package", "home": "https://example.org/{{name}}", "license": "MIT"}""",
-                RunExportsJson = i % 2 == 0 ? $$"""{"weak": ["{{name}} >=1.{{i % 7}}"]}""" : null,
-            };
-            files[i] = ChannelBuilder.WritePackage(Path.Combine(directory, subdir), spec);
-        });
-        return files.ToList();
+                Files = Contents(name, target, pool, new Random(i)),
+                Format = i % 3 == 2 ? ArchiveFormat.TarBz2 : ArchiveFormat.Conda,
+                ZstdLevel = zstdLevel,
+            });
+        }
+        return specs;
     }
 
-    private static List<string> Pool(string root, string pattern, SearchOption depth, long minBytes, long maxBytes)
+    /// <summary>About <paramref name="bytes"/> of files for one package: half shared libraries, a quarter Python, a quarter text.</summary>
+    private static IReadOnlyList<PackageFileEntry> Contents(string name, long bytes, Pool pool, Random random)
     {
-        if (!Directory.Exists(root)) return new List<string>();
-        var options = new EnumerationOptions { RecurseSubdirectories = depth == SearchOption.AllDirectories, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
-        return Directory.EnumerateFiles(root, pattern, options)
-            .Where(f => new FileInfo(f) is { Length: var n } && n >= minBytes && n <= maxBytes)
-            .Order(StringComparer.Ordinal).ToList();
+        var files = new List<PackageFileEntry>();
+        long total = 0;
+        while (total < bytes)
+        {
+            var roll = random.NextDouble();
+            var (source, prefix) = roll < 0.5 ? (pool.Elf, $"lib/{name}") : roll < 0.75 ? (pool.Python, $"lib/python3.12/site-packages/{name}") : (pool.Text, $"share/doc/{name}");
+            var path = source[random.Next(source.Count)];
+            var content = File.ReadAllBytes(path);
+            if (content.Length > bytes - total && total > 0) content = content[..(int)Math.Max(1, bytes - total)];
+            files.Add(new PackageFileEntry(string.Create(CultureInfo.InvariantCulture, $"{prefix}/{files.Count:D4}-{Path.GetFileName(path)}"), content));
+            total += content.Length;
+        }
+        return files;
     }
+
+    private sealed record Pool(List<string> Elf, List<string> Python, List<string> Text);
+
+    private static Pool FilePool()
+    {
+        static List<string> Find(string root, Func<string, bool> take) => !Directory.Exists(root) ? new() :
+            Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint })
+                .Where(take).Where(f => new FileInfo(f).Length is > 512 and <= LargestFile).OrderBy(f => f, StringComparer.Ordinal).ToList();
+
+        // Debian's multiarch library folder: x86_64-linux-gnu, aarch64-linux-gnu, ...
+        var elf = Directory.EnumerateDirectories("/usr/lib", "*-linux-gnu").OrderBy(d => d, StringComparer.Ordinal)
+            .SelectMany(d => Find(d, f => f.Contains(".so", StringComparison.Ordinal) && IsElf(f))).ToList();
+        var python = Directory.EnumerateDirectories("/usr/lib", "python3*").OrderBy(d => d, StringComparer.Ordinal)
+            .SelectMany(d => Find(d, f => f.EndsWith(".pyc", StringComparison.Ordinal) || f.EndsWith(".py", StringComparison.Ordinal))).ToList();
+        var text = Find("/usr/share/doc", f => !f.EndsWith(".gz", StringComparison.Ordinal))
+            .Concat(Find("/usr/include", f => f.EndsWith(".h", StringComparison.Ordinal))).ToList();
+        if (elf.Count == 0 || python.Count == 0 || text.Count == 0)
+            throw new InvalidOperationException("this benchmark assembles packages from /usr/lib/*-linux-gnu (*.so), /usr/lib/python3* and /usr/share/doc; one of them is empty here");
+        return new Pool(elf, python, text);
+    }
+
+    private static bool IsElf(string path)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        using var s = File.OpenRead(path);
+        return s.Read(magic) == 4 && magic.SequenceEqual((ReadOnlySpan<byte>)[0x7f, (byte)'E', (byte)'L', (byte)'F']);
+    }
+
+    private static double Gaussian(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

@@ -18,7 +18,7 @@ namespace CondaMirror.Core.Downloads;
 /// streamed to a unique temp file while hashing, verified against the lock's size and hashes, and only then
 /// renamed into place. Nothing unverified ever appears under a cache path, whatever fails and whenever.
 /// </summary>
-public sealed class PackageDownloader : IDisposable
+public sealed partial class PackageDownloader : IDisposable
 {
     // 128 KiB: large enough that syscalls and hashing calls amortise, small enough to stay off the LOH.
     private const int BufferSize = 128 * 1024;
@@ -100,19 +100,36 @@ public sealed class PackageDownloader : IDisposable
         using (var reporterStop = new CancellationTokenSource())
         {
             var reporter = ReportProgressAsync(progress, reporterStop.Token);
+            // The member check runs beside the downloads, on every core (see ValidationStage).
+            await using var stage = misses.Count > 0 && _options.Validation is { } validation
+                ? new ValidationStage(ValidationWorkers(misses.Count), (item, token) =>
+                {
+                    try { Complete(item, CheckAndCommit(item, validation, token), paths, progress); }
+                    catch (CondaMirrorException e) { failures.Enqueue(e); }
+                }, cancellationToken)
+                : null;
             try
             {
                 await Parallel.ForEachAsync(
                     misses,
-                    new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxParallel), CancellationToken = cancellationToken },
+                    new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.MaxParallel), CancellationToken = stage?.Token ?? cancellationToken },
                     async (group, token) =>
                     {
                         try
                         {
-                            var path = await FetchAsync(group[0], owner!, progress, token).ConfigureAwait(false);
-                            _log.Detail($"Downloaded {group[0].Subdir}/{group[0].FileName} to {path}");
-                            foreach (var r in group) paths[r] = path;
-                            progress.PackageDone();
+                            var display = UrlRedaction.Redact(group[0].Url);
+                            var transfer = await FetchVerifiedAsync(group[0], display, owner!, progress, token).ConfigureAwait(false);
+                            if (stage is null)
+                            {
+                                Complete(new Downloaded(group, display, transfer), Commit(group[0], transfer), paths, progress);
+                                return;
+                            }
+                            try { await stage.EnqueueAsync(new Downloaded(group, display, transfer)).ConfigureAwait(false); }
+                            catch
+                            {
+                                AtomicFile.TryDelete(transfer.TempPath); // not handed over: still this slot's file
+                                throw;
+                            }
                         }
                         catch (CondaMirrorException e)
                         {
@@ -123,6 +140,13 @@ public sealed class PackageDownloader : IDisposable
                             unreachable.Enqueue(e);
                         }
                     }).ConfigureAwait(false);
+                if (stage is not null) await stage.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stage is { Faulted: true } && !cancellationToken.IsCancellationRequested)
+            {
+                // The downloads stopped because a check worker failed: report that failure, not a cancellation.
+                await stage.CompleteAsync().ConfigureAwait(false);
+                throw;
             }
             catch (Exception e) when (e is not OperationCanceledException && cancellationToken.IsCancellationRequested)
             {
@@ -147,28 +171,53 @@ public sealed class PackageDownloader : IDisposable
         return new DownloadSummary(new Dictionary<DownloadRequest, string>(paths), misses.Count, fromCache, progress.Bytes, stopwatch.Elapsed);
     }
 
-    private async Task<string> FetchAsync(DownloadRequest request, PackageCache.PartialOwner owner, ProgressTracker progress, CancellationToken cancellationToken)
+    /// <summary>Checks at most as many archives at once as there are cores, and never more than there are to check.</summary>
+    private static int ValidationWorkers(int archives) => Math.Clamp(Environment.ProcessorCount, 1, Math.Max(1, archives));
+
+    private void Complete(Downloaded item, string path, ConcurrentDictionary<DownloadRequest, string> paths, ProgressTracker progress)
     {
-        var display = UrlRedaction.Redact(request.Url);
+        _log.Detail($"Downloaded {item.Group[0].Subdir}/{item.Group[0].FileName} to {path}");
+        foreach (var r in item.Group) paths[r] = path;
+        progress.PackageDone();
+    }
+
+    /// <summary>Downloads one archive to a temp file and checks its size and hashes against the lock; on any failure
+    /// the temp file is gone, on success the caller owns it.</summary>
+    private async Task<Transfer> FetchVerifiedAsync(DownloadRequest request, string display, PackageCache.PartialOwner owner, ProgressTracker progress, CancellationToken cancellationToken)
+    {
         var transfer = IsHttp(request.Url)
             ? await FetchHttpAsync(request, display, owner, progress, cancellationToken).ConfigureAwait(false)
             : await CopyLocalAsync(request, display, owner, progress, cancellationToken).ConfigureAwait(false);
         try
         {
             Verify(request, display, transfer);
-            // Once per package as it enters the cache (hits never pay for it): no member may escape the package.
-            if (_options.Validation is { } validation)
-                PackageArchive.ValidateMembers(transfer.TempPath, request.FileName, display, validation, cancellationToken);
-            try
-            {
-                // Stored under the sha256 whatever the lock gave; the lock's md5 (verified here only without a sha256)
-                // lets md5-only locks find the entry later.
-                return _cache.Commit(transfer.TempPath, request.FileName, new PackageCache.Sidecar(transfer.Sha256, transfer.Md5, transfer.Size), request.Md5);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw PackageCache.WriteFailed(_cache.Root, e);
-            }
+            return transfer;
+        }
+        catch
+        {
+            AtomicFile.TryDelete(transfer.TempPath);
+            throw;
+        }
+    }
+
+    /// <summary>Once per package as it enters the cache (hits never pay for it): no member may escape the package.</summary>
+    private string CheckAndCommit(Downloaded item, PackageValidationOptions validation, CancellationToken cancellationToken)
+    {
+        PackageArchive.ValidateMembers(item.Transfer.TempPath, item.Group[0].FileName, item.Display, validation, cancellationToken);
+        return Commit(item.Group[0], item.Transfer);
+    }
+
+    private string Commit(DownloadRequest request, Transfer transfer)
+    {
+        try
+        {
+            // Stored under the sha256 whatever the lock gave; the lock's md5 (verified here only without a sha256)
+            // lets md5-only locks find the entry later.
+            return _cache.Commit(transfer.TempPath, request.FileName, new PackageCache.Sidecar(transfer.Sha256, transfer.Md5, transfer.Size), request.Md5);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw PackageCache.WriteFailed(_cache.Root, e);
         }
         finally
         {

@@ -44,7 +44,7 @@ public static class IndependentPackageWriter
         if (spec.Format == ArchiveFormat.TarBz2)
             return ExternalCodec.Bzip2(Tar(info.Concat(payload), TarEntryFormat.Gnu, mtime));
         var stem = spec.FileName[..^".conda".Length];
-        return CondaZip(stem, ExternalCodec.Zstd(Tar(payload, TarEntryFormat.Ustar, mtime)), ExternalCodec.Zstd(Tar(info, TarEntryFormat.Ustar, mtime)), mtime);
+        return CondaZip(stem, ExternalCodec.Zstd(Tar(payload, TarEntryFormat.Ustar, mtime), spec.ZstdLevel), ExternalCodec.Zstd(Tar(info, TarEntryFormat.Ustar, mtime), spec.ZstdLevel), mtime);
     }
 
     /// <summary>info/index.json's content: what conda-build writes for this spec (and what conda-index copies into repodata).</summary>

@@ -31,6 +31,10 @@ public sealed record PackageSpec(string Name, string Version, string Build = "0"
     /// <summary>Approximate payload size; a deterministic pseudo-random file of this many bytes is included.</summary>
     public int PayloadBytes { get; init; } = 256;
 
+    /// <summary>The zstd level of a .conda's two tarballs (conda-package-handling writes 19; benchmarks generating
+    /// hundreds of megabytes use less, which changes the ratio a little and the decompression work hardly at all).</summary>
+    public int ZstdLevel { get; init; } = 19;
+
     /// <summary>Files installed into the prefix besides <c>share/&lt;name&gt;/README.txt</c> and the payload (paths as in the
     /// archive: <c>site-packages/...</c> for a noarch: python package); listed in info/paths.json like every member.</summary>
     public IReadOnlyList<Core.Archives.PackageFileEntry> Files { get; init; } = Array.Empty<Core.Archives.PackageFileEntry>();
