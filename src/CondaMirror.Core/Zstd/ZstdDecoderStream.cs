@@ -56,10 +56,12 @@ internal sealed unsafe class ZstdDecoderStream : Stream
     }
 
     /// <summary>The content size declared by the first frame, or -1 when it declares none (or is skippable).</summary>
+    /// <exception cref="ZstdFormatException">The first frame header is invalid or asks for more than the limits allow.</exception>
     public long PeekDeclaredContentSize()
     {
-        if (!LoadFrameHeader(out var header) || header.frameType != ZSTD_frameType_e.ZSTD_frame || header.frameContentSize == UnknownContentSize)
-            return -1;
+        if (!LoadFrameHeader(out var header)) return -1;
+        CheckFrame(header); // a frame that will be refused must not size anything first
+        if (header.frameType != ZSTD_frameType_e.ZSTD_frame || header.frameContentSize == UnknownContentSize) return -1;
         return header.frameContentSize > long.MaxValue ? -1 : (long)header.frameContentSize;
     }
 
