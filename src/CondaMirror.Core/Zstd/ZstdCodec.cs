@@ -55,10 +55,7 @@ public static class ZstdCodec
     {
         options ??= new ZstdEncoderOptions();
         if (options.ContentSize is null) options = new ZstdEncoderOptions { Level = options.Level, Checksum = options.Checksum, ContentSize = data.Length };
-        // Compressed output is usually a fraction of the input; the stream grows if it is not.
-        using var output = new MemoryStream(data.Length / 4 + 64);
-        using (var encoder = new ZstdEncoderStream(output, options, leaveOpen: true)) encoder.WriteAll(data);
-        return output.ToArray();
+        return ZstdEncoderStream.CompressAll(data, options);
     }
 
     /// <summary>The library level for <paramref name="level"/>: 0 is the default, 3; outside 0..22 is rejected.</summary>

@@ -19,21 +19,18 @@ internal sealed unsafe class ZstdEncoderStream : Stream
     private readonly EncoderContext _context;
     private readonly byte[] _output;
     private long _written;
-    private bool _finished;
     private bool _disposed;
 
     public ZstdEncoderStream(Stream destination, ZstdEncoderOptions options, bool leaveOpen)
     {
         if (!destination.CanWrite) throw new ArgumentException("The destination stream must be writable.", nameof(destination));
         if (options.ContentSize is < 0) throw new ArgumentOutOfRangeException(nameof(options), "ContentSize must not be negative.");
-        int level = ZstdCodec.CheckLevel(options.Level);
+        ZstdCodec.CheckLevel(options.Level);
         _destination = destination;
         _options = options;
         _leaveOpen = leaveOpen;
         _context = new EncoderContext();
-        Check(Methods.ZSTD_CCtx_setParameter(_context.Pointer, ZSTD_cParameter.ZSTD_c_compressionLevel, level));
-        Check(Methods.ZSTD_CCtx_setParameter(_context.Pointer, ZSTD_cParameter.ZSTD_c_checksumFlag, options.Checksum ? 1 : 0));
-        if (options.ContentSize is long size) Check(Methods.ZSTD_CCtx_setPledgedSrcSize(_context.Pointer, (ulong)size));
+        Configure(_context, options);
         // Small declared inputs get a small output buffer; the frame is written out in pieces of at most 128 KiB.
         _output = new byte[options.ContentSize is long known ? (int)Math.Clamp(known + 64, 64, OutputSize) : OutputSize];
     }
@@ -53,22 +50,36 @@ internal sealed unsafe class ZstdEncoderStream : Stream
     public override void Write(ReadOnlySpan<byte> data)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_finished) throw new InvalidOperationException("The zstd frame is already finished.");
         if (_options.ContentSize is long declared && _written + data.Length > declared)
             throw new InvalidOperationException($"More data written than the declared zstd content size of {declared} bytes.");
         _written += data.Length;
         Compress(data, ZSTD_EndDirective.ZSTD_e_continue);
     }
 
-    /// <summary>Writes all of the content at once and finishes the frame, which lets the library compress it in one pass.</summary>
-    public void WriteAll(ReadOnlySpan<byte> data)
+    /// <summary>
+    /// One frame of <paramref name="data"/> in a single call (<c>ZSTD_compress2</c>): the library sees the whole input
+    /// at once instead of through its stream buffer, which makes the frame slightly smaller.
+    /// </summary>
+    public static byte[] CompressAll(ReadOnlySpan<byte> data, ZstdEncoderOptions options)
     {
-        Write(ReadOnlySpan<byte>.Empty);
-        if (_options.ContentSize is long declared && data.Length != declared)
-            throw new InvalidOperationException($"The zstd frame declares {declared} bytes of content but {data.Length} were written.");
-        _written = data.Length;
-        Compress(data, ZSTD_EndDirective.ZSTD_e_end);
-        _finished = true;
+        if (options.ContentSize is long declared && declared != data.Length)
+            throw new InvalidOperationException($"The zstd frame declares {declared} bytes of content but {data.Length} were given.");
+        using var context = new EncoderContext();
+        Configure(context, options);
+        var output = new byte[Methods.ZSTD_compressBound((nuint)data.Length)];
+        nuint written;
+        fixed (byte* src = data)
+        fixed (byte* dst = output)
+            written = Methods.ZSTD_compress2(context.Pointer, dst, (nuint)output.Length, src, (nuint)data.Length);
+        Check(written);
+        return output.AsSpan(0, (int)written).ToArray();
+    }
+
+    private static void Configure(EncoderContext context, ZstdEncoderOptions options)
+    {
+        Check(Methods.ZSTD_CCtx_setParameter(context.Pointer, ZSTD_cParameter.ZSTD_c_compressionLevel, ZstdCodec.CheckLevel(options.Level)));
+        Check(Methods.ZSTD_CCtx_setParameter(context.Pointer, ZSTD_cParameter.ZSTD_c_checksumFlag, options.Checksum ? 1 : 0));
+        if (options.ContentSize is long size) Check(Methods.ZSTD_CCtx_setPledgedSrcSize(context.Pointer, (ulong)size));
     }
 
     /// <summary>Feeds <paramref name="data"/> to the encoder and writes out what it produces; with ZSTD_e_end, until the frame is complete.</summary>
@@ -101,7 +112,7 @@ internal sealed unsafe class ZstdEncoderStream : Stream
         _disposed = true;
         try
         {
-            if (disposing && !_finished)
+            if (disposing)
             {
                 if (_options.ContentSize is long declared && declared != _written)
                     throw new InvalidOperationException($"The zstd frame declares {declared} bytes of content but {_written} were written.");
