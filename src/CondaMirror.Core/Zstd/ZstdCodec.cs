@@ -54,7 +54,7 @@ public static class ZstdCodec
     public static byte[] Compress(ReadOnlySpan<byte> data, ZstdEncoderOptions? options = null)
     {
         options ??= new ZstdEncoderOptions();
-        if (options.ContentSize is null) options = new ZstdEncoderOptions { Level = options.Level, Checksum = options.Checksum, ContentSize = data.Length };
+        if (options.ContentSize is null) options = new ZstdEncoderOptions { Level = options.Level, Checksum = options.Checksum, MinMatch = options.MinMatch, ContentSize = data.Length };
         return ZstdEncoderStream.CompressAll(data, options);
     }
 

@@ -79,6 +79,11 @@ internal sealed unsafe class ZstdEncoderStream : Stream
     {
         Check(Methods.ZSTD_CCtx_setParameter(context.Pointer, ZSTD_cParameter.ZSTD_c_compressionLevel, ZstdCodec.CheckLevel(options.Level)));
         Check(Methods.ZSTD_CCtx_setParameter(context.Pointer, ZSTD_cParameter.ZSTD_c_checksumFlag, options.Checksum ? 1 : 0));
+        if (options.MinMatch is int minMatch)
+        {
+            if (minMatch is < 3 or > 7) throw new ArgumentOutOfRangeException(nameof(options), minMatch, "MinMatch must be 3 to 7 bytes.");
+            Check(Methods.ZSTD_CCtx_setParameter(context.Pointer, ZSTD_cParameter.ZSTD_c_minMatch, minMatch));
+        }
         if (options.ContentSize is long size) Check(Methods.ZSTD_CCtx_setPledgedSrcSize(context.Pointer, (ulong)size));
     }
 

@@ -24,6 +24,13 @@ public sealed class ZstdEncoderOptions
     /// </summary>
     public int Level { get; init; } = 3;
 
+    /// <summary>
+    /// Shortest match the encoder looks for, 3 to 7 bytes; null keeps the level's own (5 at level 3). Repodata JSON is
+    /// full of hex digests, where 5-byte matches cost more than they save: 6 makes its frames about 6 % smaller than
+    /// `zstd -3` at level 3, but packages' binaries about 3 % larger (docs/benchmarks.md, zstd-encode).
+    /// </summary>
+    public int? MinMatch { get; init; }
+
     /// <summary>Append the XXH64-based content checksum to the frame.</summary>
     public bool Checksum { get; init; } = true;
 

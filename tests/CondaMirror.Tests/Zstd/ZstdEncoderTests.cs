@@ -152,6 +152,9 @@ public class ZstdEncoderTests
         Assert.Equal(ZstdCodec.Compress(data), ZstdCodec.Compress(data, new ZstdEncoderOptions { Level = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => ZstdCodec.Compress(data, new ZstdEncoderOptions { Level = 23 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => ZstdCodec.Compress(new MemoryStream(), new ZstdEncoderOptions { Level = -1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ZstdCodec.Compress(data, new ZstdEncoderOptions { MinMatch = 8 }));
+        // A longer minimum match changes the frame and still round-trips.
+        Assert.NotEqual(ZstdCodec.Compress(data), RoundTrip(data, new ZstdEncoderOptions { MinMatch = 7 }));
     }
 
     [Fact]
