@@ -83,6 +83,9 @@ public sealed record IndexResult(IReadOnlyDictionary<string, int> PackagesPerSub
 /// </summary>
 public static class ChannelIndexer
 {
+    /// <summary>Level 3 looking for 6-byte matches: repodata's hex digests make shorter ones a loss (see <see cref="ZstdEncoderOptions.MinMatch"/>).</summary>
+    private static readonly ZstdEncoderOptions RepodataZstd = new() { MinMatch = 6 };
+
     public static IndexResult Write(string channelDir, IEnumerable<ChannelEntry> entries, IndexOptions? options = null, IMirrorLog? log = null, CancellationToken ct = default)
     {
         options ??= new IndexOptions();
@@ -135,7 +138,7 @@ public static class ChannelIndexer
                 ct.ThrowIfCancellationRequested();
                 var path = SafePath.Combine(channelDir, subdir, "repodata.json");
                 var repodata = RepodataWriter.ToBytes(subdir, files.Values, baseUrl is null ? null : baseUrl + Uri.EscapeDataString(subdir) + "/");
-                Output(SafePath.Combine(channelDir, subdir, "repodata.json.zst"), options.WriteZst, () => ZstdCodec.Compress(repodata));
+                Output(SafePath.Combine(channelDir, subdir, "repodata.json.zst"), options.WriteZst, () => ZstdCodec.Compress(repodata, RepodataZstd));
                 Output(path, true, () => repodata);
                 Output(SafePath.Combine(channelDir, subdir, "run_exports.json"), options.WriteRunExports, () => RunExportsWriter.ToBytes(subdir, files.Values));
                 Output(SafePath.Combine(channelDir, subdir, "index.html"), options.WriteIndexHtml, () => IndexHtmlWriter.Subdir(title, subdir, files.Values, Listed(channelDir, subdir)));

@@ -1,10 +1,11 @@
 namespace CondaMirror.Core.Zstd;
 
 /// <summary>
-/// Zstandard (RFC 8878) decoding and encoding. This is the whole public surface; everything behind it is internal.
-/// Decoding supports every standard frame except ones that need a dictionary. Encoding compresses at zstd-like
-/// levels (<see cref="ZstdEncoderOptions.Level"/>): hash-chain match finding, Huffman literals, FSE sequences,
-/// repeat offsets, raw/RLE blocks where they are smaller, optional content checksum and content size.
+/// Zstandard (RFC 8878) decoding and encoding over ZstdSharp (a managed port of the reference library, whose
+/// numbers against the zstd tool are in docs/benchmarks.md). This is the whole public surface: callers see our
+/// options, limits and <see cref="ZstdFormatException"/> with stable codes, never the library's types. Decoding
+/// supports every standard frame except ones that need a dictionary; encoding writes one frame at the level of
+/// <see cref="ZstdEncoderOptions.Level"/>, single-threaded, with the content size and checksum as asked.
 /// </summary>
 public static class ZstdCodec
 {
@@ -31,20 +32,37 @@ public static class ZstdCodec
     {
         using var decoder = new ZstdDecoderStream(compressed.ToArray(), options ?? new ZstdDecoderOptions());
         // The declared size only pre-sizes the output, capped so a forged header cannot force a huge allocation.
+        // Reading straight into the output array lets the library decode a whole frame in one pass.
         long declared = decoder.PeekDeclaredContentSize();
-        using var output = new MemoryStream((int)Math.Clamp(declared, 0, MaxPresize));
-        decoder.CopyTo(output, 1 << 17);
-        return output.Length == output.Capacity ? output.GetBuffer() : output.ToArray();
+        var output = new byte[Math.Clamp(declared, 0, MaxPresize)];
+        int length = 0;
+        while (true)
+        {
+            if (length == output.Length)
+            {
+                if (output.Length == Array.MaxLength) throw new InvalidDataException("The decompressed zstd data does not fit in one array.");
+                Array.Resize(ref output, (int)Math.Clamp(Math.Max(2L * output.Length, 1 << 16), 0, Array.MaxLength));
+            }
+            int read = decoder.Read(output.AsSpan(length));
+            if (read == 0) break;
+            length += read;
+        }
+        return length == output.Length ? output : output.AsSpan(0, length).ToArray();
     }
 
-    /// <summary>Compresses <paramref name="data"/> into a single zstd frame.</summary>
+    /// <summary>Compresses <paramref name="data"/> into a single zstd frame that declares its content size.</summary>
     public static byte[] Compress(ReadOnlySpan<byte> data, ZstdEncoderOptions? options = null)
     {
         options ??= new ZstdEncoderOptions();
-        if (options.ContentSize is null) options = new ZstdEncoderOptions { Level = options.Level, Checksum = options.Checksum, ContentSize = data.Length };
-        // Compressed output is usually a fraction of the input; the stream grows if it is not.
-        using var output = new MemoryStream(data.Length / 4 + 64);
-        using (var encoder = new ZstdEncoderStream(output, options, leaveOpen: true)) encoder.Write(data);
-        return output.ToArray();
+        if (options.ContentSize is null) options = new ZstdEncoderOptions { Level = options.Level, Checksum = options.Checksum, MinMatch = options.MinMatch, ContentSize = data.Length };
+        return ZstdEncoderStream.CompressAll(data, options);
     }
+
+    /// <summary>The library level for <paramref name="level"/>: 0 is the default, 3; outside 0..22 is rejected.</summary>
+    internal static int CheckLevel(int level) => level switch
+    {
+        0 => 3,
+        >= 1 and <= 22 => level,
+        _ => throw new ArgumentOutOfRangeException(nameof(level), level, "The zstd compression level must be 1 to 22 (0 for the default, 3)."),
+    };
 }

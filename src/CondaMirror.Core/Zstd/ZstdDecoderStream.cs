@@ -1,331 +1,250 @@
-using CondaMirror.Core.IO;
-using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using CondaMirror.Core.Errors;
+using ZstdSharp.Unsafe;
 
 namespace CondaMirror.Core.Zstd;
 
 /// <summary>
-/// Read-only stream decoding zstd frames (and skipping skippable frames) from a compressed stream, block by block.
-/// Decoded blocks land in a history buffer that keeps the last window of output for back-references; it grows
-/// on demand up to about 1.5 windows (or the declared content size, if smaller) and then slides.
+/// Read-only stream of the decompressed content of all frames of a compressed stream, decoded by ZstdSharp's
+/// <c>ZSTD_decompressStream</c>. Each frame header is checked here before the library sees it, so a frame that
+/// needs a dictionary or a window above <see cref="ZstdDecoderOptions.MaxWindowSize"/> fails with its own code and
+/// the exact offset, before any window is allocated; the library's own window limit is set to the same size.
+/// After the first error every further read throws the same exception.
 /// </summary>
-internal sealed class ZstdDecoderStream : ReadOnlyStream
+internal sealed unsafe class ZstdDecoderStream : Stream
 {
+    /// <summary>A frame header is at most 18 bytes (RFC 8878, 3.1.1.1).</summary>
+    private const int MaxFrameHeaderSize = 18;
+    private const int StreamInputSize = 1 << 17;
+    private const ulong UnknownContentSize = ulong.MaxValue;
+
     private readonly Stream? _source;
     private readonly bool _leaveOpen;
-    private readonly ZstdInput _input;
     private readonly ZstdDecoderOptions _options;
-    private readonly XxHash64 _hash = new();
-    private readonly BlockDecoder _blocks = new();
-
-    private enum State { FrameStart, Blocks, Checksum, End }
-    private State _state = State.FrameStart;
-    private bool _sawFrame;
-
-    // Current frame.
-    private long _windowSize;
-    private int _blockMaximum;
-    private long _contentSize; // -1 when not declared
-    private bool _hasChecksum;
-    private long _frameProduced;
-    private int _bufferLimit;
-
-    // History buffer: [_historyStart, _writePos) are decoded bytes of this frame; [_readPos, _writePos) not yet read.
-    private byte[] _window = Array.Empty<byte>();
-    private int _historyStart;
-    private int _readPos;
-    private int _writePos;
-    private bool _disposed;
+    private readonly DecoderContext _context;
+    private byte[] _input;
+    private int _inPos;
+    private int _inEnd;
+    private long _inputOffset; // absolute offset of _input[0] in the compressed stream
+    private bool _sourceEnded;
+    private bool _inFrame; // the library is inside a frame (it returned a non-zero hint)
+    private ulong _declaredSize = UnknownContentSize;
     private ZstdFormatException? _failure;
+    private bool _disposed;
 
     public ZstdDecoderStream(Stream source, ZstdDecoderOptions options, bool leaveOpen)
+        : this(options, new byte[StreamInputSize], 0)
     {
         if (!source.CanRead) throw new ArgumentException("The compressed stream must be readable.", nameof(source));
         _source = source;
         _leaveOpen = leaveOpen;
-        _options = options;
-        _input = new ZstdInput(source);
     }
 
-    public ZstdDecoderStream(byte[] compressed, ZstdDecoderOptions options)
+    /// <summary>Decodes <paramref name="compressed"/> in place, without copying it into a buffer of its own.</summary>
+    public ZstdDecoderStream(byte[] compressed, ZstdDecoderOptions options) : this(options, compressed, compressed.Length) => _sourceEnded = true;
+
+    private ZstdDecoderStream(ZstdDecoderOptions options, byte[] input, int inputLength)
     {
+        if (options.MaxWindowSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), "MaxWindowSize must be positive.");
         _options = options;
-        _input = new ZstdInput(compressed);
+        _input = input;
+        _inEnd = inputLength;
+        _context = new DecoderContext();
+        // The library accepts 1 KiB to 2 GiB; our own header check below applies the exact limit.
+        Check(Methods.ZSTD_DCtx_setMaxWindowSize(_context.Pointer, (nuint)Math.Clamp(options.MaxWindowSize, 1L << 10, 1L << 31)));
+        if (!options.VerifyChecksum) Check(Methods.ZSTD_DCtx_setParameter(_context.Pointer, ZSTD_dParameter.ZSTD_d_experimentalParam3, 1)); // ZSTD_d_forceIgnoreChecksum
     }
 
-    /// <summary>Content size declared by the first frame, when it is known before decoding (used to size outputs).</summary>
-    internal long PeekDeclaredContentSize()
+    /// <summary>The content size declared by the first frame, or -1 when it declares none (or is skippable).</summary>
+    /// <exception cref="ZstdFormatException">The first frame header is invalid or asks for more than the limits allow.</exception>
+    public long PeekDeclaredContentSize()
     {
-        if (_state == State.FrameStart && !_sawFrame) AdvanceFrameStart();
-        return _state == State.Blocks ? _contentSize : -1;
+        if (!LoadFrameHeader(out var header)) return -1;
+        CheckFrame(header); // a frame that will be refused must not size anything first
+        if (header.frameType != ZSTD_frameType_e.ZSTD_frame || header.frameContentSize == UnknownContentSize) return -1;
+        return header.frameContentSize > long.MaxValue ? -1 : (long)header.frameContentSize;
     }
 
     public override bool CanRead => !_disposed;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int ReadByte()
-    {
-        Span<byte> one = stackalloc byte[1];
-        return Read(one) == 1 ? one[0] : -1;
-    }
 
     public override int Read(Span<byte> destination)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_failure is not null) throw _failure;
         if (destination.IsEmpty) return 0;
-        if (_failure is not null)
-            throw new ZstdFormatException(_failure.Code, _failure.Problem, _failure.Offset);
         try
         {
-            while (_readPos == _writePos)
-            {
-                if (!Advance()) return 0;
-            }
+            return ReadCore(destination);
         }
         catch (ZstdFormatException e)
         {
-            // Decoder state is undefined after a format error; later reads report the same error again.
             _failure = e;
             throw;
         }
-        int n = Math.Min(destination.Length, _writePos - _readPos);
-        _window.AsSpan(_readPos, n).CopyTo(destination);
-        _readPos += n;
-        return n;
     }
 
-    /// <summary>Decodes the next unit of input (a frame header, one block or a checksum). False at the end of input.</summary>
-    private bool Advance()
-    {
-        switch (_state)
-        {
-            case State.FrameStart:
-                AdvanceFrameStart();
-                return _state != State.End;
-            case State.Blocks:
-                DecodeBlock();
-                return true;
-            case State.Checksum:
-                FinishFrame();
-                return true;
-            default:
-                return false;
-        }
-    }
-
-    private ZstdFormatException Error(string code, string problem, long offset) => new(code, problem, offset);
-
-    private void AdvanceFrameStart()
+    private int ReadCore(Span<byte> destination)
     {
         while (true)
         {
-            if (_sawFrame && _input.AtEnd())
+            if (!_inFrame)
             {
-                _state = State.End;
-                return;
+                if (!LoadFrameHeader(out var header))
+                {
+                    if (_inputOffset + _inEnd == 0) throw Fail(ErrorCodes.ZstdTruncated, "the input is empty", 0);
+                    return 0; // clean end: every frame is complete
+                }
+                CheckFrame(header);
+                _declaredSize = header.frameType == ZSTD_frameType_e.ZSTD_frame ? header.frameContentSize : UnknownContentSize;
             }
-            long frameOffset = _input.Offset;
-            if (!_input.Ensure(4))
+            else if (_inPos == _inEnd)
             {
-                if (_input.Available == 0)
-                    throw Error(ErrorCodes.ZstdTruncated, "the input is empty; a zstd stream holds at least one frame", frameOffset);
-                throw Error(ErrorCodes.ZstdTruncated, "the input ends inside a frame magic number", frameOffset);
+                Refill(); // at the end of the input the library may still hold decoded bytes to hand out
             }
-            uint magic = BinaryPrimitives.ReadUInt32LittleEndian(_input.Span(4));
-            if ((magic & ZstdConstants.SkippableMagicMask) == ZstdConstants.SkippableMagic)
+
+            long offset = _inputOffset + _inPos;
+            nuint hint;
+            ZSTD_outBuffer_s output;
+            fixed (byte* dst = destination)
+            fixed (byte* src = _input)
             {
-                _input.Require(8, "skippable frame header");
-                uint size = BinaryPrimitives.ReadUInt32LittleEndian(_input.Span(8)[4..]);
-                _input.Skip(8);
-                if (!_input.SkipLong(size))
-                    throw Error(ErrorCodes.ZstdTruncated, $"the input ends inside a skippable frame of {size} bytes", frameOffset);
-                _sawFrame = true;
-                continue;
+                var input = new ZSTD_inBuffer_s { src = src + _inPos, size = (nuint)(_inEnd - _inPos), pos = 0 };
+                output = new ZSTD_outBuffer_s { dst = dst, size = (nuint)destination.Length, pos = 0 };
+                hint = Methods.ZSTD_decompressStream(_context.Pointer, &output, &input);
+                _inPos += (int)input.pos;
             }
-            if (magic != ZstdConstants.FrameMagic)
-            {
-                throw Error(ErrorCodes.ZstdBadMagic, _sawFrame
-                    ? $"unexpected bytes after the last frame (0x{magic:X8} is not a zstd or skippable frame magic number)"
-                    : $"not zstd data: the magic number is 0x{magic:X8}, expected 0x{ZstdConstants.FrameMagic:X8}", frameOffset);
-            }
-            ReadFrameHeader(frameOffset);
-            _sawFrame = true;
-            return;
+            if (Methods.ZSTD_isError(hint)) throw Translate(Methods.ZSTD_getErrorCode(hint), offset);
+            // 0 means a frame ended and all of its content was handed out; the next byte starts a new frame.
+            _inFrame = hint != 0;
+            if (output.pos > 0) return (int)output.pos;
+            if (_inFrame && _sourceEnded && _inPos == _inEnd && _inputOffset + _inPos == offset)
+                throw Fail(ErrorCodes.ZstdTruncated, "the input ends in the middle of a frame", _inputOffset + _inEnd);
         }
     }
 
-    private void ReadFrameHeader(long frameOffset)
+    /// <summary>
+    /// Makes the next frame header contiguous in the input buffer and parses it; false when the input ends cleanly
+    /// (no byte left) before it.
+    /// </summary>
+    private bool LoadFrameHeader(out ZSTD_frameHeader header)
     {
-        _input.Require(5, "frame header");
-        byte descriptor = _input.Span(5)[4];
-        int fcsFlag = descriptor >> 6;
-        bool singleSegment = (descriptor & 0x20) != 0;
-        if ((descriptor & 0x08) != 0)
-            throw Error(ErrorCodes.ZstdCorrupt, "the reserved bit of the frame header descriptor is set", frameOffset + 4);
-        _hasChecksum = (descriptor & 0x04) != 0;
-        int dictIdSize = (descriptor & 3) switch { 0 => 0, 1 => 1, 2 => 2, _ => 4 };
-        int fcsSize = fcsFlag switch { 0 => singleSegment ? 1 : 0, 1 => 2, 2 => 4, _ => 8 };
-        int headerSize = 5 + (singleSegment ? 0 : 1) + dictIdSize + fcsSize;
-        _input.Require(headerSize, "frame header");
-        var header = _input.Span(headerSize);
-        int p = 5;
-        long windowSize = 0;
-        if (!singleSegment)
+        while (true)
         {
-            byte wd = header[p++];
-            int windowLog = ZstdConstants.MinWindowLog + (wd >> 3);
-            long windowBase = 1L << windowLog;
-            windowSize = windowBase + (windowBase >> 3) * (wd & 7);
+            int available = _inEnd - _inPos;
+            if (available == 0 && !Refill())
+            {
+                header = default;
+                return false;
+            }
+            available = _inEnd - _inPos;
+            nuint result;
+            fixed (byte* src = _input)
+            fixed (ZSTD_frameHeader* h = &header)
+                result = Methods.ZSTD_getFrameHeader(h, src + _inPos, (nuint)available);
+            if (Methods.ZSTD_isError(result))
+            {
+                long offset = _inputOffset + _inPos;
+                throw Methods.ZSTD_getErrorCode(result) switch
+                {
+                    ZSTD_ErrorCode.ZSTD_error_prefix_unknown => Fail(ErrorCodes.ZstdBadMagic, offset == 0
+                        ? "the input does not start with a zstd frame (wrong magic number)"
+                        : "the bytes after the last complete frame are not a zstd frame", offset),
+                    // Beyond the format's own limit (2 GiB): the header parser stops before telling the size.
+                    ZSTD_ErrorCode.ZSTD_error_frameParameter_windowTooLarge => Fail(ErrorCodes.ZstdWindowTooLarge,
+                        $"the frame needs a window of {DescribedWindow(_input.AsSpan(_inPos, available))} bytes, more than the {_options.MaxWindowSize} bytes allowed", offset),
+                    _ => Fail(ErrorCodes.ZstdCorrupt, "the frame header is malformed (reserved bit set or unknown frame descriptor)", offset),
+                };
+            }
+            if (result == 0) return true;
+            if (!Refill(MaxFrameHeaderSize))
+                throw Fail(ErrorCodes.ZstdTruncated, $"the input ends inside a frame header ({available} of up to {MaxFrameHeaderSize} bytes)", _inputOffset + _inEnd);
         }
-        uint dictId = dictIdSize switch
-        {
-            0 => 0,
-            1 => header[p],
-            2 => BinaryPrimitives.ReadUInt16LittleEndian(header[p..]),
-            _ => BinaryPrimitives.ReadUInt32LittleEndian(header[p..]),
-        };
-        p += dictIdSize;
-        if (dictId != 0)
-            throw Error(ErrorCodes.ZstdDictionaryRequired,
-                $"the frame was compressed with dictionary {dictId}; dictionaries are not supported, recompress without --dict", frameOffset + 5);
-        long contentSize = fcsSize switch
-        {
-            0 => -1,
-            1 => header[p],
-            2 => BinaryPrimitives.ReadUInt16LittleEndian(header[p..]) + 256L,
-            4 => BinaryPrimitives.ReadUInt32LittleEndian(header[p..]),
-            _ => (long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(header[p..]), long.MaxValue),
-        };
-        if (singleSegment) windowSize = contentSize;
-        if (windowSize > _options.MaxWindowSize)
-            throw Error(ErrorCodes.ZstdWindowTooLarge,
-                $"the frame needs a {windowSize}-byte window, more than the allowed maximum of {_options.MaxWindowSize} bytes", frameOffset + 5);
-
-        // Back-references never reach further than the frame's own content, so a smaller declared size bounds memory.
-        long effectiveWindow = contentSize >= 0 ? Math.Min(windowSize, contentSize) : windowSize;
-        int blockMaximum = (int)Math.Min(Math.Max(windowSize, 1), ZstdConstants.MaxBlockSize);
-        long need = blockMaximum + ZstdConstants.WildCopySlack;
-        long limit;
-        if (contentSize >= 0 && contentSize <= effectiveWindow + effectiveWindow / 2)
-        {
-            limit = contentSize + need;
-        }
-        else
-        {
-            // Room past the window lets the buffer slide rarely; very large windows get what fits in one array.
-            long spare = Math.Min(Math.Max(effectiveWindow / 2, blockMaximum), Array.MaxLength - effectiveWindow - need);
-            limit = effectiveWindow + need + Math.Max(spare, 0);
-        }
-        if (limit > Array.MaxLength)
-            throw Error(ErrorCodes.ZstdWindowTooLarge,
-                $"the frame needs a {windowSize}-byte window, more than this decoder can buffer", frameOffset + 5);
-
-        _input.Skip(headerSize);
-        _windowSize = effectiveWindow;
-        _blockMaximum = blockMaximum;
-        _contentSize = contentSize;
-        _bufferLimit = (int)limit;
-        _frameProduced = 0;
-        if (_window.Length > _bufferLimit) _window = Array.Empty<byte>();
-        _historyStart = _readPos = _writePos = 0;
-        _hash.Reset();
-        _blocks.ResetForFrame();
-        _state = State.Blocks;
     }
 
-    /// <summary>Ensures room for one more block after the write position, growing or sliding the history buffer.</summary>
-    private void MakeRoomForBlock()
+    /// <summary>The window size in a frame header's window descriptor (RFC 8878, 3.1.1.1.2): 2^(10+exponent) plus eighths.</summary>
+    private static string DescribedWindow(ReadOnlySpan<byte> header)
     {
-        int needed = _blockMaximum + ZstdConstants.WildCopySlack;
-        if (_window.Length - _writePos >= needed) return;
-        int keepFrom = (int)Math.Max(_historyStart, _writePos - _windowSize);
-        int keep = _writePos - keepFrom;
-        byte[] target = _window;
-        if (_window.Length < _bufferLimit && (keep + needed > _window.Length / 2 || _window.Length == 0))
-        {
-            long grown = Math.Max((long)_window.Length * 2, Math.Max(1L << 20, keep + needed));
-            target = new byte[(int)Math.Min(grown, _bufferLimit)];
-        }
-        if (keep + needed > target.Length)
-            throw new InvalidOperationException("zstd history buffer sizing error"); // unreachable: limit ≥ window + block + slack
-        _window.AsSpan(keepFrom, keep).CopyTo(target);
-        _window = target;
-        _historyStart = Math.Max(0, _historyStart - keepFrom);
-        _readPos -= keepFrom;
-        _writePos = keep;
+        if (header.Length < 6 || (header[4] & 0x20) != 0) return "more than 2 GiB"; // single segment: the content size
+        int exponent = (header[5] >> 3) + 10;
+        var windowBase = System.Numerics.BigInteger.One << exponent;
+        return (windowBase + windowBase / 8 * (header[5] & 7)).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private void DecodeBlock()
+    private void CheckFrame(in ZSTD_frameHeader header)
     {
-        long blockOffset = _input.Offset;
-        _input.Require(3, "block header");
-        var h = _input.Span(3);
-        int header = h[0] | (h[1] << 8) | (h[2] << 16);
-        bool last = (header & 1) != 0;
-        int type = (header >> 1) & 3;
-        int size = header >> 3;
-        _input.Skip(3);
-        MakeRoomForBlock();
-        int produced;
-        switch (type)
+        if (header.frameType != ZSTD_frameType_e.ZSTD_frame) return;
+        long offset = _inputOffset + _inPos;
+        if (header.dictID != 0)
+            throw Fail(ErrorCodes.ZstdDictionaryRequired, $"the frame needs dictionary {header.dictID}, and dictionaries are not supported", offset);
+        if (header.windowSize > (ulong)_options.MaxWindowSize)
+            throw Fail(ErrorCodes.ZstdWindowTooLarge,
+                $"the frame needs a window of {header.windowSize} bytes, more than the {_options.MaxWindowSize} bytes allowed", offset);
+    }
+
+    /// <summary>
+    /// Reads more compressed bytes, keeping the unread ones; with <paramref name="want"/>, until that many are
+    /// unread or the input ends. False when nothing more could be read.
+    /// </summary>
+    private bool Refill(int want = 1)
+    {
+        if (_sourceEnded || _source is null)
         {
-            case 0: // raw
-                if (size > _blockMaximum)
-                    throw Error(ErrorCodes.ZstdCorrupt, $"raw block of {size} bytes exceeds the maximum block size {_blockMaximum}", blockOffset);
-                _input.Require(size, "raw block");
-                _input.Span(size).CopyTo(_window.AsSpan(_writePos));
-                _input.Skip(size);
-                produced = size;
+            _sourceEnded = true;
+            return false;
+        }
+        int live = _inEnd - _inPos;
+        if (_inPos > 0)
+        {
+            Buffer.BlockCopy(_input, _inPos, _input, 0, live);
+            _inputOffset += _inPos;
+            _inPos = 0;
+            _inEnd = live;
+        }
+        bool any = false;
+        do
+        {
+            int read = _source.Read(_input, _inEnd, _input.Length - _inEnd);
+            if (read <= 0)
+            {
+                _sourceEnded = true;
                 break;
-            case 1: // RLE
-                if (size > _blockMaximum)
-                    throw Error(ErrorCodes.ZstdCorrupt, $"RLE block of {size} bytes exceeds the maximum block size {_blockMaximum}", blockOffset);
-                _input.Require(1, "RLE block");
-                _window.AsSpan(_writePos, size).Fill(_input.Span(1)[0]);
-                _input.Skip(1);
-                produced = size;
-                break;
-            case 2: // compressed
-                if (size > _blockMaximum)
-                    throw Error(ErrorCodes.ZstdCorrupt, $"compressed block of {size} bytes exceeds the maximum block size {_blockMaximum}", blockOffset);
-                _input.Require(size, "compressed block");
-                produced = _blocks.Decode(_input.Buffer, _input.Position, size, _window, _writePos, _historyStart, _blockMaximum, blockOffset + 3);
-                _input.Skip(size);
-                break;
-            default:
-                throw Error(ErrorCodes.ZstdCorrupt, "block type 3 is reserved", blockOffset);
-        }
-        var output = _window.AsSpan(_writePos, produced);
-        if (_hasChecksum && _options.VerifyChecksum) _hash.Append(output);
-        _writePos += produced;
-        _frameProduced += produced;
-        if (_contentSize >= 0 && _frameProduced > _contentSize)
-            throw Error(ErrorCodes.ZstdContentSizeMismatch,
-                $"the frame decodes to more than its declared content size of {_contentSize} bytes", blockOffset);
-        if (last) _state = State.Checksum;
+            }
+            _inEnd += read;
+            any = true;
+        } while (_inEnd - _inPos < want);
+        return any;
     }
 
-    private void FinishFrame()
+    private ZstdFormatException Translate(ZSTD_ErrorCode code, long offset) => code switch
     {
-        long offset = _input.Offset;
-        if (_contentSize >= 0 && _frameProduced != _contentSize)
-            throw Error(ErrorCodes.ZstdContentSizeMismatch,
-                $"the frame decodes to {_frameProduced} bytes but declares {_contentSize}", offset);
-        if (_hasChecksum)
-        {
-            _input.Require(4, "content checksum");
-            uint stored = BinaryPrimitives.ReadUInt32LittleEndian(_input.Span(4));
-            _input.Skip(4);
-            if (_options.VerifyChecksum)
-            {
-                uint actual = (uint)_hash.Digest();
-                if (stored != actual)
-                    throw Error(ErrorCodes.ZstdChecksumMismatch,
-                        $"content checksum mismatch (stored 0x{stored:X8}, computed 0x{actual:X8}); the data is corrupted", offset);
-            }
-        }
-        _state = State.FrameStart;
+        ZSTD_ErrorCode.ZSTD_error_checksum_wrong => Fail(ErrorCodes.ZstdChecksumMismatch, "the content checksum does not match the decoded data", offset),
+        ZSTD_ErrorCode.ZSTD_error_frameParameter_windowTooLarge => Fail(ErrorCodes.ZstdWindowTooLarge,
+            $"the frame needs a window larger than the {_options.MaxWindowSize} bytes allowed", offset),
+        ZSTD_ErrorCode.ZSTD_error_dictionary_wrong => Fail(ErrorCodes.ZstdDictionaryRequired, "the frame needs a dictionary, and dictionaries are not supported", offset),
+        ZSTD_ErrorCode.ZSTD_error_prefix_unknown => Fail(ErrorCodes.ZstdBadMagic, "the bytes after the last complete frame are not a zstd frame", offset),
+        ZSTD_ErrorCode.ZSTD_error_memory_allocation => throw new OutOfMemoryException("zstd decoding could not allocate its window"),
+        _ => Fail(ErrorCodes.ZstdCorrupt, _declaredSize == UnknownContentSize
+            ? $"a block of the frame is corrupt ({Describe(code)})"
+            : $"a block of the frame is corrupt or the frame does not hold the {_declaredSize} bytes its header declares ({Describe(code)})", offset),
+    };
+
+    private static string Describe(ZSTD_ErrorCode code) => code.ToString().Replace("ZSTD_error_", "", StringComparison.Ordinal).Replace('_', ' ');
+
+    private static ZstdFormatException Fail(string code, string problem, long offset) => new(code, problem, offset);
+
+    private static void Check(nuint result)
+    {
+        if (Methods.ZSTD_isError(result)) throw new InvalidOperationException($"zstd decoder setup failed: {Methods.ZSTD_getErrorName(result)}");
     }
 
     protected override void Dispose(bool disposing)
@@ -333,8 +252,27 @@ internal sealed class ZstdDecoderStream : ReadOnlyStream
         if (!_disposed)
         {
             _disposed = true;
+            _context.Dispose();
             if (disposing && !_leaveOpen) _source?.Dispose();
         }
         base.Dispose(disposing);
+    }
+
+    /// <summary>Owns the native decoder state, so it is freed even when the stream is never disposed.</summary>
+    private sealed class DecoderContext : SafeHandle
+    {
+        public DecoderContext() : base(IntPtr.Zero, ownsHandle: true)
+        {
+            SetHandle((IntPtr)Methods.ZSTD_createDCtx());
+            if (IsInvalid) throw new OutOfMemoryException("zstd decoder state could not be allocated");
+        }
+
+        public ZSTD_DCtx_s* Pointer => (ZSTD_DCtx_s*)handle;
+        public override bool IsInvalid => handle == IntPtr.Zero;
+        protected override bool ReleaseHandle()
+        {
+            Methods.ZSTD_freeDCtx((ZSTD_DCtx_s*)handle);
+            return true;
+        }
     }
 }

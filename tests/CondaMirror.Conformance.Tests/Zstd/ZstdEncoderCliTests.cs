@@ -101,7 +101,7 @@ public sealed class ZstdEncoderCliTests : IDisposable
     }
 
     [SkippableFact]
-    public void Default_level_beats_zstd_3_and_level_19_is_near_zstd_19_on_the_biggest_repodata()
+    public void Repodata_level_3_beats_zstd_3_and_level_19_is_within_1_percent_of_zstd_19_on_the_biggest_repodata()
     {
         ZstdSamples.RequireZstd();
         var files = Directory.EnumerateFiles(Path.Combine(TestData.Require(), "repodata"), "*.json", SearchOption.AllDirectories)
@@ -115,11 +115,12 @@ public sealed class ZstdEncoderCliTests : IDisposable
                 ZstdSamples.RunZstd("-q", "-f", "-T1", $"-{level}", file, "-o", output);
                 return new FileInfo(output).Length;
             }
-            long ours3 = ZstdCodec.Compress(data, new ZstdEncoderOptions { Level = 3 }).Length;
+            // Level 3 as the indexer writes repodata.json.zst (6-byte matches), level 19 as the shard writer.
+            long ours3 = ZstdCodec.Compress(data, new ZstdEncoderOptions { Level = 3, MinMatch = 6 }).Length;
             long ours19 = ZstdCodec.Compress(data, new ZstdEncoderOptions { Level = 19 }).Length;
             long cli3 = Cli(3), cli19 = Cli(19);
             Assert.True(ours3 <= cli3, $"{file}: level 3 gives {ours3} bytes, zstd -3 {cli3}");
-            Assert.True(ours19 <= cli19 * 1.15, $"{file}: level 19 gives {ours19} bytes, zstd -19 {cli19}");
+            Assert.True(ours19 <= cli19 * 1.01, $"{file}: level 19 gives {ours19} bytes, zstd -19 {cli19}");
         }
     }
 }

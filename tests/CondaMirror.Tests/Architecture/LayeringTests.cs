@@ -33,7 +33,7 @@ public sealed partial class LayeringTests
     [Fact]
     public void Core_concepts_are_acyclic()
     {
-        // Concepts are the top-level folders; a sub-namespace (Zstd.Encoding, Solving.Sat, Repodata.Shards) is its
+        // Concepts are the top-level folders; a sub-namespace (Solving.Sat, Repodata.Shards) is its
         // concept's own split and may use its parent, so the graph is checked between concepts.
         var graph = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         foreach (var (ns, uses) in NamespaceGraph())

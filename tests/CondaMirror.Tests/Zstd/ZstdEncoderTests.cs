@@ -1,16 +1,14 @@
 using System.Text;
 using CondaMirror.Core.Zstd;
-using CondaMirror.Core.Zstd.Encoding;
 using CondaMirror.TestKit;
 using Xunit;
 
 namespace CondaMirror.Tests.Zstd;
 
 /// <summary>
-/// The compressing encoder against our decoder: round trips for edge-case inputs at every level, streaming in odd
-/// chunks across block and window boundaries, actual compression, and the entropy-coding building blocks on their
-/// own (FSE descriptions read back by the decoder's reader, Huffman codes that are complete and length-limited).
-/// Cross-checks with the zstd tool live in the conformance suite.
+/// The encoder behind <see cref="ZstdCodec"/>: round trips for edge-case inputs at every level, streaming in odd
+/// chunks across block and window boundaries, actual compression, level validation, and the managed memory our
+/// stream wrapper costs. Cross-checks with the zstd tool live in the conformance suite.
 /// </summary>
 public class ZstdEncoderTests
 {
@@ -124,13 +122,12 @@ public class ZstdEncoderTests
     }
 
     [Fact]
-    public void Higher_levels_are_not_larger_on_repetitive_records()
+    public void Level_19_is_smaller_than_level_3_on_repetitive_records()
     {
         var records = Records(20_000, 3);
-        int level1 = ZstdCodec.Compress(records, new ZstdEncoderOptions { Level = 1 }).Length;
+        // Level 1 may beat level 3 here, as with the zstd tool: hex digests make level 3's shorter matches a loss.
         int level3 = RoundTrip(records, new ZstdEncoderOptions { Level = 3 }).Length;
         int level19 = RoundTrip(records, new ZstdEncoderOptions { Level = 19 }).Length;
-        Assert.True(level3 <= level1 * 1.02, $"level 3 {level3} vs level 1 {level1}");
         Assert.True(level19 < level3, $"level 19 {level19} vs level 3 {level3}");
     }
 
@@ -155,6 +152,9 @@ public class ZstdEncoderTests
         Assert.Equal(ZstdCodec.Compress(data), ZstdCodec.Compress(data, new ZstdEncoderOptions { Level = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => ZstdCodec.Compress(data, new ZstdEncoderOptions { Level = 23 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => ZstdCodec.Compress(new MemoryStream(), new ZstdEncoderOptions { Level = -1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ZstdCodec.Compress(data, new ZstdEncoderOptions { MinMatch = 8 }));
+        // A longer minimum match changes the frame and still round-trips.
+        Assert.NotEqual(ZstdCodec.Compress(data), RoundTrip(data, new ZstdEncoderOptions { MinMatch = 7 }));
     }
 
     [Fact]
@@ -173,7 +173,7 @@ public class ZstdEncoderTests
             }
         }
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        // Level 3: a 2 MiB window → a 4.1 MiB buffer (grown by doubling), 0.75 MiB of tables, block scratch.
+        // The library keeps its window in native memory; what is managed is the stream's 128 KiB output buffer.
         Assert.True(allocated < 16 << 20, $"allocated {allocated} bytes for {total} bytes of input");
     }
 
@@ -189,78 +189,8 @@ public class ZstdEncoderTests
         long before = GC.GetAllocatedBytesForCurrentThread();
         var frame = ZstdCodec.Compress(data, options);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        // Mostly entropy-coder tables (about 80 KB); a full-size block scratch alone would be over 700 KB.
-        Assert.True(allocated < 192 * 1024, $"level {level}: {allocated} bytes allocated for {data.Length} bytes of input");
+        // The output buffer is sized by the declared content size; a full 128 KiB one would be over the limit.
+        Assert.True(allocated < 64 * 1024, $"level {level}: {allocated} bytes allocated for {data.Length} bytes of input");
         Assert.Equal(data, ZstdCodec.Decompress(frame));
-    }
-
-    [Fact]
-    public void Fse_descriptions_are_read_back_by_the_decoder()
-    {
-        var rng = new Random(5);
-        Span<short> norm = stackalloc short[64];
-        Span<short> readBack = stackalloc short[256];
-        Span<byte> description = stackalloc byte[128];
-        for (int round = 0; round < 500; round++)
-        {
-            int symbols = rng.Next(2, 53);
-            var counts = new uint[symbols];
-            int total = 0;
-            for (int s = 0; s < symbols; s++)
-            {
-                // Many zeros (runs of them exercise the repeat flags), a few large counts, some tiny ones.
-                int kind = rng.Next(4);
-                counts[s] = kind == 0 ? 0u : kind == 1 ? (uint)rng.Next(1, 3) : (uint)rng.Next(1, 5000);
-                total += (int)counts[s];
-            }
-            counts[symbols - 1] = Math.Max(counts[symbols - 1], 1);
-            counts[0] += 1;
-            total = (int)counts.Sum(c => c);
-            int log = FseNormalizer.OptimalTableLog(9, total, symbols - 1);
-            FseNormalizer.Normalize(counts, symbols, total, log, norm);
-            int sum = 0;
-            for (int s = 0; s < symbols; s++)
-            {
-                Assert.True(counts[s] == 0 ? norm[s] == 0 : norm[s] != 0, $"symbol {s}: count {counts[s]}, norm {norm[s]}");
-                sum += norm[s] == -1 ? 1 : norm[s];
-            }
-            Assert.Equal(1 << log, sum);
-            int written = FseNormalizer.WriteDescription(description, norm, symbols, log);
-            int read = Fse.ReadNormalizedCounts(description[..written], readBack, 255, 9, out int readLog, out int readSymbols);
-            Assert.Equal(written, read);
-            Assert.Equal(log, readLog);
-            Assert.Equal(symbols, readSymbols);
-            Assert.True(norm[..symbols].SequenceEqual(readBack[..symbols]));
-        }
-    }
-
-    [Fact]
-    public void Huffman_codes_are_complete_and_limited_to_11_bits()
-    {
-        var encoder = new HuffmanEncoder();
-        // Fibonacci counts would need codes of up to 24 bits without a limit.
-        var counts = new uint[256];
-        uint a = 1, b = 1;
-        for (int s = 0; s < 25; s++)
-        {
-            counts[s] = a;
-            (a, b) = (b, a + b);
-        }
-        encoder.Build(counts, 24);
-        double kraft = 0;
-        for (int s = 0; s <= 24; s++)
-        {
-            Assert.InRange(encoder.Lengths[s], 1, 11);
-            kraft += Math.Pow(2, -encoder.Lengths[s]);
-        }
-        Assert.Equal(1.0, kraft, 12);
-        Assert.Equal(11, encoder.TableBits);
-
-        // Without pressure from the limit the code is an ordinary optimal one: two equal symbols get one bit each,
-        // and 1,1,2,4 get lengths 3,3,2,1.
-        var small = new uint[256];
-        small[10] = 1; small[20] = 1; small[30] = 2; small[40] = 4;
-        encoder.Build(small, 40);
-        Assert.Equal(new byte[] { 3, 3, 2, 1 }, new[] { encoder.Lengths[10], encoder.Lengths[20], encoder.Lengths[30], encoder.Lengths[40] });
     }
 }

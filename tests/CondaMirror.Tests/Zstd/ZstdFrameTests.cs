@@ -29,19 +29,7 @@ public class ZstdFrameTests
         return ms.ToArray();
     }
 
-    private static uint Checksum(byte[] data) => (uint)XxHash64.Hash(data);
-
-    [Fact]
-    public void XxHash64_matches_known_vectors()
-    {
-        Assert.Equal(0xEF46DB3751D8E999UL, XxHash64.Hash(ReadOnlySpan<byte>.Empty));
-        // Incremental hashing over odd chunk sizes equals one-shot hashing.
-        var data = new byte[1000];
-        new Random(1).NextBytes(data);
-        var h = new XxHash64();
-        for (int i = 0; i < data.Length; i += 37) h.Append(data.AsSpan(i, Math.Min(37, data.Length - i)));
-        Assert.Equal(XxHash64.Hash(data), h.Digest());
-    }
+    private static uint Checksum(byte[] data) => (uint)System.IO.Hashing.XxHash64.HashToUInt64(data);
 
     [Fact]
     public void Raw_block_frame_with_window_descriptor_and_checksum()
@@ -176,10 +164,13 @@ public class ZstdFrameTests
     }
 
     [Fact]
-    public void Content_size_mismatch_is_rejected()
+    public void Content_size_mismatch_is_rejected_as_corrupt()
     {
+        // The decoder reports a frame whose blocks do not add up to its declared size as corrupt, naming the size.
         var frame = Frame(0x20, new byte[] { 5 }, new[] { (0, new byte[] { 1, 2, 3 }, 3) });
-        Assert.Equal(ErrorCodes.ZstdContentSizeMismatch, DecodeFails(frame).Code);
+        var e = DecodeFails(frame);
+        Assert.Equal(ErrorCodes.ZstdCorrupt, e.Code);
+        Assert.Contains("the 5 bytes its header declares", e.Message);
         var tooMuch = Frame(0x20, new byte[] { 2 }, new[] { (0, new byte[] { 1, 2, 3 }, 3) });
         Assert.Equal(ErrorCodes.ZstdCorrupt, DecodeFails(tooMuch).Code); // block larger than the 2-byte window
     }
@@ -200,26 +191,31 @@ public class ZstdFrameTests
     }
 
     [Fact]
-    public void Large_declared_window_is_not_allocated_up_front()
+    public void A_large_declared_window_within_the_callers_limit_decodes()
     {
-        // A 1 GiB window (allowed) holding only 10 bytes: the history buffer must grow with the data, not the window.
+        // A 1 GiB window holding only 10 bytes: above the default limit, accepted when the caller allows it.
         var content = Enumerable.Range(0, 10).Select(i => (byte)i).ToArray();
         var frame = Frame(0x00, new byte[] { 20 << 3 }, new[] { (0, content, content.Length) });
-        ZstdCodec.Decompress(frame); // warm-up so one-time static allocations do not count
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Assert.Equal(content, ZstdCodec.Decompress(frame));
-        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 8_000_000);
+        Assert.Equal(ErrorCodes.ZstdWindowTooLarge, DecodeFails(frame).Code);
+        Assert.Equal(content, ZstdCodec.Decompress(frame, new ZstdDecoderOptions { MaxWindowSize = 1L << 30 }));
     }
 
     [Fact]
     public void Forged_content_size_does_not_cause_a_huge_allocation()
     {
-        // Claims 1.5 GB of content (single segment, 4-byte size) but holds 3 bytes.
+        // Claims 1.5 GB of content (single segment, 4-byte size) but holds 3 bytes: the window of a single-segment
+        // frame is its content size, above the default limit, so nothing is allocated for it.
         var frame = Frame(0x20 | 0x80, BitConverter.GetBytes(1_500_000_000u), new[] { (0, new byte[] { 1, 2, 3 }, 3) });
         long before = GC.GetAllocatedBytesForCurrentThread();
         var e = DecodeFails(frame);
-        Assert.Equal(ErrorCodes.ZstdContentSizeMismatch, e.Code);
-        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 100_000_000);
+        Assert.Equal(ErrorCodes.ZstdWindowTooLarge, e.Code);
+        Assert.Contains("1500000000", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000);
+        // Under the limit (100 MB claimed), the output is presized to at most 64 MiB and the frame fails as corrupt.
+        var underLimit = Frame(0x20 | 0x80, BitConverter.GetBytes(100_000_000u), new[] { (0, new byte[] { 1, 2, 3 }, 3) });
+        before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(ErrorCodes.ZstdCorrupt, DecodeFails(underLimit).Code);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 70_000_000);
     }
 
     [Fact]
