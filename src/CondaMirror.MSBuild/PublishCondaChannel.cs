@@ -24,7 +24,7 @@ public sealed class PublishCondaChannel : CondaTaskBase
 
     public int HttpTimeoutSeconds { get; set; } = 100;
 
-    /// <summary>CondaHttpRequestDeadlineSeconds: the most one S3 call may take, retries and body included.</summary>
+    /// <summary>CondaHttpRequestDeadlineSeconds: the most one S3 or Azure call may take, retries and body included.</summary>
     public int HttpRequestDeadlineSeconds { get; set; } = 600;
 
     public int RetryCount { get; set; } = 5;

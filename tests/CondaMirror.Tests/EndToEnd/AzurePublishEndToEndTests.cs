@@ -3,6 +3,7 @@ using System.Text.Json;
 using CondaMirror.TestKit;
 using CondaMirror.TestKit.Channels;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace CondaMirror.Tests.EndToEnd;
 
@@ -20,8 +21,13 @@ public class AzurePublishEndToEndTests
 {
     private const string ContainerName = "channels";
     private readonly PackedPackage _package;
+    private readonly ITestOutputHelper _output;
 
-    public AzurePublishEndToEndTests(PackedPackage package) => _package = package;
+    public AzurePublishEndToEndTests(PackedPackage package, ITestOutputHelper output)
+    {
+        _package = package;
+        _output = output;
+    }
 
     private static ChannelBuilder Upstream() => new ChannelBuilder()
         .Add(new PackageSpec("tool", "1.0", "h_0", "linux-64") { Depends = ["data >=1"] })
@@ -64,8 +70,8 @@ public class AzurePublishEndToEndTests
         return env;
     }
 
-    private static CommandResult Build(string project, IReadOnlyDictionary<string, string> env) =>
-        DotnetCli.Run(Path.GetDirectoryName(project)!, env, "build", project, "-nodeReuse:false", "-v:n", "-tl:off");
+    private static CommandResult Build(string project, IReadOnlyDictionary<string, string> env, params string[] extra) =>
+        DotnetCli.Run(Path.GetDirectoryName(project)!, env, new[] { "build", project, "-nodeReuse:false", "-v:n", "-tl:off" }.Concat(extra).ToArray());
 
     private static List<string> Tree(string channel) =>
         Directory.EnumerateFiles(channel, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(channel, f).Replace('\\', '/'))
@@ -112,10 +118,11 @@ public class AzurePublishEndToEndTests
         Assert.Equal("1.0", CondaClient.InstalledVersions(work.Combine("env"))["tool"]);
         Assert.Equal("1.2", CondaClient.InstalledVersions(work.Combine("env"))["data"]);
 
-        // (c) Nothing changed: no PUT, no blob written again.
+        // (c) Nothing changed: no PUT, no blob written again (in MSBuild's .NET task host, as Visual Studio runs the tasks:
+        // the Azure SDK's assemblies load there too, and the environment reaches it).
         var etags = server.Blobs(ContainerName, prefix);
         var before = proxy.Forwarded.Count;
-        var second = Build(Project(work, upstream, ReadmeItem(server, proxy), """<CondaPackage Include="tool" />"""), env);
+        var second = Build(Project(work, upstream, ReadmeItem(server, proxy), """<CondaPackage Include="tool" />"""), env, "-p:CondaMirrorTaskHost=NET");
         Assert.True(second.Succeeded, second.ToString());
         Assert.Empty(PutsSince(proxy, server, before));
         Assert.Equal(etags, server.Blobs(ContainerName, prefix));
@@ -131,6 +138,7 @@ public class AzurePublishEndToEndTests
         Assert.Contains("linux-64/extra-2.0-h_0.conda", changed);
         Assert.DoesNotContain("linux-64/tool-1.0-h_0.conda", changed);
         var puts = PutsSince(proxy, server, before);
+        _output.WriteLine($"first publish: {tree.Count + 1} PUTs; one package added: {puts.Count} PUTs ({string.Join(", ", puts)})");
         Assert.Equal(changed.Select(k => prefix + k).Append(prefix + ".condamirror/publish-manifest.json").Order(StringComparer.Ordinal), puts.Order(StringComparer.Ordinal));
         Assert.True(puts.IndexOf(prefix + "linux-64/extra-2.0-h_0.conda") < puts.IndexOf(prefix + "linux-64/repodata.json"), string.Join(", ", puts));
         Assert.All(puts.Where(p => p.StartsWith(prefix + "linux-64/", StringComparison.Ordinal)),
@@ -159,6 +167,25 @@ public class AzurePublishEndToEndTests
             Assert.DoesNotContain(Uri.UnescapeDataString(signature)[..20], output.Output);
         }
         Assert.Empty(Directory.EnumerateFiles(work.Combine("app"), "*", SearchOption.AllDirectories).Where(f => File.ReadAllText(f).Contains(server.Key, StringComparison.Ordinal)));
+
+        // A wrong key: one coded error, neither key in the output, nothing written.
+        var wrongKey = Convert.ToBase64String(new byte[64]);
+        etags = server.Blobs(ContainerName, prefix);
+        var refused = Build(Project(work, upstream, ReadmeItem(server, proxy), """<CondaPackage Include="tool" /><CondaPackage Include="extra" />"""),
+            new Dictionary<string, string>(env) { ["AZURE_STORAGE_KEY"] = wrongKey });
+        Assert.False(refused.Succeeded);
+        Assert.Single(refused.DiagnosticLines("error"));
+        Assert.Contains("error CMIR379", refused.Output);
+        Assert.DoesNotContain(wrongKey, refused.Output);
+        Assert.DoesNotContain(server.Key, refused.Output);
+        Assert.Equal(etags, server.Blobs(ContainerName, prefix));
+
+        // A malformed destination: at the item's line, before anything is resolved.
+        var project = Project(work, upstream, $"""<CondaPublish Include="azblob://{server.Account}/Channels/conda" />""", """<CondaPackage Include="tool" />""");
+        var bad = Build(project, env);
+        Assert.False(bad.Succeeded);
+        var line = File.ReadAllLines(project).ToList().FindIndex(l => l.Contains("<CondaPublish", StringComparison.Ordinal)) + 1;
+        Assert.True(bad.Output.Contains($"{project}({line}): error CMIR376", StringComparison.Ordinal), bad.Output);
     }
 
     [SkippableFact]
@@ -200,6 +227,7 @@ public class AzurePublishEndToEndTests
             Assert.True(kills < 20, "the publish never finished");
         }
         Assert.True(kills >= 3, $"only {kills} kills: the publish had too few uploads to kill it at several points");
+        _output.WriteLine($"{kills} builds killed (SIGKILL) with uploads held, two more uploads reaching the server before each kill after the first");
 
         // The publish that got through: the repodata names all four packages, each present; another build uploads nothing.
         proxy.Release();
