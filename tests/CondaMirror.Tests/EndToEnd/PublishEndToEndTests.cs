@@ -64,7 +64,7 @@ public class PublishEndToEndTests
         await using var upstream = new LoopbackChannelServer(work.Combine("upstream"));
         var env = Environment(_package, server);
         // The README's snippet, word for word but for the bucket and the port.
-        var readmeItem = File.ReadAllLines(Path.Combine(TestData.RepoRoot, "README.md")).Single(l => l.TrimStart().StartsWith("<CondaPublish Include=", StringComparison.Ordinal)).Trim();
+        var readmeItem = File.ReadAllLines(Path.Combine(TestData.RepoRoot, "README.md")).Single(l => l.TrimStart().StartsWith("<CondaPublish Include=\"s3://", StringComparison.Ordinal)).Trim();
         Assert.Contains("s3://my-bucket/conda/main", readmeItem);
         string Item(bool prune = false) => prune
             ? $"""<CondaPublish Include="s3://{server.Bucket}/conda/main" Endpoint="{server.Endpoint.AbsoluteUri.TrimEnd('/')}" ForcePathStyle="true" Prune="true" />"""
