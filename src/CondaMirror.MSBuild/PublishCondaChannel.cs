@@ -9,10 +9,11 @@ namespace CondaMirror.MSBuild;
 
 /// <summary>
 /// Publishes the built channel to each CondaPublish destination (s3://bucket/prefix with Endpoint, Region,
-/// ForcePathStyle and Prune metadata): only new or changed files, archives first and repodata.json last.
-/// With PlanOnly, reports what would be published and writes nothing. Credentials come from the environment
-/// through the AWS SDK's default chain; item metadata that looks like one is CMIR361. An item's PyPI metadata
-/// (s3://bucket/prefix) also publishes the PyPI simple index the build wrote, wheels first and simple/index.* last.
+/// ForcePathStyle and Prune metadata, or azblob://account/container/prefix with Endpoint and Prune): only new or
+/// changed files, archives first and repodata.json last. With PlanOnly, reports what would be published and writes
+/// nothing. Credentials come from the environment (the AWS SDK's default chain; AZURE_STORAGE_SAS_TOKEN or
+/// AZURE_STORAGE_KEY); item metadata that looks like one is CMIR361. An item's PyPI metadata (a destination on the
+/// same store) also publishes the PyPI simple index the build wrote, wheels first and simple/index.* last.
 /// </summary>
 public sealed class PublishCondaChannel : CondaTaskBase
 {
@@ -25,7 +26,7 @@ public sealed class PublishCondaChannel : CondaTaskBase
 
     public int HttpTimeoutSeconds { get; set; } = 100;
 
-    /// <summary>CondaHttpRequestDeadlineSeconds: the most one S3 call may take, retries and body included.</summary>
+    /// <summary>CondaHttpRequestDeadlineSeconds: the most one S3 or Azure call may take, retries and body included.</summary>
     public int HttpRequestDeadlineSeconds { get; set; } = 600;
 
     public int RetryCount { get; set; } = 5;
@@ -78,17 +79,8 @@ public sealed class PublishCondaChannel : CondaTaskBase
 
     private void Publish(string directory, PublishTarget target, PublishLayout layout, string? hashCacheFile)
     {
-        using var store = new S3ObjectStore(new S3StoreOptions
-        {
-            Bucket = target.Bucket,
-            Endpoint = target.Endpoint,
-            Region = target.Region,
-            ForcePathStyle = target.ForcePathStyle,
-            Timeout = TimeSpan.FromSeconds(HttpTimeoutSeconds),
-            RequestDeadline = TimeSpan.FromSeconds(HttpRequestDeadlineSeconds),
-            Budget = _budget!,
-            RetryCount = RetryCount,
-        });
+        using var store = PublishStoreFactory.Open(target,
+            new StoreBounds(TimeSpan.FromSeconds(HttpTimeoutSeconds), TimeSpan.FromSeconds(HttpRequestDeadlineSeconds), RetryCount, _budget!));
         var result = ChannelPublisher.PublishAsync(directory, target, store, new PublishOptions
         {
             PlanOnly = PlanOnly,

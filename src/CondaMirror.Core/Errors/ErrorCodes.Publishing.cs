@@ -34,4 +34,19 @@ public static partial class ErrorCodes
 
     /// <summary>Two publish destinations overlap (one prefix inside the other, in one bucket): an item's PyPI and channel destinations, or those of two items.</summary>
     public const string PublishDestinationsOverlap = "CMIR370";
+
+    /// <summary>An Azure Blob destination (azblob://account/container[/prefix] or https://account.blob.core.windows.net/container[/prefix]) is malformed, or carries S3-only metadata.</summary>
+    public const string PublishAzureUrlInvalid = "CMIR376";
+
+    /// <summary>Neither AZURE_STORAGE_SAS_TOKEN nor AZURE_STORAGE_KEY is set for an Azure Blob destination.</summary>
+    public const string PublishAzureNoCredentials = "CMIR377";
+
+    /// <summary>AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_KEY is not what it should be (not a SAS query string, not base64), or both are set.</summary>
+    public const string PublishAzureCredentialInvalid = "CMIR378";
+
+    /// <summary>Azure Blob Storage refused the credential or the operation (HTTP 401/403, AuthenticationFailed, AuthorizationFailure…).</summary>
+    public const string PublishAzureAccessDenied = "CMIR379";
+
+    /// <summary>The Azure Blob container does not exist at the account.</summary>
+    public const string PublishAzureNoSuchContainer = "CMIR380";
 }

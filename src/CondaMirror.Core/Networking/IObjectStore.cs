@@ -7,9 +7,10 @@ public sealed record StoredObject(string Key, long Size, string? ETag);
 public sealed record ObjectHead(long Size, string? Sha256, string? ETag);
 
 /// <summary>
-/// The few object-store operations publishing needs. The S3 implementation (<see cref="S3ObjectStore"/>) lives here
-/// with the rest of networking and credentials; tests run the publisher against a real S3-compatible server through it.
-/// Every failure is a <c>CondaMirrorException</c> (CMIR362–CMIR367) whose message holds no credential.
+/// The few object-store operations publishing needs. The S3 (<see cref="S3ObjectStore"/>) and Azure Blob
+/// (<see cref="AzureBlobObjectStore"/>) implementations live here with the rest of networking and credentials; tests run
+/// the publisher against real servers (s3rver, Azurite) through them. Every failure is a <c>CondaMirrorException</c>
+/// (CMIR362–CMIR367, CMIR376–CMIR380) whose message holds no credential.
 /// </summary>
 public interface IObjectStore : IDisposable
 {

@@ -3,18 +3,33 @@ using CondaMirror.Core.Networking;
 
 namespace CondaMirror.Core.Publishing;
 
+/// <summary>Which kind of object store a destination is on.</summary>
+public enum PublishStore
+{
+    S3,
+    AzureBlob,
+    Oci,
+}
+
 /// <summary>
-/// One CondaPublish destination: <c>s3://bucket[/prefix]</c> plus where the store is (Endpoint, Region, path style)
-/// and whether objects no longer in the channel are deleted (Prune). Parsed from the item's Include and metadata;
-/// metadata that looks like a credential is refused (CMIR361): credentials come from the environment only.
+/// One CondaPublish destination: <c>s3://bucket[/prefix]</c> plus where the store is (Endpoint, Region, path style),
+/// or <c>azblob://account/container[/prefix]</c> (also written https://account.blob.core.windows.net/container/prefix)
+/// plus an Endpoint for an emulator, or <c>oci://registry/namespace/channel</c> (an OCI registry); and whether objects no longer in the channel are deleted (Prune). Parsed from the
+/// item's Include and metadata; metadata that looks like a credential is refused (CMIR361): credentials come from the
+/// environment only.
 /// </summary>
 public sealed record PublishTarget
 {
-    /// <summary>The bucket; for an OCI destination (<see cref="IsOci"/>) the registry, host[:port].</summary>
+    public PublishStore Store { get; init; } = PublishStore.S3;
+
+    /// <summary>The Azure storage account; null for S3 and OCI.</summary>
+    public string? Account { get; init; }
+
+    /// <summary>The S3 bucket, the Azure container, or for an OCI destination (<see cref="IsOci"/>) the registry, host[:port].</summary>
     public required string Bucket { get; init; }
 
     /// <summary>An OCI registry (oci://host[:port]/namespace/channel): <see cref="Bucket"/> is the registry, <see cref="Prefix"/> the channel's repository path.</summary>
-    public bool IsOci { get; init; }
+    public bool IsOci => Store == PublishStore.Oci;
 
     /// <summary>The key prefix without leading or trailing '/', "" for the bucket's root.</summary>
     public required string Prefix { get; init; }
@@ -40,8 +55,19 @@ public sealed record PublishTarget
     /// <summary>The layout the PyPI index is published with.</summary>
     public PublishLayout PyPILayout => PyPIFolderKeys ? PublishLayout.PyPI : PublishLayout.PyPIWithoutFolderKeys;
 
-    /// <summary>The destination as the user wrote it, normalised: s3://bucket/prefix.</summary>
-    public string Url => IsOci ? $"oci://{Bucket}/{Prefix}" : Prefix.Length == 0 ? $"s3://{Bucket}" : $"s3://{Bucket}/{Prefix}";
+    /// <summary>The destination as the user wrote it, normalised: s3://bucket/prefix, azblob://account/container/prefix or oci://registry/path.</summary>
+    public string Url => Store switch
+    {
+        PublishStore.Oci => $"oci://{Bucket}/{Prefix}",
+        PublishStore.AzureBlob => $"azblob://{Account}/{Bucket}" + (Prefix.Length == 0 ? "" : "/" + Prefix),
+        _ => $"s3://{Bucket}" + (Prefix.Length == 0 ? "" : "/" + Prefix),
+    };
+
+    /// <summary>An Azure destination's blob service: the Endpoint metadata, else https://account.blob.core.windows.net.</summary>
+    public Uri? AzureServiceUri => Store != PublishStore.AzureBlob ? null : Endpoint ?? new Uri($"https://{Account}.blob.core.windows.net");
+
+    /// <summary>The store a destination is on, for comparing destinations: two with the same identity share one key space.</summary>
+    private string StoreIdentity => $"{Store}|{Account}|{Bucket}|{(Store == PublishStore.AzureBlob ? AzureServiceUri!.AbsoluteUri.TrimEnd('/') : Endpoint?.AbsoluteUri)}";
 
     /// <summary>The key of a channel file (relative path with '/').</summary>
     public string KeyOf(string relativePath) => Prefix.Length == 0 ? relativePath : Prefix + "/" + relativePath;
@@ -50,7 +76,18 @@ public sealed record PublishTarget
     public string KeyPrefix => Prefix.Length == 0 ? "" : Prefix + "/";
 
     /// <summary>Metadata names that would put a credential into the project file.</summary>
-    private static readonly string[] SecretLike = ["accesskey", "secret", "password", "passwd", "token", "credential", "sessionkey", "apikey"];
+    private static readonly string[] SecretLike = ["accesskey", "secret", "password", "passwd", "token", "credential", "sessionkey", "apikey",
+        "accountkey", "sharedkey", "storagekey", "connectionstring", "sas"];
+
+    /// <summary>Whether an Include names an Azure Blob destination (azblob:// or an https blob service URL).</summary>
+    public static bool IsAzure(string include)
+    {
+        var text = include.Trim();
+        return text.StartsWith(AzureScheme, StringComparison.OrdinalIgnoreCase)
+               || Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "https" && uri.Host.Contains(".blob.", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private const string AzureScheme = "azblob://";
 
     public static PublishTarget Parse(string include, IReadOnlyDictionary<string, string> metadata, string? projectFile = null)
     {
@@ -61,9 +98,13 @@ public sealed record PublishTarget
                 // The value is never echoed, only the metadata name.
                 throw new CondaMirrorException(ErrorCodes.PublishSecretInProject,
                     $"CondaPublish '{Safe(include)}' has metadata '{name}', which looks like a credential. Credentials are never read from the project file " +
-                    "(it is committed, logged and copied into binlogs): remove it and set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in the build's environment.",
+                    "(it is committed, logged and copied into binlogs): remove it and set " +
+                    (IsAzure(include)
+                        ? $"{AzureBlobObjectStore.SasTokenVariable} or {AzureBlobObjectStore.KeyVariable}"
+                        : "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)") + " in the build's environment.",
                     projectFile);
         }
+        if (IsAzure(include)) return ParseAzure(include, metadata, projectFile);
 
         if (include.Trim().StartsWith("oci://", StringComparison.OrdinalIgnoreCase))
             return ParseOci(include, metadata, projectFile);
@@ -115,7 +156,7 @@ public sealed record PublishTarget
             for (var j = i + 1; j < trees.Count; j++)
             {
                 var (a, b) = (trees[i], trees[j]);
-                if (a.IsOci != b.IsOci || a.Bucket != b.Bucket || a.Endpoint?.AbsoluteUri != b.Endpoint?.AbsoluteUri) continue;
+                if (a.StoreIdentity != b.StoreIdentity) continue;
                 if (a.Prefix == b.Prefix)
                     throw new CondaMirrorException(ErrorCodes.PublishMetadataInvalid,
                         $"Two CondaPublish destinations are both {a.Url}; publish to each destination once.", projectFile);
@@ -175,8 +216,115 @@ public sealed record PublishTarget
                 $"CondaPublish '{Safe(include)}' is not an OCI destination: write it as oci://registry.example.org/namespace/channel (host and optional port, then the channel's repository path " +
                 "of lower-case letters, digits, '.', '_' and '-'; no query, user info or empty segment). Credentials come from CONDAMIRROR_OCI_USERNAME/CONDAMIRROR_OCI_PASSWORD or CONDAMIRROR_OCI_TOKEN.",
                 projectFile);
-        return new PublishTarget { Bucket = registry.ToLowerInvariant(), Prefix = path, IsOci = true };
+        return new PublishTarget { Store = PublishStore.Oci, Bucket = registry.ToLowerInvariant(), Prefix = path };
     }
+
+
+    private static PublishTarget ParseAzure(string include, IReadOnlyDictionary<string, string> metadata, string? projectFile)
+    {
+        foreach (var s3Only in new[] { "Region", "ForcePathStyle" })
+            if (metadata.TryGetValue(s3Only, out var v) && !string.IsNullOrWhiteSpace(v))
+                throw new CondaMirrorException(ErrorCodes.PublishAzureUrlInvalid,
+                    $"CondaPublish '{Safe(include)}': {s3Only} is S3 metadata and means nothing for an Azure Blob destination. Remove it; an emulator or another cloud is named by Endpoint.",
+                    projectFile);
+        var (account, container, prefix, service) = ParseAzureLocation(include, include, null, projectFile);
+        Uri? endpoint = service;
+        if (metadata.TryGetValue("Endpoint", out var e) && !string.IsNullOrWhiteSpace(e))
+        {
+            endpoint = S3ObjectStore.ParseEndpoint(e);
+            if (endpoint is null)
+                throw new CondaMirrorException(ErrorCodes.PublishAzureUrlInvalid,
+                    $"CondaPublish '{Safe(include)}': Endpoint '{UrlRedaction.Redact(e)}' is not an absolute http(s) URL without credentials, query or fragment " +
+                    "(the account's blob service, e.g. http://127.0.0.1:10000/devstoreaccount1 for Azurite). A SAS token goes in AZURE_STORAGE_SAS_TOKEN, not the URL.",
+                    projectFile);
+        }
+        var target = new PublishTarget
+        {
+            Store = PublishStore.AzureBlob,
+            Account = account,
+            Bucket = container,
+            Prefix = prefix,
+            Endpoint = endpoint,
+            Prune = Flag(metadata, "Prune", include, projectFile),
+        };
+        var folderKeys = !metadata.TryGetValue("PyPIFolderKeys", out var fk) || string.IsNullOrWhiteSpace(fk) || Flag(metadata, "PyPIFolderKeys", include, projectFile);
+        target = target with { PyPIFolderKeys = folderKeys };
+        if (!metadata.TryGetValue("PyPI", out var pypi) || string.IsNullOrWhiteSpace(pypi)) return target;
+
+        var (pypiAccount, pypiContainer, pypiPrefix, _) = ParseAzureLocation(pypi, include, "PyPI", projectFile);
+        // One credential and one endpoint serve the item: its PyPI index lives in the same account.
+        if (pypiAccount != account)
+            throw new CondaMirrorException(ErrorCodes.PublishAzureUrlInvalid,
+                $"CondaPublish '{Safe(include)}': PyPI '{Safe(pypi)}' is in account '{pypiAccount}', the channel in '{account}'. One item publishes to one account: " +
+                "use a container or prefix of the same account, or a second build for the other.", projectFile);
+        var pypiTarget = target with { Bucket = pypiContainer, Prefix = pypiPrefix };
+        if (pypiContainer == container && Overlaps(prefix, pypiPrefix))
+            throw new CondaMirrorException(ErrorCodes.PublishDestinationsOverlap,
+                $"CondaPublish '{Safe(include)}': PyPI '{Safe(pypi)}' overlaps the channel's destination {target.Url} (one is inside the other). " +
+                $"Give the PyPI index a prefix of its own beside the channel, e.g. azblob://{account}/{container}/conda/main and azblob://{account}/{container}/pypi.", projectFile);
+        return target with { PyPI = pypiTarget };
+    }
+
+    /// <summary>
+    /// azblob://account/container[/prefix] or https://account.blob.&lt;cloud suffix&gt;/container[/prefix] to its parts;
+    /// the https form also names the blob service (its scheme and host), the azblob form leaves it to Endpoint or the default.
+    /// </summary>
+    private static (string Account, string Container, string Prefix, Uri? Service) ParseAzureLocation(string value, string include, string? metadataName, string? projectFile)
+    {
+        var text = value.Trim();
+        string account, rest;
+        Uri? service = null;
+        if (text.StartsWith(AzureScheme, StringComparison.OrdinalIgnoreCase))
+        {
+            rest = text[AzureScheme.Length..];
+            var slash = rest.IndexOf('/');
+            account = slash < 0 ? rest : rest[..slash];
+            rest = slash < 0 ? "" : rest[(slash + 1)..];
+        }
+        else if (text.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            rest = text["https://".Length..];
+            var slash = rest.IndexOf('/');
+            var host = (slash < 0 ? rest : rest[..slash]).ToLowerInvariant();
+            rest = slash < 0 ? "" : rest[(slash + 1)..];
+            var dot = host.IndexOf(".blob.", StringComparison.Ordinal);
+            account = dot < 0 ? host : host[..dot];
+            var suffix = dot < 0 ? "" : host[(dot + ".blob.".Length)..];
+            if (dot < 0 || suffix.Length == 0 || !suffix.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-') || suffix.Contains("..", StringComparison.Ordinal))
+                throw AzureBadUrl(include, metadataName, value, $"'{host}' is not an account's blob service host (account.blob.core.windows.net)", projectFile);
+            service = new Uri("https://" + host);
+        }
+        else
+            throw AzureBadUrl(include, metadataName, value, "it does not start with azblob:// or https://", projectFile);
+        if (rest.IndexOfAny(['?', '#', '@', '\\', '*', ':', '%']) >= 0 || rest.Any(char.IsWhiteSpace) || rest.Any(char.IsControl) || account.IndexOfAny(['@', ':']) >= 0)
+            throw AzureBadUrl(include, metadataName, value, "it holds a query (a SAS token belongs in AZURE_STORAGE_SAS_TOKEN), fragment, user info, port, escape, backslash, wildcard or white space", projectFile);
+        if (!IsAccountName(account))
+            throw AzureBadUrl(include, metadataName, value, $"'{account}' is not a storage account name (3–24 lower-case letters and digits)", projectFile);
+        var cut = rest.IndexOf('/');
+        var container = cut < 0 ? rest : rest[..cut];
+        var prefix = cut < 0 ? "" : rest[(cut + 1)..].Trim('/');
+        if (!IsContainerName(container))
+            throw AzureBadUrl(include, metadataName, value, container.Length == 0
+                ? "it names no container"
+                : $"'{container}' is not a container name (3–63 lower-case letters, digits and single '-', starting and ending with a letter or digit)", projectFile);
+        if (prefix.Split('/').Any(s => s.Length == 0 && prefix.Length > 0 || s is "." or ".."))
+            throw AzureBadUrl(include, metadataName, value, "the prefix has an empty, '.' or '..' segment", projectFile);
+        return (account, container, prefix, service);
+    }
+
+    private static bool IsAccountName(string name) =>
+        name.Length is >= 3 and <= 24 && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9'));
+
+    private static bool IsContainerName(string name) =>
+        name.Length is >= 3 and <= 63
+        && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-')
+        && char.IsAsciiLetterOrDigit(name[0]) && char.IsAsciiLetterOrDigit(name[^1]) && !name.Contains("--", StringComparison.Ordinal);
+
+    private static CondaMirrorException AzureBadUrl(string include, string? metadataName, string value, string why, string? projectFile) =>
+        new(ErrorCodes.PublishAzureUrlInvalid, metadataName is null
+                ? $"CondaPublish '{Safe(include)}' is not an Azure Blob destination: {why}. Write it as azblob://account/container[/prefix] or https://account.blob.core.windows.net/container[/prefix], with Endpoint as metadata for an emulator."
+                : $"CondaPublish '{Safe(include)}': {metadataName} '{Safe(value)}' is not an Azure Blob destination: {why}. Write it as azblob://account/container/prefix in the item's account.",
+            projectFile);
 
     private static bool Flag(IReadOnlyDictionary<string, string> metadata, string name, string include, string? projectFile)
     {
