@@ -16,7 +16,7 @@ namespace CondaMirror.Tests.EndToEnd;
 /// last; a SAS works as well as the key; and a build killed (SIGKILL) while uploads are held at several points leaves
 /// every repodata.json in the container naming only packages that are there.
 /// </summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class AzurePublishEndToEndTests
 {
     private const string ContainerName = "channels";

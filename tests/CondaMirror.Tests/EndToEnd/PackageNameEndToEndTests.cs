@@ -7,7 +7,7 @@ using Xunit;
 namespace CondaMirror.Tests.EndToEnd;
 
 /// <summary>A CondaPackage item whose name is a path: one error at the item's line, before any request is sent.</summary>
-[Collection(EndToEndCollection.Name)]
+[Collection(EndToEndSecondLaneCollection.Name)]
 public class PackageNameEndToEndTests
 {
     private readonly PackedPackage _package;
