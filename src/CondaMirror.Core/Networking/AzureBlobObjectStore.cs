@@ -188,18 +188,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
         {
             var response = await _container.GetBlobClient(key).DownloadStreamingAsync(cancellationToken: ct).ConfigureAwait(false);
             using var download = response.Value;
-            if (download.Details.ContentLength > maxBytes)
-                throw TooLarge(key, maxBytes);
-            using var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            int read;
-            // The length header is the server's word; the bound is kept on the bytes that arrive.
-            while ((read = await download.Content.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
-            {
-                if (buffer.Length + read > maxBytes) throw TooLarge(key, maxBytes);
-                buffer.Write(chunk, 0, read);
-            }
-            return buffer.ToArray();
+            return await ObjectBody.ReadBoundedAsync(download.Content, download.Details.ContentLength, maxBytes, () => TooLarge(key, maxBytes), ct).ConfigureAwait(false);
         }, cancellationToken, notFoundIsNull: true);
 
     public async Task<string?> PutAsync(string key, Stream content, string contentType, string sha256, CancellationToken cancellationToken)

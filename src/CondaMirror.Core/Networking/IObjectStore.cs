@@ -28,3 +28,21 @@ public interface IObjectStore : IDisposable
 
     Task DeleteAsync(string key, CancellationToken cancellationToken);
 }
+
+/// <summary>Reading a small object's body for every store: the length header is the server's word, the bound is kept on the bytes that arrive.</summary>
+internal static class ObjectBody
+{
+    public static async Task<byte[]> ReadBoundedAsync(Stream body, long? declaredLength, long maxBytes, Func<Exception> tooLarge, CancellationToken cancellationToken)
+    {
+        if (declaredLength > maxBytes) throw tooLarge();
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > maxBytes) throw tooLarge();
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}

@@ -154,18 +154,7 @@ public sealed class S3ObjectStore : IObjectStore
             return await Call("get", key, async ct =>
             {
                 using var response = await _client.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key }, ct).ConfigureAwait(false);
-                if (response.ContentLength > maxBytes)
-                    throw TooLarge(key, maxBytes);
-                using var buffer = new MemoryStream();
-                var chunk = new byte[81920];
-                int read;
-                // The length header is the server's word; the bound is kept on the bytes that arrive.
-                while ((read = await response.ResponseStream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
-                {
-                    if (buffer.Length + read > maxBytes) throw TooLarge(key, maxBytes);
-                    buffer.Write(chunk, 0, read);
-                }
-                return buffer.ToArray();
+                return await ObjectBody.ReadBoundedAsync(response.ResponseStream, response.ContentLength, maxBytes, () => TooLarge(key, maxBytes), ct).ConfigureAwait(false);
             }, cancellationToken, notFoundIsNull: true).ConfigureAwait(false);
         }
         catch (NotFound)

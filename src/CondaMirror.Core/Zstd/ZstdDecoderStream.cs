@@ -1,3 +1,4 @@
+using CondaMirror.Core.IO;
 using System.Runtime.InteropServices;
 using CondaMirror.Core.Errors;
 using ZstdSharp.Unsafe;
@@ -11,7 +12,7 @@ namespace CondaMirror.Core.Zstd;
 /// the exact offset, before any window is allocated; the library's own window limit is set to the same size.
 /// After the first error every further read throws the same exception.
 /// </summary>
-internal sealed unsafe class ZstdDecoderStream : Stream
+internal sealed unsafe class ZstdDecoderStream : ReadOnlyStream
 {
     /// <summary>A frame header is at most 18 bytes (RFC 8878, 3.1.1.1).</summary>
     private const int MaxFrameHeaderSize = 18;
@@ -66,14 +67,6 @@ internal sealed unsafe class ZstdDecoderStream : Stream
     }
 
     public override bool CanRead => !_disposed;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
