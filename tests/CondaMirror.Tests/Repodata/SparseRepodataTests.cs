@@ -95,7 +95,10 @@ public class SparseRepodataTests
         var bc = Assert.Single(sparse.Records("b-c"));
         Assert.Equal("b-c-2.0-1.tar.bz2", bc.FileName);
         Assert.Equal("a \"quoted\"", Assert.Single(bc.Record.Depends));
-        Assert.Equal("https://conda.example.org/forge/linux-64/café-1-0.tar.bz2", Assert.Single(sparse.Records("café")).Url);
+        // The escaped key is indexed under its decoded name, but 'café' is not a conda package name: reading it is refused.
+        var refused = Assert.Throws<CondaMirrorException>(() => sparse.Records("café"));
+        Assert.Equal(ErrorCodes.PackageNameInvalid, refused.Code);
+        Assert.Contains("café-1-0.tar.bz2", refused.Message);
         Assert.Equal("nameless", Assert.Single(sparse.Records("nameless")).Record.Name);
         Assert.Equal("linux-64", sparse.Records("a")[0].Record.Subdir); // filled in from info.subdir
         Assert.Empty(sparse.Records("not-this"));
