@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CondaMirror.Core.IO;
+using ICSharpCode.SharpZipLib;
 
 namespace CondaMirror.Core.Archives;
 
@@ -29,7 +30,7 @@ internal sealed class Bzip2DecoderStream : ReadOnlyStream
         _compressed = compressed;
         if (ManagedOnly.Value || Bzip2Native.Library is null)
         {
-            _managed = new MultiStreamBzip2Stream(compressed);
+            _managed = Managed(() => new MultiStreamBzip2Stream(compressed));
         }
         else
         {
@@ -58,7 +59,17 @@ internal sealed class Bzip2DecoderStream : ReadOnlyStream
 
     public override int Read(Span<byte> buffer)
     {
-        if (_managed is not null) return _managed.Read(buffer);
+        if (_managed is not null)
+        {
+            try
+            {
+                return _managed.Read(buffer);
+            }
+            catch (SharpZipBaseException e)
+            {
+                throw Damaged(e);
+            }
+        }
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (buffer.IsEmpty) return 0;
         while (!_finished)
@@ -90,6 +101,21 @@ internal sealed class Bzip2DecoderStream : ReadOnlyStream
         }
         return 0;
     }
+
+    /// <summary>SharpZipLib reports damage with its own exception type; both decoders report it the same way.</summary>
+    private static T Managed<T>(Func<T> decode)
+    {
+        try
+        {
+            return decode();
+        }
+        catch (SharpZipBaseException e)
+        {
+            throw Damaged(e);
+        }
+    }
+
+    private static InvalidDataException Damaged(SharpZipBaseException e) => new($"the bzip2 data is corrupt ({e.Message})", e);
 
     /// <summary>Moves unread input to the front of the buffer and reads more after it.</summary>
     private void Refill()
