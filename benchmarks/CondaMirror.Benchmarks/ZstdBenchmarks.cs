@@ -111,33 +111,37 @@ public static partial class BenchmarkRegistry
         var (channel, _) = GeneratedChannel(new[] { scale.ToString(CultureInfo.InvariantCulture) });
         files.Add(($"linux-64/repodata.json (generated, scale {scale.ToString(CultureInfo.InvariantCulture)})", Path.Combine(channel, "linux-64", "repodata.json")));
 
-        if (payloadMb > 0)
+        if (payloadMb > 0) files.Add(($"payload.tar (.so + .pyc)", PayloadTar(workDir, payloadMb)));
+        return files;
+    }
+
+    /// <summary>A tar of this machine's shared libraries and .pyc files (half each, sorted by path) of about
+    /// <paramref name="payloadMb"/> MB, like a conda package's payload.</summary>
+    private static string PayloadTar(string workDir, int payloadMb)
+    {
+        var tarPath = Path.Combine(workDir, "payload.tar");
+        long budget = (long)payloadMb << 20;
+        using (var tar = new TarWriter(File.Create(tarPath), TarEntryFormat.Pax, leaveOpen: false))
         {
-            var tarPath = Path.Combine(workDir, "payload.tar");
-            long budget = (long)payloadMb << 20;
-            using (var tar = new TarWriter(File.Create(tarPath), TarEntryFormat.Pax, leaveOpen: false))
+            long written = 0;
+            IEnumerable<string> Regular(IEnumerable<string> paths) => paths
+                .Where(p => (File.GetAttributes(p) & FileAttributes.ReparsePoint) == 0)
+                .OrderBy(p => p, StringComparer.Ordinal);
+            var libraries = Regular(Directory.EnumerateFiles("/usr/lib/x86_64-linux-gnu", "*.so*"));
+            var bytecode = Regular(Directory.EnumerateDirectories("/usr/lib", "python3*")
+                .SelectMany(d => Directory.EnumerateFiles(d, "*.pyc", SearchOption.AllDirectories)));
+            foreach (var (source, share) in new[] { (libraries, budget / 2), (bytecode, budget) })
             {
-                long written = 0;
-                IEnumerable<string> Regular(IEnumerable<string> paths) => paths
-                    .Where(p => (File.GetAttributes(p) & FileAttributes.ReparsePoint) == 0)
-                    .OrderBy(p => p, StringComparer.Ordinal);
-                var libraries = Regular(Directory.EnumerateFiles("/usr/lib/x86_64-linux-gnu", "*.so*"));
-                var bytecode = Regular(Directory.EnumerateDirectories("/usr/lib", "python3*")
-                    .SelectMany(d => Directory.EnumerateFiles(d, "*.pyc", SearchOption.AllDirectories)));
-                foreach (var (source, share) in new[] { (libraries, budget / 2), (bytecode, budget) })
+                foreach (var file in source)
                 {
-                    foreach (var file in source)
-                    {
-                        long size = new FileInfo(file).Length;
-                        if (written + size > share) continue; // a few libraries alone are bigger than the budget
-                        tar.WriteEntry(file, file.TrimStart('/'));
-                        written += size;
-                    }
+                    long size = new FileInfo(file).Length;
+                    if (written + size > share) continue; // a few libraries alone are bigger than the budget
+                    tar.WriteEntry(file, file.TrimStart('/'));
+                    written += size;
                 }
             }
-            files.Add(($"payload.tar (.so + .pyc)", tarPath));
         }
-        return files;
+        return tarPath;
     }
 
     /// <summary>Best wall and CPU seconds (user+sys of this whole process) of <paramref name="runs"/> runs.</summary>

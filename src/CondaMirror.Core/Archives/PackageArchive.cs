@@ -97,7 +97,7 @@ public static partial class PackageArchive
             throw WrongMagic(file, "a bzip2 stream", magic);
         try
         {
-            using var bzip2 = new MultiStreamBzip2Stream(stream);
+            using var bzip2 = new Bzip2DecoderStream(stream);
             return read(bzip2);
         }
         catch (EndOfStreamException e)
