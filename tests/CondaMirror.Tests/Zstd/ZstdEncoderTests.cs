@@ -124,7 +124,7 @@ public class ZstdEncoderTests
     [Fact]
     public void Level_19_is_smaller_than_level_3_on_repetitive_records()
     {
-        var records = Records(20_000, 3);
+        var records = Records(4_000, 3);
         // Level 1 may beat level 3 here, as with the zstd tool: hex digests make level 3's shorter matches a loss.
         int level3 = RoundTrip(records, new ZstdEncoderOptions { Level = 3 }).Length;
         int level19 = RoundTrip(records, new ZstdEncoderOptions { Level = 19 }).Length;
