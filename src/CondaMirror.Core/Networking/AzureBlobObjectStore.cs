@@ -262,7 +262,7 @@ public sealed class AzureBlobObjectStore : IObjectStore
         catch (Exception e) when (IsUnreachable(e))
         {
             throw new CondaMirrorException(ErrorCodes.PublishUnreachable,
-                $"{_where} could not be reached to {what} '{key}' ({Describe(e)}) within {_options.Timeout.TotalSeconds:0} s per attempt and {_options.RetryCount} retries. " +
+                $"{_where} could not be reached to {what} '{key}' ({ObjectStoreFailure.Describe(e)}) within {_options.Timeout.TotalSeconds:0} s per attempt and {_options.RetryCount} retries. " +
                 "Check the account name, the Endpoint metadata, the network, and that the server is running.");
         }
         catch (AggregateException e) when (e.InnerExceptions.OfType<RequestFailedException>().LastOrDefault(x => x.Status != 0) is { } last)
@@ -308,17 +308,5 @@ public sealed class AzureBlobObjectStore : IObjectStore
     }
 
     /// <summary>The kind of transport failure, named by type only (messages may carry request details).</summary>
-    private static string Describe(Exception e)
-    {
-        var all = e is AggregateException a ? a.InnerExceptions.ToList() : [e];
-        foreach (var root in all)
-            for (Exception? x = root; x is not null; x = x.InnerException)
-                if (x is SocketException s) return "socket: " + s.SocketErrorCode;
-        foreach (var root in all)
-            for (Exception? x = root; x is not null; x = x.InnerException)
-                if (x is TimeoutException or TaskCanceledException) return "timed out";
-        return "connection failed";
-    }
-
     private static string? Unquote(ETag? etag) => etag?.ToString().Trim('"');
 }

@@ -46,3 +46,20 @@ internal static class ObjectBody
         return buffer.ToArray();
     }
 }
+
+/// <summary>What both stores say of a request that never got an answer: the socket error, a timeout, or neither. Only the
+/// kind is named: the SDKs' own messages can quote request details.</summary>
+internal static class ObjectStoreFailure
+{
+    public static string Describe(Exception e)
+    {
+        var all = e is AggregateException a ? a.InnerExceptions.ToList() : [e];
+        foreach (var root in all)
+            for (Exception? x = root; x is not null; x = x.InnerException)
+                if (x is System.Net.Sockets.SocketException s) return "socket: " + s.SocketErrorCode;
+        foreach (var root in all)
+            for (Exception? x = root; x is not null; x = x.InnerException)
+                if (x is TimeoutException or TaskCanceledException) return "timed out";
+        return "connection failed";
+    }
+}

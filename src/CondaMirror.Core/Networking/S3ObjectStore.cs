@@ -242,7 +242,7 @@ public sealed class S3ObjectStore : IObjectStore
         catch (Exception e) when (IsUnreachable(e))
         {
             throw new CondaMirrorException(ErrorCodes.PublishUnreachable,
-                $"{_where} could not be reached to {what} '{key}' ({Describe(e)}) within {_options.Timeout.TotalSeconds:0} s per attempt and {_options.RetryCount} retries. " +
+                $"{_where} could not be reached to {what} '{key}' ({ObjectStoreFailure.Describe(e)}) within {_options.Timeout.TotalSeconds:0} s per attempt and {_options.RetryCount} retries. " +
                 "Check the Endpoint metadata, the network, and that the server is running.");
         }
         catch (AmazonClientException e)
@@ -267,7 +267,7 @@ public sealed class S3ObjectStore : IObjectStore
                 "and that they may list, read, write and (with Prune) delete objects under the prefix.");
         if (status == 0 && IsUnreachable(e))
             return new CondaMirrorException(ErrorCodes.PublishUnreachable,
-                $"{_where} could not be reached to {what} '{key}' ({Describe(e)}) within {_options.Timeout.TotalSeconds:0} s per attempt and {_options.RetryCount} retries. " +
+                $"{_where} could not be reached to {what} '{key}' ({ObjectStoreFailure.Describe(e)}) within {_options.Timeout.TotalSeconds:0} s per attempt and {_options.RetryCount} retries. " +
                 "Check the Endpoint metadata, the network, and that the server is running.");
         return new CondaMirrorException(ErrorCodes.PublishRequestFailed,
             $"{_where} failed to {what} '{key}' ({detail}) after {_options.RetryCount} retries. Build again; if it persists, check the server's logs.");
@@ -285,14 +285,5 @@ public sealed class S3ObjectStore : IObjectStore
     }
 
     /// <summary>The kind of transport failure, named by type only (messages may carry request details).</summary>
-    private static string Describe(Exception e)
-    {
-        for (Exception? x = e; x is not null; x = x.InnerException)
-            if (x is SocketException s) return "socket: " + s.SocketErrorCode;
-        for (Exception? x = e; x is not null; x = x.InnerException)
-            if (x is TimeoutException or TaskCanceledException) return "timed out";
-        return "connection failed";
-    }
-
     private static string? Unquote(string? etag) => etag?.Trim('"');
 }
