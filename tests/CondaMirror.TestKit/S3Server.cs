@@ -13,6 +13,7 @@ public sealed class S3Server : IDisposable
 {
     private readonly Process _process;
     private readonly List<string> _log = new();
+    private readonly HashSet<string> _synced = new();
     private readonly TempDirectory _data = new("condamirror-s3");
 
     public S3Server(string bucket = "channels")
@@ -42,6 +43,7 @@ public sealed class S3Server : IDisposable
         {
             if (e.Data is null) return;
             if (e.Data.StartsWith("listening ", StringComparison.Ordinal)) port.TrySetResult(int.Parse(e.Data["listening ".Length..]));
+            else if (e.Data.StartsWith("sync ", StringComparison.Ordinal)) lock (_log) { _synced.Add(e.Data["sync ".Length..]); Monitor.PulseAll(_log); }
             else lock (_log) _log.Add(e.Data);
         };
         var errors = new List<string>();
@@ -84,9 +86,21 @@ public sealed class S3Server : IDisposable
     {
         get
         {
-            // Lines are printed when a response ends; give the pipe a moment to deliver the last ones.
-            Thread.Sleep(200);
-            lock (_log) return _log.ToList();
+            // Lines are printed when a response ends, which can trail the client: wait for a sync marker printed after them.
+            var nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+            using (var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) })
+                http.GetAsync(Endpoint + "__sync/" + nonce).GetAwaiter().GetResult().EnsureSuccessStatusCode();
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            lock (_log)
+            {
+                while (!_synced.Contains(nonce))
+                {
+                    var left = deadline - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero) throw new TimeoutException("the S3 server's log never printed its sync marker");
+                    Monitor.Wait(_log, left);
+                }
+                return _log.ToList();
+            }
         }
     }
 

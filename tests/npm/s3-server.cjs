@@ -3,7 +3,8 @@
 //   node s3-server.cjs <data-dir> <bucket>
 //   env S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY: the only key pair accepted for writes and signed reads.
 // Prints "listening <port>" once bound (127.0.0.1, port chosen by the OS), then one line per request when it ends:
-//   "<METHOD> <status> <signed|anonymous> <key or ->"; a successful PUT also prints "stored <key>", a DELETE "deleted <key>".
+//   "<METHOD> <status> <signed|anonymous> <key or ->"; a successful PUT also prints "stored <key>", a DELETE "deleted <key>";
+//   "GET /__sync/<nonce>" prints "sync <nonce>" (see below).
 // Anonymous GET/HEAD are served (a conda client reads the bucket over plain HTTP); anonymous writes are refused.
 'use strict';
 const http = require('http');
@@ -74,6 +75,17 @@ function keyOf(url) {
 s3.configureBuckets().then(() => {
   const app = s3.callback();
   const server = http.createServer((req, res) => {
+    // "GET /__sync/<nonce>": prints "sync <nonce>" after every earlier response's line (those are printed from
+    // 'finish', which can trail the client by a tick), so a test can wait for the log instead of sleeping.
+    const sync = /^\/__sync\/([0-9a-f]{32})$/.exec(req.url);
+    if (sync) {
+      setImmediate(() => {
+        process.stdout.write(`sync ${sync[1]}\n`);
+        res.writeHead(200, { 'Content-Length': 0 });
+        res.end();
+      });
+      return;
+    }
     const signed = 'authorization' in req.headers;
     const key = keyOf(req.url);
     res.on('finish', () => {
