@@ -1,3 +1,4 @@
+using System.Buffers;
 using CondaMirror.Core.IO;
 using System.Runtime.InteropServices;
 using CondaMirror.Core.Errors;
@@ -23,6 +24,7 @@ internal sealed unsafe class ZstdDecoderStream : ReadOnlyStream
     private readonly bool _leaveOpen;
     private readonly ZstdDecoderOptions _options;
     private readonly DecoderContext _context;
+    private readonly bool _inputRented;
     private byte[] _input;
     private int _inPos;
     private int _inEnd;
@@ -34,9 +36,15 @@ internal sealed unsafe class ZstdDecoderStream : ReadOnlyStream
     private bool _disposed;
 
     public ZstdDecoderStream(Stream source, ZstdDecoderOptions options, bool leaveOpen)
-        : this(options, new byte[StreamInputSize], 0)
+        : this(options, ArrayPool<byte>.Shared.Rent(StreamInputSize), 0)
     {
-        if (!source.CanRead) throw new ArgumentException("The compressed stream must be readable.", nameof(source));
+        // Rented: a new 128 KiB buffer per stream lands on the large object heap, a fixed cost per small frame.
+        _inputRented = true;
+        if (!source.CanRead)
+        {
+            Dispose();
+            throw new ArgumentException("The compressed stream must be readable.", nameof(source));
+        }
         _source = source;
         _leaveOpen = leaveOpen;
     }
@@ -50,7 +58,7 @@ internal sealed unsafe class ZstdDecoderStream : ReadOnlyStream
         _options = options;
         _input = input;
         _inEnd = inputLength;
-        _context = new DecoderContext();
+        _context = DecoderContext.Rent();
         // The library accepts 1 KiB to 2 GiB; our own header check below applies the exact limit.
         Check(Methods.ZSTD_DCtx_setMaxWindowSize(_context.Pointer, (nuint)Math.Clamp(options.MaxWindowSize, 1L << 10, 1L << 31)));
         if (!options.VerifyChecksum) Check(Methods.ZSTD_DCtx_setParameter(_context.Pointer, ZSTD_dParameter.ZSTD_d_experimentalParam3, 1)); // ZSTD_d_forceIgnoreChecksum
@@ -245,16 +253,61 @@ internal sealed unsafe class ZstdDecoderStream : ReadOnlyStream
         if (!_disposed)
         {
             _disposed = true;
-            _context.Dispose();
-            if (disposing && !_leaveOpen) _source?.Dispose();
+            if (disposing)
+            {
+                DecoderContext.Return(_context);
+                if (_inputRented) ArrayPool<byte>.Shared.Return(_input);
+                _input = Array.Empty<byte>();
+                if (!_leaveOpen) _source?.Dispose();
+            }
+            else
+            {
+                _context.Dispose();
+            }
         }
         base.Dispose(disposing);
     }
 
-    /// <summary>Owns the native decoder state, so it is freed even when the stream is never disposed.</summary>
+    /// <summary>
+    /// Owns the native decoder state, so it is freed even when the stream is never disposed. A few are kept for reuse:
+    /// a new state allocates its window buffers again on its first frame, a fixed cost that dominates small frames.
+    /// A state that grew past <see cref="MaxPooledBytes"/> (a large window) is freed rather than kept.
+    /// </summary>
     private sealed class DecoderContext : SafeHandle
     {
-        public DecoderContext() : base(IntPtr.Zero, ownsHandle: true)
+        private const long MaxPooledBytes = 16L << 20;
+        private static readonly Stack<DecoderContext> Pool = new();
+        private static readonly int PoolSize = Math.Max(2, Environment.ProcessorCount);
+
+        public static DecoderContext Rent()
+        {
+            lock (Pool)
+                if (Pool.TryPop(out var pooled)) return pooled;
+            return new DecoderContext();
+        }
+
+        public static void Return(DecoderContext context)
+        {
+            if (context.IsClosed) return;
+            // Back to a fresh session with default parameters; the owner sets its own limits again.
+            if (Methods.ZSTD_isError(Methods.ZSTD_DCtx_reset(context.Pointer, ZSTD_ResetDirective.ZSTD_reset_session_and_parameters))
+                || (long)Methods.ZSTD_sizeof_DCtx(context.Pointer) > MaxPooledBytes)
+            {
+                context.Dispose();
+                return;
+            }
+            lock (Pool)
+            {
+                if (Pool.Count < PoolSize)
+                {
+                    Pool.Push(context);
+                    return;
+                }
+            }
+            context.Dispose();
+        }
+
+        private DecoderContext() : base(IntPtr.Zero, ownsHandle: true)
         {
             SetHandle((IntPtr)Methods.ZSTD_createDCtx());
             if (IsInvalid) throw new OutOfMemoryException("zstd decoder state could not be allocated");

@@ -164,6 +164,29 @@ public class ZstdFrameTests
     }
 
     [Fact]
+    public void A_reused_decoder_state_keeps_nothing_from_the_stream_before()
+    {
+        // Decoder states are pooled: a stream that turned checksums off, or failed mid-frame, must not leave either
+        // behind for the next stream (which takes a pooled state whenever one is free).
+        var data = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("pooled decoder state ", 4000)));
+        var good = ZstdCodec.Compress(data);
+        var badChecksum = good.ToArray();
+        badChecksum[^1] ^= 0x40;
+        for (int round = 0; round < 3 * Environment.ProcessorCount + 3; round++)
+        {
+            Assert.Equal(data, ZstdCodec.Decompress(badChecksum, new ZstdDecoderOptions { VerifyChecksum = false }));
+            Assert.Equal(ErrorCodes.ZstdTruncated, DecodeFails(good[..(good.Length / 2)]).Code);
+            using (var partial = ZstdCodec.Decompress(new MemoryStream(good)))
+                Assert.Equal(100, partial.Read(new byte[100])); // disposed in the middle of a frame
+            Assert.Equal(ErrorCodes.ZstdChecksumMismatch, DecodeFails(badChecksum).Code);
+            using var stream = ZstdCodec.Decompress(new MemoryStream(good));
+            var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            Assert.Equal(data, copy.ToArray());
+        }
+    }
+
+    [Fact]
     public void Content_size_mismatch_is_rejected_as_corrupt()
     {
         // The decoder reports a frame whose blocks do not add up to its declared size as corrupt, naming the size.
