@@ -120,7 +120,7 @@ public sealed class MirrorCondaSubsets : DownloadTaskBase
         try { channel = ChannelResolver.Resolve(item.ItemSpec, alias, ProjectDirectory); }
         catch (Exception e) when (e is ArgumentException or UriFormatException)
         {
-            throw new CondaMirrorException(ErrorCodes.SubsetSettingInvalid, $"{where}: Include must be a channel name or an http(s)/file URL ({e.Message}).");
+            throw new CondaMirrorException(ErrorCodes.SubsetSettingInvalid, $"{where}: Include must be a channel name or an http(s)://, oci:// or file:// URL ({e.Message}).");
         }
         return new SubsetRule(where, channel, platforms.Distinct(StringComparer.Ordinal).ToList(),
             SubsetFilter.Parse(Entries(item.GetMetadata("Whitelist")), Entries(item.GetMetadata("Blacklist")), where))

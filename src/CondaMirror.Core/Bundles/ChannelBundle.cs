@@ -281,7 +281,7 @@ public static class ChannelBundle
                         "do not import it.", bundlePath);
                 if (total > options.MaxBytes)
                     throw new CondaMirrorException(ErrorCodes.BundleUnreadable,
-                        $"The bundle {bundlePath} holds more than {options.MaxBytes} bytes (CondaBundleMaxBytes). Raise the limit if the bundle is trusted.", bundlePath);
+                        $"The bundle {bundlePath} holds more than {options.MaxBytes} bytes, the most one import reads. Carry the channel in smaller steps: a bundle with part of the packages, then incremental bundles (CondaBundleBase) for the rest, imported in order.", bundlePath);
                 if (entry.Name == Sha256Manifest.FileName)
                 {
                     if (entry.Size > MaxManifestBytes)

@@ -11,7 +11,7 @@ public static partial class ErrorCodes
     /// <summary>A file of a bundle (or of the channel it is merged into) does not have the SHA-256 its manifest lists, or is missing.</summary>
     public const string BundleChecksumMismatch = "CMIR352";
 
-    /// <summary>A bundle is larger than the limit (CondaBundleMaxBytes), or is not a (zstd-compressed) tar.</summary>
+    /// <summary>A bundle is larger than the limit (256 GiB), or is not a (zstd-compressed) tar.</summary>
     public const string BundleUnreadable = "CMIR353";
 
     /// <summary>The bundle, or the channel it is merged into, could not be written (permissions, disk full).</summary>

@@ -3,7 +3,7 @@ namespace CondaMirror.Core.Errors;
 // 6xx: channels and repodata.
 public static partial class ErrorCodes
 {
-    /// <summary>A channel item is empty or neither a name, an http(s)/file URL nor a local path.</summary>
+    /// <summary>A channel item is empty or neither a name, an http(s)/oci/file URL nor a local path.</summary>
     public const string ChannelSpecInvalid = "CMIR601";
 
     /// <summary>The channel alias (base for channel names) is not an absolute http(s) or file URL.</summary>
