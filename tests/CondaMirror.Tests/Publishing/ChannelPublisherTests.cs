@@ -422,38 +422,16 @@ public sealed class ChannelPublisherTests
         using var work = new TempDirectory("condamirror-publish");
         var channel = work.Combine("channel");
         WriteChannel(channel);
-        var port = CondaMirror.Tests.Downloads.UnreachableHostTests.ClosedPort();
-        using var http = new System.Net.HttpListener();
-        http.Prefixes.Add($"http://127.0.0.1:{port}/");
-        http.Start();
-        var pages = 0;
         // Every page: no objects, truncated, the same continuation token.
-        var serving = Task.Run(async () =>
-        {
-            while (http.IsListening)
-            {
-                System.Net.HttpListenerContext context;
-                try { context = await http.GetContextAsync(); }
-                catch (System.Net.HttpListenerException) { return; }
-                catch (ObjectDisposedException) { return; }
-                Interlocked.Increment(ref pages);
-                var body = System.Text.Encoding.UTF8.GetBytes("""
-                    <?xml version="1.0" encoding="UTF-8"?>
-                    <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>channels</Name><Prefix>conda/main/</Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>again</NextContinuationToken></ListBucketResult>
-                    """.Trim());
-                context.Response.ContentType = "application/xml";
-                context.Response.ContentLength64 = body.Length;
-                await context.Response.OutputStream.WriteAsync(body);
-                context.Response.Close();
-            }
-        });
-        using var store = StoreAtPort(port, timeoutSeconds: 5, retries: 0, secret: "x");
+        using var server = new OneRouteHttpServer((context, n) => OneRouteHttpServer.Xml(context, """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>channels</Name><Prefix>conda/main/</Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>again</NextContinuationToken></ListBucketResult>
+            """.Trim()));
+        using var store = StoreAtPort(server.Port, timeoutSeconds: 5, retries: 0, secret: "x");
         var error = await Assert.ThrowsAsync<CondaMirrorException>(() => Publish(channel, Target(), store));
         Assert.Equal(ErrorCodes.PublishRequestFailed, error.Code);
         Assert.Contains("does not advance", error.Message);
-        Assert.True(pages <= 2, $"{pages} pages asked for");
-        http.Stop();
-        await serving;
+        Assert.True(server.Requests <= 2, $"{server.Requests} pages asked for");
     }
 
     [SkippableFact]

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Text;
 using Amazon.Runtime;
 using CondaMirror.Core.Errors;
 using CondaMirror.Core.Networking;
@@ -15,32 +13,6 @@ namespace CondaMirror.Tests.Publishing;
 /// </summary>
 public sealed class S3HostileServerTests
 {
-    /// <summary>A one-route HTTP server on 127.0.0.1: every request is answered by <paramref name="answer"/>.</summary>
-    private static (HttpListener Http, Task Serving, int Port) Serve(Func<HttpListenerContext, int, Task> answer)
-    {
-        var port = CondaMirror.Tests.Downloads.UnreachableHostTests.ClosedPort();
-        var http = new HttpListener();
-        http.Prefixes.Add($"http://127.0.0.1:{port}/");
-        http.Start();
-        var requests = 0;
-        var serving = Task.Run(async () =>
-        {
-            while (http.IsListening)
-            {
-                HttpListenerContext context;
-                try { context = await http.GetContextAsync(); }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
-                var n = Interlocked.Increment(ref requests);
-                _ = Task.Run(async () =>
-                {
-                    try { await answer(context, n); }
-                    catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException) { }
-                });
-            }
-        });
-        return (http, serving, port);
-    }
-
     private static S3ObjectStore Store(int port, TimeSpan? deadline = null, TimeSpan? listingDeadline = null) => new(new S3StoreOptions
     {
         Bucket = "channels", Endpoint = new Uri($"http://127.0.0.1:{port}"), ForcePathStyle = true,
@@ -48,83 +20,61 @@ public sealed class S3HostileServerTests
         RequestDeadline = deadline ?? TimeSpan.FromSeconds(30), ListingDeadline = listingDeadline ?? TimeSpan.FromMinutes(10),
     });
 
-    private static async Task Xml(HttpListenerContext context, string xml)
-    {
-        var body = Encoding.UTF8.GetBytes(xml);
-        context.Response.ContentType = "application/xml";
-        context.Response.ContentLength64 = body.Length;
-        await context.Response.OutputStream.WriteAsync(body);
-        context.Response.Close();
-    }
-
     [Fact]
     public async Task A_listing_that_is_always_truncated_with_fresh_keys_and_tokens_stops_at_the_page_bound()
     {
         var pages = 0;
-        var (http, serving, port) = Serve((context, n) =>
+        using var server = new OneRouteHttpServer((context, n) =>
         {
             Interlocked.Increment(ref pages);
-            return Xml(context, $"""
+            return OneRouteHttpServer.Xml(context, $"""
                 <?xml version="1.0" encoding="UTF-8"?>
                 <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>channels</Name><Prefix>conda/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><Contents><Key>conda/k{n}</Key><Size>1</Size><ETag>"e{n}"</ETag></Contents><NextContinuationToken>t{n}</NextContinuationToken></ListBucketResult>
                 """.Trim());
         });
-        using var store = Store(port);
+        using var store = Store(server.Port);
         using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2)); // against a hang only
         var error = await Assert.ThrowsAsync<CondaMirrorException>(() => store.ListAsync("conda/", maxObjects: 5_000, guard.Token));
         Assert.Equal(ErrorCodes.PublishRequestFailed, error.Code);
         Assert.Contains("did not finish within 100 pages", error.Message);
         Assert.Equal(100, pages);
-        http.Stop();
-        await serving;
     }
 
     [Fact]
     public async Task A_listing_that_outlasts_its_deadline_is_a_coded_error()
     {
-        var (http, serving, port) = Serve(async (context, n) =>
+        using var server = new OneRouteHttpServer(async (context, n) =>
         {
             await Task.Delay(300);
-            await Xml(context, $"""
+            await OneRouteHttpServer.Xml(context, $"""
                 <?xml version="1.0" encoding="UTF-8"?>
                 <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>channels</Name><KeyCount>1</KeyCount><IsTruncated>true</IsTruncated><Contents><Key>conda/k{n}</Key><Size>1</Size><ETag>"e"</ETag></Contents><NextContinuationToken>t{n}</NextContinuationToken></ListBucketResult>
                 """.Trim());
         });
-        using var store = Store(port, listingDeadline: TimeSpan.FromSeconds(2));
+        using var store = Store(server.Port, listingDeadline: TimeSpan.FromSeconds(2));
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<CondaMirrorException>(() => store.ListAsync("conda/", maxObjects: 1_000_000, CancellationToken.None));
         Assert.Equal(ErrorCodes.PublishRequestFailed, error.Code);
         Assert.Contains("did not finish within 2 s", error.Message);
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2), "the bound is the configured listing time");
-        http.Stop();
-        await serving;
     }
 
     [Fact]
     public async Task A_body_dripped_a_byte_at_a_time_ends_at_the_request_deadline()
     {
-        var (http, serving, port) = Serve(async (context, n) =>
+        using var server = new OneRouteHttpServer(async (context, n) =>
         {
             context.Response.ContentType = "application/json";
-            context.Response.ContentLength64 = 1000;
             context.Response.Headers["ETag"] = "\"d41d8cd98f00b204e9800998ecf8427e\"";
             context.Response.Headers["Last-Modified"] = "Sun, 06 Dec 2026 00:00:00 GMT";
-            for (var i = 0; i < 1000; i++)
-            {
-                await context.Response.OutputStream.WriteAsync(new[] { (byte)' ' });
-                await context.Response.OutputStream.FlushAsync();
-                await Task.Delay(500);
-            }
-            context.Response.Close();
+            await OneRouteHttpServer.Drip(context, 1000, TimeSpan.FromMilliseconds(500));
         });
-        using var store = Store(port, deadline: TimeSpan.FromSeconds(3));
+        using var store = Store(server.Port, deadline: TimeSpan.FromSeconds(3));
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<CondaMirrorException>(() => store.GetSmallAsync("conda/.condamirror/publish-manifest.json", 1 << 20, CancellationToken.None));
         Assert.True(error.Code == ErrorCodes.PublishUnreachable, error.ToString());
         Assert.Contains("within 3 s (CondaHttpRequestDeadlineSeconds)", error.Message);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
-        http.Stop();
-        await serving;
     }
 
     [Theory]
@@ -132,13 +82,11 @@ public sealed class S3HostileServerTests
     [InlineData("this is not xml at all <<<")]
     public async Task A_listing_that_is_not_S3s_XML_is_a_coded_error_naming_no_body(string body)
     {
-        var (http, serving, port) = Serve((context, n) => Xml(context, body));
-        using var store = Store(port);
+        using var server = new OneRouteHttpServer((context, n) => OneRouteHttpServer.Xml(context, body));
+        using var store = Store(server.Port);
         var error = await Assert.ThrowsAsync<CondaMirrorException>(() => store.ListAsync("conda/", maxObjects: 1000, CancellationToken.None));
         Assert.Equal(ErrorCodes.PublishRequestFailed, error.Code);
         Assert.DoesNotContain("not-a-number", error.Message);
         Assert.DoesNotContain("hostile-test-secret", error.ToString());
-        http.Stop();
-        await serving;
     }
 }
