@@ -106,6 +106,9 @@ public static partial class BenchmarkRegistry
                         encoder.Write(data);
                     return output.ToArray();
                 });
+                // What the product writes for repodata.json.zst: the one-shot path with the indexer's own options.
+                if (level == 3 && name.Contains(".json", StringComparison.Ordinal))
+                    Managed("ZstdCodec as repodata.json.zst (-3, MinMatch 6)", data => ZstdCodec.Compress(data, CondaMirror.Core.Indexing.ChannelIndexer.RepodataZstd));
                 Managed($"ZstdSharp span -{level}", data =>
                 {
                     using var compressor = new ZstdSharp.Compressor(level);

@@ -84,7 +84,7 @@ public sealed record IndexResult(IReadOnlyDictionary<string, int> PackagesPerSub
 public static class ChannelIndexer
 {
     /// <summary>Level 3 looking for 6-byte matches: repodata's hex digests make shorter ones a loss (see <see cref="ZstdEncoderOptions.MinMatch"/>).</summary>
-    private static readonly ZstdEncoderOptions RepodataZstd = new() { MinMatch = 6 };
+    internal static readonly ZstdEncoderOptions RepodataZstd = new() { MinMatch = 6 };
 
     public static IndexResult Write(string channelDir, IEnumerable<ChannelEntry> entries, IndexOptions? options = null, IMirrorLog? log = null, CancellationToken ct = default)
     {
