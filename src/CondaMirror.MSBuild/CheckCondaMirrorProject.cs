@@ -64,7 +64,10 @@ public sealed class CheckCondaMirrorProject : CondaStepTask
         {
             try
             {
-                targets.Add(PublishTarget.Parse(item.ItemSpec, CustomMetadata(item), projectFile));
+                var target = PublishTarget.Parse(item.ItemSpec, CustomMetadata(item), projectFile);
+                // A build that cannot publish for want of a credential stops before it resolves or downloads anything.
+                PublishStoreFactory.CheckCredential(target, Environment.GetEnvironmentVariable);
+                targets.Add(target);
             }
             catch (CondaMirrorException e)
             {

@@ -63,7 +63,8 @@ public sealed class AzureBlobObjectStore : IObjectStore
     public AzureBlobObjectStore(AzureBlobStoreOptions options)
     {
         _options = options;
-        _where = $"azblob://{options.Account}/{options.Container} at {UrlRedaction.Redact(options.ServiceUri)}";
+        _where = Describe(options.Account, options.Container, options.ServiceUri);
+        var credential = ReadCredential(options.Environment, _where);
         _handler = new SocketsHttpHandler
         {
             // A silent host must look unreachable, not like a slow transfer: connects give up well before the request does.
@@ -88,46 +89,51 @@ public sealed class AzureBlobObjectStore : IObjectStore
         clientOptions.Diagnostics.IsTelemetryEnabled = false;
         var containerUri = new Uri(options.ServiceUri.AbsoluteUri.TrimEnd('/') + "/" + options.Container);
 
-        var sas = options.Environment(SasTokenVariable);
-        var key = options.Environment(KeyVariable);
+        _container = credential.Sas is { } token
+            ? new BlobContainerClient(containerUri, new AzureSasCredential(token), clientOptions)
+            : new BlobContainerClient(containerUri, new StorageSharedKeyCredential(options.Account, credential.Key!), clientOptions);
+    }
+
+    /// <summary>The destination as messages name it: account, container and the (redacted) service URL.</summary>
+    public static string Describe(string account, string container, Uri serviceUri) => $"azblob://{account}/{container} at {UrlRedaction.Redact(serviceUri)}";
+
+    /// <summary>A SAS token (without its '?') or an account key: exactly one is set.</summary>
+    private readonly record struct AzureCredential(string? Sas, string? Key);
+
+    /// <summary>
+    /// Checks that <paramref name="environment"/> holds exactly one well-formed credential, without using it: called
+    /// by the store, and before a build resolves or downloads anything, so a build that cannot publish stops first.
+    /// </summary>
+    /// <param name="where">The destination as messages name it (no secret in it).</param>
+    public static void CheckCredential(Func<string, string?> environment, string where) => ReadCredential(environment, where);
+
+    private static AzureCredential ReadCredential(Func<string, string?> environment, string where)
+    {
+        var sas = environment(SasTokenVariable);
+        var key = environment(KeyVariable);
         var hasSas = !string.IsNullOrWhiteSpace(sas);
         var hasKey = !string.IsNullOrWhiteSpace(key);
         if (!hasSas && !hasKey)
-        {
-            _handler.Dispose();
             throw new CondaMirrorException(ErrorCodes.PublishAzureNoCredentials,
-                $"No credentials for {_where}: set {SasTokenVariable} (a SAS with read, write, list and, for Prune, delete permissions) or {KeyVariable} " +
+                $"No credentials for {where}: set {SasTokenVariable} (a SAS with read, write, list and, for Prune, delete permissions) or {KeyVariable} " +
                 "(the account's access key) in the build's environment. Credentials are never read from the project.");
-        }
         if (hasSas && hasKey)
-        {
-            _handler.Dispose();
             throw new CondaMirrorException(ErrorCodes.PublishAzureCredentialInvalid,
-                $"Both {SasTokenVariable} and {KeyVariable} are set for {_where}; which one to use would be a guess. Unset one of them.");
-        }
+                $"Both {SasTokenVariable} and {KeyVariable} are set for {where}; which one to use would be a guess. Unset one of them.");
         if (hasSas)
         {
             var token = sas!.Trim().TrimStart('?');
             // A SAS is a query string with a signature; anything else (a URL, a connection string) is refused, unquoted.
             if (!token.Contains("sig=", StringComparison.Ordinal) || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '/' or '#' or ';'))
-            {
-                _handler.Dispose();
                 throw new CondaMirrorException(ErrorCodes.PublishAzureCredentialInvalid,
-                    $"{SasTokenVariable} is not a SAS token (the query string with sv=…&sig=…, without the URL in front) for {_where}. Its value is not shown.");
-            }
-            _container = new BlobContainerClient(containerUri, new AzureSasCredential(token), clientOptions);
+                    $"{SasTokenVariable} is not a SAS token (the query string with sv=…&sig=…, without the URL in front) for {where}. Its value is not shown.");
+            return new AzureCredential(token, null);
         }
-        else
-        {
-            Span<byte> decoded = stackalloc byte[256];
-            if (!Convert.TryFromBase64String(key!.Trim(), decoded, out var length) || length == 0)
-            {
-                _handler.Dispose();
-                throw new CondaMirrorException(ErrorCodes.PublishAzureCredentialInvalid,
-                    $"{KeyVariable} is not an account key (base64, as the portal's Access keys page shows it) for {_where}. Its value is not shown.");
-            }
-            _container = new BlobContainerClient(containerUri, new StorageSharedKeyCredential(options.Account, key.Trim()), clientOptions);
-        }
+        Span<byte> decoded = stackalloc byte[256];
+        if (!Convert.TryFromBase64String(key!.Trim(), decoded, out var length) || length == 0)
+            throw new CondaMirrorException(ErrorCodes.PublishAzureCredentialInvalid,
+                $"{KeyVariable} is not an account key (base64, as the portal's Access keys page shows it) for {where}. Its value is not shown.");
+        return new AzureCredential(null, key.Trim());
     }
 
     public async Task<IReadOnlyList<StoredObject>> ListAsync(string prefix, int maxObjects, CancellationToken cancellationToken)

@@ -172,6 +172,15 @@ public class PublishEndToEndTests
         // Checked up front, with the project: nothing was resolved or downloaded for a build that cannot publish.
         Assert.DoesNotContain("Conda packages:", bad.Output);
 
+        // Azure Blob without a credential in the environment: found with the project, before anything is resolved.
+        var noCredential = Build(_package, Project(work, upstream, """<CondaPublish Include="azblob://account1/channels/conda" />""", packages),
+            new Dictionary<string, string>(env) { ["AZURE_STORAGE_KEY"] = "", ["AZURE_STORAGE_SAS_TOKEN"] = "" });
+        Assert.False(noCredential.Succeeded);
+        Assert.Contains("error CMIR377", noCredential.Output);
+        Assert.Contains("AZURE_STORAGE_SAS_TOKEN", noCredential.Output);
+        Assert.DoesNotContain("Conda packages:", noCredential.Output);
+        Assert.False(Directory.Exists(work.Combine("pkgs")) && Directory.EnumerateFiles(work.Combine("pkgs"), "*.conda", SearchOption.AllDirectories).Any(), "nothing downloaded");
+
         // A key in the project file: refused, not echoed.
         const string pasted = "pasted-secret-0c9d8e7f6a5b";
         var leaked = Build(_package, Project(work, upstream, $"""<CondaPublish Include="s3://{server.Bucket}/x" Endpoint="{server.Endpoint}" SecretAccessKey="{pasted}" />""", packages), env);
