@@ -135,8 +135,13 @@ public sealed class MirrorCondaSubsets : DownloadTaskBase
     private static IEnumerable<string> Entries(string? value) =>
         string.IsNullOrWhiteSpace(value) ? Array.Empty<string>() : value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private CredentialSet Credentials(string alias) =>
-        CredentialSet.FromChannels(ChannelAuthItems.From(Channels), ChannelResolver.RootResolver(alias, ProjectDirectory));
+    /// <summary>The CondaChannel items' credentials and the subset items' own (the same metadata), for a private channel mirrored only as a subset.</summary>
+    private CredentialSet Credentials(string alias)
+    {
+        var resolve = ChannelResolver.RootResolver(alias, ProjectDirectory);
+        return CredentialSet.FromChannels(ChannelAuthItems.From(Channels), resolve)
+            .Union(CredentialSet.FromChannels(ChannelAuthItems.From(Subsets), resolve, itemName: "CondaChannelSubset"));
+    }
 
     private DownloadOptions DownloadOptions(string alias) =>
         DownloadOptions(Credentials(alias), ChannelMirrorItems.From(ChannelMirrors, alias, ProjectDirectory), IndexCondaChannel.ValidationOptions(MaxUnpackedPackageMB));

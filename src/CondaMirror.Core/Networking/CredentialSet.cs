@@ -44,6 +44,9 @@ public sealed class CredentialSet
         _urlRoots = (roots ?? Array.Empty<UrlRoot>()).Where(r => r.HasCredentials).ToArray();
     }
 
+    /// <summary>Both sets' credentials and credential-carrying roots (e.g. CondaChannel items' and CondaChannelSubset items').</summary>
+    public CredentialSet Union(CredentialSet other) => new(Configured.Concat(other.Configured), _urlRoots.Concat(other._urlRoots));
+
     /// <summary>Credentials configured per URL prefix (bearer or basic).</summary>
     public IReadOnlyList<ChannelCredential> Configured { get; }
 

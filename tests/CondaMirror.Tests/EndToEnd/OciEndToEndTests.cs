@@ -110,10 +110,36 @@ public class OciEndToEndTests
         var lockText = File.ReadAllText(work.Combine("mirror", "conda-mirror.lock"));
         Assert.Contains($"oci://{registry.Host}/my-org/conda/main/linux-64/tool-1.0+local-h_0.conda", lockText);
 
-        // (d) The password is in no build output and no file the builds wrote.
-        foreach (var output in new[] { first, second, third })
+        // (d) A filtered whole-channel mirror (CondaChannelSubset) of the registry, its credentials on the item: every
+        // record it keeps, exactly.
+        var subset = _package.WriteProject(work.Combine("subset"), $"""
+              <PropertyGroup>
+                <CondaPackageCachePath>{work.Combine("subset-pkgs")}</CondaPackageCachePath>
+                <CondaRepodataCachePath>{work.Combine("subset-repodata")}</CondaRepodataCachePath>
+              </PropertyGroup>
+              <ItemGroup>
+                <CondaChannelSubset Include="oci://{registry.Host}/my-org/conda/main" Platforms="linux-64;noarch" UserEnvironmentVariable="REGISTRY_USER" PasswordEnvironmentVariable="REGISTRY_PASSWORD" />
+              </ItemGroup>
+            """);
+        var fourth = Build(subset, env);
+        Assert.True(fourth.Succeeded, fourth.ToString() + "\n" + registry.Output);
+        var subsetChannel = work.Combine("subset", "bin", "Debug", "net10.0", "conda-channel");
+        foreach (var subdir in new[] { "linux-64", "noarch" })
+        {
+            var expected = Records(published, subdir);
+            var actual = Records(subsetChannel, subdir);
+            Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
+            foreach (var (file, record) in expected)
+            {
+                Assert.True(JsonNode.DeepEquals(record, actual[file]), $"{file}: {actual[file]!.ToJsonString()} vs {record!.ToJsonString()}");
+                Assert.Equal(File.ReadAllBytes(Path.Combine(published, subdir, file)), File.ReadAllBytes(Path.Combine(subsetChannel, subdir, file)));
+            }
+        }
+
+        // (e) The password is in no build output and no file the builds wrote.
+        foreach (var output in new[] { first, second, third, fourth })
             Assert.DoesNotContain(registry.Password!, output.Output);
-        foreach (var folder in new[] { "publisher", "mirror" })
+        foreach (var folder in new[] { "publisher", "mirror", "subset" })
             Assert.DoesNotContain(Directory.EnumerateFiles(work.Combine(folder), "*", SearchOption.AllDirectories),
                 f => File.ReadAllText(f).Contains(registry.Password!, StringComparison.Ordinal));
     }
