@@ -180,7 +180,9 @@ public sealed class IndexCondaChannel : CondaStepTask
                 BaseUrl = baseUrl is null || folder.Length == 0 ? baseUrl : baseUrl + string.Join('/', folder.Split('/').Select(Uri.EscapeDataString)) + "/",
                 Title = folder.Length == 0 ? null : folder,
                 ArchiveMetadataCacheFile = MetadataCacheFile(folder),
-                PackageCacheRoot = UseLockFile ? (string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath)) : null,
+                // Locked and subset archives came through the download's member check; local files are read here anyway.
+                PackageCacheRoot = UseLockFile || !string.IsNullOrEmpty(SubsetSelectionFile)
+                    ? (string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath)) : null,
             }, MirrorLog, CancellationToken);
             indexFiles.AddRange(result.IndexFiles);
             repodataFiles.AddRange(result.RepodataFiles);
