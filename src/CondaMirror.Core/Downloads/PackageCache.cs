@@ -433,6 +433,25 @@ public sealed class PackageCache
             AtomicFile.WriteAllBytes(target + ArchiveInfoRecord.Suffix, infoRecord);
             verified = verified with { InfoSha256 = ArchiveInfoRecord.HashOf(infoRecord) };
         }
+        var committed = false;
+        try
+        {
+            MoveIntoPlace(tempPath, target, verified);
+            committed = true;
+        }
+        finally
+        {
+            // A record whose archive did not get in (and that no sidecar of another build names) is not left behind.
+            if (!committed && infoRecord is not null && !File.Exists(target + SidecarSuffix)) AtomicFile.TryDelete(target + ArchiveInfoRecord.Suffix);
+        }
+        if (verified.Md5 is not null) TryWriteMd5Pointer(Root, verified.Md5, verified.Sha256, replace: true);
+        else if (!string.IsNullOrEmpty(claimedMd5)) TryWriteMd5Pointer(Root, claimedMd5, verified.Sha256, replace: false);
+        return target;
+    }
+
+    /// <summary>The verified temp file becomes the entry, with its sidecar; or, another build having stored it meanwhile, the sound copy stays.</summary>
+    private static void MoveIntoPlace(string tempPath, string target, Sidecar verified)
+    {
         try
         {
             File.Move(tempPath, target, overwrite: false);
@@ -463,9 +482,6 @@ public sealed class PackageCache
                 WriteSidecar(target, verified with { Identity = FileIdentity.Of(target) });
             }
         }
-        if (verified.Md5 is not null) TryWriteMd5Pointer(Root, verified.Md5, verified.Sha256, replace: true);
-        else if (!string.IsNullOrEmpty(claimedMd5)) TryWriteMd5Pointer(Root, claimedMd5, verified.Sha256, replace: false);
-        return target;
     }
 
     // Channels hard-link cached files: read-only, an ordinary in-place write through a channel file fails instead of
