@@ -40,18 +40,17 @@ public static partial class BenchmarkRegistry
         using var work = new TempDirectory("cm-bench-build");
         var upstream = work.Combine("upstream");
         var clock = Stopwatch.StartNew();
-        var specs = RealisticPackages.Specs(count, (long)(totalMb * 1048576), zstdLevel: 10);
-        // Compressing is the slow part: every core at once (the independent writer caches each result for the write below).
-        Parallel.ForEach(specs, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, spec => IndependentPackageWriter.Bytes(spec));
-        var builder = new ChannelBuilder();
-        foreach (var spec in specs) builder.Add(spec);
-        builder.WriteTo(upstream);
-        // Packages only: the channel builder also writes repodata.json and repodata.json.zst beside them.
-        var archives = Directory.GetFiles(upstream, "*", SearchOption.AllDirectories)
-            .Where(f => f.EndsWith(".conda", StringComparison.Ordinal) || f.EndsWith(".tar.bz2", StringComparison.Ordinal)).ToList();
+        var packages = RealisticPackages.Plan(count, (long)(totalMb * 1048576), zstdLevel: 10);
+        long unpacked = 0;
+        // Compressing is the slow part: every core at once, one package per core in memory (TestKit's independent writer).
+        var archives = ChannelBuilder.WriteStreaming(upstream, packages.Count, i =>
+        {
+            var spec = packages.Spec(i);
+            Interlocked.Add(ref unpacked, spec.Files.Sum(f => (long)f.Content.Length));
+            return spec;
+        }, Environment.ProcessorCount);
         var totalBytes = archives.Sum(f => new FileInfo(f).Length);
         var bz2Count = archives.Count(f => f.EndsWith(".tar.bz2", StringComparison.Ordinal));
-        var unpacked = specs.Sum(s => s.Files.Sum(f => (long)f.Content.Length));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"generated {archives.Count} packages ({archives.Count - bz2Count} .conda, {bz2Count} .tar.bz2), {totalBytes / 1048576.0:0.0} MB of archives, {unpacked / 1048576.0:0} MB of Debian files in them, largest {archives.Max(f => new FileInfo(f).Length) / 1048576.0:0.0} MB, in {clock.Elapsed.TotalSeconds:0.0} s"));
         var floors = DecompressFloor.Prepare(archives, work.Combine("floor"));

@@ -29,11 +29,8 @@ public static partial class BenchmarkRegistry
     {
         using var work = new TempDirectory("cm-bench-download");
         var channel = Path.Combine(work.Path, "channel");
-        var specs = RealisticPackages.Specs(count, (long)(totalMb * 1024 * 1024), zstdLevel: 10);
-        Parallel.ForEach(specs, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, spec => IndependentPackageWriter.Bytes(spec));
-        var builder = new ChannelBuilder();
-        foreach (var spec in specs) builder.Add(spec);
-        var archives = builder.WriteTo(channel);
+        var packages = RealisticPackages.Plan(count, (long)(totalMb * 1024 * 1024), zstdLevel: 10);
+        var archives = ChannelBuilder.WriteStreaming(channel, packages.Count, packages.Spec, Environment.ProcessorCount);
         var totalBytes = archives.Sum(f => new FileInfo(f).Length);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"generated {count} packages ({archives.Count(f => f.EndsWith(".tar.bz2", StringComparison.Ordinal))} .tar.bz2), {totalBytes / 1048576.0:0.0} MB"));

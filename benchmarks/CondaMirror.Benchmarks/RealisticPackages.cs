@@ -12,36 +12,52 @@ namespace CondaMirror.Benchmarks;
 /// The archives are written by TestKit's independent <see cref="ChannelBuilder"/> (Debian's zstd and bzip2), never by
 /// the code under test.
 /// </summary>
-internal static class RealisticPackages
+internal sealed class RealisticPackages
 {
     // Uncompressed bytes per archive byte of this mix (zstd -10 / bzip2 -9: 2.8 in two runs, 128 MB into 46 MB and
     // about 384 MB into 134 MB); only used to aim at the requested total, which the caller prints as generated.
     private const double ExpansionGuess = 2.8;
     private const long SmallestArchive = 16 * 1024;
     private const long LargestFile = 6L << 20;
+    private static readonly string[] SubdirNames = { "linux-64", "win-64", "noarch" };
 
-    public static IReadOnlyList<PackageSpec> Specs(int count, long totalArchiveBytes, int zstdLevel)
+    private readonly Pool _pool;
+    private readonly long[] _targets;
+    private readonly int _zstdLevel;
+
+    private RealisticPackages(Pool pool, long[] targets, int zstdLevel)
     {
-        var pool = FilePool();
+        _pool = pool;
+        _targets = targets;
+        _zstdLevel = zstdLevel;
+    }
+
+    /// <summary>
+    /// The plan of <paramref name="count"/> packages: only each one's size aim is computed here; its files are read
+    /// when <see cref="Spec"/> asks for it, so a 600 MB channel is generated one package at a time per core.
+    /// </summary>
+    public static RealisticPackages Plan(int count, long totalArchiveBytes, int zstdLevel)
+    {
         var random = new Random(42);
         // Log-normal sizes (sigma 1: a few packages ten times the median, as in real environments), scaled to the total.
         var weights = Enumerable.Range(0, count).Select(_ => Math.Exp(Gaussian(random))).ToArray();
         var scale = totalArchiveBytes / weights.Sum();
-        var subdirs = new[] { "linux-64", "win-64", "noarch" };
-        var specs = new List<PackageSpec>(count);
-        for (var i = 0; i < count; i++)
+        return new RealisticPackages(FilePool(), weights.Select(w => (long)(Math.Max(SmallestArchive, w * scale) * ExpansionGuess)).ToArray(), zstdLevel);
+    }
+
+    public int Count => _targets.Length;
+
+    /// <summary>Package <paramref name="i"/>, its files read now (the same every time: seeded by <paramref name="i"/>).</summary>
+    public PackageSpec Spec(int i)
+    {
+        var name = string.Create(CultureInfo.InvariantCulture, $"real{i:D3}");
+        return new PackageSpec(name, "1.0", string.Create(CultureInfo.InvariantCulture, $"h{i:x3}_0"), SubdirNames[i % SubdirNames.Length])
         {
-            var target = (long)(Math.Max(SmallestArchive, weights[i] * scale) * ExpansionGuess);
-            var name = string.Create(CultureInfo.InvariantCulture, $"real{i:D3}");
-            specs.Add(new PackageSpec(name, "1.0", string.Create(CultureInfo.InvariantCulture, $"h{i:x3}_0"), subdirs[i % subdirs.Length])
-            {
-                PayloadBytes = 0,
-                Files = Contents(name, target, pool, new Random(i)),
-                Format = i % 3 == 2 ? ArchiveFormat.TarBz2 : ArchiveFormat.Conda,
-                ZstdLevel = zstdLevel,
-            });
-        }
-        return specs;
+            PayloadBytes = 0,
+            Files = Contents(name, _targets[i], _pool, new Random(i)),
+            Format = i % 3 == 2 ? ArchiveFormat.TarBz2 : ArchiveFormat.Conda,
+            ZstdLevel = _zstdLevel,
+        };
     }
 
     /// <summary>About <paramref name="bytes"/> of files for one package: half shared libraries, a quarter Python, a quarter text.</summary>

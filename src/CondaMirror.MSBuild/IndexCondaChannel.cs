@@ -2,6 +2,7 @@ using CondaMirror.Core.Errors;
 using CondaMirror.Core.Indexing;
 using CondaMirror.Core.Archives;
 using CondaMirror.Core.Channels;
+using CondaMirror.Core.Downloads;
 using CondaMirror.Core.IO;
 using CondaMirror.Core.Incremental;
 using CondaMirror.Core.Locks;
@@ -97,6 +98,13 @@ public sealed class IndexCondaChannel : CondaStepTask
     [NotAStepInput]
     public string? ArchiveMetadataCacheFile { get; set; }
 
+    /// <summary>
+    /// CondaPackageCachePath: where the download step kept each new archive's info/ record, read before the archive
+    /// itself. Only a shortcut (a missing or untrusted record means the archive is read), so not an input.
+    /// </summary>
+    [NotAStepInput]
+    public string? CachePath { get; set; }
+
     protected override StepOutcome RunStep()
     {
         var policy = Naming;
@@ -172,6 +180,9 @@ public sealed class IndexCondaChannel : CondaStepTask
                 BaseUrl = baseUrl is null || folder.Length == 0 ? baseUrl : baseUrl + string.Join('/', folder.Split('/').Select(Uri.EscapeDataString)) + "/",
                 Title = folder.Length == 0 ? null : folder,
                 ArchiveMetadataCacheFile = MetadataCacheFile(folder),
+                // Locked and subset archives came through the download's member check; local files are read here anyway.
+                PackageCacheRoot = UseLockFile || !string.IsNullOrEmpty(SubsetSelectionFile)
+                    ? (string.IsNullOrWhiteSpace(CachePath) ? PackageCache.DefaultRoot : Path.GetFullPath(CachePath)) : null,
             }, MirrorLog, CancellationToken);
             indexFiles.AddRange(result.IndexFiles);
             repodataFiles.AddRange(result.RepodataFiles);

@@ -10,7 +10,9 @@ namespace CondaMirror.TestKit;
 /// fixtures compress with these is an independent upstream. Starting a process costs tens of milliseconds, so every
 /// result is cached by the SHA-256 of the tool, its arguments and the input: in memory for the process, and in
 /// <c>$TMPDIR/condamirror-fixture-cache/</c> across test processes and runs (files written atomically; any entry
-/// is what the same tool made of the same bytes, so a stale one cannot exist). <c>CONDAMIRROR_FIXTURE_CACHE=off</c>
+/// is what the same tool made of the same bytes, so a stale one cannot exist). The memory tier holds at most
+/// <see cref="MemoryLimitBytes"/> (benchmarks generate gigabytes); past that, results come from the folder.
+/// <c>CONDAMIRROR_FIXTURE_CACHE=off</c>
 /// turns both off (every call starts a process). A missing tool goes through <see cref="Requirement"/>: skipped locally, a failure under CI.
 /// What fixtures cost a run is reported by <see cref="FixtureStats"/>.
 /// </summary>
@@ -19,7 +21,10 @@ public static class ExternalCodec
     private static readonly ConcurrentDictionary<string, byte[]> Memory = new(StringComparer.Ordinal);
     private static readonly Lazy<string?> CacheFolder = new(OpenCache);
     private static readonly bool Off = string.Equals(Environment.GetEnvironmentVariable("CONDAMIRROR_FIXTURE_CACHE"), "off", StringComparison.OrdinalIgnoreCase);
-    private static long _processes, _hits, _ticks;
+    private static long _processes, _hits, _ticks, _memoryBytes;
+
+    /// <summary>The most bytes of results kept in memory.</summary>
+    public const long MemoryLimitBytes = 256L << 20;
 
     /// <summary>Time spent in this class (cache look-ups included) since this process began.</summary>
     public static TimeSpan TimeSpent => TimeSpan.FromTicks(Interlocked.Read(ref _ticks));
@@ -68,12 +73,19 @@ public static class ExternalCodec
         if (cached is not null && File.Exists(cached))
         {
             Interlocked.Increment(ref _hits);
-            return Memory[key] = File.ReadAllBytes(cached);
+            return Remember(key, File.ReadAllBytes(cached));
         }
 
         var output = Execute(path, args, input);
-        Memory[key] = output;
+        Remember(key, output);
         if (cached is not null) Store(cached, output);
+        return output;
+    }
+
+    private static byte[] Remember(string key, byte[] output)
+    {
+        if (Interlocked.Add(ref _memoryBytes, output.Length) <= MemoryLimitBytes && Memory.TryAdd(key, output)) return output;
+        Interlocked.Add(ref _memoryBytes, -output.Length);
         return output;
     }
 

@@ -61,8 +61,17 @@ public static partial class PackageArchive
         return (validation, info!);
     }
 
+    /// <summary>
+    /// The member pass of a download's temp file (<paramref name="fileName"/> gives format and stem), keeping the
+    /// <c>info/</c> files in <paramref name="wanted"/> on the way: the pass fails as <see cref="ValidateMembers(string, string, string, PackageValidationOptions?, CancellationToken)"/>
+    /// does, while unreadable <c>info/</c> files only make the info null (the step that needs them reports them).
+    /// </summary>
+    public static (PackageValidation Validation, PackageInfo? Info) ValidateAndTryReadInfo(string path, string fileName, string displayName, InfoMembers wanted,
+        PackageValidationOptions? options = null, CancellationToken ct = default) =>
+        Validate(path, fileName, displayName, options, wanted & ~InfoMembers.StopAtPayload, ct, infoOptional: true);
+
     private static (PackageValidation Validation, PackageInfo? Info) Validate(string path, string fileName, string displayName, PackageValidationOptions? options,
-        InfoMembers? capture, CancellationToken ct)
+        InfoMembers? capture, CancellationToken ct, bool infoOptional = false)
     {
         options ??= new PackageValidationOptions();
         if (!ArchiveFileName.TryGetFormat(fileName, out var format))
@@ -92,9 +101,15 @@ public static partial class PackageArchive
             if (format == ArchiveFormat.Conda) ValidateConda(stream, magic.AsSpan(0, magicLength), fileName, pass);
             else ValidateTarBz2(stream, magic.AsSpan(0, magicLength), pass);
             pass.CheckLinks();
-            var info = capture is null ? null : BuildInfo(pass.Found, displayName, format);
+            var info = capture is null ? null : infoOptional ? TryBuildInfo(pass.Found, displayName, format) : BuildInfo(pass.Found, displayName, format);
             return (new PackageValidation(pass.Members, pass.UnpackedBytes), info);
         }
+    }
+
+    private static PackageInfo? TryBuildInfo(Dictionary<string, byte[]> found, string file, ArchiveFormat format)
+    {
+        try { return BuildInfo(found, file, format); }
+        catch (CondaMirrorException) { return null; } // every member passed; only the info/ files are unreadable
     }
 
     private static void ValidateTarBz2(Stream stream, ReadOnlySpan<byte> magic, MemberPass pass) =>

@@ -20,6 +20,8 @@ namespace CondaMirror.Core.Downloads;
 /// Cached files are read-only on Unix, so an ordinary in-place write through a channel's hard link fails.
 /// Requests that only carry an md5 find entries through <c>&lt;root&gt;/.md5/&lt;first 2 hex&gt;/&lt;md5&gt;</c>, a pointer to the
 /// sha256 entry; the pointer is only a hint, the entry's own verified md5 decides (<see cref="TryGetVerified"/>).
+/// Beside an archive that passed the member check on its way in, <c>&lt;fileName&gt;.info.json</c> keeps what the index
+/// step reads from its <c>info/</c> (<see cref="ArchiveInfoRecord"/>), trusted only while the sidecar names its sha256.
 /// In-flight downloads live in <c>&lt;root&gt;/.partial/</c> as <c>&lt;owner&gt;.&lt;guid&gt;.part</c>; the owner (one per
 /// process) holds <c>&lt;owner&gt;.owner</c> open exclusively, so a later build can tell a dead writer's leftovers.
 /// </summary>
@@ -201,6 +203,35 @@ public sealed class PackageCache
     {
         File.Delete(cached + SidecarSuffix);
         File.Delete(cached);
+        File.Delete(cached + ArchiveInfoRecord.Suffix);
+    }
+
+    /// <summary>
+    /// What the member check kept from the <c>info/</c> of the cached archive <paramref name="sha256"/> named
+    /// <paramref name="fileName"/>: null when there is no such entry or record (an entry from before records were kept,
+    /// one added without a member check), or when the record's bytes are not the ones the entry's sidecar names
+    /// (edited or replaced since). The caller then reads the archive itself.
+    /// </summary>
+    public ArchiveInfoRecord? TryReadArchiveInfo(string sha256, string fileName)
+    {
+        if (sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigit)) return null;
+        string cached;
+        try { cached = PathFor(sha256, fileName); }
+        catch (CondaMirrorException) { return null; } // a name that would leave the cache is no entry of it
+        if (!TryReadSidecar(cached, out var sidecar) || sidecar.InfoSha256 is not { } expected || !HashEquals(sidecar.Sha256, sha256)) return null;
+        byte[] bytes;
+        try
+        {
+            using var stream = new FileStream(cached + ArchiveInfoRecord.Suffix, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1);
+            if (stream.Length > ArchiveInfoRecord.MaxBytes) return null;
+            bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        return ArchiveInfoRecord.Parse(bytes, expected, sha256);
     }
 
     /// <summary>How many changed entries this instance evicted (tests and diagnostics).</summary>
@@ -269,7 +300,8 @@ public sealed class PackageCache
 
     /// <summary>What verification established about a cached file, and the file's identity when it was established.</summary>
     /// <param name="Md5">Only ever an md5 computed from the file's bytes (never one a lock claimed); null when not computed.</param>
-    public sealed record Sidecar(string Sha256, string? Md5, long Size, FileIdentity? Identity = null);
+    /// <param name="InfoSha256">The sha256 of the entry's <see cref="ArchiveInfoRecord"/> file, written before this sidecar; null when none was kept.</param>
+    public sealed record Sidecar(string Sha256, string? Md5, long Size, FileIdentity? Identity = null, string? InfoSha256 = null);
 
     public static bool TryReadSidecar(string cachedFile, out Sidecar sidecar)
     {
@@ -278,7 +310,7 @@ public sealed class PackageCache
         try { lines = File.ReadAllLines(cachedFile + SidecarSuffix); }
         catch (IOException) { return false; }
         catch (UnauthorizedAccessException) { return false; }
-        string? sha = null, md5 = null;
+        string? sha = null, md5 = null, info = null;
         long? size = null, mtime = null;
         long ctime = 0;
         ulong inode = 0, device = 0;
@@ -291,6 +323,7 @@ public sealed class PackageCache
             {
                 case "sha256": sha = value; break;
                 case "md5": md5 = value.Length > 0 ? value : null; break;
+                case "info": info = value.Length == 64 && value.All(char.IsAsciiHexDigit) ? value : null; break;
                 case "size" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n): size = n; break;
                 case "mtime" when long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var t): mtime = t; break;
                 case "ctime" when long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var c): ctime = c; break;
@@ -301,7 +334,7 @@ public sealed class PackageCache
         if (sha is null || size is null) return false;
         // A sidecar from before change times were recorded reads with ctime 0: on Linux that differs from every file's
         // identity, so the file is hashed once and the sidecar upgraded.
-        sidecar = new Sidecar(sha, md5, size.Value, mtime is { } m ? new FileIdentity(size.Value, m, inode, ctime, device) : null);
+        sidecar = new Sidecar(sha, md5, size.Value, mtime is { } m ? new FileIdentity(size.Value, m, inode, ctime, device) : null, info);
         return true;
     }
 
@@ -387,12 +420,38 @@ public sealed class PackageCache
     /// Moves a verified temp file into the cache under its sha256 and writes its sidecar. Another build may have stored
     /// the same file meanwhile: if that copy is sound we keep it and drop ours. The md5 index then points at the entry:
     /// for the md5 computed while downloading, or else for the md5 the request claimed (a hint, see
-    /// <see cref="TryWriteMd5Pointer"/>).
+    /// <see cref="TryWriteMd5Pointer"/>). <paramref name="infoRecord"/>, what the member check read from the archive's
+    /// <c>info/</c> (<see cref="ArchiveInfoRecord"/>), is written beside it before the sidecar that names its hash.
     /// </summary>
-    internal string Commit(string tempPath, string fileName, Sidecar verified, string? claimedMd5 = null)
+    internal string Commit(string tempPath, string fileName, Sidecar verified, string? claimedMd5 = null, byte[]? infoRecord = null)
     {
         var target = PathFor(verified.Sha256, fileName);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        if (infoRecord is not null)
+        {
+            // Same archive, same bytes: a concurrent build storing the same package writes the same record.
+            AtomicFile.WriteAllBytes(target + ArchiveInfoRecord.Suffix, infoRecord);
+            verified = verified with { InfoSha256 = ArchiveInfoRecord.HashOf(infoRecord) };
+        }
+        var committed = false;
+        try
+        {
+            MoveIntoPlace(tempPath, target, verified);
+            committed = true;
+        }
+        finally
+        {
+            // A record whose archive did not get in (and that no sidecar of another build names) is not left behind.
+            if (!committed && infoRecord is not null && !File.Exists(target + SidecarSuffix)) AtomicFile.TryDelete(target + ArchiveInfoRecord.Suffix);
+        }
+        if (verified.Md5 is not null) TryWriteMd5Pointer(Root, verified.Md5, verified.Sha256, replace: true);
+        else if (!string.IsNullOrEmpty(claimedMd5)) TryWriteMd5Pointer(Root, claimedMd5, verified.Sha256, replace: false);
+        return target;
+    }
+
+    /// <summary>The verified temp file becomes the entry, with its sidecar; or, another build having stored it meanwhile, the sound copy stays.</summary>
+    private static void MoveIntoPlace(string tempPath, string target, Sidecar verified)
+    {
         try
         {
             File.Move(tempPath, target, overwrite: false);
@@ -408,7 +467,8 @@ public sealed class PackageCache
             if (existing?.Identity is { } recorded && IdentityOf(target) == recorded)
             {
                 AtomicFile.TryDelete(tempPath);
-                if (md5 != existing.Md5) WriteSidecar(target, existing with { Md5 = md5 });
+                var info = verified.InfoSha256 ?? existing.InfoSha256;
+                if (md5 != existing.Md5 || info != existing.InfoSha256) WriteSidecar(target, existing with { Md5 = md5, InfoSha256 = info });
             }
             else if (FileIdentity.Of(target) is var before && before.Size == verified.Size && HashEquals(Sha256Of(target), verified.Sha256) && FileIdentity.Of(target) == before)
             {
@@ -422,9 +482,6 @@ public sealed class PackageCache
                 WriteSidecar(target, verified with { Identity = FileIdentity.Of(target) });
             }
         }
-        if (verified.Md5 is not null) TryWriteMd5Pointer(Root, verified.Md5, verified.Sha256, replace: true);
-        else if (!string.IsNullOrEmpty(claimedMd5)) TryWriteMd5Pointer(Root, claimedMd5, verified.Sha256, replace: false);
-        return target;
     }
 
     // Channels hard-link cached files: read-only, an ordinary in-place write through a channel file fails instead of
@@ -469,7 +526,7 @@ public sealed class PackageCache
     {
         var identity = verified.Identity ?? throw new ArgumentException("a sidecar records the identity its file was verified under", nameof(verified));
         return string.Create(CultureInfo.InvariantCulture,
-            $"sha256={verified.Sha256}\nmd5={verified.Md5}\nsize={verified.Size}\nmtime={identity.MtimeTicks}\nctime={identity.CtimeTicks}\ninode={identity.Inode}\ndev={identity.Device}\n");
+            $"sha256={verified.Sha256}\nmd5={verified.Md5}\nsize={verified.Size}\n{(verified.InfoSha256 is { } info ? "info=" + info + "\n" : "")}mtime={identity.MtimeTicks}\nctime={identity.CtimeTicks}\ninode={identity.Inode}\ndev={identity.Device}\n");
     }
 
     /// <summary>

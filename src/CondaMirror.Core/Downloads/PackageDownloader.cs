@@ -203,17 +203,19 @@ public sealed partial class PackageDownloader : IDisposable
     /// <summary>Once per package as it enters the cache (hits never pay for it): no member may escape the package.</summary>
     private string CheckAndCommit(Downloaded item, PackageValidationOptions validation, CancellationToken cancellationToken)
     {
-        PackageArchive.ValidateMembers(item.Transfer.TempPath, item.Group[0].FileName, item.Display, validation, cancellationToken);
-        return Commit(item.Group[0], item.Transfer);
+        // The pass keeps the info/ files the index step reads, so the index step need not decode the archive again.
+        var (_, info) = PackageArchive.ValidateAndTryReadInfo(item.Transfer.TempPath, item.Group[0].FileName, item.Display,
+            InfoMembers.IndexJson | InfoMembers.About | InfoMembers.RunExports, validation, cancellationToken);
+        return Commit(item.Group[0], item.Transfer, info is null ? null : ArchiveInfoRecord.ToBytes(item.Transfer.Sha256, info));
     }
 
-    private string Commit(DownloadRequest request, Transfer transfer)
+    private string Commit(DownloadRequest request, Transfer transfer, byte[]? infoRecord = null)
     {
         try
         {
             // Stored under the sha256 whatever the lock gave; the lock's md5 (verified here only without a sha256)
             // lets md5-only locks find the entry later.
-            return _cache.Commit(transfer.TempPath, request.FileName, new PackageCache.Sidecar(transfer.Sha256, transfer.Md5, transfer.Size), request.Md5);
+            return _cache.Commit(transfer.TempPath, request.FileName, new PackageCache.Sidecar(transfer.Sha256, transfer.Md5, transfer.Size), request.Md5, infoRecord);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

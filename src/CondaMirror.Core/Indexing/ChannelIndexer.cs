@@ -59,6 +59,13 @@ public sealed class IndexOptions
     /// so an index run opens only archives it has not seen; null reads every archive every time.
     /// </summary>
     public string? ArchiveMetadataCacheFile { get; init; }
+
+    /// <summary>
+    /// The package cache the download step filled: what its member check kept from each new archive's info/
+    /// (<see cref="ArchiveInfoRecord"/>) is read from there before the archive itself, so a cold build does not decode
+    /// every archive a second time; null reads the archives.
+    /// </summary>
+    public string? PackageCacheRoot { get; init; }
 }
 
 /// <param name="PackageBytes">Total size of the archives the channel lists (what a copy of the channel weighs, less repodata).</param>
@@ -114,7 +121,8 @@ public static class ChannelIndexer
                 }
             }
 
-            if (options.NeedsMetadata) LoadMetadata(channelDir, bySubdir, options.ArchiveMetadataCacheFile, log, ct);
+            if (options.NeedsMetadata)
+                LoadMetadata(channelDir, bySubdir, options.ArchiveMetadataCacheFile, options.PackageCacheRoot is { } root ? new PackageCache(root) : null, log, ct);
             var title = options.Title ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(channelDir));
             var changed = new List<string>();
             var indexFiles = new List<string>();
@@ -205,7 +213,7 @@ public static class ChannelIndexer
     // placed file. The archive's run_exports win (CEP 12: the file mirrors the archives); a record's own
     // run_exports stand in for archives that have no info/run_exports.json.
     private static void LoadMetadata(string channelDir, SortedDictionary<string, SortedDictionary<string, ChannelEntry>> bySubdir,
-        string? cacheFile, IMirrorLog log, CancellationToken ct)
+        string? cacheFile, PackageCache? packageCache, IMirrorLog log, CancellationToken ct)
     {
         var cache = ArchiveMetadataCache.Load(cacheFile, out var problem);
         if (problem is not null) log.Detail($"The archive metadata cache {cacheFile} was not used ({problem}); every archive's info/ is read again.");
@@ -213,6 +221,7 @@ public static class ChannelIndexer
         var loaded = new ChannelEntry?[todo.Count];
         var failed = new Exception?[todo.Count];
         var read = 0;
+        var fromPackageCache = 0;
         // Archives are independent reads: use the cores. Results land by position, so output and the error reported
         // (the first failing archive in channel order) do not depend on scheduling.
         Parallel.For(0, todo.Count, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
@@ -222,7 +231,16 @@ public static class ChannelIndexer
             {
                 var path = SafePath.Combine(channelDir, subdir, name);
                 var sha256 = entry.Record.Sha256?.ToLowerInvariant();
-                if (!cache.TryGet(sha256, out var about, out var archiveRunExports))
+                if (cache.TryGet(sha256, out var about, out var archiveRunExports)) { }
+                else if (sha256 is not null && packageCache?.TryReadArchiveInfo(sha256, entry.FileName) is { } kept)
+                {
+                    // What the download's member check read from this archive's info/ (the record's sha256, verified then).
+                    about = PackageAbout.FromJson(kept.About);
+                    archiveRunExports = kept.RunExports is { } own ? RunExports.Normalize(own, path) : null;
+                    cache.Set(sha256, about, archiveRunExports);
+                    Interlocked.Increment(ref fromPackageCache);
+                }
+                else
                 {
                     // Every member was checked when the archive entered the cache; here only info/ is wanted.
                     var info = PackageArchive.ReadInfo(path, InfoMembers.IndexJson | InfoMembers.About | InfoMembers.RunExports | InfoMembers.StopAtPayload, ct);
@@ -244,7 +262,8 @@ public static class ChannelIndexer
             if (failed[i] is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
             bySubdir[todo[i].Subdir][todo[i].Name] = loaded[i]!;
         }
-        if (todo.Count > 0) log.Detail($"Archive metadata: {todo.Count - read} of {todo.Count} from the cache, {read} archive(s) read.");
+        if (todo.Count > 0)
+            log.Detail($"Archive metadata: {todo.Count - read - fromPackageCache} of {todo.Count} from the cache, {fromPackageCache} from the package cache's info records, {read} archive(s) read.");
         if (cacheFile is null) return;
         try
         {

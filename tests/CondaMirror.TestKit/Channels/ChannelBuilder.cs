@@ -50,11 +50,35 @@ public sealed class ChannelBuilder : ChannelBuilderBase<ChannelBuilder>
             var path = Path.Combine(directory, spec.FileName);
             File.WriteAllBytes(path, bytes);
             paths.Add(path);
-            archives.Add(new IndexedArchive(spec.Subdir, spec.FileName, bytes, IndependentPackageWriter.IndexJson(spec)));
+            archives.Add(IndexedArchive.Of(spec.Subdir, spec.FileName, bytes, IndependentPackageWriter.IndexJson(spec)));
         }
         IndependentRepodataWriter.Write(channelDirectory, archives, extraSubdirs ?? Array.Empty<string>());
         return paths;
     }
+
+    /// <summary>
+    /// As <see cref="WriteTo"/> for channels too large to hold in memory: package <c>i</c>'s spec is made by
+    /// <paramref name="spec"/> only when it is written, <paramref name="parallelism"/> at a time, and only its hashes
+    /// are kept for the repodata. Returns the archive paths in index order.
+    /// </summary>
+    public static IReadOnlyList<string> WriteStreaming(string channelDirectory, int count, Func<int, PackageSpec> spec, int parallelism) =>
+        FixtureStats.Time(() =>
+        {
+            var paths = new string[count];
+            var archives = new IndexedArchive[count];
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism) }, i =>
+            {
+                var package = spec(i);
+                var bytes = IndependentPackageWriter.Bytes(package);
+                var directory = Path.Combine(channelDirectory, package.Subdir);
+                Directory.CreateDirectory(directory);
+                paths[i] = Path.Combine(directory, package.FileName);
+                File.WriteAllBytes(paths[i], bytes);
+                archives[i] = IndexedArchive.Of(package.Subdir, package.FileName, bytes, IndependentPackageWriter.IndexJson(package));
+            });
+            IndependentRepodataWriter.Write(channelDirectory, archives, Array.Empty<string>());
+            return (IReadOnlyList<string>)paths;
+        });
 
     /// <summary>Writes one package archive (independent writer) into <paramref name="directory"/> and returns its path.</summary>
     public static string WritePackage(string directory, PackageSpec spec) => FixtureStats.Time(() => IndependentPackageWriter.Write(directory, spec));

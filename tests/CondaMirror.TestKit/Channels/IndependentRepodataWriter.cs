@@ -2,8 +2,14 @@ using System.Security.Cryptography;
 
 namespace CondaMirror.TestKit.Channels;
 
-/// <summary>One archive file of a channel and the index.json it carries (what conda-index reads from it).</summary>
-public sealed record IndexedArchive(string Subdir, string FileName, byte[] Bytes, IReadOnlyDictionary<string, object?> IndexJson);
+/// <summary>One archive file of a channel, its hashes and size (computed by the BCL from its bytes) and the index.json it
+/// carries (what conda-index reads from it). Only the hashes are kept, so a large channel is not held in memory.</summary>
+public sealed record IndexedArchive(string Subdir, string FileName, string Md5, string Sha256, long Size, IReadOnlyDictionary<string, object?> IndexJson)
+{
+    public static IndexedArchive Of(string subdir, string fileName, byte[] bytes, IReadOnlyDictionary<string, object?> indexJson) =>
+        new(subdir, fileName, Convert.ToHexString(MD5.HashData(bytes)).ToLowerInvariant(), Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(),
+            bytes.LongLength, indexJson);
+}
 
 /// <summary>
 /// Writes <c>&lt;subdir&gt;/repodata.json</c> as conda-index does, with none of the project's code: each record is the
@@ -42,9 +48,9 @@ public static class IndependentRepodataWriter
         {
             var record = FixtureJson.Object();
             foreach (var (key, value) in archive.IndexJson) record[key] = value;
-            record["md5"] = Convert.ToHexString(MD5.HashData(archive.Bytes)).ToLowerInvariant();
-            record["sha256"] = Convert.ToHexString(SHA256.HashData(archive.Bytes)).ToLowerInvariant();
-            record["size"] = archive.Bytes.LongLength;
+            record["md5"] = archive.Md5;
+            record["sha256"] = archive.Sha256;
+            record["size"] = archive.Size;
             var map = archive.FileName.EndsWith(".conda", StringComparison.Ordinal) ? conda : packages;
             if (map.TryGetValue(archive.FileName, out var listed) && !Equals(((IDictionary<string, object?>)listed!)["sha256"], record["sha256"]))
                 throw new InvalidOperationException($"The channel lists {subdir}/{archive.FileName} twice, with different bytes.");

@@ -69,7 +69,7 @@ internal sealed class DownloadFixture : IAsyncDisposable
         {
             if (file.StartsWith(partial, StringComparison.Ordinal) || file.StartsWith(md5Index, StringComparison.Ordinal)) continue;
             Xunit.Assert.DoesNotContain(".tmp", Path.GetFileName(file));
-            if (file.EndsWith(PackageCache.SidecarSuffix, StringComparison.Ordinal)) continue;
+            if (file.EndsWith(PackageCache.SidecarSuffix, StringComparison.Ordinal) || file.EndsWith(ArchiveInfoRecord.Suffix, StringComparison.Ordinal)) continue;
             Xunit.Assert.True(PackageCache.TryReadSidecar(file, out var sidecar), $"{file} has no sidecar");
             Xunit.Assert.Equal(sidecar.Sha256, Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file))).ToLowerInvariant());
         }
@@ -77,7 +77,7 @@ internal sealed class DownloadFixture : IAsyncDisposable
 
     public int CachedFileCount() => !Directory.Exists(CacheRoot) ? 0 :
         Directory.EnumerateFiles(CacheRoot, "*", SearchOption.AllDirectories)
-            .Count(f => !f.EndsWith(PackageCache.SidecarSuffix, StringComparison.Ordinal) && !f.Contains(PackageCache.PartialFolder, StringComparison.Ordinal)
+            .Count(f => !f.EndsWith(PackageCache.SidecarSuffix, StringComparison.Ordinal) && !f.EndsWith(ArchiveInfoRecord.Suffix, StringComparison.Ordinal) && !f.Contains(PackageCache.PartialFolder, StringComparison.Ordinal)
                 && !f.Contains(Path.DirectorySeparatorChar + PackageCache.Md5Folder + Path.DirectorySeparatorChar, StringComparison.Ordinal));
 
     public async ValueTask DisposeAsync()

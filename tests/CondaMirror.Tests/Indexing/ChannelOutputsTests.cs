@@ -402,7 +402,7 @@ public class ChannelOutputsTests
             File.WriteAllBytes(Path.Combine(cachedChannel, entry.Subdir, entry.FileName), Encoding.ASCII.GetBytes("not an archive"));
         var log = new CondaMirror.Core.Diagnostics.RecordingMirrorLog();
         ChannelIndexer.Write(cachedChannel, entries, options, log);
-        Assert.Contains(log.Details, d => d.Contains($"{entries.Count} of {entries.Count} from the cache, 0 archive(s) read"));
+        Assert.Contains(log.Details, d => d.Contains($"{entries.Count} of {entries.Count} from the cache, 0 from the package cache's info records, 0 archive(s) read"));
         foreach (var file in new[] { "channeldata.json", "index.html", "linux-64/run_exports.json", "win-64/run_exports.json", "noarch/run_exports.json", "linux-64/index.html" })
             Assert.Equal(File.ReadAllText(Path.Combine(freshChannel, file)), File.ReadAllText(Path.Combine(cachedChannel, file)));
 
@@ -426,7 +426,7 @@ public class ChannelOutputsTests
         var changed = entries.Select(e => e with { Record = WithSha(e.Record, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.ASCII.GetBytes(e.FileName + e.Subdir))).ToLowerInvariant()) }).ToList();
         var log = new CondaMirror.Core.Diagnostics.RecordingMirrorLog();
         ChannelIndexer.Write(channel.Path, changed, options, log);
-        Assert.Contains(log.Details, d => d.Contains($"0 of {entries.Count} from the cache, {entries.Count} archive(s) read"));
+        Assert.Contains(log.Details, d => d.Contains($"0 of {entries.Count} from the cache, 0 from the package cache's info records, {entries.Count} archive(s) read"));
         // Only what this run used is kept.
         Assert.DoesNotContain(entries[0].Record.Sha256!, File.ReadAllText(cacheFile));
 
