@@ -21,7 +21,8 @@ internal static class RepodataParser
     /// <summary>Largest single value (one record, or a skipped top-level value such as "removed") a window may have to hold.</summary>
     internal const int MaxWindowBytes = 256 << 20;
 
-    internal const int InitialWindowBytes = 4 << 20;
+    // 1 MiB, not more: noarch and a platform are indexed at once, each pass holding its own window.
+    internal const int InitialWindowBytes = 1 << 20;
 
     public static RepodataOutline Build(byte[] json, string? path) =>
         Build(new ArrayWindows(json), json.Length, path, InitialWindowBytes, CancellationToken.None);
