@@ -270,16 +270,17 @@ public sealed partial class LockResolver
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         // Not given the token: every job observes it, and none may still be writing the cache once this returns.
         try { Task.WaitAll(jobs); }
-        catch (AggregateException) { }
+        catch (AggregateException) { /* each job's outcome is read below */ }
         if (jobs.All(j => j.Status == TaskStatus.RanToCompletion))
             return subdirs.Select((_, s) => (IReadOnlyList<ISubdirRepodata>)jobs.Skip(s * settings.Channels.Count).Take(settings.Channels.Count).Select(j => j.Result).ToList()).ToList();
 
         foreach (var done in jobs.Where(j => j.Status == TaskStatus.RanToCompletion)) (done.Result as IDisposable)?.Dispose();
         ct.ThrowIfCancellationRequested(); // the build was cancelled; otherwise a job failed and cancelled the rest
-        var failure = jobs.Where(j => j.IsFaulted).Select(j => j.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException)
-            ?? jobs.Where(j => j.IsFaulted).Select(j => j.Exception!.InnerException!).First();
+        var faults = jobs.Where(j => j.IsFaulted).Select(j => j.Exception!.InnerException!).ToList();
+        var failure = faults.FirstOrDefault(e => e is not OperationCanceledException) ?? faults.FirstOrDefault();
+        if (failure is null) throw new OperationCanceledException(ct);
         System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        throw failure; // not reached
+        throw failure; // not reached: Throw does not return
     }
 
     private static IReadOnlyList<VirtualPackage> VirtualsFor(ResolveSettings settings, string platform)
