@@ -28,34 +28,51 @@ public static partial class BenchmarkRegistry
         return RunResolveScale(scale, rounds, only).GetAwaiter().GetResult();
     });
 
+    private const string ResolveTimingsVariable = "CONDAMIRROR_RESOLVE_TIMINGS";
+
     private static async Task<int> RunResolveScale(double scale, int rounds, string[] only)
     {
         if (!File.Exists(GnuTime)) throw new InvalidOperationException($"{GnuTime} is missing; install GNU time (apt-get install -y time).");
         using var work = new TempDirectory("cm-bench-resolve");
         var clock = Stopwatch.StartNew();
-        var json = work.Combine("json");
-        var counts = new SyntheticChannelGenerator(scale).WriteChannel(json);
-        Console.WriteLine($"generated {string.Join(", ", counts.Select(c => $"{c.Key} {c.Value:N0} records ({new FileInfo(Path.Combine(json, c.Key, "repodata.json")).Length / 1e6:F0} MB)"))} in {clock.Elapsed.TotalSeconds:F0} s");
-
-        clock.Restart();
-        var zst = work.Combine("zst");
-        var shards = work.Combine("shards");
-        foreach (var subdir in SyntheticChannelGenerator.Subdirs)
+        // The generated channel is deterministic per scale: CONDAMIRROR_RESOLVE_SCALE_CHANNEL keeps it between runs.
+        var kept = Environment.GetEnvironmentVariable("CONDAMIRROR_RESOLVE_SCALE_CHANNEL") is { Length: > 0 } keep
+            ? Path.Combine(keep, scale.ToString(CultureInfo.InvariantCulture)) : null;
+        var channelRoot = kept ?? work.Path;
+        var json = Path.Combine(channelRoot, "json");
+        var zst = Path.Combine(channelRoot, "zst");
+        var shards = Path.Combine(channelRoot, "shards");
+        var complete = Path.Combine(channelRoot, only.Contains("shards") ? "complete-with-shards" : "complete");
+        if (kept is not null && (File.Exists(complete) || File.Exists(Path.Combine(channelRoot, "complete-with-shards"))))
         {
-            Directory.CreateDirectory(Path.Combine(zst, subdir));
-            RunProcess("zstd", work.Path, null, "-q", "-T0", "-10", "-f", Path.Combine(json, subdir, "repodata.json"), "-o", Path.Combine(zst, subdir, "repodata.json.zst"))
-                .ThrowIfFailed("zstd");
-            if (only.Contains("shards")) WriteCliShards(Path.Combine(json, subdir, "repodata.json"), Path.Combine(shards, subdir), subdir);
+            Console.WriteLine($"reusing the channel generated earlier in {channelRoot}");
+            Directory.CreateDirectory(shards);
         }
-        Console.WriteLine($"compressed .json.zst and shards with the zstd CLI in {clock.Elapsed.TotalSeconds:F0} s");
+        else
+        {
+            if (Directory.Exists(channelRoot) && kept is not null) Directory.Delete(channelRoot, recursive: true);
+            var counts = new SyntheticChannelGenerator(scale).WriteChannel(json);
+            Console.WriteLine($"generated {string.Join(", ", counts.Select(c => $"{c.Key} {c.Value:N0} records ({new FileInfo(Path.Combine(json, c.Key, "repodata.json")).Length / 1e6:F0} MB)"))} in {clock.Elapsed.TotalSeconds:F0} s");
+
+            clock.Restart();
+            foreach (var subdir in SyntheticChannelGenerator.Subdirs)
+            {
+                Directory.CreateDirectory(Path.Combine(zst, subdir));
+                RunProcess("zstd", work.Path, null, "-q", "-T0", "-10", "-f", Path.Combine(json, subdir, "repodata.json"), "-o", Path.Combine(zst, subdir, "repodata.json.zst"))
+                    .ThrowIfFailed("zstd");
+                if (only.Contains("shards")) WriteCliShards(Path.Combine(json, subdir, "repodata.json"), Path.Combine(shards, subdir), subdir);
+            }
+            Console.WriteLine($"compressed .json.zst and shards with the zstd CLI in {clock.Elapsed.TotalSeconds:F0} s");
+            Directory.CreateDirectory(shards);
+            File.WriteAllText(complete, "");
+        }
 
         await using var zstServer = new LoopbackChannelServer(zst);
-        Directory.CreateDirectory(shards);
         await using var shardServer = new LoopbackChannelServer(shards);
 
         var version = $"0.0.0-bench.{DateTime.UtcNow:yyyyMMddHHmmss}";
         var feed = work.Combine("feed");
-        var env = new Dictionary<string, string> { ["NUGET_PACKAGES"] = work.Combine("nuget-packages") };
+        var env = new Dictionary<string, string> { ["NUGET_PACKAGES"] = work.Combine("nuget-packages"), [ResolveTimingsVariable] = "1" };
         RunProcess("dotnet", TestData.RepoRoot, env, "pack", Path.Combine(TestData.RepoRoot, "src", "CondaMirror.MSBuild"),
             "-c", "Release", "-o", feed, $"-p:Version={version}", "-nodeReuse:false", "-tl:off", "-v:q").ThrowIfFailed("dotnet pack");
 
@@ -128,6 +145,14 @@ public static partial class BenchmarkRegistry
                 }
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"round {round} {variants[i].Name,-30} wall {wall:F2} s, peak RSS {results[i].Peak[^1]:F0} MB, {results[i].Requests} requests, {results[i].Bytes / 1e6:F2} MB fetched"));
+                // The lock's hash with the channel's URL taken out (the loopback port changes): equal across runs and versions.
+                var lockText = string.Join("\n", File.ReadLines(Path.Combine(dir, "conda-mirror.lock"))
+                    .Where(l => !l.StartsWith("# condamirror-inputs-sha256:", StringComparison.Ordinal))
+                    .Select(l => l.Replace(variants[i].Channel.TrimEnd('/'), "CHANNEL", StringComparison.Ordinal)));
+                Console.WriteLine($"        lock sha256 {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(lockText)))[..16]} (without the inputs hash line, channel URL replaced)");
+                // Where the step's time went, from its own timings line.
+                Console.WriteLine("        " + Regex.Match(run.Output, @"Resolve timings: .*$", RegexOptions.Multiline).Value.TrimEnd() +
+                    "; solve stats: " + Regex.Match(run.Output, @"Conda lock linux-64: \d+ packages.*$", RegexOptions.Multiline).Value.TrimEnd());
             }
         }
 

@@ -58,7 +58,7 @@ public sealed partial class RepodataFetcher : IDisposable
 
     public async Task<SparseRepodata> FetchAsync(ChannelSource channel, string subdir, CancellationToken cancellationToken = default)
     {
-        if (channel.IsFile) return ReadLocal(channel, subdir);
+        if (channel.IsFile) return ReadLocal(channel, subdir, cancellationToken);
         if (!channel.IsRemote)
             throw new CondaMirrorException(ErrorCodes.ChannelSchemeUnsupported,
                 $"Channel {channel.DisplayUrl} uses an unsupported scheme; use http(s)://, oci:// or file://.", channel.DisplayUrl);
@@ -73,7 +73,7 @@ public sealed partial class RepodataFetcher : IDisposable
             _log.Detail($"Using cached repodata for {Describe(channel, subdir)} (fetched {cached.FetchedAt:u}).");
             try
             {
-                return LoadCached(channel, subdir, entryDir, cached);
+                return LoadCached(channel, subdir, entryDir, cached, cancellationToken);
             }
             catch (CondaMirrorException e) when (e.Code == ErrorCodes.RepodataInvalid && !_options.Offline)
             {
@@ -96,7 +96,7 @@ public sealed partial class RepodataFetcher : IDisposable
             _log.Warning(ErrorCodes.RepodataStaleCacheUsed,
                 $"Could not reach {Describe(channel, subdir)} ({e.Message}); using the cached copy from {cached.FetchedAt:u}.",
                 UrlRedaction.Redact(subdirUrl));
-            return LoadCached(channel, subdir, entryDir, cached);
+            return LoadCached(channel, subdir, entryDir, cached, cancellationToken);
         }
     }
 
@@ -122,7 +122,7 @@ public sealed partial class RepodataFetcher : IDisposable
                     validators.ETag = response.ETag ?? validators.ETag;
                     try
                     {
-                        var reused = LoadCached(channel, subdir, entryDir, validators);
+                        var reused = LoadCached(channel, subdir, entryDir, validators, cancellationToken);
                         TryWriteCache(entryDir, bodyPath: null, validators);
                         return reused;
                     }
@@ -175,7 +175,7 @@ public sealed partial class RepodataFetcher : IDisposable
                     AtomicFile.TryDelete(response.BodyPath);
                     response = response with { BodyPath = jsonPath };
                 }
-                var repodata = SparseRepodata.LoadFile(jsonPath, channel.PublicBaseUrl, subdir, _options.SubdirNaming, shownUrl);
+                var repodata = SparseRepodata.LoadFile(jsonPath, channel.PublicBaseUrl, subdir, _options.SubdirNaming, shownUrl, cancellationToken);
                 var entry = new RepodataCacheEntry
                 {
                     Variant = variant,
@@ -419,15 +419,15 @@ public sealed partial class RepodataFetcher : IDisposable
         }
     }
 
-    private SparseRepodata LoadCached(ChannelSource channel, string subdir, string entryDir, RepodataCacheEntry entry)
+    private SparseRepodata LoadCached(ChannelSource channel, string subdir, string entryDir, RepodataCacheEntry entry, CancellationToken cancellationToken)
     {
         if (entry.Variant == RepodataVariant.Missing) return SparseRepodata.Empty(channel.PublicBaseUrl, subdir);
         var bodyPath = Path.Combine(entryDir, RepodataCacheEntry.BodyFileName);
-        return LoadShared(bodyPath, channel, subdir, entry.Url);
+        return LoadShared(bodyPath, channel, subdir, entry.Url, cancellationToken);
     }
 
     /// <summary>A file's index from the build node's shared cache, or indexed now (and shared when there is a cache).</summary>
-    private SparseRepodata LoadShared(string path, ChannelSource channel, string subdir, string? source)
+    private SparseRepodata LoadShared(string path, ChannelSource channel, string subdir, string? source, CancellationToken cancellationToken)
     {
         var key = _options.ParsedCache is null ? null : ParsedRepodataCache.KeyOf(path, channel.PublicBaseUrl, subdir, _options.SubdirNaming);
         if (_options.ParsedCache?.TryGet(key) is { } shared)
@@ -435,12 +435,12 @@ public sealed partial class RepodataFetcher : IDisposable
             _log.Detail($"Using the repodata of {Describe(channel, subdir)} indexed earlier in this build ({shared.RecordCount} records).");
             return shared;
         }
-        var repodata = SparseRepodata.LoadFile(path, channel.PublicBaseUrl, subdir, _options.SubdirNaming, string.IsNullOrEmpty(source) ? null : source);
+        var repodata = SparseRepodata.LoadFile(path, channel.PublicBaseUrl, subdir, _options.SubdirNaming, string.IsNullOrEmpty(source) ? null : source, cancellationToken);
         _options.ParsedCache?.Add(key, repodata);
         return repodata;
     }
 
-    private SparseRepodata ReadLocal(ChannelSource channel, string subdir)
+    private SparseRepodata ReadLocal(ChannelSource channel, string subdir, CancellationToken cancellationToken)
     {
         var dir = Path.Combine(channel.BaseUrl.LocalPath, subdir);
         var json = Path.Combine(dir, "repodata.json");
@@ -448,7 +448,7 @@ public sealed partial class RepodataFetcher : IDisposable
         if (File.Exists(json))
         {
             if (new FileInfo(json).Length is var length && length > MaxBytes) throw TooLarge(json, length, "on disk", MaxBytes);
-            return LoadShared(json, channel, subdir, null);
+            return LoadShared(json, channel, subdir, null, cancellationToken);
         }
         if (File.Exists(zst))
         {
@@ -458,8 +458,8 @@ public sealed partial class RepodataFetcher : IDisposable
             var jsonPath = AtomicFile.TempPathBeside(Path.Combine(Path.GetTempPath(), "repodata.json"));
             try
             {
-                using (var input = OpenLocal(zst)) DecompressZstd(zst, input, jsonPath, CancellationToken.None);
-                return SparseRepodata.LoadFile(jsonPath, channel.PublicBaseUrl, subdir, _options.SubdirNaming, zst);
+                using (var input = OpenLocal(zst)) DecompressZstd(zst, input, jsonPath, cancellationToken);
+                return SparseRepodata.LoadFile(jsonPath, channel.PublicBaseUrl, subdir, _options.SubdirNaming, zst, cancellationToken);
             }
             finally
             {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using CondaMirror.Core.Errors;
@@ -13,26 +14,32 @@ namespace CondaMirror.Core.Repodata;
 /// </summary>
 internal static class RepodataParser
 {
+    // The pass runs once per process over hundreds of MB: its methods are compiled optimised from the first call, since
+    // tiered compilation would run the first subdir's whole pass (a build's only one) in unoptimised code.
+    private const MethodImplOptions Hot = MethodImplOptions.AggressiveOptimization;
+
     /// <summary>Largest single value (one record, or a skipped top-level value such as "removed") a window may have to hold.</summary>
     internal const int MaxWindowBytes = 256 << 20;
 
-    internal const int InitialWindowBytes = 4 << 20;
+    // 1 MiB, not more: noarch and a platform are indexed at once, each pass holding its own window.
+    internal const int InitialWindowBytes = 1 << 20;
 
     public static RepodataOutline Build(byte[] json, string? path) =>
-        Build(new ArrayWindows(json), json.Length, path, InitialWindowBytes);
+        Build(new ArrayWindows(json), json.Length, path, InitialWindowBytes, CancellationToken.None);
 
     /// <summary>
     /// Indexes a file without holding it: the file is read in windows of a few MB, and only the index arrays stay.
     /// Offsets in the index are file offsets.
     /// </summary>
-    public static RepodataOutline Build(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, string? path) =>
-        Build(file, length, path, InitialWindowBytes);
+    public static RepodataOutline Build(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, string? path, CancellationToken cancellationToken = default) =>
+        Build(file, length, path, InitialWindowBytes, cancellationToken);
 
     /// <param name="initialWindow">The first window's size (tests use tiny ones so that every unit meets an edge).</param>
-    internal static RepodataOutline Build(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, string? path, int initialWindow)
+    /// <param name="cancellationToken">Checked once per window, so a cancelled build stops within a few MB.</param>
+    internal static RepodataOutline Build(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, string? path, int initialWindow, CancellationToken cancellationToken = default)
     {
         if (length > Array.MaxLength) throw Invalid(path, $"the file is {length:N0} bytes, more than can be indexed");
-        return Build(new FileWindows(file, length, initialWindow), length, path, initialWindow);
+        return Build(new FileWindows(file, length, initialWindow), length, path, initialWindow, cancellationToken);
     }
 
     /// <summary>Bytes from a position: as many as the source gives at once (at least <c>minimum</c> unless at the end).</summary>
@@ -72,7 +79,8 @@ internal static class RepodataParser
     /// with the JSON reader state saved at the last finished unit, and a unit that runs past the window's end is read
     /// again from its start in the next window (twice as large when it did not fit at all).
     /// </summary>
-    private static RepodataOutline Build(IWindows windows, long length, string? path, int initialWindow)
+    [MethodImpl(Hot)]
+    private static RepodataOutline Build(IWindows windows, long length, string? path, int initialWindow, CancellationToken cancellationToken)
     {
         var names = new NameTable();
         var capacity = (int)Math.Clamp(length / 512, 16, 1 << 24);
@@ -91,6 +99,7 @@ internal static class RepodataParser
         {
             while (level != Stage.Done)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var window = windows.Window(position, minimum);
                 var isFinal = position + window.Length >= length;
                 var reader = new Utf8JsonReader(window, isFinal, state);
@@ -133,6 +142,7 @@ internal static class RepodataParser
     }
 
     /// <summary>Reads one unit; false when the window ends inside it (nothing recorded then).</summary>
+    [MethodImpl(Hot)]
     private static bool Unit(ref Utf8JsonReader reader, ReadOnlySpan<byte> window, long windowStart, string? path, ref Stage level, NameTable names,
         ref RecordSpan[] spans, ref int[] nameOf, ref int count, ref string? subdir, ref string? baseUrl, ref int version)
     {
@@ -229,6 +239,7 @@ internal static class RepodataParser
         }
     }
 
+    [MethodImpl(Hot)]
     private static int InternValue(ref Utf8JsonReader reader, NameTable names)
     {
         if (!reader.ValueIsEscaped) return names.Intern(reader.ValueSpan);
@@ -273,6 +284,7 @@ internal static class RepodataParser
     }
 
     // Counting sort by name id: records of one name become contiguous, in file order.
+    [MethodImpl(Hot)]
     private static RepodataOutline Group(RecordSpan[] spans, int[] nameOf, int count, NameTable names,
         string? subdir, string? baseUrl, int version)
     {
@@ -309,6 +321,7 @@ internal static class RepodataParser
 
         public int Count { get; private set; }
 
+        [MethodImpl(Hot)]
         public int Intern(ReadOnlySpan<byte> utf8)
         {
             var hash = Hash(utf8);
@@ -353,6 +366,7 @@ internal static class RepodataParser
         }
 
         // FNV-1a: names are short (5-30 bytes), so a simple byte loop beats anything vectorised here.
+        [MethodImpl(Hot)]
         private static uint Hash(ReadOnlySpan<byte> bytes)
         {
             var h = 2166136261u;

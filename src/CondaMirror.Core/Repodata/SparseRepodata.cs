@@ -144,7 +144,9 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
     /// are read from it.
     /// </summary>
     /// <param name="source">What messages name (the URL it was fetched from); the path when null.</param>
-    public static SparseRepodata LoadFile(string path, Uri channelBase, string subdir, SubdirNaming subdirs = SubdirNaming.KnownOnly, string? source = null)
+    /// <param name="cancellationToken">Stops the indexing pass (checked every few MB).</param>
+    public static SparseRepodata LoadFile(string path, Uri channelBase, string subdir, SubdirNaming subdirs = SubdirNaming.KnownOnly, string? source = null,
+        CancellationToken cancellationToken = default)
     {
         source ??= path;
         Microsoft.Win32.SafeHandles.SafeFileHandle file;
@@ -161,7 +163,7 @@ public sealed class SparseRepodata : ISubdirRepodata, IDisposable
         }
         try
         {
-            var index = RepodataParser.Build(file, length, source);
+            var index = RepodataParser.Build(file, length, source, cancellationToken);
             return new SparseRepodata(null, file, length, source, channelBase, subdir, index, subdirs);
         }
         catch

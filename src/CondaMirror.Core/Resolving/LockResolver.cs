@@ -102,15 +102,21 @@ public sealed partial class LockResolver
         }
 
         var previous = ReadPreviousLock(settings.LockFile, RecordedEnvironment(recorded?.Lines), settings.Fetch.SubdirNaming);
-        // Platforms are solved one after the other so that only noarch and one platform's repodata are in memory at
-        // a time (conda-forge's linux-64 alone is ~300 MB of JSON); each step fetches its channels concurrently.
+        // Platforms are solved one after the other so that only noarch and one platform's indexes are open at a time;
+        // each step fetches its channels concurrently, and the first also noarch: indexing linux-64 and noarch of a
+        // conda-forge-sized channel (300 + 70 MB of JSON) then takes two cores instead of one after the other.
+        var timings = new StepTimings();
         using var fetcher = new RepodataFetcher(settings.Fetch, _log, _handler);
-        var noarch = Fetch(fetcher, settings, "noarch", ct);
+        // Sharded subdirs keep this token for the shards they fetch during the solve; a failed fetch cancels the rest.
+        using var fetching = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var first = settings.Platforms.Take(1).ToList();
+        var together = timings.Time(string.Join(" + ", first.Prepend("noarch")) + " repodata", () => Fetch(fetcher, settings, first.Prepend("noarch").ToList(), fetching, ct));
+        var noarch = together[0];
         var solved = new Dictionary<string, SolveResult>(StringComparer.Ordinal);
         var failures = new List<CondaMirrorException>();
         foreach (var platform in settings.Platforms)
         {
-            var subdirs = Fetch(fetcher, settings, platform, ct);
+            var subdirs = platform == first[0] ? together[1] : timings.Time(platform + " repodata", () => Fetch(fetcher, settings, new[] { platform }, fetching, ct)[0]);
             var source = new RepodataPackageSource(settings.Channels.SelectMany((_, i) => new[] { subdirs[i], noarch[i] }).ToList());
             var request = new SolveRequest
             {
@@ -124,7 +130,7 @@ public sealed partial class LockResolver
             };
             try
             {
-                solved[platform] = new CondaSolver().Solve(request, source, ct);
+                solved[platform] = timings.Time(platform + " solve", () => new CondaSolver().Solve(request, source, ct));
             }
             catch (CondaMirrorException e)
             {
@@ -143,7 +149,8 @@ public sealed partial class LockResolver
         var changes = settings.Platforms
             .Select(p => Compare(p, previous.TryGetValue(p, out var old) ? old : Array.Empty<RepodataRecord>(), solved[p]))
             .ToList();
-        WriteLock(settings, inputs, hash, solved);
+        timings.Time("lock", () => WriteLock(settings, inputs, hash, solved));
+        timings.Report(_log);
         // The task reports each change at high importance; here it is only a detail, not a second copy at normal verbosity.
         foreach (var change in changes) _log.Detail("Resolved " + change);
         return new ResolveOutcome(false, true, changes);
@@ -248,19 +255,32 @@ public sealed partial class LockResolver
     private static bool IsAboutRequestedItems(CondaMirrorException e) =>
         e is SolveConflictException || e.Code is ErrorCodes.SolverInvalidSpec or ErrorCodes.SolverInvalidVirtualPackage;
 
-    /// <summary>One subdir of every channel (in channel order), fetched concurrently.</summary>
-    private static IReadOnlyList<ISubdirRepodata> Fetch(RepodataFetcher fetcher, ResolveSettings settings, string subdir, CancellationToken ct)
+    /// <summary>
+    /// Each subdir of every channel (per subdir, in channel order), all fetched and indexed concurrently, each on a
+    /// thread of its own (a local channel's indexing is synchronous work). The first failure cancels the others; once
+    /// every job has stopped, the fetched indexes are closed and that failure is the one error.
+    /// </summary>
+    private static IReadOnlyList<IReadOnlyList<ISubdirRepodata>> Fetch(RepodataFetcher fetcher, ResolveSettings settings, IReadOnlyList<string> subdirs,
+        CancellationTokenSource fetching, CancellationToken ct)
     {
-        var jobs = settings.Channels.Select(c => fetcher.FetchSubdirAsync(c, subdir, ct)).ToArray();
-        try
-        {
-            Task.WaitAll(jobs, ct);
-        }
-        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is CondaMirrorException) is CondaMirrorException first)
-        {
-            throw first;
-        }
-        return jobs.Select(j => j.Result).ToList();
+        var token = fetching.Token;
+        var jobs = subdirs.SelectMany(subdir => settings.Channels.Select(channel => Task.Run(() => fetcher.FetchSubdirAsync(channel, subdir, token), token))).ToArray();
+        foreach (var job in jobs)
+            job.ContinueWith(static (_, state) => ((CancellationTokenSource)state!).Cancel(), fetching,
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // Not given the token: every job observes it, and none may still be writing the cache once this returns.
+        try { Task.WaitAll(jobs); }
+        catch (AggregateException) { /* each job's outcome is read below */ }
+        if (jobs.All(j => j.Status == TaskStatus.RanToCompletion))
+            return subdirs.Select((_, s) => (IReadOnlyList<ISubdirRepodata>)jobs.Skip(s * settings.Channels.Count).Take(settings.Channels.Count).Select(j => j.Result).ToList()).ToList();
+
+        foreach (var done in jobs.Where(j => j.Status == TaskStatus.RanToCompletion)) (done.Result as IDisposable)?.Dispose();
+        ct.ThrowIfCancellationRequested(); // the build was cancelled; otherwise a job failed and cancelled the rest
+        var faults = jobs.Where(j => j.IsFaulted).Select(j => j.Exception!.InnerException!).ToList();
+        var failure = faults.FirstOrDefault(e => e is not OperationCanceledException) ?? faults.FirstOrDefault();
+        if (failure is null) throw new OperationCanceledException(ct);
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        throw failure; // not reached: Throw does not return
     }
 
     private static IReadOnlyList<VirtualPackage> VirtualsFor(ResolveSettings settings, string platform)
