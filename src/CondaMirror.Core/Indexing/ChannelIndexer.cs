@@ -119,25 +119,17 @@ public static class ChannelIndexer
 
             if (options.NeedsMetadata) LoadMetadata(channelDir, bySubdir, options.ArchiveMetadataCacheFile, log, ct);
             var title = options.Title ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(channelDir));
-            var all = bySubdir.Values.SelectMany(f => f.Values).ToList();
-            // The channel's own files depend on no subdir file: their bytes are made while the subdirs are written,
-            // and written after them, so the order of writes (subdirs, then the channel's files) stays as it was.
-            var channelFiles = Task.Run(() => (
-                ChannelData: options.WriteChannelData ? ChannelDataWriter.ToBytes(bySubdir.Keys, all) : null,
-                IndexHtml: options.WriteIndexHtml ? IndexHtmlWriter.Channel(title, bySubdir.Keys, all) : null,
-                Sbom: options.WriteSbom ? ChannelSbom.ToBytes(all.Select(e => new SbomPackage(e.Record, e.FileName, e.Url, e.Channel)),
-                    new SbomOptions { ChannelName = title, ToolVersion = options.ToolVersion }) : null), ct);
-
             // Subdirs share no file: each is written on its own core, its outputs in their fixed order inside it. What
             // each changed is kept per subdir and joined in subdir order, so the result does not depend on scheduling.
             var subdirs = bySubdir.ToList();
             var outcomes = new SubdirOutcome?[subdirs.Count];
             var failed = new Exception?[subdirs.Count];
-            var anyFailed = false;
+            var firstFailed = int.MaxValue;
             Parallel.For(0, subdirs.Count, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = options.MaxParallelism > 0 ? options.MaxParallelism : Environment.ProcessorCount }, i =>
             {
-                // Once a subdir failed the run fails: subdirs not started yet are left as they were.
-                if (Volatile.Read(ref anyFailed)) return;
+                // A subdir after one known to fail is left as it was; earlier ones still run, so the error reported is the
+                // first in name order, as when they were written one after the other.
+                if (i > Volatile.Read(ref firstFailed)) return;
                 try
                 {
                     outcomes[i] = WriteSubdir(channelDir, subdirs[i].Key, subdirs[i].Value, options, baseUrl, title, ct);
@@ -145,14 +137,11 @@ public static class ChannelIndexer
                 catch (Exception e)
                 {
                     failed[i] = e;
-                    Volatile.Write(ref anyFailed, true);
+                    int seen;
+                    while (i < (seen = Volatile.Read(ref firstFailed)) && Interlocked.CompareExchange(ref firstFailed, i, seen) != seen) { }
                 }
             });
-            if (failed.FirstOrDefault(e => e is not null) is { } firstFailure)
-            {
-                channelFiles.ContinueWith(t => t.Exception, TaskScheduler.Default); // observed: the subdir's failure is the one reported
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstFailure);
-            }
+            if (firstFailed != int.MaxValue) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed[firstFailed]!);
             var changed = new List<string>();
             var indexFiles = new List<string>();
             var repodataFiles = new List<string>();
@@ -165,11 +154,13 @@ public static class ChannelIndexer
                 log.Detail($"Indexed {subdirs[i].Value.Count} package(s) into {outcome.Repodata}");
             }
 
-            var (channelData, indexHtml, sbom) = channelFiles.GetAwaiter().GetResult();
+            // The channel's own files after every subdir's.
+            var all = bySubdir.Values.SelectMany(f => f.Values).ToList();
             var root = new SubdirOutcome("");
-            root.Output(SafePath.Combine(channelDir, "channeldata.json"), options.WriteChannelData, () => channelData!);
-            root.Output(SafePath.Combine(channelDir, "index.html"), options.WriteIndexHtml, () => indexHtml!);
-            root.Output(SafePath.Combine(channelDir, ChannelSbom.FileName), options.WriteSbom, () => sbom!);
+            root.Output(SafePath.Combine(channelDir, "channeldata.json"), options.WriteChannelData, () => ChannelDataWriter.ToBytes(bySubdir.Keys, all));
+            root.Output(SafePath.Combine(channelDir, "index.html"), options.WriteIndexHtml, () => IndexHtmlWriter.Channel(title, bySubdir.Keys, all));
+            root.Output(SafePath.Combine(channelDir, ChannelSbom.FileName), options.WriteSbom, () => ChannelSbom.ToBytes(
+                all.Select(e => new SbomPackage(e.Record, e.FileName, e.Url, e.Channel)), new SbomOptions { ChannelName = title, ToolVersion = options.ToolVersion }));
             changed.AddRange(root.Changed);
             indexFiles.AddRange(root.IndexFiles);
 

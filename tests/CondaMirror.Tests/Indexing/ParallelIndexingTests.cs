@@ -121,6 +121,13 @@ public class ParallelIndexingTests
             // The channel's own files come after every subdir: a failed run leaves none that lists the unwritten subdir.
             Assert.False(File.Exists(Path.Combine(channel.Path, "channeldata.json")));
             Assert.False(File.Exists(Path.Combine(channel.Path, "sbom.cdx.json")));
+
+            // Two subdirs failing: the first in name order is the one reported, whatever ran first.
+            File.Delete(Path.Combine(channel.Path, "linux-64", "repodata.json"));
+            Directory.CreateDirectory(Path.Combine(channel.Path, "linux-64", "repodata.json", "blocker"));
+            var first = Assert.Throws<CondaMirrorException>(() => ChannelIndexer.Write(channel.Path, entries, new IndexOptions { MaxParallelism = threads }));
+            Assert.Equal(ErrorCodes.IndexWriteFailed, first.Code);
+            Assert.Contains(Path.Combine("linux-64", "repodata.json"), first.Message);
         }
     }
 
