@@ -90,10 +90,18 @@ public static partial class BenchmarkRegistry
             .Where(f => f.EndsWith(".conda", StringComparison.Ordinal) || f.EndsWith(".tar.bz2", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal).ToList();
         var parallelism = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0;
+        var listed = clock.Elapsed;
         var entries = ArchiveEntries.FromArchives(files, maxParallelism: parallelism);
+        var extracted = clock.Elapsed;
         var result = ChannelIndexer.Write(args[1], entries, new IndexOptions());
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"indexed {result.PackagesPerSubdir.Values.Sum()} packages in {clock.Elapsed.TotalSeconds:0.000} s inside the process"));
+            $"indexed {result.PackagesPerSubdir.Values.Sum()} packages in {clock.Elapsed.TotalSeconds:0.000} s inside the process " +
+            $"(listing {listed.TotalSeconds:0.000} s, extraction {(extracted - listed).TotalSeconds:0.000} s, writing {(clock.Elapsed - extracted).TotalSeconds:0.000} s; " +
+            $"process start to Main {(DateTime.Now - Process.GetCurrentProcess().StartTime - clock.Elapsed).TotalSeconds:0.000} s)"));
+        if (Environment.GetEnvironmentVariable("CONDAMIRROR_BENCH_MEMORY") == "1")
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"GC: committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0:0.0} MB, heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:0.0} MB, allocated {GC.GetTotalAllocatedBytes() / 1048576.0:0} MB, " +
+                $"collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0.0} MB"));
         return 0;
     });
 

@@ -19,7 +19,7 @@ internal sealed class Bzip2DecoderStream : ReadOnlyStream
 
     private readonly Stream _compressed;
     private readonly MultiStreamBzip2Stream? _managed;
-    private readonly byte[]? _input;
+    private byte[]? _input;
     private int _inputStart, _inputEnd;
     private bool _inputEnded;
     private Bzip2Native.Handle? _native;
@@ -34,7 +34,8 @@ internal sealed class Bzip2DecoderStream : ReadOnlyStream
         }
         else
         {
-            _input = new byte[1 << 16];
+            // Rented: every .tar.bz2 of an index run opens a decoder, and a fresh 64 KB each time is garbage to collect.
+            _input = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
             _native = Bzip2Native.Handle.Create(Bzip2Native.Library);
         }
     }
@@ -146,6 +147,8 @@ internal sealed class Bzip2DecoderStream : ReadOnlyStream
             _managed?.Dispose();
             _native?.Dispose();
             _native = null;
+            if (_input is not null) System.Buffers.ArrayPool<byte>.Shared.Return(_input);
+            _input = null;
             _disposed = true;
         }
         base.Dispose(disposing);

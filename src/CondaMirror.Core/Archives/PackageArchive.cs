@@ -39,7 +39,9 @@ public static partial class PackageArchive
         FileStream stream;
         try
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 65536);
+            // The decoders read large blocks (bzip2 64 KB, zstd 128 KB), which go past a FileStream's buffer; 4 KB serves
+            // the zip directory's small reads without a 64 KB array per package.
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 4096);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

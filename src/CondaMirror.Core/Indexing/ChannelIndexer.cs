@@ -52,6 +52,9 @@ public sealed class IndexOptions
     /// <summary>The title of the index.html pages; the channel folder's name when null.</summary>
     public string? Title { get; init; }
 
+    /// <summary>Subdirs written at the same time at most (0: one per core). The files written do not depend on it.</summary>
+    public int MaxParallelism { get; init; }
+
     internal bool NeedsMetadata => WriteRunExports || WriteChannelData || WriteIndexHtml;
 
     /// <summary>
@@ -124,41 +127,50 @@ public static class ChannelIndexer
             if (options.NeedsMetadata)
                 LoadMetadata(channelDir, bySubdir, options.ArchiveMetadataCacheFile, options.PackageCacheRoot is { } root ? new PackageCache(root) : null, log, ct);
             var title = options.Title ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(channelDir));
+            // Subdirs share no file: each is written on its own core, its outputs in their fixed order inside it. What
+            // each changed is kept per subdir and joined in subdir order, so the result does not depend on scheduling.
+            var subdirs = bySubdir.ToList();
+            var outcomes = new SubdirOutcome?[subdirs.Count];
+            var failed = new Exception?[subdirs.Count];
+            var firstFailed = int.MaxValue;
+            Parallel.For(0, subdirs.Count, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = options.MaxParallelism > 0 ? options.MaxParallelism : Environment.ProcessorCount }, i =>
+            {
+                // A subdir after one known to fail is left as it was; earlier ones still run, so the error reported is the
+                // first in name order, as when they were written one after the other.
+                if (i > Volatile.Read(ref firstFailed)) return;
+                try
+                {
+                    outcomes[i] = WriteSubdir(channelDir, subdirs[i].Key, subdirs[i].Value, options, baseUrl, title, ct);
+                }
+                catch (Exception e)
+                {
+                    failed[i] = e;
+                    int seen;
+                    while (i < (seen = Volatile.Read(ref firstFailed)) && Interlocked.CompareExchange(ref firstFailed, i, seen) != seen) { }
+                }
+            });
+            if (firstFailed != int.MaxValue) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed[firstFailed]!);
             var changed = new List<string>();
             var indexFiles = new List<string>();
-            void Output(string path, bool enabled, Func<byte[]> bytes)
+            var repodataFiles = new List<string>();
+            for (var i = 0; i < subdirs.Count; i++)
             {
-                if (enabled)
-                {
-                    if (WriteIfChanged(path, bytes())) changed.Add(path);
-                    indexFiles.Add(path);
-                }
-                else if (File.Exists(path))
-                {
-                    File.Delete(path);
-                    changed.Add(path);
-                }
+                var outcome = outcomes[i]!;
+                changed.AddRange(outcome.Changed);
+                indexFiles.AddRange(outcome.IndexFiles);
+                repodataFiles.Add(outcome.Repodata);
+                log.Detail($"Indexed {subdirs[i].Value.Count} package(s) into {outcome.Repodata}");
             }
 
-            var repodataFiles = new List<string>();
-            foreach (var (subdir, files) in bySubdir)
-            {
-                ct.ThrowIfCancellationRequested();
-                var path = SafePath.Combine(channelDir, subdir, "repodata.json");
-                var repodata = RepodataWriter.ToBytes(subdir, files.Values, baseUrl is null ? null : baseUrl + Uri.EscapeDataString(subdir) + "/");
-                Output(SafePath.Combine(channelDir, subdir, "repodata.json.zst"), options.WriteZst, () => ZstdCodec.Compress(repodata, RepodataZstd));
-                Output(path, true, () => repodata);
-                Output(SafePath.Combine(channelDir, subdir, "run_exports.json"), options.WriteRunExports, () => RunExportsWriter.ToBytes(subdir, files.Values));
-                Output(SafePath.Combine(channelDir, subdir, "index.html"), options.WriteIndexHtml, () => IndexHtmlWriter.Subdir(title, subdir, files.Values, Listed(channelDir, subdir)));
-                WriteShards(channelDir, subdir, files.Values, options.WriteShards, baseUrl, Output, changed, indexFiles);
-                repodataFiles.Add(path);
-                log.Detail($"Indexed {files.Count} package(s) into {path}");
-            }
+            // The channel's own files after every subdir's.
             var all = bySubdir.Values.SelectMany(f => f.Values).ToList();
-            Output(SafePath.Combine(channelDir, "channeldata.json"), options.WriteChannelData, () => ChannelDataWriter.ToBytes(bySubdir.Keys, all));
-            Output(SafePath.Combine(channelDir, "index.html"), options.WriteIndexHtml, () => IndexHtmlWriter.Channel(title, bySubdir.Keys, all));
-            Output(SafePath.Combine(channelDir, ChannelSbom.FileName), options.WriteSbom, () => ChannelSbom.ToBytes(
+            var root = new SubdirOutcome("");
+            root.Output(SafePath.Combine(channelDir, "channeldata.json"), options.WriteChannelData, () => ChannelDataWriter.ToBytes(bySubdir.Keys, all));
+            root.Output(SafePath.Combine(channelDir, "index.html"), options.WriteIndexHtml, () => IndexHtmlWriter.Channel(title, bySubdir.Keys, all));
+            root.Output(SafePath.Combine(channelDir, ChannelSbom.FileName), options.WriteSbom, () => ChannelSbom.ToBytes(
                 all.Select(e => new SbomPackage(e.Record, e.FileName, e.Url, e.Channel)), new SbomOptions { ChannelName = title, ToolVersion = options.ToolVersion }));
+            changed.AddRange(root.Changed);
+            indexFiles.AddRange(root.IndexFiles);
 
             var pruned = options.Prune ? Prune(channelDir, bySubdir) : 0;
             indexFiles.Sort(StringComparer.Ordinal);
@@ -172,6 +184,44 @@ public static class ChannelIndexer
         {
             throw new CondaMirrorException(ErrorCodes.IndexWriteFailed,
                 $"Could not write the channel: {e.Message}. Check that the folder is writable and the disk has space.", channelDir, e);
+        }
+    }
+
+    /// <summary>One subdir's index files, written in the order that keeps the subdir usable if a write fails (.zst before .json).</summary>
+    private static SubdirOutcome WriteSubdir(string channelDir, string subdir, SortedDictionary<string, ChannelEntry> files, IndexOptions options,
+        string? baseUrl, string title, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var outcome = new SubdirOutcome(SafePath.Combine(channelDir, subdir, "repodata.json"));
+        var repodata = RepodataWriter.ToBytes(subdir, files.Values, baseUrl is null ? null : baseUrl + Uri.EscapeDataString(subdir) + "/");
+        outcome.Output(SafePath.Combine(channelDir, subdir, "repodata.json.zst"), options.WriteZst, () => ZstdCodec.Compress(repodata, RepodataZstd));
+        outcome.Output(outcome.Repodata, true, () => repodata);
+        outcome.Output(SafePath.Combine(channelDir, subdir, "run_exports.json"), options.WriteRunExports, () => RunExportsWriter.ToBytes(subdir, files.Values));
+        outcome.Output(SafePath.Combine(channelDir, subdir, "index.html"), options.WriteIndexHtml, () => IndexHtmlWriter.Subdir(title, subdir, files.Values, Listed(channelDir, subdir)));
+        WriteShards(channelDir, subdir, files.Values, options.WriteShards, baseUrl, outcome.Output, outcome.Changed, outcome.IndexFiles);
+        return outcome;
+    }
+
+    /// <summary>What writing one subdir (or the channel's own files) did: the files it changed and the index files it has.</summary>
+    private sealed class SubdirOutcome(string repodata)
+    {
+        public string Repodata => repodata;
+        public List<string> Changed { get; } = new();
+        public List<string> IndexFiles { get; } = new();
+
+        /// <summary>Writes an enabled output when its bytes differ; removes a disabled one that is still there.</summary>
+        public void Output(string path, bool enabled, Func<byte[]> bytes)
+        {
+            if (enabled)
+            {
+                if (WriteIfChanged(path, bytes())) Changed.Add(path);
+                IndexFiles.Add(path);
+            }
+            else if (File.Exists(path))
+            {
+                File.Delete(path);
+                Changed.Add(path);
+            }
         }
     }
 

@@ -82,6 +82,58 @@ public class ParallelIndexingTests
     }
 
     [SkippableFact]
+    public void Subdirs_written_in_parallel_or_one_at_a_time_give_byte_identical_channels_and_the_same_report()
+    {
+        using var source = new TempDirectory();
+        using var serial = new TempDirectory();
+        using var parallel = new TempDirectory();
+        var entries = ArchiveEntries.FromArchives(WritePackages(source.Path, 40));
+
+        var one = ChannelIndexer.Write(serial.Combine("channel"), entries, new IndexOptions { MaxParallelism = 1 });
+        var many = ChannelIndexer.Write(parallel.Combine("channel"), entries, new IndexOptions { MaxParallelism = 4 });
+
+        Assert.Equal(Snapshot(serial.Combine("channel")), Snapshot(parallel.Combine("channel")));
+        // The report lists files in the same order whatever the scheduling: subdirs in name order, the channel's files last.
+        Assert.Equal(Relative(serial.Combine("channel"), one.ChangedFiles), Relative(parallel.Combine("channel"), many.ChangedFiles));
+        Assert.Equal(Relative(serial.Combine("channel"), one.IndexFiles), Relative(parallel.Combine("channel"), many.IndexFiles));
+        Assert.Equal(Relative(serial.Combine("channel"), one.RepodataFiles), Relative(parallel.Combine("channel"), many.RepodataFiles));
+        var changed = Relative(parallel.Combine("channel"), many.ChangedFiles);
+        Assert.Equal(Path.Combine("linux-64", "repodata.json.zst"), changed[0]);
+        Assert.Equal(new[] { "channeldata.json", "index.html", "sbom.cdx.json" }, changed[^3..]);
+        // Nothing changed: nothing written, on either path.
+        Assert.Empty(ChannelIndexer.Write(parallel.Combine("channel"), entries, new IndexOptions { MaxParallelism = 4 }).ChangedFiles);
+        Assert.Empty(ChannelIndexer.Write(serial.Combine("channel"), entries, new IndexOptions { MaxParallelism = 1 }).ChangedFiles);
+    }
+
+    [SkippableFact]
+    public void A_subdir_that_cannot_be_written_fails_the_run_with_one_error_before_the_channel_files_are_written()
+    {
+        using var source = new TempDirectory();
+        var entries = ArchiveEntries.FromArchives(WritePackages(source.Path, 16));
+        foreach (var threads in new[] { 1, 4 })
+        {
+            using var channel = new TempDirectory();
+            // A folder where win-64's repodata.json goes: its atomic replace cannot succeed.
+            Directory.CreateDirectory(Path.Combine(channel.Path, "win-64", "repodata.json", "blocker"));
+            var error = Assert.Throws<CondaMirrorException>(() => ChannelIndexer.Write(channel.Path, entries, new IndexOptions { MaxParallelism = threads }));
+            Assert.Equal(ErrorCodes.IndexWriteFailed, error.Code);
+            Assert.Equal(channel.Path, error.File);
+            // The channel's own files come after every subdir: a failed run leaves none that lists the unwritten subdir.
+            Assert.False(File.Exists(Path.Combine(channel.Path, "channeldata.json")));
+            Assert.False(File.Exists(Path.Combine(channel.Path, "sbom.cdx.json")));
+
+            // Two subdirs failing: the first in name order is the one reported, whatever ran first.
+            File.Delete(Path.Combine(channel.Path, "linux-64", "repodata.json"));
+            Directory.CreateDirectory(Path.Combine(channel.Path, "linux-64", "repodata.json", "blocker"));
+            var first = Assert.Throws<CondaMirrorException>(() => ChannelIndexer.Write(channel.Path, entries, new IndexOptions { MaxParallelism = threads }));
+            Assert.Equal(ErrorCodes.IndexWriteFailed, first.Code);
+            Assert.Contains(Path.Combine("linux-64", "repodata.json"), first.Message);
+        }
+    }
+
+    private static List<string> Relative(string dir, IEnumerable<string> paths) => paths.Select(p => Path.GetRelativePath(dir, p)).ToList();
+
+    [SkippableFact]
     public void Cancellation_stops_the_reads()
     {
         using var source = new TempDirectory();
