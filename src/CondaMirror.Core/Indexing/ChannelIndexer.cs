@@ -125,7 +125,7 @@ public static class ChannelIndexer
             }
 
             if (options.NeedsMetadata)
-                LoadMetadata(channelDir, bySubdir, options.ArchiveMetadataCacheFile, options.PackageCacheRoot is { } root ? new PackageCache(root) : null, log, ct);
+                LoadMetadata(channelDir, bySubdir, options.ArchiveMetadataCacheFile, options.PackageCacheRoot is { } cacheRoot ? new PackageCache(cacheRoot) : null, log, ct);
             var title = options.Title ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(channelDir));
             // Subdirs share no file: each is written on its own core, its outputs in their fixed order inside it. What
             // each changed is kept per subdir and joined in subdir order, so the result does not depend on scheduling.
