@@ -25,13 +25,7 @@ public class ArchiveInfoRecordTests
         Validation = new PackageValidationOptions(),
     };
 
-    private static DownloadRequest Request(DownloadFixture f, string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        var fileName = Path.GetFileName(path);
-        return new DownloadRequest(f.Server.UrlFor("linux-64/" + fileName), fileName, "linux-64",
-            Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(), null, bytes.Length);
-    }
+    private static DownloadRequest Request(DownloadFixture f, string path) => f.RequestFor(path, "linux-64");
 
     private static async Task<(DownloadRequest Tool, DownloadRequest Zlib, DownloadRequest Bare, PackageCache Cache)> Download(DownloadFixture f)
     {

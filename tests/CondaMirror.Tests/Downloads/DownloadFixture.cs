@@ -37,6 +37,15 @@ internal sealed class DownloadFixture : IAsyncDisposable
             size);
     }
 
+    /// <summary>The request for a package file already written into the channel folder's <paramref name="subdir"/>, hashes taken from its bytes.</summary>
+    public DownloadRequest RequestFor(string path, string subdir)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var fileName = Path.GetFileName(path);
+        return new DownloadRequest(Server.UrlFor(subdir + "/" + fileName), fileName, subdir,
+            Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes)).ToLowerInvariant(), null, bytes.Length);
+    }
+
     public string ChannelPathOf(DownloadRequest request) =>
         Path.Combine(ChannelDir, new Uri(request.Url).AbsolutePath.TrimStart('/').Replace('/', Path.DirectorySeparatorChar));
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using CondaMirror.Core.Archives;
 using CondaMirror.Core.Downloads;
 using CondaMirror.Core.Errors;
@@ -26,13 +25,7 @@ public class ValidationStageTests
         Validation = new PackageValidationOptions(),
     };
 
-    private static DownloadRequest Request(DownloadFixture f, string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        var fileName = Path.GetFileName(path);
-        return new DownloadRequest(f.Server.UrlFor("noarch/" + fileName), fileName, "noarch",
-            Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant(), null, bytes.Length);
-    }
+    private static DownloadRequest Request(DownloadFixture f, string path) => f.RequestFor(path, "noarch");
 
     private static List<DownloadRequest> GoodPackages(DownloadFixture f, int count, int payloadBytes) =>
         Enumerable.Range(0, count).Select(i => Request(f, ChannelBuilder.WritePackage(Path.Combine(f.ChannelDir, "noarch"),

@@ -120,7 +120,7 @@ public class ConcurrentSubdirFetchTests
         }
     }
 
-    private sealed class StalledStream(TaskCompletionSource waiting, TaskCompletionSource cancelled) : Stream
+    private sealed class StalledStream(TaskCompletionSource waiting, TaskCompletionSource cancelled) : CondaMirror.Core.IO.ReadOnlyStream
     {
         private bool _sentPrefix;
 
@@ -148,14 +148,5 @@ public class ConcurrentSubdirFetchTests
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
