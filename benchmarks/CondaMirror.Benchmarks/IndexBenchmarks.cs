@@ -101,7 +101,8 @@ public static partial class BenchmarkRegistry
         if (Environment.GetEnvironmentVariable("CONDAMIRROR_BENCH_MEMORY") == "1")
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"GC: committed {GC.GetGCMemoryInfo().TotalCommittedBytes / 1048576.0:0.0} MB, heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0:0.0} MB, allocated {GC.GetTotalAllocatedBytes() / 1048576.0:0} MB, " +
-                $"collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0.0} MB"));
+                $"collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0.0} MB; " +
+                $"JIT {System.Runtime.JitInfo.GetCompiledMethodCount()} methods in {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:0} ms"));
         return 0;
     });
 

@@ -1,5 +1,8 @@
 using System.IO.Compression;
 using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 using System.Text.Json;
 using CondaMirror.TestKit;
@@ -80,6 +83,28 @@ public sealed class PackedDependenciesEndToEndTests
         finally
         {
             context.Unload();
+        }
+    }
+
+    [SkippableFact]
+    public void On_linux_x64_Core_and_ZstdSharp_are_packed_precompiled_and_keep_their_IL()
+    {
+        Skip.IfNot(RuntimeInformation.RuntimeIdentifier == "linux-x64", "the package is precompiled only when packed on a linux-x64 SDK");
+        using var work = new TempDirectory("condamirror-packed");
+        var tasks = ExtractTasks(work);
+        foreach (var name in new[] { "CondaMirror.Core.dll", "ZstdSharp.dll" })
+        {
+            using var pe = new PEReader(File.OpenRead(Path.Combine(tasks, name)));
+            var cor = pe.PEHeaders.CorHeader!;
+            // A ReadyToRun image: native code behind the managed native header, flagged as an IL library.
+            Assert.True(cor.ManagedNativeHeaderDirectory.Size > 0, $"{name} carries no ReadyToRun code");
+            Assert.True((cor.Flags & CorFlags.ILLibrary) != 0, $"{name} is not flagged as a ReadyToRun IL library");
+            // ReadyToRun marks the target OS by XOR-ing the machine field with an OS constant (Linux: 0x7B79).
+            Assert.Equal(Machine.Amd64, (Machine)((ushort)pe.PEHeaders.CoffHeader.Machine ^ 0x7B79));
+            // Its IL is still there, for a runtime that does not take the precompiled code.
+            var metadata = pe.GetMetadataReader();
+            var withBody = metadata.MethodDefinitions.Select(metadata.GetMethodDefinition).First(m => m.RelativeVirtualAddress != 0);
+            Assert.True(pe.GetMethodBody(withBody.RelativeVirtualAddress).GetILBytes()!.Length > 0);
         }
     }
 
