@@ -87,12 +87,13 @@ public sealed class PackedDependenciesEndToEndTests
     }
 
     [SkippableFact]
-    public void On_linux_x64_Core_and_ZstdSharp_are_packed_precompiled_and_keep_their_IL()
+    public void On_linux_x64_Core_ZstdSharp_and_System_Text_Json_are_packed_precompiled_and_keep_their_IL()
     {
         Skip.IfNot(RuntimeInformation.RuntimeIdentifier == "linux-x64", "the package is precompiled only when packed on a linux-x64 SDK");
         using var work = new TempDirectory("condamirror-packed");
         var tasks = ExtractTasks(work);
-        foreach (var name in new[] { "CondaMirror.Core.dll", "ZstdSharp.dll" })
+        // System.Text.Json is in the folder because a dependency needs a newer one than net8.0's; the task runs that copy.
+        foreach (var name in new[] { "CondaMirror.Core.dll", "ZstdSharp.dll", "System.Text.Json.dll", "System.Text.Encodings.Web.dll" })
         {
             using var pe = new PEReader(File.OpenRead(Path.Combine(tasks, name)));
             var cor = pe.PEHeaders.CorHeader!;
