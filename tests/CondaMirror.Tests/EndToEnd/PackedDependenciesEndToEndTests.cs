@@ -107,6 +107,16 @@ public sealed class PackedDependenciesEndToEndTests
             var withBody = metadata.MethodDefinitions.Select(metadata.GetMethodDefinition).First(m => m.RelativeVirtualAddress != 0);
             Assert.True(pe.GetMethodBody(withBody.RelativeVirtualAddress).GetILBytes()!.Length > 0);
         }
+        // The pack's build output keeps a package's runtimes/<rid>/ variant of the same name (System.Text.Encodings.Web's
+        // for the browser) as the package ships it: not replaced by the Linux image of the plain one.
+        var output = Path.Combine(TestData.RepoRoot, "src", "CondaMirror.MSBuild", "bin", "Release", "net8.0");
+        var variants = Directory.GetFiles(Path.Combine(output, "runtimes"), "System.Text.Encodings.Web.dll", SearchOption.AllDirectories);
+        Assert.NotEmpty(variants);
+        foreach (var variant in variants)
+        {
+            using var pe = new PEReader(File.OpenRead(variant));
+            Assert.Equal(0, pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size);
+        }
     }
 
     [SkippableFact]
